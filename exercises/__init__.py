@@ -1,0 +1,1 @@
+"""Exercises for the minikafka course; stubs the learner fills in."""

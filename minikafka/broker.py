@@ -1,0 +1,579 @@
+"""A broker: hosts replicas, serves Produce, Fetch, Metadata and ListOffsets, and fetches as a
+follower from other leaders.
+
+Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
+1. Produce goes to the leader only (else NOT_LEADER_OR_FOLLOWER). acks=all is refused with
+   NOT_ENOUGH_REPLICAS, and nothing is written, when the ISR is below the effective min ISR.
+2. acks=0: append, no response. acks=1: append, respond. acks=all: append, respond once the HW
+   passes the batch (NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR fell below min meanwhile;
+   REQUEST_TIMED_OUT after the request's timeout; NOT_LEADER_OR_FOLLOWER if leadership moves).
+3. Fetch checks the leader epoch (FENCED_LEADER_EPOCH when the requester's is older,
+   UNKNOWN_LEADER_EPOCH when newer). A follower's fetch reports its LEO; when its last fetched
+   epoch ends earlier on the leader, the response carries `diverging_epoch` and the follower
+   truncates (KIP-279). Followers read up to the LEO, consumers up to the HW.
+4. A fetch with nothing to return waits up to its max wait; an append (followers) or an HW
+   advance (consumers) answers it early.
+5. Every `broker.heartbeat.interval.ms` the broker heartbeats to the controller; metadata
+   deltas arrive as UpdateMetadata and apply in version order (a gap waits for a snapshot).
+6. The OS writes the page cache to disk every `page_cache_flush_ms`; a power loss keeps only
+   that; a process crash keeps the whole log.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import protocol as P
+from .controller import CONTROLLER
+from .network import Network, Node
+from .partition import Replica
+from .replication import NO_LEADER
+
+if TYPE_CHECKING:
+    from .trace import Trace
+
+
+def broker_name(broker_id: int) -> str:
+    return f"b{broker_id}"
+
+
+class DelayedProduce:
+    """An acks=all produce waiting for the HW to pass its batches."""
+
+    __slots__ = ("src", "cid", "results", "waiting", "timer", "done")
+
+    def __init__(self, src: str, cid: int, results: dict, waiting: dict) -> None:
+        self.src, self.cid = src, cid
+        self.results: dict[tuple, tuple[str | None, int]] = results   # tp -> (error, base offset)
+        self.waiting: dict[tuple, tuple[int, int]] = waiting           # tp -> (required HW, base)
+        self.timer = None
+        self.done = False
+
+
+class ParkedFetch:
+    __slots__ = ("src", "msg", "timer", "done")
+
+    def __init__(self, src: str, msg: P.FetchRequest) -> None:
+        self.src, self.msg, self.timer, self.done = src, msg, None, False
+
+
+class Fetcher:
+    """This broker's replica fetcher for one leader broker."""
+
+    __slots__ = ("leader", "cid", "timer", "backoff")
+
+    def __init__(self, leader: int) -> None:
+        self.leader = leader
+        self.cid = 0            # correlation id of the fetch in flight, 0 if none
+        self.timer = None
+        self.backoff = None
+
+
+class Broker(Node):
+    def __init__(self, broker_id: int, net: Network, trace: "Trace", config: dict[str, Any],
+                 page_cache_flush_ms: int = 5000) -> None:
+        super().__init__(broker_name(broker_id), net)
+        self.id = broker_id
+        self.trace = trace
+        self.cfg = config
+        self.flush_ms = page_cache_flush_ms
+        self.replicas: dict[tuple, Replica] = {}       # survives restarts (the logs are on disk)
+        self._volatile()
+        self.start()
+
+    def _volatile(self) -> None:
+        self.metadata: dict[str, list[P.PartitionState]] = {}
+        self.topic_configs: dict[str, dict[str, Any]] = {}
+        self.live_brokers: tuple[int, ...] = ()
+        self.version = 0
+        self.registered = False
+        self.fetchers: dict[int, Fetcher] = {}
+        self.parked: dict[tuple, list[ParkedFetch]] = {}
+        self.delayed: dict[tuple, list[DelayedProduce]] = {}
+        self._cid = 0
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self) -> None:
+        self._heartbeat()
+        self.after(self.flush_ms, self._flush_page_cache, daemon=True)
+        self.after(self.cfg["replica.lag.time.max.ms"] // 2, self._check_isr, daemon=True)
+
+    def crash(self, power_loss: bool = False) -> None:
+        self.alive = False
+        lost = {}
+        if power_loss:
+            self.powered = False
+            for tp in sorted(self.replicas):
+                n = self.replicas[tp].log.lose_unflushed()
+                if n:
+                    lost[f"{tp[0]}-{tp[1]}"] = n
+        self.trace.state(self.sim.now, self.name, "broker.crash", power_loss=power_loss,
+                         lost=tuple(f"{k}:{v}" for k, v in lost.items()))
+        self._volatile()
+        if not power_loss:
+            self.net.process_crashed(self.name)
+
+    def restart(self) -> None:
+        if self.alive:
+            raise RuntimeError(f"broker {self.id} is running; crash it first")
+        self.alive = self.powered = True
+        self.incarnation += 1
+        for r in self.replicas.values():
+            r.reset_after_restart()
+        self.trace.state(self.sim.now, self.name, "broker.restart", incarnation=self.incarnation)
+        self.start()
+
+    def _heartbeat(self) -> None:
+        if self.registered:
+            self.send(CONTROLLER, P.BrokerHeartbeat(self.id, self.incarnation, self.version), daemon=True)
+        else:
+            self.send(CONTROLLER, P.BrokerRegistration(self.id, self.incarnation))
+        self.after(self.cfg["broker.heartbeat.interval.ms"], self._heartbeat, daemon=True)
+
+    def _flush_page_cache(self) -> None:
+        for r in self.replicas.values():
+            r.log.flush()
+        self.after(self.flush_ms, self._flush_page_cache, daemon=True)
+
+    # -- dispatch ----------------------------------------------------------
+    def receive(self, src: str, msg: Any) -> None:
+        kind = msg.kind
+        if kind == "FetchRequest":
+            self._on_fetch(src, msg)
+        elif kind == "FetchResponse":
+            self._on_fetch_response(src, msg)
+        elif kind == "ProduceRequest":
+            self._on_produce(src, msg)
+        elif kind == "UpdateMetadata":
+            self._on_metadata(msg)
+        elif kind == "MetadataRequest":
+            self._on_metadata_request(src, msg)
+        elif kind == "ListOffsetsRequest":
+            self._on_list_offsets(src, msg)
+        elif kind == "AlterPartitionResponse":
+            self._on_alter_partition_response(msg)
+        elif kind == "BrokerHeartbeatResponse":
+            if not msg.registered:
+                self.registered = False
+        else:
+            self.on_other(src, msg)
+
+    def on_other(self, src: str, msg: Any) -> None:
+        raise TypeError(f"broker {self.id} cannot handle {msg.kind}")
+
+    # -- metadata ----------------------------------------------------------
+    def _on_metadata(self, msg: P.UpdateMetadata) -> None:
+        if msg.full:
+            self.metadata = {}
+            self.topic_configs = {}
+            if not self.registered:
+                self.registered = True
+                self.send(CONTROLLER, P.BrokerHeartbeat(self.id, self.incarnation, msg.version), daemon=True)
+        elif msg.version != self.version + 1:
+            return                      # a gap: the next heartbeat brings a snapshot
+        self.version = msg.version
+        self.live_brokers = msg.live_brokers
+        self.topic_configs.update(msg.topic_configs)
+        for st in msg.partitions:
+            parts = self.metadata.setdefault(st.topic, [])
+            while len(parts) <= st.partition:
+                parts.append(None)      # type: ignore[arg-type]
+            parts[st.partition] = st
+            if self.id in st.replicas:
+                self._apply(st)
+
+    def _apply(self, st: P.PartitionState) -> None:
+        r = self.replicas.get(st.tp)
+        if r is None:
+            r = self.replicas[st.tp] = Replica(self.id, st.topic, st.partition)
+        r.config = self.topic_configs[st.topic]
+        if st.partition_epoch < r.partition_epoch and st.leader_epoch <= r.leader_epoch:
+            return
+        was_leader, old_leader, old_epoch = r.is_leader, r.leader, r.leader_epoch
+        r.partition_epoch = st.partition_epoch
+        now = self.sim.now
+        if st.leader == self.id:
+            if not was_leader or st.leader_epoch != old_epoch:
+                r.become_leader(st.leader_epoch, st.isr, st.replicas, now)
+                self.trace.state(now, self.name, "become.leader", tp=_n(st.tp), epoch=st.leader_epoch,
+                                 leo=r.leo, hw=r.hw, isr=st.isr)
+            else:
+                r.isr = st.isr
+                if r.pending_isr is not None and r.pending_isr == st.isr:
+                    r.pending_isr = None
+            self._after_leader_change(r)
+        else:
+            r.become_follower(st.leader, st.leader_epoch, st.isr, st.replicas)
+            if was_leader:
+                self._fail_delayed(r.tp)
+            if old_leader != st.leader or old_epoch != st.leader_epoch:
+                self.trace.state(now, self.name, "become.follower", tp=_n(st.tp), leader=st.leader,
+                                 epoch=st.leader_epoch, leo=r.leo, hw=r.hw)
+            self._wake_parked(r.tp, hw_changed=True)
+            if st.leader != NO_LEADER:
+                self._fetch_from(st.leader)
+
+    def _after_leader_change(self, r: Replica) -> None:
+        if r.maybe_advance_hw():
+            self._on_hw_advance(r)
+
+    def _on_metadata_request(self, src: str, msg: P.MetadataRequest) -> None:
+        topics = msg.topics if msg.topics is not None else tuple(sorted(self.metadata))
+        found = {t: tuple(self.metadata[t]) for t in topics if t in self.metadata}
+        unknown = tuple(t for t in topics if t not in self.metadata)
+        self.send(src, P.MetadataResponse(msg.cid, self.live_brokers, found, unknown), daemon=True)
+
+    # -- produce -----------------------------------------------------------
+    def _on_produce(self, src: str, msg: P.ProduceRequest) -> None:
+        now = self.sim.now
+        results: dict[tuple, tuple[str | None, int]] = {}
+        waiting: dict[tuple, tuple[int, int]] = {}
+        for tp, batch in msg.batches:
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                err = "NOT_LEADER_OR_FOLLOWER" if tp[0] in self.metadata else "UNKNOWN_TOPIC_OR_PART"
+                results[tp] = (err, -1)
+                continue
+            if msg.acks == -1 and r.under_min_isr:
+                results[tp] = ("NOT_ENOUGH_REPLICAS", -1)
+                self.trace.state(now, self.name, "produce.reject", tp=_n(tp), error="NOT_ENOUGH_REPLICAS",
+                                 isr=r.isr)
+                continue
+            verdict = self.check_producer(r, batch)
+            if verdict is not None:
+                results[tp] = verdict
+                continue
+            stored = r.log.append_as_leader(batch, r.leader_epoch)
+            self.on_appended(r, stored)
+            self.trace.state(now, self.name, "append", tp=_n(tp), offsets=(stored.base_offset, stored.last_offset),
+                             epoch=r.leader_epoch, leo=r.leo)
+            if msg.acks == -1:
+                waiting[tp] = (stored.next_offset, stored.base_offset)
+            else:
+                results[tp] = (None, stored.base_offset)
+            self._wake_parked(tp, hw_changed=False)
+            if r.maybe_advance_hw():
+                self._on_hw_advance(r)
+        if msg.acks == 0:
+            return
+        d = DelayedProduce(src, msg.cid, results, waiting)
+        if waiting:
+            for tp in waiting:
+                self.delayed.setdefault(tp, []).append(d)
+            d.timer = self.after(msg.timeout_ms, self._expire_produce, d)
+            self._try_complete(d)
+        else:
+            self._respond_produce(d)
+
+    def check_producer(self, r: Replica, batch: Any) -> tuple[str | None, int] | None:
+        """Producer-state checks before an append (idempotence); None: append it."""
+        return None
+
+    def on_appended(self, r: Replica, stored: Any) -> None:
+        """Hook after a leader append (producer state, transactions)."""
+
+    def _try_complete(self, d: DelayedProduce) -> None:
+        for tp in list(d.waiting):
+            required, base = d.waiting[tp]
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                d.results[tp] = ("NOT_LEADER_OR_FOLLOWER", -1)
+            elif r.hw >= required:
+                d.results[tp] = ("NOT_ENOUGH_REPLICAS_AFTER_APPEND", -1) if r.under_min_isr else (None, base)
+            else:
+                continue
+            del d.waiting[tp]
+        if not d.waiting:
+            self._respond_produce(d)
+
+    def _expire_produce(self, d: DelayedProduce) -> None:
+        for tp in d.waiting:
+            d.results[tp] = ("REQUEST_TIMED_OUT", -1)
+        d.waiting = {}
+        self._respond_produce(d)
+
+    def _respond_produce(self, d: DelayedProduce) -> None:
+        if d.done:
+            return
+        d.done = True
+        if d.timer is not None:
+            d.timer.cancel()
+        results = [(tp, err, off) for tp, (err, off) in d.results.items()]
+        self.send(d.src, P.ProduceResponse(d.cid, results))
+
+    def _fail_delayed(self, tp: tuple) -> None:
+        """Leadership moved: waiting acks=all produces answer NOT_LEADER_OR_FOLLOWER."""
+        for d in self.delayed.pop(tp, []):
+            if not d.done and tp in d.waiting:
+                self._try_complete(d)
+
+    def _on_hw_advance(self, r: Replica) -> None:
+        self.trace.state(self.sim.now, self.name, "hw", tp=_n(r.tp), hw=r.hw)
+        pending = self.delayed.get(r.tp)
+        if pending:
+            for d in list(pending):
+                if not d.done:
+                    self._try_complete(d)
+            self.delayed[r.tp] = [d for d in pending if not d.done]
+        self._wake_parked(r.tp, hw_changed=True)
+        self.on_hw_advance(r)
+
+    def on_hw_advance(self, r: Replica) -> None:
+        """Hook after the HW moved (transactions complete markers, the LSO moves)."""
+
+    # -- fetch (leader side) -----------------------------------------------
+    def _on_fetch(self, src: str, msg: P.FetchRequest) -> None:
+        if msg.replica_id >= 0:
+            for fp in msg.partitions:
+                r = self.replicas.get(fp.tp)
+                if r is not None and r.is_leader and fp.current_leader_epoch == r.leader_epoch \
+                        and self._diverging(r, fp) is None:
+                    r.update_follower(msg.replica_id, fp.fetch_offset, self.sim.now)
+                    new_isr = r.isr_expansion(msg.replica_id)
+                    if new_isr is not None:
+                        self._alter_isr(r, new_isr)
+                    if r.maybe_advance_hw():
+                        self._on_hw_advance(r)
+        results, nbytes = self._fetch_results(msg)
+        ready = nbytes >= msg.min_bytes or msg.max_wait_ms == 0 or any(
+            res.error or res.diverging_epoch for res in results)
+        if ready:
+            self._respond_fetch(src, msg, results, nbytes)
+            return
+        pf = ParkedFetch(src, msg)
+        for fp in msg.partitions:
+            self.parked.setdefault(fp.tp, []).append(pf)
+        pf.timer = self.after(msg.max_wait_ms, self._complete_parked, pf, daemon=True)
+
+    def _diverging(self, r: Replica, fp: P.FetchPartition) -> tuple[int, int] | None:
+        if fp.last_fetched_epoch < 0:
+            return None
+        epoch, end = r.log.end_offset_for_epoch(fp.last_fetched_epoch)
+        if epoch != fp.last_fetched_epoch or end < fp.fetch_offset:
+            return (epoch, end if epoch >= 0 else r.log.epochs[0][1] if r.log.epochs else 0)
+        return None
+
+    def _fetch_results(self, msg: P.FetchRequest) -> tuple[list[P.FetchPartitionResult], int]:
+        follower = msg.replica_id >= 0
+        results = []
+        total = 0
+        budget = msg.max_bytes
+        for fp in msg.partitions:
+            r = self.replicas.get(fp.tp)
+            if r is None or not r.is_leader:
+                err = "NOT_LEADER_OR_FOLLOWER" if fp.tp[0] in self.metadata else "UNKNOWN_TOPIC_OR_PART"
+                results.append(P.FetchPartitionResult(fp.tp, err))
+                continue
+            if fp.current_leader_epoch >= 0 and fp.current_leader_epoch != r.leader_epoch:
+                err = "FENCED_LEADER_EPOCH" if fp.current_leader_epoch < r.leader_epoch else "UNKNOWN_LEADER_EPOCH"
+                results.append(P.FetchPartitionResult(fp.tp, err))
+                continue
+            if follower:
+                div = self._diverging(r, fp)
+                if div is not None:
+                    results.append(P.FetchPartitionResult(fp.tp, None, r.hw, r.lso, r.log.log_start_offset,
+                                                          diverging_epoch=div, leader_epoch=r.leader_epoch))
+                    continue
+                upper = r.leo
+            else:
+                upper = r.lso if msg.isolation == "read_committed" else r.hw
+            if fp.fetch_offset < r.log.log_start_offset or fp.fetch_offset > r.leo:
+                results.append(P.FetchPartitionResult(fp.tp, "OFFSET_OUT_OF_RANGE", r.hw, r.lso,
+                                                      r.log.log_start_offset, leader_epoch=r.leader_epoch))
+                continue
+            batches = r.log.read(fp.fetch_offset, upper, min(budget, self.cfg["replica.fetch.max.bytes"]) if follower
+                                 else budget) if budget > 0 else []
+            size = sum(b.size for b in batches)
+            total += size
+            budget -= size
+            results.append(P.FetchPartitionResult(fp.tp, None, r.hw, r.lso, r.log.log_start_offset, batches,
+                                                  aborted=self.aborted_in(r, batches, msg.isolation),
+                                                  leader_epoch=r.leader_epoch))
+        return results, total
+
+    def aborted_in(self, r: Replica, batches: list, isolation: str) -> tuple:
+        """Aborted transactions overlapping `batches` (read_committed); none without transactions."""
+        return ()
+
+    def _respond_fetch(self, src: str, msg: P.FetchRequest, results: list, nbytes: int) -> None:
+        self.send(src, P.FetchResponse(msg.cid, results), daemon=nbytes == 0)
+
+    def _complete_parked(self, pf: ParkedFetch) -> None:
+        if pf.done:
+            return
+        pf.done = True
+        if pf.timer is not None:
+            pf.timer.cancel()
+        for fp in pf.msg.partitions:
+            lst = self.parked.get(fp.tp)
+            if lst and pf in lst:
+                lst.remove(pf)
+        results, nbytes = self._fetch_results(pf.msg)
+        self._respond_fetch(pf.src, pf.msg, results, nbytes)
+
+    def _wake_parked(self, tp: tuple, hw_changed: bool) -> None:
+        """New data (for followers) or a new HW (for consumers) answers parked fetches."""
+        lst = self.parked.get(tp)
+        if not lst:
+            return
+        for pf in list(lst):
+            if (pf.msg.replica_id >= 0) != hw_changed or not self.replicas[tp].is_leader:
+                self._complete_parked(pf)
+
+    # -- ISR changes (leader side) -----------------------------------------
+    def _check_isr(self) -> None:
+        lag = self.cfg["replica.lag.time.max.ms"]
+        now = self.sim.now
+        for tp in sorted(self.replicas):
+            r = self.replicas[tp]
+            if r.is_leader:
+                new_isr = r.isr_shrink(now, lag)
+                if new_isr is not None:
+                    self._alter_isr(r, new_isr)
+        self.after(lag // 2, self._check_isr, daemon=True)
+
+    def _alter_isr(self, r: Replica, new_isr: tuple[int, ...]) -> None:
+        r.pending_isr = new_isr
+        r.pending_since = self.sim.now
+        self.send(CONTROLLER, P.AlterPartition(self.id, r.tp, r.leader_epoch, r.partition_epoch, new_isr))
+        self.after(5000, self._retry_alter, r, new_isr, r.leader_epoch, daemon=True)
+
+    def _retry_alter(self, r: Replica, proposal: tuple[int, ...], epoch: int) -> None:
+        if r.pending_isr == proposal and r.leader_epoch == epoch and r.is_leader:
+            self._alter_isr(r, proposal)
+
+    def _on_alter_partition_response(self, msg: P.AlterPartitionResponse) -> None:
+        r = self.replicas.get(msg.tp)
+        if r is None:
+            return
+        r.pending_isr = None
+        st = msg.state
+        if st is not None and st.leader == self.id and st.leader_epoch == r.leader_epoch \
+                and st.partition_epoch >= r.partition_epoch:
+            r.isr, r.partition_epoch = st.isr, st.partition_epoch
+        if r.is_leader and r.maybe_advance_hw():
+            self._on_hw_advance(r)
+
+    # -- fetch (follower side) ---------------------------------------------
+    def _fetch_from(self, leader: int, daemon: bool = False) -> None:
+        f = self.fetchers.get(leader)
+        if f is None:
+            f = self.fetchers[leader] = Fetcher(leader)
+        if f.cid or f.backoff is not None or not self.alive:
+            return
+        parts = [P.FetchPartition(tp, r.leo, r.leader_epoch, r.log.last_epoch())
+                 for tp, r in sorted(self.replicas.items()) if r.leader == leader and not r.is_leader]
+        if not parts:
+            return
+        self._cid += 1
+        f.cid = self._cid
+        req = P.FetchRequest(f.cid, self.id, self.cfg["replica.fetch.wait.max.ms"], 1,
+                             self.cfg["replica.fetch.max.bytes"] * len(parts), parts)
+        self.send(broker_name(leader), req, daemon=daemon)
+        f.timer = self.after(self.cfg["replica.socket.timeout.ms"], self._fetch_failed, f, f.cid, daemon=True)
+
+    def _fetch_failed(self, f: Fetcher, cid: int) -> None:
+        if f.cid == cid:
+            f.cid = 0
+            self._backoff(f)
+
+    def _backoff(self, f: Fetcher) -> None:
+        if f.backoff is None:
+            f.backoff = self.after(self.cfg["replica.fetch.backoff.ms"], self._end_backoff, f, daemon=True)
+
+    def _end_backoff(self, f: Fetcher) -> None:
+        f.backoff = None
+        self._fetch_from(f.leader, daemon=True)
+
+    def on_disconnect(self, peer: str) -> None:
+        for f in self.fetchers.values():
+            if broker_name(f.leader) == peer and f.cid:
+                f.cid = 0
+                if f.timer is not None:
+                    f.timer.cancel()
+                self._backoff(f)
+
+    def _on_fetch_response(self, src: str, msg: P.FetchResponse) -> None:
+        leader = int(src[1:])
+        f = self.fetchers.get(leader)
+        if f is None or f.cid != msg.cid:
+            return
+        f.cid = 0
+        if f.timer is not None:
+            f.timer.cancel()
+        appended = False
+        errors = 0
+        now = self.sim.now
+        for res in msg.partitions:
+            r = self.replicas.get(res.tp)
+            if r is None or r.leader != leader or r.is_leader:
+                continue
+            if res.error is not None:
+                errors += 1
+                continue
+            if res.diverging_epoch is not None:
+                self._truncate(r, res.diverging_epoch)
+                appended = True
+                continue
+            log = r.log
+            for b in res.batches:
+                if b.next_offset <= log.log_end_offset:
+                    continue
+                if b.base_offset < log.log_end_offset:
+                    b = _tail(b, log.log_end_offset)
+                log.append_as_follower(b)
+                appended = True
+            hw = min(res.high_watermark, log.log_end_offset)
+            if hw > r.hw:
+                r.hw = hw
+            self.on_follower_fetched(r, res)
+        if errors and not appended:
+            self._backoff(f)
+        else:
+            self._fetch_from(leader, daemon=not appended)
+
+    def on_follower_fetched(self, r: Replica, res: P.FetchPartitionResult) -> None:
+        """Hook after a follower applied a fetch response (producer state, LSO)."""
+
+    def _truncate(self, r: Replica, diverging: tuple[int, int]) -> None:
+        epoch, end = diverging
+        if epoch < 0:
+            target = min(end, r.leo) if end >= 0 else r.hw
+        else:
+            mine, my_end = r.log.end_offset_for_epoch(epoch)
+            target = min(end, my_end if mine >= 0 else r.leo)
+        target = max(target, 0)
+        removed = r.log.truncate_to(target)
+        r.hw = min(r.hw, r.leo)
+        self.trace.state(self.sim.now, self.name, "truncate", tp=_n(r.tp), to=target, removed=removed,
+                         leader_epoch=epoch)
+        self.on_truncated(r)
+
+    def on_truncated(self, r: Replica) -> None:
+        """Hook after truncation (rebuild producer state)."""
+
+    # -- list offsets --------------------------------------------------------
+    def _on_list_offsets(self, src: str, msg: P.ListOffsetsRequest) -> None:
+        results = []
+        for tp, ts in msg.partitions:
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                results.append((tp, "NOT_LEADER_OR_FOLLOWER", -1))
+            elif ts == -2:
+                results.append((tp, None, r.log.log_start_offset))
+            else:
+                results.append((tp, None, r.lso if msg.isolation == "read_committed" else r.hw))
+        self.send(src, P.ListOffsetsResponse(msg.cid, results))
+
+
+def _n(tp: tuple) -> str:
+    return f"{tp[0]}-{tp[1]}"
+
+
+def _tail(b: Any, start: int) -> Any:
+    """The part of batch `b` from offset `start` on (a follower already holds the rest)."""
+    from .records import BATCH_OVERHEAD, RecordBatch, record_size
+    recs = b.records[start - b.base_offset:]
+    size = BATCH_OVERHEAD + sum(record_size(x.key, x.value, x.headers) for x in recs)
+    seq = b.base_sequence + (start - b.base_offset) if b.base_sequence >= 0 else b.base_sequence
+    return RecordBatch(recs, size, start, b.leader_epoch, b.producer_id, b.producer_epoch, seq,
+                       b.transactional, b.control, b.max_timestamp)

@@ -1,0 +1,190 @@
+"""What producers and consumers share: metadata, requests with timeouts, blocking calls.
+
+Rules:
+- A client knows the cluster only through Metadata responses from brokers (bootstrap: every
+  broker id). It refreshes metadata on leadership errors, on disconnects, and every
+  `metadata.max.age.ms`.
+- A request waits at most `request.timeout.ms` for its response. A timeout or a disconnect
+  (connection reset) fails every request in flight to that broker, in the order they were
+  sent, as Kafka's NetworkClient does when it closes the connection.
+- Blocking calls (`flush`, `poll(timeout)`) run the simulation in virtual time until they can
+  return; they may not be called from inside a simulation event.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import protocol as P
+from .errors import KafkaError, KafkaException
+from .network import Node
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
+
+class Pending:
+    __slots__ = ("cid", "node", "msg", "on_response", "on_error", "timer")
+
+    def __init__(self, cid: int, node: str, msg: Any, on_response: Callable, on_error: Callable) -> None:
+        self.cid, self.node, self.msg = cid, node, msg
+        self.on_response, self.on_error = on_response, on_error
+        self.timer = None
+
+
+class Client(Node):
+    role = "client"
+
+    def __init__(self, cluster: "Cluster", name: str, cfg: dict[str, Any]) -> None:
+        super().__init__(name, cluster.net)
+        self.cluster = cluster
+        self.trace = cluster.trace
+        self.cfg = cfg
+        self.closed = False
+        self.meta: dict[str, tuple[P.PartitionState, ...]] = {}
+        self.unknown_topics: dict[str, int] = {}        # topic -> time reported unknown
+        self.brokers: tuple[int, ...] = tuple(sorted(cluster.brokers))
+        self.inflight: dict[int, Pending] = {}
+        self._cid = 0
+        self._meta_cid = 0
+        self._meta_next = 0                              # rotates over brokers
+        self._meta_retry = None
+        self._meta_age_timer = self.after(cfg["metadata.max.age.ms"], self._periodic_metadata, daemon=True)
+
+    # -- requests ------------------------------------------------------------
+    def next_cid(self) -> int:
+        self._cid += 1
+        return self._cid
+
+    def request(self, broker: int, msg: Any, on_response: Callable, on_error: Callable,
+                daemon: bool = False, expect_response: bool = True) -> Pending:
+        node = f"b{broker}"
+        p = Pending(msg.cid, node, msg, on_response, on_error)
+        self.send(node, msg, daemon=daemon)
+        if expect_response:
+            self.inflight[msg.cid] = p
+            p.timer = self.after(self.cfg["request.timeout.ms"], self._timed_out, msg.cid, daemon=True)
+        return p
+
+    def inflight_to(self, node: str) -> int:
+        return sum(1 for p in self.inflight.values() if p.node == node)
+
+    def receive(self, src: str, msg: Any) -> None:
+        p = self.inflight.pop(msg.cid, None)
+        if p is None:
+            return                      # a late answer to a request already failed
+        if p.timer is not None:
+            p.timer.cancel()
+        p.on_response(msg)
+
+    def _timed_out(self, cid: int) -> None:
+        p = self.inflight.get(cid)
+        if p is not None:
+            self.trace.state(self.sim.now, self.name, "request.timeout", node=p.node, request=p.msg.kind, cid=cid)
+            self._fail_connection(p.node, "REQUEST_TIMED_OUT")
+
+    def on_disconnect(self, peer: str) -> None:
+        self._fail_connection(peer, "NETWORK_EXCEPTION")
+
+    def _fail_connection(self, node: str, error: str) -> None:
+        failed = [p for cid, p in sorted(self.inflight.items()) if p.node == node]
+        for p in failed:
+            del self.inflight[p.cid]
+            if p.timer is not None:
+                p.timer.cancel()
+        if failed:
+            self.request_metadata()
+        for p in failed:
+            p.on_error(KafkaError(error))
+
+    # -- metadata ------------------------------------------------------------
+    def request_metadata(self) -> None:
+        if self._meta_cid or self._meta_retry is not None or self.closed:
+            return
+        brokers = self.brokers or tuple(sorted(self.cluster.brokers))
+        broker = brokers[self._meta_next % len(brokers)]
+        self._meta_next += 1
+        msg = P.MetadataRequest(self.next_cid(), None)
+        self._meta_cid = msg.cid
+        self.request(broker, msg, self._on_metadata, self._on_metadata_error)
+
+    def _on_metadata(self, msg: P.MetadataResponse) -> None:
+        self._meta_cid = 0
+        now = self.sim.now
+        if msg.brokers:
+            self.brokers = msg.brokers
+        for topic, parts in msg.partitions.items():
+            self.meta[topic] = parts
+            self.unknown_topics.pop(topic, None)
+        for topic in msg.unknown:
+            self.meta.pop(topic, None)
+            self.unknown_topics[topic] = now
+        self.on_metadata()
+
+    def _on_metadata_error(self, err: KafkaError) -> None:
+        self._meta_cid = 0
+        self._meta_retry = self.after(self.cfg["retry.backoff.ms"], self._retry_metadata)
+
+    def _retry_metadata(self) -> None:
+        self._meta_retry = None
+        self.request_metadata()
+
+    def _periodic_metadata(self) -> None:
+        self.request_metadata()
+        self._meta_age_timer = self.after(self.cfg["metadata.max.age.ms"], self._periodic_metadata, daemon=True)
+
+    def on_metadata(self) -> None:
+        """Hook: new metadata arrived."""
+
+    def partitions_of(self, topic: str) -> tuple[P.PartitionState, ...]:
+        """The partitions of `topic`, fetching metadata (blocking) if unknown; raises
+        UNKNOWN_TOPIC_OR_PART when the cluster has no such topic."""
+        parts = self.meta.get(topic)
+        if parts is not None:
+            return parts
+        asked = self.sim.now
+        self.unknown_topics.pop(topic, None)
+        self.request_metadata()
+        self.block_until(lambda: topic in self.meta or topic in self.unknown_topics,
+                         self.cfg.get("max.block.ms", self.cfg["request.timeout.ms"]), "fetching metadata")
+        if topic in self.meta:
+            return self.meta[topic]
+        if topic in self.unknown_topics:
+            known = ", ".join(sorted(self.meta)) or "none"
+            raise KafkaException("UNKNOWN_TOPIC_OR_PART",
+                                 f"Unknown topic '{topic}' (minikafka does not auto-create topics; "
+                                 f"create it with cluster.create_topic). Topics this client knows: {known}")
+        raise KafkaException("_TIMED_OUT", f"Topic '{topic}' not present in metadata after "
+                                           f"{self.sim.now - asked} ms")
+
+    def leader_of(self, tp: tuple[str, int]) -> tuple[int, int]:
+        """(leader broker id, leader epoch) from this client's metadata, (-1, -1) if unknown."""
+        parts = self.meta.get(tp[0])
+        if parts is None or tp[1] >= len(parts):
+            return (-1, -1)
+        st = parts[tp[1]]
+        return (st.leader, st.leader_epoch)
+
+    # -- blocking --------------------------------------------------------------
+    def block_until(self, done: Callable[[], bool], timeout_ms: int | None, what: str) -> bool:
+        sim = self.sim
+        if self.cluster._in_event:
+            raise RuntimeError(f"cannot block ({what}) inside a simulation event; call it from your program")
+        deadline = None if timeout_ms is None else sim.now + timeout_ms
+        self.cluster._in_event = True
+        try:
+            return sim.run_until(done, deadline)
+        finally:
+            self.cluster._in_event = False
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise KafkaException("_STATE", f"{self.role} {self.name} is closed")
+
+    @staticmethod
+    def timeout_ms(timeout: float | None) -> int | None:
+        """confluent-kafka timeouts are seconds (float); None or a negative value: no limit."""
+        if timeout is None or timeout < 0:
+            return None
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError(f"timeout must be a number of seconds, got {timeout!r}")
+        return int(round(timeout * 1000))

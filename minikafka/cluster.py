@@ -1,0 +1,312 @@
+"""The cluster: the one object a learner holds. It owns the simulation, the network, the
+controller and the brokers, creates topics and clients, and injects faults.
+
+Rules:
+- `Cluster(brokers=3, seed=7)` starts brokers 1..N and a controller; construction runs the
+  simulation until every broker is registered and unfenced (a few virtual ms).
+- Nothing happens between calls unless a call runs the simulation: `run(ms)`, `step()`,
+  `run_until_idle()`, or a blocking client call (`flush`, `poll`).
+- Faults: `crash_broker(id)` stops the process (the log survives, in the page cache);
+  `crash_broker(id, power_loss=True)` also loses what the OS had not yet written to disk.
+  Either way the controller fences the broker after `broker.session.timeout.ms`.
+  `cut(a, b)` / `heal(a, b)` break and mend links; `drop(kind, ...)` and `delay(kind, ...)`
+  lose or slow chosen messages with a probability, seeded.
+- Nodes are named "b1".."bN", "controller", and the clients' names ("producer-1", ...);
+  where a broker is meant, its integer id works too.
+Simplifications the learner is told about: a single controller that never fails and commits
+metadata instantly; perfect disks below the page cache; no compaction, segments or retention;
+topics are never auto-created.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .broker import Broker, broker_name
+from .config import BROKER, TOPIC, resolve
+from .consumer import Consumer
+from .controller import Controller
+from .errors import KafkaException
+from .network import Network, Rule
+from .producer import Producer
+from .replication import NO_LEADER
+from .sim import Simulation
+from .trace import Trace
+
+_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+
+
+@dataclass(frozen=True)
+class ReplicaView:
+    broker: int
+    role: str               # "leader", "follower", "offline" (broker down) or "none"
+    leo: int
+    hw: int
+    in_isr: bool
+
+
+@dataclass(frozen=True)
+class PartitionView:
+    """What `Cluster.partition_state` returns: the controller's record and every replica."""
+
+    topic: str
+    partition: int
+    leader: int
+    leader_epoch: int
+    isr: tuple[int, ...]
+    replicas: tuple[ReplicaView, ...]
+
+    @property
+    def offline(self) -> bool:
+        return self.leader == NO_LEADER
+
+    @property
+    def high_watermark(self) -> int:
+        for r in self.replicas:
+            if r.role == "leader":
+                return r.hw
+        return -1
+
+    def replica(self, broker: int) -> ReplicaView:
+        for r in self.replicas:
+            if r.broker == broker:
+                return r
+        raise KeyError(f"broker {broker} holds no replica of {self.topic}-{self.partition}")
+
+    def __str__(self) -> str:
+        lead = "none (offline)" if self.offline else f"broker {self.leader}"
+        lines = [f"{self.topic}-{self.partition}: leader {lead}, leader epoch {self.leader_epoch}, "
+                 f"ISR {list(self.isr)}",
+                 f"  {'broker':>6} {'role':<9} {'LEO':>5} {'HW':>5} {'in ISR':>6}"]
+        for r in self.replicas:
+            lines.append(f"  {r.broker:>6} {r.role:<9} {r.leo:>5} {r.hw:>5} {'yes' if r.in_isr else 'no':>6}")
+        return "\n".join(lines)
+
+
+class Cluster:
+    def __init__(self, brokers: int = 3, seed: int = 0, *, config: dict[str, Any] | None = None,
+                 latency_ms: int = 1, page_cache_flush_ms: int = 5000) -> None:
+        if not isinstance(brokers, int) or isinstance(brokers, bool) or not 1 <= brokers <= 64:
+            raise ValueError(f"brokers must be an integer from 1 to 64, got {brokers!r}")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        if not isinstance(latency_ms, int) or latency_ms < 0:
+            raise ValueError(f"latency_ms must be an integer >= 0, got {latency_ms!r}")
+        self.seed = seed
+        self.sim = Simulation(seed)
+        self.trace = Trace()
+        self.net = Network(self.sim, self.trace, latency_ms)
+        self.config = resolve(BROKER, config)
+        self._in_event = False
+        self._clients = 0
+        self.clients: dict[str, Any] = {}
+        self.controller = Controller(self.net, self.trace, self.config)
+        self.brokers: dict[int, Broker] = {}
+        for i in range(1, brokers + 1):
+            self.brokers[i] = Broker(i, self.net, self.trace, self.config, page_cache_flush_ms)
+        self.sim.run_until(lambda: len(self.controller.live_brokers()) == brokers, self.sim.now + 10_000)
+
+    # -- time -------------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        """Virtual time in milliseconds."""
+        return self.sim.now
+
+    def run(self, ms: int) -> None:
+        """Advance virtual time by `ms` milliseconds, running everything due."""
+        self._guard("run")
+        self.sim.run(ms)
+
+    def step(self) -> bool:
+        """Run exactly one event (a message delivery or a timer). False when nothing is queued."""
+        self._guard("step")
+        return self.sim.step()
+
+    def run_until_idle(self, max_ms: int = 3_600_000) -> bool:
+        """Run until only background activity (heartbeats, empty long polls) remains."""
+        self._guard("run_until_idle")
+        return self.sim.run_until_idle(max_ms)
+
+    def _guard(self, what: str) -> None:
+        if self._in_event:
+            raise RuntimeError(f"cannot call {what}() while the simulation is running")
+
+    # -- topics -----------------------------------------------------------------------
+    def create_topic(self, name: str, partitions: int | None = None, replication_factor: int | None = None,
+                     config: dict[str, Any] | None = None) -> None:
+        """Create a topic and wait (virtual time) until its replicas know their roles."""
+        if not isinstance(name, str) or not _TOPIC_NAME.match(name) or name in (".", ".."):
+            raise KafkaException("INVALID_TOPIC_EXCEPTION" if False else "INVALID_CONFIG",
+                                 f"Invalid topic name {name!r}: use 1-249 characters from a-z A-Z 0-9 . _ -")
+        partitions = self.config["num.partitions"] if partitions is None else partitions
+        rf = self.config["default.replication.factor"] if replication_factor is None else replication_factor
+        if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
+            raise KafkaException("INVALID_PARTITIONS", f"Number of partitions must be an integer >= 1, got {partitions!r}")
+        if not isinstance(rf, int) or isinstance(rf, bool) or rf < 1:
+            raise KafkaException("INVALID_REPLICATION_FACTOR", f"Replication factor must be an integer >= 1, got {rf!r}")
+        defaults = {"min.insync.replicas": self.config["min.insync.replicas"],
+                    "unclean.leader.election.enable": self.config["unclean.leader.election.enable"]}
+        cfg = resolve(TOPIC, {**defaults, **(config or {})})
+        if cfg["min.insync.replicas"] > rf:
+            pass  # allowed by Kafka: acks=all then always fails with NOT_ENOUGH_REPLICAS
+        self.controller.create_topic(name, partitions, rf, dict(cfg))
+        self._settle(name)
+
+    def _settle(self, topic: str) -> None:
+        def ready() -> bool:
+            for st in self.controller.topics[topic]:
+                for b in st.replicas:
+                    broker = self.brokers[b]
+                    if broker.alive and not self.controller.brokers[b].fenced:
+                        r = broker.replicas.get(st.tp)
+                        if r is None or r.leader_epoch != st.leader_epoch:
+                            return False
+            return True
+        self.sim.run_until(ready, self.sim.now + 10_000)
+
+    def topics(self) -> list[str]:
+        return sorted(self.controller.topics)
+
+    def topic_config(self, topic: str) -> dict[str, Any]:
+        self._topic(topic)
+        return dict(self.controller.topic_configs[topic])
+
+    def alter_topic_config(self, topic: str, config: dict[str, Any]) -> None:
+        """Change topic configs (e.g. enable unclean election while a partition is offline)."""
+        self._topic(topic)
+        cfg = resolve(TOPIC, {**self.controller.topic_configs[topic], **config})
+        self.controller.topic_configs[topic] = dict(cfg)
+        self.trace.state(self.now, "controller", "topic.config", topic=topic,
+                         changed=tuple(f"{k}={v}" for k, v in sorted(config.items())))
+        self.controller._publish(list(self.controller.topics[topic]))
+        self.controller.retry_offline()
+
+    def _topic(self, topic: str) -> None:
+        if topic not in self.controller.topics:
+            raise KafkaException("UNKNOWN_TOPIC_OR_PART",
+                                 f"Unknown topic '{topic}'; topics: {', '.join(self.topics()) or 'none'}")
+
+    # -- clients ------------------------------------------------------------------------
+    def producer(self, config: dict[str, Any] | None = None) -> Producer:
+        return self._client(Producer, config, "producer")
+
+    def consumer(self, config: dict[str, Any] | None = None) -> Consumer:
+        return self._client(Consumer, config, "consumer")
+
+    def _client(self, cls: type, config: dict[str, Any] | None, kind: str) -> Any:
+        n = sum(1 for c in self.clients.values() if c.role == kind) + 1
+        client = cls(self, config, f"{kind}-{n}")
+        self.clients[client.name] = client
+        return client
+
+    # -- faults -------------------------------------------------------------------------
+    def broker(self, broker_id: int) -> Broker:
+        if broker_id not in self.brokers:
+            raise ValueError(f"no broker {broker_id!r}; brokers are {sorted(self.brokers)}")
+        return self.brokers[broker_id]
+
+    def crash_broker(self, broker_id: int, power_loss: bool = False) -> None:
+        b = self.broker(broker_id)
+        if not b.alive:
+            raise RuntimeError(f"broker {broker_id} is already down")
+        b.crash(power_loss)
+
+    def restart_broker(self, broker_id: int) -> None:
+        self.broker(broker_id).restart()
+
+    def _node(self, n: int | str) -> str:
+        if isinstance(n, int) and not isinstance(n, bool):
+            return broker_name(self.broker(n).id)
+        if isinstance(n, str) and n in self.net.nodes:
+            return n
+        raise ValueError(f"unknown node {n!r}; nodes are {', '.join(sorted(self.net.nodes))} "
+                         f"(or a broker id: {sorted(self.brokers)})")
+
+    def cut(self, a: int | str, b: int | str) -> None:
+        """Cut the link between two nodes, both directions."""
+        self.net.cut(self._node(a), self._node(b))
+
+    def heal(self, a: int | str, b: int | str) -> None:
+        self.net.heal(self._node(a), self._node(b))
+
+    def heal_all(self) -> None:
+        self.net.heal_all()
+
+    def isolate(self, node: int | str) -> None:
+        """Cut every link of one node."""
+        name = self._node(node)
+        for other in sorted(self.net.nodes):
+            if other != name:
+                self.net.cut(name, other)
+
+    def drop(self, kind: str = "*", probability: float = 1.0, count: int | None = None,
+             src: int | str = "*", dst: int | str = "*") -> Rule:
+        """Drop messages of `kind` (e.g. "ProduceResponse") with `probability`, at most `count` times."""
+        return self._rule(Rule(kind, self._end(src), self._end(dst), drop=_prob(probability), count=count))
+
+    def delay(self, kind: str = "*", ms: int = 100, count: int | None = None,
+              src: int | str = "*", dst: int | str = "*") -> Rule:
+        """Delay messages of `kind` by `ms` (FIFO per link: later messages wait behind them)."""
+        if not isinstance(ms, int) or ms < 0:
+            raise ValueError(f"delay ms must be an integer >= 0, got {ms!r}")
+        return self._rule(Rule(kind, self._end(src), self._end(dst), delay_ms=ms, count=count))
+
+    def _rule(self, rule: Rule) -> Rule:
+        from . import protocol
+        if rule.kind != "*" and not isinstance(getattr(protocol, rule.kind, None), type):
+            known = sorted(n for n, v in vars(protocol).items()
+                           if isinstance(v, type) and issubclass(v, protocol.Msg) and v is not protocol.Msg)
+            raise ValueError(f"unknown message kind {rule.kind!r}; kinds: {', '.join(known)}")
+        self.net.rules.append(rule)
+        return rule
+
+    def _end(self, n: int | str) -> str:
+        return "*" if n == "*" else self._node(n)
+
+    def clear_rules(self) -> None:
+        self.net.rules.clear()
+
+    # -- views ------------------------------------------------------------------------
+    def partition_state(self, topic: str, partition: int) -> PartitionView:
+        self._topic(topic)
+        states = self.controller.topics[topic]
+        if not isinstance(partition, int) or not 0 <= partition < len(states):
+            raise KafkaException("_UNKNOWN_PARTITION",
+                                 f"Partition {partition!r} does not exist: topic '{topic}' has partitions 0..{len(states) - 1}")
+        st = states[partition]
+        views = []
+        for b in st.replicas:
+            broker = self.brokers[b]
+            r = broker.replicas.get(st.tp)
+            if r is None:
+                views.append(ReplicaView(b, "none", 0, 0, b in st.isr))
+                continue
+            role = "offline" if not broker.alive else ("leader" if r.is_leader else
+                                                       "follower" if r.leader != NO_LEADER else "none")
+            views.append(ReplicaView(b, role, r.leo, r.hw, b in st.isr))
+        return PartitionView(topic, partition, st.leader, st.leader_epoch, st.isr, tuple(views))
+
+    def log(self, topic: str, partition: int, broker: int | None = None) -> list[tuple[int, Any, Any]]:
+        """(offset, key, value) of every record in one replica's log (the leader's by default)."""
+        st = self.partition_state(topic, partition)
+        b = broker if broker is not None else st.leader
+        if b == NO_LEADER:
+            raise KafkaException("LEADER_NOT_AVAILABLE", f"{topic}-{partition} has no leader; name a broker")
+        r = self.broker(b).replicas.get((topic, partition))
+        if r is None:
+            raise ValueError(f"broker {b} holds no replica of {topic}-{partition}")
+        return [(batch.base_offset + i, rec.key, rec.value)
+                for batch in r.log.batches if not batch.control
+                for i, rec in enumerate(batch.records)]
+
+    def __repr__(self) -> str:
+        live = self.controller.live_brokers()
+        return (f"Cluster(brokers={len(self.brokers)}, live={list(live)}, topics={self.topics()}, "
+                f"seed={self.seed}, now={self.now}ms)")
+
+
+def _prob(p: float) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"probability must be a number from 0 to 1, got {p!r}")
+    return float(p)

@@ -1,0 +1,226 @@
+"""Configuration: Kafka's names, Kafka 4.x defaults, refused at once when wrong.
+
+Rules:
+- A schema lists every key a component accepts, with its type, default and accepted range.
+- `resolve(schema, user)` returns a `Config` holding every key (user value or default),
+  normalised (acks "all" and "-1" become -1; "true" becomes True), and remembers which keys
+  the user set explicitly (Kafka's idempotence rules depend on that).
+- An unknown key, a value of the wrong type or out of range raises `ConfigException`
+  naming the key, the value, what is accepted and the closest known key. A real Kafka key
+  that minikafka does not model is refused with a message saying so: nothing is ignored.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+from .errors import ConfigException
+
+MAX_INT = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    kind: str                       # "int" | "bool" | "str" | "choice" | "acks" | "list"
+    default: Any
+    lo: int | None = None
+    hi: int | None = None
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+    def accepted(self) -> str:
+        if self.kind == "int":
+            hi = "" if self.hi is None else f" and <= {self.hi}"
+            return f"an integer >= {self.lo}{hi}"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind in ("choice", "list"):
+            sep = "a comma-separated list of " if self.kind == "list" else "one of "
+            return sep + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "acks":
+            return "'all', -1, 0 or 1"
+        return "a string"
+
+    def normalise(self, value: Any) -> Any:
+        bad = ConfigException(
+            f"Invalid value {value!r} for configuration '{self.name}': expected {self.accepted()}")
+        if self.kind == "int":
+            if isinstance(value, bool):
+                raise bad
+            if isinstance(value, str):
+                try:
+                    value = int(value.strip())
+                except ValueError:
+                    raise bad from None
+            if not isinstance(value, int):
+                raise bad
+            if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+                raise bad
+            return value
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            raise bad
+        if self.kind == "acks":
+            text = str(value).strip().lower() if not isinstance(value, bool) else "?"
+            table = {"all": -1, "-1": -1, "0": 0, "1": 1}
+            if text not in table:
+                raise bad
+            return table[text]
+        if self.kind == "choice":
+            if not isinstance(value, str) or value not in self.choices:
+                raise bad
+            return value
+        if self.kind == "list":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple)) or not items:
+                raise bad
+            items = [str(i).strip() for i in items]
+            if any(i not in self.choices for i in items):
+                raise bad
+            return tuple(items)
+        if value is not None and not isinstance(value, str):
+            raise bad
+        return value
+
+
+class Schema:
+    """The keys one kind of component accepts."""
+
+    def __init__(self, what: str, keys: Iterable[Key], unmodelled: Iterable[str] = ()) -> None:
+        self.what = what
+        self.keys = {k.name: k for k in keys}
+        self.unmodelled = tuple(unmodelled)
+
+    def defaults(self) -> dict[str, Any]:
+        return {name: k.default for name, k in self.keys.items()}
+
+
+class Config(dict):
+    """Every key of a schema with its value; `explicit` holds the keys the user set."""
+
+    explicit: frozenset[str]
+
+    def is_set(self, key: str) -> bool:
+        return key in self.explicit
+
+
+def resolve(schema: Schema, user: Mapping[str, Any] | None,
+            check: Callable[[Config], None] | None = None) -> Config:
+    if user is None:
+        user = {}
+    if not isinstance(user, Mapping):
+        raise ConfigException(f"{schema.what} configuration must be a dict of Kafka config names, got {type(user).__name__}")
+    cfg = Config(schema.defaults())
+    for name in user:
+        if not isinstance(name, str):
+            raise ConfigException(f"configuration keys are strings, got {name!r}")
+        if name not in schema.keys:
+            raise ConfigException(unknown_key_message(schema, name))
+        cfg[name] = schema.keys[name].normalise(user[name])
+    cfg.explicit = frozenset(user)
+    if check is not None:
+        check(cfg)
+    return cfg
+
+
+def unknown_key_message(schema: Schema, name: str) -> str:
+    if name in schema.unmodelled:
+        return (f"'{name}' is a real Kafka {schema.what} setting that minikafka does not model; "
+                f"remove it (accepted keys: {', '.join(sorted(schema.keys))})")
+    close = difflib.get_close_matches(name, list(schema.keys), n=1, cutoff=0.5)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return (f"Unknown {schema.what} configuration '{name}'.{hint} "
+            f"Accepted keys: {', '.join(sorted(schema.keys))}")
+
+
+def _i(name: str, default: int, lo: int = 0, hi: int | None = None, doc: str = "") -> Key:
+    return Key(name, "int", default, lo, hi, doc=doc)
+
+
+def _b(name: str, default: bool, doc: str = "") -> Key:
+    return Key(name, "bool", default, doc=doc)
+
+
+def _s(name: str, default: str | None, doc: str = "") -> Key:
+    return Key(name, "str", default, doc=doc)
+
+
+def _c(name: str, default: str, choices: tuple[str, ...], doc: str = "") -> Key:
+    return Key(name, "choice", default, choices=choices, doc=doc)
+
+
+_COMMON_CLIENT = (
+    _s("bootstrap.servers", None, "accepted for portability; the simulated cluster is the only one"),
+    _s("client.id", None, "node name in the trace; default producer-N / consumer-N"),
+    _i("request.timeout.ms", 30000, 1),
+    _i("retry.backoff.ms", 100, 0),
+    _i("retry.backoff.max.ms", 1000, 0),
+    _i("metadata.max.age.ms", 300000, 0),
+)
+
+PRODUCER = Schema("producer", _COMMON_CLIENT + (
+    Key("acks", "acks", -1, doc="0, 1 or all (-1); default all since Kafka 3.0"),
+    _i("linger.ms", 5, 0, doc="5 since Kafka 4.0 (KIP-1030), 0 before"),
+    _i("batch.size", 16384, 0),
+    _i("buffer.memory", 33554432, 0),
+    _i("max.block.ms", 60000, 0),
+    _i("max.request.size", 1048576, 1),
+    _i("retries", MAX_INT, 0, MAX_INT),
+    _i("delivery.timeout.ms", 120000, 1),
+    _i("max.in.flight.requests.per.connection", 5, 1),
+    _b("enable.idempotence", True),
+    _s("transactional.id", None),
+    _i("transaction.timeout.ms", 60000, 1),
+    _b("partitioner.ignore.keys", False),
+), unmodelled=("compression.type", "key.serializer", "value.serializer", "partitioner.class",
+               "security.protocol", "linger", "queue.buffering.max.ms", "message.max.bytes"))
+
+CONSUMER = Schema("consumer", _COMMON_CLIENT + (
+    _s("group.id", None),
+    _s("group.instance.id", None),
+    _c("auto.offset.reset", "latest", ("earliest", "latest", "none")),
+    _b("enable.auto.commit", True),
+    _i("auto.commit.interval.ms", 5000, 0),
+    _c("isolation.level", "read_uncommitted", ("read_uncommitted", "read_committed")),
+    _i("fetch.min.bytes", 1, 0),
+    _i("fetch.max.wait.ms", 500, 0),
+    _i("fetch.max.bytes", 52428800, 0),
+    _i("max.partition.fetch.bytes", 1048576, 1),
+    _i("max.poll.records", 500, 1),
+    _i("session.timeout.ms", 45000, 1),
+    _i("heartbeat.interval.ms", 3000, 1),
+    _i("max.poll.interval.ms", 300000, 1),
+    Key("partition.assignment.strategy", "list", ("range", "cooperative-sticky"),
+        choices=("range", "roundrobin", "sticky", "cooperative-sticky")),
+    _b("enable.partition.eof", False),
+), unmodelled=("key.deserializer", "value.deserializer", "client.rack", "group.protocol",
+               "security.protocol", "check.crcs"))
+
+TOPIC = Schema("topic", (
+    _i("min.insync.replicas", 1, 1),
+    _b("unclean.leader.election.enable", False),
+    _i("max.message.bytes", 1048588, 0),
+    _c("message.timestamp.type", "CreateTime", ("CreateTime", "LogAppendTime")),
+    _c("cleanup.policy", "delete", ("delete",),
+       doc="compaction is not modelled: only 'delete' is accepted"),
+    _i("retention.ms", 604800000, -1),
+), unmodelled=("segment.bytes", "retention.bytes", "compression.type", "min.compaction.lag.ms"))
+
+BROKER = Schema("broker", (
+    _i("broker.heartbeat.interval.ms", 2000, 1),
+    _i("broker.session.timeout.ms", 9000, 1),
+    _i("replica.lag.time.max.ms", 30000, 1),
+    _i("replica.fetch.wait.max.ms", 500, 0),
+    _i("replica.fetch.backoff.ms", 1000, 0),
+    _i("replica.fetch.max.bytes", 1048576, 1),
+    _i("replica.socket.timeout.ms", 30000, 1),
+    _i("default.replication.factor", 1, 1),
+    _i("num.partitions", 1, 1),
+    _i("min.insync.replicas", 1, 1),
+    _b("unclean.leader.election.enable", False),
+), unmodelled=("auto.create.topics.enable", "log.dirs", "process.roles", "node.id"))

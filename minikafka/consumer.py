@@ -1,0 +1,362 @@
+"""The consumer: assigned partitions, positions, fetching and `poll`.
+
+Rules (kafka-semantics.md A.2, H.51-H.54):
+1. The consumer owns its position per partition: the offset of the next record to return.
+   A partition without a position is reset by `auto.offset.reset` (earliest: log start;
+   latest: the HW, or the LSO under read_committed; none: an error) via ListOffsets.
+2. It fetches from each partition's leader with long polls (`fetch.max.wait.ms`,
+   `fetch.min.bytes`), one fetch in flight per broker, and only for partitions whose
+   previously fetched records have all been returned.
+3. Brokers return data below the HW (read_uncommitted, the default) or the LSO
+   (read_committed); control records are never returned to the application.
+4. OFFSET_OUT_OF_RANGE (for example after an unclean election truncated the log) resets the
+   position by `auto.offset.reset`; leadership errors refresh metadata and retry.
+5. `poll(timeout)` returns one message or None after `timeout` seconds of virtual time;
+   `consume(n, timeout)` returns up to n.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any, Iterable
+
+from . import protocol as P
+from .client import Client
+from .config import CONSUMER, Config, resolve
+from .errors import KafkaError, KafkaException
+from .message import OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, OFFSET_STORED, Message, TopicPartition
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
+LEADERSHIP_ERRORS = frozenset({"NOT_LEADER_OR_FOLLOWER", "FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH",
+                               "UNKNOWN_TOPIC_OR_PART", "LEADER_NOT_AVAILABLE"})
+
+
+class Consumer(Client):
+    role = "consumer"
+
+    def __init__(self, cluster: "Cluster", config: dict[str, Any] | None, name: str) -> None:
+        cfg = resolve(CONSUMER, config, self.check_config)
+        super().__init__(cluster, cfg["client.id"] or name, cfg)
+        self.isolation: str = cfg["isolation.level"]
+        self.assigned: list[tuple[str, int]] = []
+        self.positions: dict[tuple[str, int], int | None] = {}
+        self.fetch_offsets: dict[tuple[str, int], int] = {}
+        self.high_watermarks: dict[tuple[str, int], int] = {}
+        self.buffer: deque[Message] = deque()
+        self.buffered_tps: dict[tuple[str, int], int] = {}        # tp -> messages buffered
+        self.fetching: dict[int, int] = {}                        # broker -> cid in flight
+        self.resetting: dict[tuple[str, int], int] = {}           # tp -> cid of ListOffsets
+        self.backoff: dict[tuple[str, int], int] = {}             # tp -> time fetching may resume
+        self.error: KafkaException | None = None
+        self._retry_timer = None
+
+    @staticmethod
+    def check_config(cfg: Config) -> None:
+        pass
+
+    # -- assignment -----------------------------------------------------------
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        """Take these partitions (manual assignment). A TopicPartition's offset, if set, is the
+        starting position (OFFSET_BEGINNING, OFFSET_END or an offset)."""
+        self.check_open()
+        tps = []
+        for tp in partitions:
+            if not isinstance(tp, TopicPartition):
+                raise TypeError(f"assign() takes TopicPartition objects, got {tp!r}")
+            parts = self.partitions_of(tp.topic)
+            if not 0 <= tp.partition < len(parts):
+                raise KafkaException("_UNKNOWN_PARTITION",
+                                     f"Partition {tp.partition} does not exist: topic '{tp.topic}' has "
+                                     f"partitions 0..{len(parts) - 1}")
+            tps.append(tp)
+        self._drop_buffers(lambda _: True)
+        self.assigned = [(tp.topic, tp.partition) for tp in tps]
+        self.positions = {}
+        self.fetch_offsets = {}
+        for tp in tps:
+            key = (tp.topic, tp.partition)
+            self.positions[key] = None
+            if tp.offset >= 0:
+                self._set_position(key, tp.offset)
+            elif tp.offset in (OFFSET_BEGINNING, OFFSET_END):
+                self._start_reset(key, "earliest" if tp.offset == OFFSET_BEGINNING else "latest")
+        self.trace.state(self.sim.now, self.name, "assign", partitions=tuple(f"{t}-{p}" for t, p in self.assigned))
+        self._fetch()
+
+    def unassign(self) -> None:
+        self.check_open()
+        self._drop_buffers(lambda _: True)
+        self.assigned, self.positions, self.fetch_offsets = [], {}, {}
+
+    def assignment(self) -> list[TopicPartition]:
+        self.check_open()
+        return [TopicPartition(t, p) for t, p in self.assigned]
+
+    def subscribe(self, topics: list[str], **_: Any) -> None:
+        raise KafkaException("_NOT_IMPLEMENTED", "subscribe() needs consumer groups, which this version of "
+                                                 "minikafka does not model yet; use assign() instead")
+
+    # -- positions --------------------------------------------------------------
+    def position(self, partitions: Iterable[TopicPartition]) -> list[TopicPartition]:
+        self.check_open()
+        out = []
+        for tp in partitions:
+            pos = self.positions.get((tp.topic, tp.partition))
+            out.append(TopicPartition(tp.topic, tp.partition, OFFSET_INVALID if pos is None else pos))
+        return out
+
+    def seek(self, partition: TopicPartition) -> None:
+        self.check_open()
+        key = (partition.topic, partition.partition)
+        if key not in self.positions:
+            raise KafkaException("_STATE", f"seek: {partition.topic}-{partition.partition} is not assigned "
+                                           f"to this consumer (assigned: {self._assigned_text()})")
+        if partition.offset in (OFFSET_BEGINNING, OFFSET_END):
+            self._start_reset(key, "earliest" if partition.offset == OFFSET_BEGINNING else "latest")
+        elif partition.offset >= 0:
+            self._set_position(key, partition.offset)
+        else:
+            raise KafkaException("_INVALID_ARG", f"seek: invalid offset {partition.offset}")
+
+    def get_watermark_offsets(self, partition: TopicPartition, timeout: float | None = None,
+                              cached: bool = False) -> tuple[int, int]:
+        """(low, high) offsets of a partition; high is the HW (LSO under read_committed)."""
+        self.check_open()
+        key = (partition.topic, partition.partition)
+        if cached:
+            return (0, self.high_watermarks.get(key, OFFSET_INVALID))
+        self.partitions_of(partition.topic)
+        result: dict[str, int] = {}
+        self._list_offsets(key, -2, lambda off: result.__setitem__("low", off))
+        self._list_offsets(key, -1, lambda off: result.__setitem__("high", off))
+        ms = self.timeout_ms(timeout)
+        self.block_until(lambda: len(result) == 2, ms if ms is not None else self.cfg["request.timeout.ms"],
+                         "get_watermark_offsets")
+        if len(result) < 2:
+            raise KafkaException("_TIMED_OUT", "get_watermark_offsets timed out")
+        return (result["low"], result["high"])
+
+    def _assigned_text(self) -> str:
+        return ", ".join(f"{t}-{p}" for t, p in self.assigned) or "none"
+
+    def _set_position(self, key: tuple[str, int], offset: int) -> None:
+        self._drop_buffers(lambda tp: tp == key)
+        self.positions[key] = offset
+        self.fetch_offsets[key] = offset
+        self.resetting.pop(key, None)
+
+    def _start_reset(self, key: tuple[str, int], policy: str) -> None:
+        self._drop_buffers(lambda tp: tp == key)
+        self.positions[key] = None
+        self.fetch_offsets.pop(key, None)
+        if policy == "none":
+            self.error = KafkaException("_AUTO_OFFSET_RESET",
+                                        f"{key[0]}-{key[1]}: no valid position and auto.offset.reset=none")
+            return
+        ts = -2 if policy == "earliest" else -1
+        token = self.next_cid()
+        self.resetting[key] = token
+        self._list_offsets(key, ts, lambda off: self._reset_done(key, token, off, policy))
+
+    def _reset_done(self, key: tuple[str, int], token: int, offset: int, policy: str) -> None:
+        if self.resetting.get(key) != token:
+            return
+        del self.resetting[key]
+        self.positions[key] = offset
+        self.fetch_offsets[key] = offset
+        self.trace.state(self.sim.now, self.name, "offset.reset", tp=f"{key[0]}-{key[1]}", policy=policy,
+                         offset=offset)
+        self._fetch()
+
+    def _list_offsets(self, key: tuple[str, int], ts: int, done: Any) -> int:
+        cid = self.next_cid()
+        leader, _ = self.leader_of(key)
+        if leader < 0:
+            self.request_metadata()
+            self.after(self.cfg["retry.backoff.ms"], self._retry_list_offsets, key, ts, done, cid)
+            return cid
+
+        def on_response(resp: P.ListOffsetsResponse) -> None:
+            _, err, off = resp.results[0]
+            if err is None:
+                done(off)
+            else:
+                self.request_metadata()
+                self.after(self.cfg["retry.backoff.ms"], self._retry_list_offsets, key, ts, done, cid)
+
+        def on_error(err: KafkaError) -> None:
+            self.after(self.cfg["retry.backoff.ms"], self._retry_list_offsets, key, ts, done, cid)
+
+        self.request(leader, P.ListOffsetsRequest(cid, [(key, ts)], self.isolation), on_response, on_error)
+        return cid
+
+    def _retry_list_offsets(self, key: tuple[str, int], ts: int, done: Any, cid: int) -> None:
+        if not self.closed:
+            self._list_offsets(key, ts, done)
+
+    # -- polling ------------------------------------------------------------------
+    def poll(self, timeout: float | None = None) -> Message | None:
+        """The next message, or None when none arrived within `timeout` seconds (virtual time).
+        Without a timeout, waits until a message arrives or nothing else can happen."""
+        self.check_open()
+        if not self.buffer:
+            self._raise_error()
+            self._fetch()
+            self.block_until(lambda: bool(self.buffer) or self.error is not None, self.timeout_ms(timeout), "poll")
+            self._raise_error()
+            if not self.buffer:
+                return None
+        return self._take()
+
+    def consume(self, num_messages: int = 1, timeout: float | None = -1) -> list[Message]:
+        """Up to `num_messages` messages, waiting at most `timeout` seconds (virtual time)."""
+        self.check_open()
+        if not isinstance(num_messages, int) or num_messages < 1:
+            raise ValueError(f"num_messages must be an integer >= 1, got {num_messages!r}")
+        if len(self.buffer) < num_messages:
+            self._raise_error()
+            self._fetch()
+            self.block_until(lambda: len(self.buffer) >= num_messages or self.error is not None,
+                             self.timeout_ms(timeout), "consume")
+        out = []
+        while self.buffer and len(out) < num_messages:
+            out.append(self._take())
+        if not out:
+            self._raise_error()
+        return out
+
+    def _take(self) -> Message:
+        msg = self.buffer.popleft()
+        key = (msg._topic, msg._partition)
+        self.positions[key] = msg._offset + 1
+        left = self.buffered_tps[key] - 1
+        if left:
+            self.buffered_tps[key] = left
+        else:
+            del self.buffered_tps[key]
+            self._fetch()
+        return msg
+
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            err, self.error = self.error, None
+            raise err
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.buffer.clear()
+            self.trace.state(self.sim.now, self.name, "client.close")
+
+    def _drop_buffers(self, which: Any) -> None:
+        if any(which(tp) for tp in self.buffered_tps):
+            self.buffer = deque(m for m in self.buffer if not which((m._topic, m._partition)))
+            for tp in [tp for tp in self.buffered_tps if which(tp)]:
+                del self.buffered_tps[tp]
+
+    # -- fetching -------------------------------------------------------------------
+    def _fetch(self) -> None:
+        if self.closed:
+            return
+        now = self.sim.now
+        by_leader: dict[int, list[P.FetchPartition]] = {}
+        missing = False
+        for key in self.assigned:
+            off = self.fetch_offsets.get(key)
+            if off is None and key not in self.resetting and self.error is None:
+                self.initial_position(key)
+                off = self.fetch_offsets.get(key)
+            if off is None or key in self.buffered_tps or self.backoff.get(key, 0) > now:
+                continue
+            leader, epoch = self.leader_of(key)
+            if leader < 0:
+                missing = True
+                continue
+            if leader in self.fetching:
+                continue
+            by_leader.setdefault(leader, []).append(P.FetchPartition(key, off, epoch))
+        if missing:
+            self.request_metadata()
+        for leader in sorted(by_leader):
+            cid = self.next_cid()
+            req = P.FetchRequest(cid, -1, self.cfg["fetch.max.wait.ms"], self.cfg["fetch.min.bytes"],
+                                 self.cfg["fetch.max.bytes"], by_leader[leader], self.isolation)
+            self.fetching[leader] = cid
+            self.request(leader, req, lambda resp, b=leader: self._on_fetch(b, resp),
+                         lambda err, b=leader: self._on_fetch_error(b, err), daemon=True)
+
+    def _on_fetch(self, broker: int, resp: P.FetchResponse) -> None:
+        self.fetching.pop(broker, None)
+        for res in resp.partitions:
+            key = res.tp
+            if key not in self.fetch_offsets:
+                continue
+            if res.error is not None:
+                self._partition_error(key, res.error)
+                continue
+            self.high_watermarks[key] = res.last_stable_offset if self.isolation == "read_committed" \
+                else res.high_watermark
+            msgs = self.records_from(key, res)
+            if msgs:
+                self.buffer.extend(msgs)
+                self.buffered_tps[key] = self.buffered_tps.get(key, 0) + len(msgs)
+        self._fetch()
+
+    def records_from(self, key: tuple[str, int], res: P.FetchPartitionResult) -> list[Message]:
+        """The application records of a fetch response, from the fetch offset on."""
+        start = self.fetch_offsets[key]
+        topic, part = key
+        out: list[Message] = []
+        upper = res.last_stable_offset if self.isolation == "read_committed" else res.high_watermark
+        end = start
+        for b in res.batches:
+            if b.control or self.skip_batch(b, res):
+                end = max(end, b.next_offset)
+                continue
+            base, epoch = b.base_offset, b.leader_epoch
+            recs = b.records
+            lo = start - base if start > base else 0
+            hi = min(len(recs), upper - base)
+            for i in range(lo, hi):
+                r = recs[i]
+                out.append(Message(topic, part, base + i, r.key, r.value, r.headers, r.timestamp, None, epoch))
+            end = max(end, base + hi)
+        if end > start:
+            self.fetch_offsets[key] = end
+            if not out:
+                self.positions[key] = end
+        return out
+
+    def initial_position(self, key: tuple[str, int]) -> None:
+        """A partition without a position: reset it by `auto.offset.reset` (groups first look
+        for a committed offset)."""
+        self._start_reset(key, self.cfg["auto.offset.reset"])
+
+    def skip_batch(self, batch: Any, res: P.FetchPartitionResult) -> bool:
+        """Hook: read_committed drops batches of aborted transactions."""
+        return False
+
+    def _partition_error(self, key: tuple[str, int], error: str) -> None:
+        if error == "OFFSET_OUT_OF_RANGE":
+            policy = self.cfg["auto.offset.reset"]
+            self.trace.state(self.sim.now, self.name, "offset.out_of_range", tp=f"{key[0]}-{key[1]}",
+                             position=self.positions.get(key), policy=policy)
+            self._start_reset(key, policy)
+            return
+        if error in LEADERSHIP_ERRORS:
+            self.request_metadata()
+        self._back_off(key)
+
+    def _back_off(self, key: tuple[str, int]) -> None:
+        self.backoff[key] = self.sim.now + self.cfg["retry.backoff.ms"]
+        self.after(self.cfg["retry.backoff.ms"], self._fetch, daemon=True)
+
+    def _on_fetch_error(self, broker: int, err: KafkaError) -> None:
+        self.fetching.pop(broker, None)
+        for key in self.assigned:
+            if self.leader_of(key)[0] == broker:
+                self._back_off(key)
+
+    def on_metadata(self) -> None:
+        self._fetch()

@@ -1,0 +1,196 @@
+"""The simulated network: nodes, links with latency, loss and cuts, and fault rules.
+
+Rules:
+- Nodes (brokers, the controller, clients) talk only by `send(src, dst, message)`.
+- Each directed link delivers in FIFO order, like a TCP connection: a message arrives at
+  `max(now + latency + extra delay, arrival of the previous message on that link)`.
+- A message is lost, silently, when the link is cut at send or at arrival time, when a loss or
+  drop rule fires (seeded), when the receiver's machine is down (power loss), or when the
+  receiver restarted since the message was sent (the connection it travelled on is gone).
+- A message to a node whose *process* has crashed, while its machine is up, is refused: the
+  sender learns `on_disconnect(peer)` one latency later, as a TCP reset would tell it.
+- When a process crashes, every node it was talking to learns `on_disconnect` one latency later.
+- Rules (`Rule`) drop or delay messages by kind and endpoints, with a probability and an
+  optional count; they are how a test loses exactly one produce response.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from .sim import Simulation
+    from .trace import Trace
+
+
+class Node:
+    """Something on the network: it receives messages and may crash and restart.
+
+    Subclasses implement `receive(src, msg)` and may implement `on_disconnect(peer)`.
+    Timers started with `after()` die with the process that started them."""
+
+    name: str
+    net: "Network"
+
+    def __init__(self, name: str, net: "Network") -> None:
+        self.name = name
+        self.net = net
+        self.sim = net.sim
+        self.alive = True           # the process runs
+        self.powered = True         # the machine is up
+        self.incarnation = 0        # bumped on every restart
+        net.attach(self)
+
+    def after(self, delay: int, fn: Callable[..., Any], *args: Any, daemon: bool = False):
+        return self.sim.schedule(delay, self._fire, self.incarnation, fn, args, daemon=daemon)
+
+    def _fire(self, incarnation: int, fn: Callable[..., Any], args: tuple) -> None:
+        if self.alive and incarnation == self.incarnation:
+            fn(*args)
+
+    def send(self, dst: str, msg: Any, daemon: bool = False) -> None:
+        self.net.send(self.name, dst, msg, daemon)
+
+    def receive(self, src: str, msg: Any) -> None:
+        raise NotImplementedError
+
+    def on_disconnect(self, peer: str) -> None:
+        pass
+
+
+@dataclass
+class Rule:
+    """Drop or delay messages whose kind and endpoints match ("*" matches any)."""
+
+    kind: str = "*"
+    src: str = "*"
+    dst: str = "*"
+    drop: float = 0.0               # probability of dropping a matching message
+    delay_ms: int = 0               # extra latency added to a matching message
+    count: int | None = None        # how many more times the rule may fire; None: forever
+    fired: int = field(default=0)
+
+    def matches(self, kind: str, src: str, dst: str) -> bool:
+        return ((self.kind == "*" or self.kind == kind) and (self.src == "*" or self.src == src)
+                and (self.dst == "*" or self.dst == dst) and (self.count is None or self.count > 0))
+
+    def __repr__(self) -> str:
+        what = f"drop p={self.drop}" if self.drop else f"delay {self.delay_ms}ms"
+        left = "" if self.count is None else f" x{self.count}"
+        return f"Rule({what} {self.kind} {self.src}->{self.dst}{left}, fired={self.fired})"
+
+
+class Network:
+    def __init__(self, sim: "Simulation", trace: "Trace", latency_ms: int = 1) -> None:
+        self.sim = sim
+        self.trace = trace
+        self.default_latency = latency_ms
+        self.nodes: dict[str, Node] = {}
+        self.latency: dict[tuple[str, str], int] = {}     # directed overrides
+        self.loss: dict[tuple[str, str], float] = {}      # directed loss probability
+        self.cuts: set[frozenset[str]] = set()
+        self.rules: list[Rule] = []
+        self._arrival: dict[tuple[str, str], int] = {}    # FIFO per directed link
+        self._rng = sim.rng("network")
+        self._ids = 0
+
+    def attach(self, node: Node) -> None:
+        if node.name in self.nodes:
+            raise ValueError(f"a node named {node.name!r} already exists")
+        self.nodes[node.name] = node
+
+    # -- faults -------------------------------------------------------------
+    def cut(self, a: str, b: str) -> None:
+        self._check(a, b)
+        self.cuts.add(frozenset((a, b)))
+        self.trace.state(self.sim.now, "network", "link.cut", a=a, b=b)
+
+    def heal(self, a: str, b: str) -> None:
+        self._check(a, b)
+        self.cuts.discard(frozenset((a, b)))
+        self.trace.state(self.sim.now, "network", "link.heal", a=a, b=b)
+
+    def heal_all(self) -> None:
+        for pair in sorted(tuple(sorted(p)) for p in self.cuts):
+            self.heal(*pair)
+
+    def is_cut(self, a: str, b: str) -> bool:
+        return bool(self.cuts) and frozenset((a, b)) in self.cuts
+
+    def _check(self, *names: str) -> None:
+        for n in names:
+            if n not in self.nodes:
+                raise ValueError(f"unknown node {n!r}; nodes are {', '.join(sorted(self.nodes))}")
+
+    def latency_of(self, src: str, dst: str) -> int:
+        return self.latency.get((src, dst), self.default_latency)
+
+    # -- delivery -----------------------------------------------------------
+    def send(self, src: str, dst: str, msg: Any, daemon: bool = False) -> None:
+        sim = self.sim
+        now = sim.now
+        self._ids += 1
+        mid = self._ids
+        kind = msg.kind
+        fields = msg.summary()
+        fields["id"] = mid
+        self.trace.add(now, "send", src, dst, kind, fields)
+        delay = 0
+        for rule in self.rules:
+            if rule.matches(kind, src, dst):
+                if rule.drop and self._rng.random() < rule.drop:
+                    self._fire(rule)
+                    self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "rule"})
+                    return
+                if rule.delay_ms:
+                    self._fire(rule)
+                    delay += rule.delay_ms
+        loss = self.loss.get((src, dst))
+        if loss and self._rng.random() < loss:
+            self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "loss"})
+            return
+        if self.is_cut(src, dst):
+            self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "cut"})
+            return
+        link = (src, dst)
+        at = now + self.latency_of(src, dst) + delay
+        prev = self._arrival.get(link, 0)
+        if at < prev:
+            at = prev
+        self._arrival[link] = at
+        target = self.nodes[dst]
+        sim.schedule(at - now, self._deliver, mid, src, target, target.incarnation, msg, daemon=daemon)
+
+    def _fire(self, rule: Rule) -> None:
+        rule.fired += 1
+        if rule.count is not None:
+            rule.count -= 1
+
+    def _deliver(self, mid: int, src: str, target: Node, incarnation: int, msg: Any) -> None:
+        now = self.sim.now
+        why = None
+        if self.is_cut(src, target.name):
+            why = "cut"
+        elif not target.powered:
+            why = "down"
+        elif not target.alive or target.incarnation != incarnation:
+            why = "refused"
+        if why is not None:
+            self.trace.add(now, "drop", target.name, src, msg.kind, {"id": mid, "why": why})
+            if why == "refused":
+                self._reset(target.name, src)
+            return
+        self.trace.add(now, "recv", target.name, src, msg.kind, {"id": mid})
+        target.receive(src, msg)
+
+    def _reset(self, dead: str, peer: str) -> None:
+        """Tell `peer` (after one latency) that its connection to `dead` was reset."""
+        node = self.nodes[peer]
+        if node.alive and not self.is_cut(dead, peer):
+            node.after(self.latency_of(dead, peer), node.on_disconnect, dead)
+
+    def process_crashed(self, name: str) -> None:
+        """A process died on a running machine: its peers see their connections reset."""
+        for peer in sorted(self.nodes):
+            if peer != name:
+                self._reset(name, peer)

@@ -1,0 +1,264 @@
+"""Protocol messages, named after Kafka's requests.
+
+Rules:
+- Every message has a `kind` (its class name, as in the trace) and `summary()`: the plain
+  fields the trace records. Summaries carry offsets and counts, never record contents.
+- Requests from clients carry a correlation id `cid`; the response echoes it.
+- A topic-partition travels as a (topic, partition) tuple.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .records import RecordBatch
+
+TP = tuple  # (topic, partition)
+
+
+def _tp(tp: TP) -> str:
+    return f"{tp[0]}-{tp[1]}"
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    """The controller's record of one partition."""
+
+    topic: str
+    partition: int
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+    leader: int
+    leader_epoch: int
+    partition_epoch: int
+
+    @property
+    def tp(self) -> TP:
+        return (self.topic, self.partition)
+
+
+class Msg:
+    kind = "Msg"
+
+    def summary(self) -> dict[str, Any]:
+        return {}
+
+
+def _kind(cls):
+    cls.kind = cls.__name__
+    return cls
+
+
+# -- metadata ----------------------------------------------------------------------------
+@_kind
+@dataclass
+class MetadataRequest(Msg):
+    cid: int
+    topics: tuple[str, ...] | None
+
+    def summary(self):
+        return {"topics": self.topics or "all"}
+
+
+@_kind
+@dataclass
+class MetadataResponse(Msg):
+    cid: int
+    brokers: tuple[int, ...]
+    partitions: dict[str, tuple[PartitionState, ...]]
+    unknown: tuple[str, ...]
+
+    def summary(self):
+        return {"topics": tuple(sorted(self.partitions)), "unknown": self.unknown}
+
+
+# -- produce -----------------------------------------------------------------------------
+@_kind
+@dataclass
+class ProduceRequest(Msg):
+    cid: int
+    acks: int
+    timeout_ms: int
+    batches: list[tuple[TP, RecordBatch]]
+    transactional_id: str | None = None
+
+    def summary(self):
+        out: dict[str, Any] = {"acks": "all" if self.acks == -1 else self.acks}
+        out["batches"] = tuple(f"{_tp(tp)}:{b.count}" + (f"@seq{b.base_sequence}" if b.base_sequence >= 0 else "")
+                               for tp, b in self.batches)
+        pid = self.batches[0][1].producer_id if self.batches else -1
+        if pid >= 0:
+            out["pid"] = pid
+            out["epoch"] = self.batches[0][1].producer_epoch
+        return out
+
+
+@_kind
+@dataclass
+class ProduceResponse(Msg):
+    cid: int
+    results: list[tuple[TP, str | None, int]]        # (tp, error name or None, base offset)
+
+    def summary(self):
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}@{off}" for tp, err, off in self.results)}
+
+
+# -- fetch -------------------------------------------------------------------------------
+@dataclass
+class FetchPartition:
+    tp: TP
+    fetch_offset: int
+    current_leader_epoch: int
+    last_fetched_epoch: int = -1
+
+
+@dataclass
+class FetchPartitionResult:
+    tp: TP
+    error: str | None
+    high_watermark: int = -1
+    last_stable_offset: int = -1
+    log_start_offset: int = 0
+    batches: list[RecordBatch] = field(default_factory=list)
+    diverging_epoch: tuple[int, int] | None = None      # (epoch, end offset) per KIP-279
+    aborted: tuple[tuple[int, int], ...] = ()           # (producer id, first offset)
+    leader_epoch: int = -1
+
+
+@_kind
+@dataclass
+class FetchRequest(Msg):
+    cid: int
+    replica_id: int                 # broker id of a follower, -1 for a consumer
+    max_wait_ms: int
+    min_bytes: int
+    max_bytes: int
+    partitions: list[FetchPartition]
+    isolation: str = "read_uncommitted"
+
+    def summary(self):
+        return {"replica": self.replica_id,
+                "parts": tuple(f"{_tp(p.tp)}@{p.fetch_offset}" for p in self.partitions)}
+
+
+@_kind
+@dataclass
+class FetchResponse(Msg):
+    cid: int
+    partitions: list[FetchPartitionResult]
+
+    def summary(self):
+        parts = []
+        for r in self.partitions:
+            if r.error:
+                parts.append(f"{_tp(r.tp)}:{r.error}")
+            elif r.diverging_epoch:
+                parts.append(f"{_tp(r.tp)}:diverging{r.diverging_epoch[0]}@{r.diverging_epoch[1]}")
+            else:
+                n = sum(b.count for b in r.batches)
+                first = r.batches[0].base_offset if r.batches else -1
+                parts.append(f"{_tp(r.tp)}:{n}@{first} hw={r.high_watermark}")
+        return {"parts": tuple(parts)}
+
+
+@_kind
+@dataclass
+class ListOffsetsRequest(Msg):
+    cid: int
+    partitions: list[tuple[TP, int]]          # (tp, -2 earliest | -1 latest)
+    isolation: str = "read_uncommitted"
+
+    def summary(self):
+        return {"parts": tuple(f"{_tp(tp)}:{'earliest' if ts == -2 else 'latest'}" for tp, ts in self.partitions)}
+
+
+@_kind
+@dataclass
+class ListOffsetsResponse(Msg):
+    cid: int
+    results: list[tuple[TP, str | None, int]]
+
+    def summary(self):
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}@{off}" for tp, err, off in self.results)}
+
+
+# -- controller --------------------------------------------------------------------------
+@_kind
+@dataclass
+class BrokerRegistration(Msg):
+    broker_id: int
+    incarnation: int
+
+    def summary(self):
+        return {"broker": self.broker_id, "incarnation": self.incarnation}
+
+
+@_kind
+@dataclass
+class BrokerHeartbeat(Msg):
+    broker_id: int
+    incarnation: int
+    metadata_version: int
+
+    def summary(self):
+        return {"broker": self.broker_id, "version": self.metadata_version}
+
+
+@_kind
+@dataclass
+class BrokerHeartbeatResponse(Msg):
+    fenced: bool
+    registered: bool
+
+    def summary(self):
+        return {"fenced": self.fenced}
+
+
+@_kind
+@dataclass
+class UpdateMetadata(Msg):
+    """A metadata delta (or, with `full`, a snapshot) pushed by the controller."""
+
+    version: int
+    partitions: tuple[PartitionState, ...]
+    topic_configs: dict[str, dict[str, Any]]
+    live_brokers: tuple[int, ...]
+    full: bool = False
+    deleted: tuple[str, ...] = ()
+
+    def summary(self):
+        out: dict[str, Any] = {"version": self.version, "live": self.live_brokers}
+        if self.full:
+            out["full"] = True
+        out["parts"] = tuple(f"{_tp(s.tp)}:L{s.leader}e{s.leader_epoch} isr={list(s.isr)}"
+                             for s in self.partitions[:6])
+        if len(self.partitions) > 6:
+            out["more"] = len(self.partitions) - 6
+        return out
+
+
+@_kind
+@dataclass
+class AlterPartition(Msg):
+    broker_id: int
+    tp: TP
+    leader_epoch: int
+    partition_epoch: int
+    new_isr: tuple[int, ...]
+
+    def summary(self):
+        return {"tp": _tp(self.tp), "isr": self.new_isr, "leader_epoch": self.leader_epoch}
+
+
+@_kind
+@dataclass
+class AlterPartitionResponse(Msg):
+    tp: TP
+    error: str | None
+    state: PartitionState | None
+
+    def summary(self):
+        out: dict[str, Any] = {"tp": _tp(self.tp), "error": self.error or "none"}
+        if self.state:
+            out["isr"] = self.state.isr
+        return out

@@ -1,0 +1,122 @@
+"""The discrete-event kernel: virtual milliseconds, one event queue, one seed.
+
+Rules:
+- Time is an integer number of virtual milliseconds, `now`. Nothing reads the wall clock.
+- Events sit in a heap ordered by (time, sequence); the sequence number breaks ties in
+  scheduling order, so two runs with the same seed execute the same events in the same order.
+- An event is either ordinary or a *daemon* (background activity such as heartbeats and
+  empty long polls). `run_until_idle()` runs until only daemons remain.
+- A cancelled event stays in the heap and is skipped when it comes up.
+- Randomness comes from `Random` streams derived from the cluster seed and a name
+  (`rng("network")`), so adding a producer does not change which messages the network drops.
+"""
+from __future__ import annotations
+
+import heapq
+import random
+from typing import Any, Callable
+
+
+class Event:
+    """A scheduled call. `cancel()` stops it from running."""
+
+    __slots__ = ("time", "fn", "args", "daemon", "cancelled", "sim")
+
+    def __init__(self, sim: "Simulation", time: int, fn: Callable[..., Any], args: tuple, daemon: bool) -> None:
+        self.sim, self.time, self.fn, self.args, self.daemon = sim, time, fn, args, daemon
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        if not self.cancelled:
+            self.cancelled = True
+            if not self.daemon:
+                self.sim._pending -= 1
+
+
+class Simulation:
+    """Virtual time and the event queue."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.now = 0                       # virtual milliseconds
+        self.events_run = 0                # how many events have executed
+        self._heap: list[tuple[int, int, Event]] = []
+        self._seq = 0
+        self._pending = 0                  # ordinary (non-daemon) events not yet run
+        self._streams: dict[str, random.Random] = {}
+
+    def rng(self, name: str) -> random.Random:
+        """The random stream called `name`, seeded from the cluster seed and the name."""
+        stream = self._streams.get(name)
+        if stream is None:
+            stream = self._streams[name] = random.Random(f"{self.seed}/{name}")
+        return stream
+
+    def schedule(self, delay: int, fn: Callable[..., Any], *args: Any, daemon: bool = False) -> Event:
+        if delay < 0:
+            raise ValueError(f"cannot schedule {delay} ms in the past")
+        ev = Event(self, self.now + delay, fn, args, daemon)
+        self._seq += 1
+        heapq.heappush(self._heap, (ev.time, self._seq, ev))
+        if not daemon:
+            self._pending += 1
+        return ev
+
+    def peek(self) -> int | None:
+        """Time of the next live event, or None."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def step(self) -> bool:
+        """Run exactly one event. Returns False when the queue is empty."""
+        heap = self._heap
+        while heap:
+            _, _, ev = heapq.heappop(heap)
+            if ev.cancelled:
+                continue
+            if not ev.daemon:
+                self._pending -= 1
+            ev.cancelled = True
+            self.now = ev.time
+            self.events_run += 1
+            ev.fn(*ev.args)
+            return True
+        return False
+
+    def run(self, ms: int) -> None:
+        """Run every event due in the next `ms` milliseconds; time then stands at now + ms."""
+        if ms < 0:
+            raise ValueError(f"run() takes a duration in ms >= 0, got {ms}")
+        self.run_until(lambda: False, self.now + ms)
+
+    def run_until(self, done: Callable[[], bool], deadline: int | None) -> bool:
+        """Run events until `done()` is true or time would pass `deadline` (None: no deadline,
+        stop when only daemon events remain). Returns `done()`."""
+        heap = self._heap
+        while not done():
+            nxt = self.peek()
+            if deadline is None:
+                if self._pending <= 0:
+                    return done()
+            elif nxt is None or nxt > deadline:
+                self.now = max(self.now, deadline)
+                return done()
+            self.step()
+        return True
+
+    def run_until_idle(self, max_ms: int = 3_600_000) -> bool:
+        """Run until only daemon events remain (or `max_ms` of virtual time passed).
+        Returns True when the simulation went idle."""
+        deadline = self.now + max_ms
+        while self._pending > 0:
+            nxt = self.peek()
+            if nxt is None or nxt > deadline:
+                return False
+            self.step()
+        return True
+
+    @property
+    def idle(self) -> bool:
+        return self._pending <= 0
