@@ -62,7 +62,7 @@ class Client(Node):
         self.send(node, msg, daemon=daemon)
         if expect_response:
             self.inflight[msg.cid] = p
-            p.timer = self.after(self.cfg["request.timeout.ms"], self._timed_out, msg.cid, daemon=True)
+            p.timer = self.after(self.cfg["request.timeout.ms"], self._timed_out, msg.cid, daemon=daemon)
         return p
 
     def inflight_to(self, node: str) -> int:
@@ -79,7 +79,7 @@ class Client(Node):
     def _timed_out(self, cid: int) -> None:
         p = self.inflight.get(cid)
         if p is not None:
-            self.trace.state(self.sim.now, self.name, "request.timeout", node=p.node, request=p.msg.kind, cid=cid)
+            self.trace.state(self.sim.now, self.name, "request.timeout", broker=p.node, request=p.msg.kind, cid=cid)
             self._fail_connection(p.node, "REQUEST_TIMED_OUT")
 
     def on_disconnect(self, peer: str) -> None:
@@ -100,12 +100,14 @@ class Client(Node):
     def request_metadata(self) -> None:
         if self._meta_cid or self._meta_retry is not None or self.closed:
             return
-        brokers = self.brokers or tuple(sorted(self.cluster.brokers))
+        # live brokers from the last metadata first, then the bootstrap list (Kafka 4.0's
+        # metadata.recovery.strategy=rebootstrap), rotating after every attempt
+        brokers = self.brokers + tuple(b for b in sorted(self.cluster.brokers) if b not in self.brokers)
         broker = brokers[self._meta_next % len(brokers)]
         self._meta_next += 1
         msg = P.MetadataRequest(self.next_cid(), None)
         self._meta_cid = msg.cid
-        self.request(broker, msg, self._on_metadata, self._on_metadata_error)
+        self.request(broker, msg, self._on_metadata, self._on_metadata_error, daemon=not self.busy())
 
     def _on_metadata(self, msg: P.MetadataResponse) -> None:
         self._meta_cid = 0
@@ -122,7 +124,7 @@ class Client(Node):
 
     def _on_metadata_error(self, err: KafkaError) -> None:
         self._meta_cid = 0
-        self._meta_retry = self.after(self.cfg["retry.backoff.ms"], self._retry_metadata)
+        self._meta_retry = self.after(self.cfg["retry.backoff.ms"], self._retry_metadata, daemon=not self.busy())
 
     def _retry_metadata(self) -> None:
         self._meta_retry = None
@@ -134,6 +136,10 @@ class Client(Node):
 
     def on_metadata(self) -> None:
         """Hook: new metadata arrived."""
+
+    def busy(self) -> bool:
+        """Does this client have work waiting (so its metadata requests are not background)?"""
+        return False
 
     def partitions_of(self, topic: str) -> tuple[P.PartitionState, ...]:
         """The partitions of `topic`, fetching metadata (blocking) if unknown; raises

@@ -8,7 +8,7 @@ Rules (kafka-semantics.md A.1, A.3, D.27):
 - `end_offset_for_epoch(e)` answers OffsetsForLeaderEpoch: the largest cached epoch <= e and
   its end offset; (-1, -1) when there is none. This is what KIP-101/279 truncation uses.
 - `truncate_to(offset)` removes every record at or after `offset` (splitting a batch if needed)
-  and forgets epochs that started at or after it.
+  and forgets epochs that started at or after it (or at the LEO, when nothing is removed).
 - Durability: `flushed` is how far the OS has written the page cache to disk. A power loss
   keeps only that prefix (`lose_unflushed`); a process crash keeps everything.
 """
@@ -105,6 +105,9 @@ class PartitionLog:
     def truncate_to(self, offset: int) -> int:
         """Remove offsets >= `offset`. Returns how many records were removed."""
         if offset >= self.log_end_offset:
+            # still drop epochs that start at the log end: a former leader may have recorded
+            # an epoch in which it wrote nothing, which would make it diverge forever
+            self.epochs = [(e, s) for e, s in self.epochs if s < self.log_end_offset]
             return 0
         removed = self.log_end_offset - offset
         i = bisect_right(self._bases, offset) - 1

@@ -401,6 +401,9 @@ class Producer(Client):
         self.trace.state(self.sim.now, self.name, "delivery.failed", tp=f"{b.tp[0]}-{b.tp[1]}", error=err.name(),
                          records=n)
 
+    def busy(self) -> bool:
+        return self.in_queue > 0
+
     def on_metadata(self) -> None:
         if self.acc:
             self._wake(0)

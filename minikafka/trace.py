@@ -50,7 +50,7 @@ class Trace:
             ev = self.events
             ev.append(TraceEvent(len(ev), time, kind, node, peer, name, fields))
 
-    def state(self, time: int, node: str, name: str, **fields: Any) -> None:
+    def state(self, time: int, node: str, name: str, /, **fields: Any) -> None:
         if self.enabled:
             ev = self.events
             ev.append(TraceEvent(len(ev), time, "state", node, None, name, fields))

@@ -1,0 +1,73 @@
+"""Named safety properties of a cluster's state, checked by tests and notebooks.
+
+Each function returns a list of violations (strings); an empty list means the property holds.
+1. `offsets_dense`: every replica's log has dense offsets: each batch starts where the
+   previous one ended, and the LEO is the end of the last batch.
+2. `hw_within_isr`: on every live leader, the HW is <= the LEO of each live replica in its ISR.
+3. `one_leader_per_epoch`: no two live replicas claim leadership of a partition in the same
+   leader epoch.
+4. `hw_le_leo`: no replica's HW is beyond its own LEO.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
+
+def offsets_dense(c: "Cluster") -> list[str]:
+    out = []
+    for bid, broker in sorted(c.brokers.items()):
+        for tp, r in sorted(broker.replicas.items()):
+            expect = r.log.log_start_offset
+            for b in r.log.batches:
+                if b.base_offset != expect:
+                    out.append(f"b{bid} {tp[0]}-{tp[1]}: batch at {b.base_offset}, expected {expect}")
+                expect = b.next_offset
+            if expect != r.log.log_end_offset:
+                out.append(f"b{bid} {tp[0]}-{tp[1]}: LEO {r.log.log_end_offset}, batches end at {expect}")
+    return out
+
+
+def hw_within_isr(c: "Cluster") -> list[str]:
+    out = []
+    for bid, broker in sorted(c.brokers.items()):
+        if not broker.alive:
+            continue
+        for tp, r in sorted(broker.replicas.items()):
+            if not r.is_leader:
+                continue
+            for m in r.isr:
+                other = c.brokers[m]
+                if other.alive and tp in other.replicas and other.replicas[tp].leo < r.hw:
+                    out.append(f"{tp[0]}-{tp[1]}: leader b{bid} HW {r.hw} > LEO {other.replicas[tp].leo} of ISR member b{m}")
+    return out
+
+
+def one_leader_per_epoch(c: "Cluster") -> list[str]:
+    seen: dict[tuple, int] = {}
+    out = []
+    for bid, broker in sorted(c.brokers.items()):
+        if not broker.alive:
+            continue
+        for tp, r in sorted(broker.replicas.items()):
+            if r.is_leader:
+                key = (tp, r.leader_epoch)
+                if key in seen:
+                    out.append(f"{tp[0]}-{tp[1]}: b{seen[key]} and b{bid} both lead epoch {r.leader_epoch}")
+                seen[key] = bid
+    return out
+
+
+def hw_le_leo(c: "Cluster") -> list[str]:
+    return [f"b{bid} {tp[0]}-{tp[1]}: HW {r.hw} > LEO {r.leo}"
+            for bid, broker in sorted(c.brokers.items())
+            for tp, r in sorted(broker.replicas.items()) if r.hw > r.leo]
+
+
+ALL = (offsets_dense, hw_within_isr, one_leader_per_epoch, hw_le_leo)
+
+
+def check_all(c: "Cluster") -> list[str]:
+    return [v for f in ALL for v in f(c)]

@@ -1,0 +1,40 @@
+"""Small helpers shared by the scenario and property tests."""
+from __future__ import annotations
+
+from minikafka import Cluster, TopicPartition
+
+
+class Deliveries:
+    """Collects delivery reports: `ok` maps value -> offset, `failed` maps value -> error name."""
+
+    def __init__(self) -> None:
+        self.ok: dict[bytes, int] = {}
+        self.failed: dict[bytes, str] = {}
+
+    def __call__(self, err, msg) -> None:
+        if err is None:
+            self.ok[msg.value()] = msg.offset()
+        else:
+            self.failed[msg.value()] = err.name()
+
+
+def values(c: Cluster, topic: str = "t", partition: int = 0, broker: int | None = None) -> list[bytes]:
+    return [v for _, _, v in c.log(topic, partition, broker)]
+
+
+def read_all(c: Cluster, topic: str = "t", partition: int = 0, timeout: float = 2.0) -> list[bytes]:
+    k = c.consumer({"auto.offset.reset": "earliest"})
+    k.assign([TopicPartition(topic, partition)])
+    out = []
+    while True:
+        got = k.consume(1000, timeout)
+        if not got:
+            break
+        out.extend(m.value() for m in got)
+    k.close()
+    return out
+
+
+def leader_and_followers(c: Cluster, topic: str = "t", partition: int = 0) -> tuple[int, list[int]]:
+    st = c.partition_state(topic, partition)
+    return st.leader, [r.broker for r in st.replicas if r.broker != st.leader]

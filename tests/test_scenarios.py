@@ -1,0 +1,274 @@
+"""Fault scenarios of kafka-semantics.md section 3, each arising from the mechanism: a crash, a
+cut link, a lost message. No test scripts an outcome; each checks what the cluster did."""
+from __future__ import annotations
+
+from minikafka import Cluster, TopicPartition
+
+from helpers import Deliveries, leader_and_followers, read_all, values
+
+
+def three_brokers(seed: int, **topic_config) -> Cluster:
+    c = Cluster(brokers=3, seed=seed)
+    c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 2, **topic_config})
+    return c
+
+
+# -- scenario 1 ----------------------------------------------------------------------------
+def test_acks_1_leader_crash_before_follower_fetch_loses_acknowledged_record():
+    c = three_brokers(seed=1)
+    leader, followers = leader_and_followers(c)
+    d = Deliveries()
+    p = c.producer({"acks": 1, "linger.ms": 0})
+    p.produce("t", value=b"m0", on_delivery=d)
+    p.flush()
+    c.run(1000)                                  # followers have m0
+    for f in followers:                          # the followers cannot fetch any more
+        c.cut(leader, f)
+    p.produce("t", value=b"m1", on_delivery=d)
+    p.flush()
+    assert d.ok == {b"m0": 0, b"m1": 1}          # both acknowledged by the leader alone
+    c.crash_broker(leader)
+    c.run(10_000)                                # fenced after broker.session.timeout.ms
+    st = c.partition_state("t", 0)
+    assert st.leader in followers and st.leader_epoch == 1
+    for f in followers:
+        c.heal(leader, f)
+    p.produce("t", value=b"m2", on_delivery=d)
+    p.flush()
+    assert d.ok[b"m2"] == 1                      # offset 1 is reused by the next write
+    assert values(c) == [b"m0", b"m2"]           # m1 is lost although it was acknowledged
+
+
+def test_old_leader_truncates_to_new_leaders_epoch_end_on_return():
+    c = three_brokers(seed=1)
+    leader, followers = leader_and_followers(c)
+    p = c.producer({"acks": 1, "linger.ms": 0})
+    p.produce("t", value=b"m0")
+    p.flush()
+    c.run(1000)
+    for f in followers:
+        c.cut(leader, f)
+    p.produce("t", value=b"m1")
+    p.flush()
+    c.crash_broker(leader)
+    c.run(10_000)
+    for f in followers:
+        c.heal(leader, f)
+    p.produce("t", value=b"m2")
+    p.flush()
+    assert values(c, broker=leader) == [b"m0", b"m1"]     # on disk while it was down
+    c.restart_broker(leader)
+    c.run(5000)
+    truncations = c.trace.filter(name="truncate", node=f"b{leader}")
+    assert [(e.fields["to"], e.fields["removed"]) for e in truncations] == [(1, 1)]
+    assert values(c, broker=leader) == [b"m0", b"m2"]      # diverging m1 gone, m2 re-fetched
+    assert leader in c.partition_state("t", 0).isr          # caught up, back in the ISR
+
+
+def test_acks_all_same_crash_loses_nothing_acknowledged():
+    c = three_brokers(seed=1)
+    leader, followers = leader_and_followers(c)
+    d = Deliveries()
+    p = c.producer({"acks": "all", "linger.ms": 0, "enable.idempotence": False, "delivery.timeout.ms": 200_000})
+    p.produce("t", value=b"m0", on_delivery=d)
+    p.flush()
+    for f in followers:
+        c.cut(leader, f)
+    p.produce("t", value=b"m1", on_delivery=d)
+    c.run(2000)
+    assert b"m1" not in d.ok                     # acks=all waits for the ISR
+    c.crash_broker(leader)
+    c.run(10_000)
+    for f in followers:
+        c.heal(leader, f)
+    p.flush()
+    assert set(d.ok) == {b"m0", b"m1"}
+    assert values(c) == [b"m0", b"m1"]           # retried to the new leader, nothing lost
+
+
+# -- scenario 2 ----------------------------------------------------------------------------
+def test_isr_shrinks_when_a_follower_is_fenced_and_acks_all_keeps_working():
+    c = three_brokers(seed=2)
+    _, (f1, _) = leader_and_followers(c)
+    c.crash_broker(f1)
+    c.run(10_000)
+    assert f1 not in c.partition_state("t", 0).isr
+    d = Deliveries()
+    p = c.producer({"acks": "all", "linger.ms": 0})
+    p.produce("t", value=b"a", on_delivery=d)
+    p.flush()
+    assert d.ok == {b"a": 0}
+
+
+def test_isr_below_min_insync_gives_not_enough_replicas_until_delivery_timeout():
+    c = three_brokers(seed=2)
+    _, (f1, f2) = leader_and_followers(c)
+    c.crash_broker(f1)
+    c.crash_broker(f2)
+    c.run(10_000)
+    d = Deliveries()
+    p = c.producer({"acks": "all", "linger.ms": 0})
+    start = c.now
+    p.produce("t", value=b"a", on_delivery=d)
+    p.flush()
+    assert d.failed == {b"a": "_MSG_TIMED_OUT"}
+    assert 120_000 <= c.now - start < 125_000                      # delivery.timeout.ms
+    rejects = c.trace.filter(name="produce.reject")
+    assert rejects and all(e.fields["error"] == "NOT_ENOUGH_REPLICAS" for e in rejects)
+    assert c.partition_state("t", 0).high_watermark == 0           # nothing was written
+
+
+def test_acks_1_writes_under_min_isr_are_appended_but_invisible_until_isr_recovers():
+    c = three_brokers(seed=2)
+    leader, (f1, f2) = leader_and_followers(c)
+    c.crash_broker(f1)
+    c.crash_broker(f2)
+    c.run(10_000)
+    d = Deliveries()
+    p = c.producer({"acks": 1, "linger.ms": 0})
+    p.produce("t", value=b"one", on_delivery=d)
+    p.flush()
+    assert d.ok == {b"one": 0}                   # acknowledged by the leader
+    st = c.partition_state("t", 0)
+    assert st.replica(leader).leo == 1 and st.high_watermark == 0   # HW frozen (Kafka 3.7+)
+    assert read_all(c, timeout=1.0) == []
+    c.restart_broker(f1)
+    c.run(5000)
+    assert f1 in c.partition_state("t", 0).isr
+    assert read_all(c) == [b"one"]
+
+
+# -- scenario 3 ----------------------------------------------------------------------------
+def _unclean_setup(unclean: bool):
+    c = Cluster(brokers=2, seed=3)
+    c.create_topic("t", partitions=1, replication_factor=2,
+                   config={"min.insync.replicas": 1, "unclean.leader.election.enable": unclean})
+    b1, (b2,) = leader_and_followers(c)
+    c.crash_broker(b2)
+    c.run(10_000)
+    p = c.producer({"acks": "all", "linger.ms": 0})
+    for i in range(5):
+        p.produce("t", value=b"v%d" % i)
+    p.flush()
+    assert p.delivered == 5 and read_all(c) == [b"v%d" % i for i in range(5)]   # committed
+    c.crash_broker(b1)
+    c.restart_broker(b2)
+    c.run(10_000)
+    return c, b1, b2
+
+
+def test_unclean_election_off_keeps_partition_offline_until_isr_member_returns():
+    c, b1, b2 = _unclean_setup(unclean=False)
+    st = c.partition_state("t", 0)
+    assert st.offline and st.isr == (b1,)
+    c.restart_broker(b1)
+    c.run(10_000)
+    assert c.partition_state("t", 0).leader == b1
+    assert read_all(c) == [b"v%d" % i for i in range(5)]
+
+
+def test_unclean_election_on_loses_committed_records():
+    c, b1, b2 = _unclean_setup(unclean=True)
+    st = c.partition_state("t", 0)
+    assert st.leader == b2 and st.isr == (b2,)
+    elections = c.trace.filter(name="leader.elect")
+    assert elections[-1].fields["unclean"] is True
+    assert read_all(c, timeout=1.0) == []        # the five committed records are gone
+    c.restart_broker(b1)
+    c.run(10_000)
+    assert values(c, broker=b1) == []            # the old leader truncated to match
+
+
+def test_consumer_past_the_new_log_end_resets_by_auto_offset_reset():
+    c = Cluster(brokers=2, seed=3)
+    c.create_topic("t", partitions=1, replication_factor=2,
+                   config={"min.insync.replicas": 1, "unclean.leader.election.enable": True})
+    b1, (b2,) = leader_and_followers(c)
+    c.crash_broker(b2)
+    c.run(10_000)
+    p = c.producer({"acks": "all", "linger.ms": 0})
+    for i in range(5):
+        p.produce("t", value=b"v%d" % i)
+    p.flush()
+    k = c.consumer({"auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 0)])
+    assert len(k.consume(10, 1.0)) == 5
+    c.crash_broker(b1)
+    c.restart_broker(b2)
+    c.run(10_000)
+    p.produce("t", value=b"new")
+    p.flush()
+    assert [m.value() for m in k.consume(10, 5.0)] == [b"new"]
+    assert c.trace.filter(name="offset.out_of_range", node=k.name)
+
+
+# -- scenario 5 (idempotence off) and scenario 4's non-idempotent half ----------------------
+def _producer(c: Cluster, **cfg):
+    return c.producer({"acks": "all", "linger.ms": 0, "enable.idempotence": False,
+                       "max.in.flight.requests.per.connection": 5, **cfg})
+
+
+def test_lost_produce_request_retried_after_later_batches_reorders_partition():
+    c = three_brokers(seed=5)
+    p = _producer(c)
+    c.drop("ProduceRequest", count=1)
+    for i in range(5):
+        p.produce("t", value=b"m%d" % i)
+        c.run(1)                                 # one batch, one request each
+    p.flush()
+    assert values(c) == [b"m1", b"m2", b"m3", b"m4", b"m0"]
+    assert c.trace.filter(name="request.timeout")
+
+
+def test_transient_not_leader_or_follower_retries_reorder_partition():
+    c = three_brokers(seed=5)
+    p = _producer(c)
+    p.produce("t", value=b"first")
+    p.flush()
+    leader = c.partition_state("t", 0).leader
+    c.cut(leader, "controller")                  # fenced; another broker becomes leader
+    c.run(10_000)
+    c.heal(leader, "controller")                 # it learns it is a follower now
+    c.run(3000)
+    assert c.partition_state("t", 0).leader != leader
+    for i in range(5):                           # the producer's metadata is stale
+        p.produce("t", value=b"m%d" % i)
+        c.run(1)
+    p.flush()
+    retries = c.trace.filter(name="produce.retry", node=p.name)
+    assert retries and {e.fields["error"] for e in retries} == {"NOT_LEADER_OR_FOLLOWER"}
+    log = values(c)
+    assert sorted(log) == sorted([b"first"] + [b"m%d" % i for i in range(5)])
+    assert log != [b"first"] + [b"m%d" % i for i in range(5)]      # order broken
+
+
+def test_max_in_flight_1_keeps_order_through_the_same_lost_request():
+    c = three_brokers(seed=5)
+    p = _producer(c, **{"max.in.flight.requests.per.connection": 1})
+    c.drop("ProduceRequest", count=1)
+    for i in range(5):
+        p.produce("t", value=b"m%d" % i)
+        c.run(1)
+    p.flush()
+    assert values(c) == [b"m0", b"m1", b"m2", b"m3", b"m4"]
+
+
+def test_lost_produce_response_without_idempotence_writes_two_copies():
+    c = three_brokers(seed=4)
+    p = _producer(c)
+    d = Deliveries()
+    c.drop("ProduceResponse", count=1)
+    p.produce("t", value=b"m", on_delivery=d)
+    p.flush()
+    assert values(c) == [b"m", b"m"]
+    assert d.ok == {b"m": 1}                     # the retry's offset is reported
+
+
+def test_retries_0_turns_the_same_loss_into_a_failed_send():
+    c = three_brokers(seed=5)
+    p = _producer(c, retries=0)
+    d = Deliveries()
+    c.drop("ProduceRequest", count=1)
+    p.produce("t", value=b"m0", on_delivery=d)
+    p.flush()
+    assert d.failed == {b"m0": "REQUEST_TIMED_OUT"} and values(c) == []
