@@ -41,7 +41,9 @@ class Client(Node):
         self.cfg = cfg
         self.closed = False
         self.meta: dict[str, tuple[P.PartitionState, ...]] = {}
-        self.unknown_topics: dict[str, int] = {}        # topic -> time reported unknown
+        self.unknown_topics: dict[str, int] = {}        # topic -> time a fresh response lacked it
+        self._wanted: dict[str, int] = {}               # topic -> time the application asked for it
+        self._meta_sent = 0
         self.brokers: tuple[int, ...] = tuple(sorted(cluster.brokers))
         self.inflight: dict[int, Pending] = {}
         self._cid = 0
@@ -107,6 +109,7 @@ class Client(Node):
         self._meta_next += 1
         msg = P.MetadataRequest(self.next_cid(), None)
         self._meta_cid = msg.cid
+        self._meta_sent = self.sim.now
         self.request(broker, msg, self._on_metadata, self._on_metadata_error, daemon=not self.busy())
 
     def _on_metadata(self, msg: P.MetadataResponse) -> None:
@@ -117,9 +120,14 @@ class Client(Node):
         for topic, parts in msg.partitions.items():
             self.meta[topic] = parts
             self.unknown_topics.pop(topic, None)
-        for topic in msg.unknown:
-            self.meta.pop(topic, None)
-            self.unknown_topics[topic] = now
+        for topic, asked in list(self._wanted.items()):
+            if topic in msg.partitions:
+                del self._wanted[topic]
+            elif self._meta_sent >= asked:          # a response newer than the question
+                del self._wanted[topic]
+                self.unknown_topics[topic] = now
+        if self._wanted:
+            self.request_metadata()                 # that answer predates the question: ask again
         self.on_metadata()
 
     def _on_metadata_error(self, err: KafkaError) -> None:
@@ -149,6 +157,7 @@ class Client(Node):
             return parts
         asked = self.sim.now
         self.unknown_topics.pop(topic, None)
+        self._wanted[topic] = asked
         self.request_metadata()
         self.block_until(lambda: topic in self.meta or topic in self.unknown_topics,
                          self.cfg.get("max.block.ms", self.cfg["request.timeout.ms"]), "fetching metadata")
@@ -156,9 +165,11 @@ class Client(Node):
             return self.meta[topic]
         if topic in self.unknown_topics:
             known = ", ".join(sorted(self.meta)) or "none"
+            del self.unknown_topics[topic]
             raise KafkaException("UNKNOWN_TOPIC_OR_PART",
                                  f"Unknown topic '{topic}' (minikafka does not auto-create topics; "
                                  f"create it with cluster.create_topic). Topics this client knows: {known}")
+        self._wanted.pop(topic, None)
         raise KafkaException("_TIMED_OUT", f"Topic '{topic}' not present in metadata after "
                                            f"{self.sim.now - asked} ms")
 

@@ -5,10 +5,10 @@ Rules:
 - Each directed link delivers in FIFO order, like a TCP connection: a message arrives at
   `max(now + latency + extra delay, arrival of the previous message on that link)`.
 - A message is lost, silently, when the link is cut at send or at arrival time, when a loss or
-  drop rule fires (seeded), when the receiver's machine is down (power loss), or when the
-  receiver restarted since the message was sent (the connection it travelled on is gone).
-- A message to a node whose *process* has crashed, while its machine is up, is refused: the
-  sender learns `on_disconnect(peer)` one latency later, as a TCP reset would tell it.
+  drop rule fires (seeded), or when the receiver's machine is down (power loss).
+- A message is refused when the receiver's *process* is down while its machine is up, or when
+  the receiver restarted since the message was sent (the connection it travelled on is gone):
+  the sender learns `on_disconnect(peer)` one latency later, as a TCP reset would tell it.
 - When a process crashes, every node it was talking to learns `on_disconnect` one latency later.
 - Rules (`Rule`) drop or delay messages by kind and endpoints, with a probability and an
   optional count; they are how a test loses exactly one produce response.

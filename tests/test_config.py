@@ -90,7 +90,8 @@ def test_real_but_unmodelled_key_says_it_is_not_modelled():
 def test_wrong_type_names_key_and_what_is_accepted(schema, key, value, accepted):
     with pytest.raises(ConfigException) as exc:
         resolve(schema, {key: value})
-    assert f"'{key}'" in str(exc.value) and accepted in str(exc.value)
+    msg = str(exc.value)
+    assert f"'{key}'" in msg and repr(value) in msg and accepted in msg
 
 
 @pytest.mark.parametrize("schema, key, value, accepted", [
@@ -106,7 +107,8 @@ def test_wrong_type_names_key_and_what_is_accepted(schema, key, value, accepted)
 def test_out_of_range_value_names_key_and_range(schema, key, value, accepted):
     with pytest.raises(ConfigException) as exc:
         resolve(schema, {key: value})
-    assert f"'{key}'" in str(exc.value) and accepted in str(exc.value)
+    msg = str(exc.value)
+    assert f"'{key}'" in msg and repr(value) in msg and accepted in msg
 
 
 @pytest.mark.parametrize("value", ["all", "ALL", "-1", -1])

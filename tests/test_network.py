@@ -169,9 +169,11 @@ def test_message_sent_before_receiver_restart_is_lost_silently():
     assert b.got == [] and a.disconnects == []
 
 
-def test_process_crash_tells_every_peer_one_latency_later():
+def test_process_crash_tells_its_peers_one_latency_later():
     sim, net, _, a, b = make(latency_ms=4)
     c = Recorder("c", net)
+    a.send("b", Ping(1))
+    c.send("b", Ping(2))
     sim.run(10)
     b.alive = False
     net.process_crashed("b")

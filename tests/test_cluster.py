@@ -1,0 +1,109 @@
+"""The cluster facade: topics, placement, faults, views, and the stdlib-only import."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from minikafka import Cluster, KafkaException
+
+
+def test_import_minikafka_loads_no_third_party_module():
+    code = ("import sys; before = set(sys.modules); import minikafka; "
+            "new = sorted(m.split('.')[0] for m in set(sys.modules) - before); print(' '.join(new))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    stdlib = set(sys.stdlib_module_names)
+    assert [m for m in out if m not in stdlib and m != "minikafka" and not m.startswith("_")] == []
+
+
+def test_replicas_are_spread_so_each_broker_leads_one_of_three_partitions():
+    c = Cluster(brokers=3, seed=7)
+    c.create_topic("orders", partitions=3, replication_factor=3)
+    leaders = sorted(c.partition_state("orders", i).leader for i in range(3))
+    assert leaders == [1, 2, 3]
+    for i in range(3):
+        st = c.partition_state("orders", i)
+        assert sorted(r.broker for r in st.replicas) == [1, 2, 3] and st.isr[0] == st.leader
+
+
+def test_topic_defaults_are_one_partition_and_replication_factor_one():
+    c = Cluster(brokers=3, seed=1)
+    c.create_topic("x")
+    st = c.partition_state("x", 0)
+    assert len(st.replicas) == 1 and c.topic_config("x")["min.insync.replicas"] == 1
+
+
+def test_topic_creation_errors_carry_kafka_names():
+    c = Cluster(brokers=2, seed=1)
+    c.create_topic("x")
+    with pytest.raises(KafkaException, match="TOPIC_ALREADY_EXISTS"):
+        c.create_topic("x")
+    with pytest.raises(KafkaException, match="INVALID_REPLICATION_FACTOR"):
+        c.create_topic("y", replication_factor=3)
+    with pytest.raises(KafkaException, match="INVALID_PARTITIONS"):
+        c.create_topic("z", partitions=0)
+
+
+def test_a_crashed_broker_is_fenced_after_the_session_timeout_and_loses_leadership():
+    c = Cluster(brokers=3, seed=7)
+    c.create_topic("orders", partitions=3, replication_factor=3)
+    led = [i for i in range(3) if c.partition_state("orders", i).leader == 1]
+    c.crash_broker(1)
+    c.run(8_000)
+    assert all(c.partition_state("orders", i).leader == 1 for i in led)    # not yet fenced
+    c.run(2_000)
+    fence = c.trace.filter(name="broker.fence")
+    assert [e.fields["broker"] for e in fence] == [1] and 9_000 < fence[0].time - 0 <= c.now
+    for i in led:
+        st = c.partition_state("orders", i)
+        assert st.leader != 1 and 1 not in st.isr and st.leader_epoch == 1
+
+
+def test_power_loss_loses_the_unflushed_tail_and_a_process_crash_does_not():
+    for power_loss, expect in ((False, 20), (True, 10)):
+        c = Cluster(brokers=1, seed=1, page_cache_flush_ms=5000)
+        c.create_topic("t")
+        p = c.producer({"linger.ms": 0})
+        for i in range(10):
+            p.produce("t", value=b"%d" % i)
+        p.flush()
+        c.run(5000)                                  # the OS writes the page cache out
+        for i in range(10):
+            p.produce("t", value=b"late%d" % i)
+        p.flush()
+        c.crash_broker(1, power_loss=power_loss)
+        assert c.brokers[1].replicas[("t", 0)].leo == expect
+
+
+def test_unknown_nodes_kinds_and_probabilities_are_refused_with_the_accepted_values():
+    c = Cluster(brokers=2, seed=1)
+    with pytest.raises(ValueError, match="b1"):
+        c.cut(1, "b9")
+    with pytest.raises(ValueError, match="ProduceRequest"):
+        c.drop("ProduceReq")
+    with pytest.raises(ValueError, match="0 to 1"):
+        c.drop("ProduceRequest", probability=2)
+
+
+def test_step_runs_exactly_one_event_and_run_until_idle_stops_at_background_work():
+    c = Cluster(brokers=3, seed=2)
+    c.create_topic("t", partitions=1, replication_factor=3)
+    before = c.sim.events_run
+    assert c.step() and c.sim.events_run == before + 1
+    p = c.producer({"linger.ms": 0})
+    p.produce("t", value=b"a")
+    assert c.run_until_idle()
+    assert c.partition_state("t", 0).high_watermark == 1
+    assert len(p.reports) == 0 and p.delivered == 1
+
+
+def test_partition_state_text_view_is_deterministic():
+    c = Cluster(brokers=3, seed=7)
+    c.create_topic("orders", partitions=3, replication_factor=3)
+    assert str(c.partition_state("orders", 0)) == (
+        "orders-0: leader broker 1, leader epoch 0, ISR [1, 3, 2]\n"
+        "  broker role        LEO    HW in ISR\n"
+        "       1 leader        0     0    yes\n"
+        "       3 follower      0     0    yes\n"
+        "       2 follower      0     0    yes")

@@ -1,0 +1,106 @@
+"""The consumer: assignment, positions, resets, polling in virtual time."""
+from __future__ import annotations
+
+import pytest
+
+from minikafka import OFFSET_BEGINNING, OFFSET_END, Cluster, KafkaException, TopicPartition
+
+
+@pytest.fixture
+def c() -> Cluster:
+    c = Cluster(brokers=3, seed=4)
+    c.create_topic("t", partitions=2, replication_factor=3)
+    p = c.producer()
+    for i in range(10):
+        p.produce("t", value=b"v%d" % i, partition=0)
+    p.flush()
+    return c
+
+
+def test_earliest_reads_from_the_start_in_offset_order(c):
+    k = c.consumer({"auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 0)])
+    msgs = k.consume(100, 1.0)
+    assert [m.offset() for m in msgs] == list(range(10))
+    assert msgs[3].value() == b"v3" and msgs[3].topic() == "t" and msgs[3].partition() == 0
+    assert k.position([TopicPartition("t", 0)])[0].offset == 10
+
+
+def test_latest_skips_earlier_records_and_sees_new_ones(c):
+    k = c.consumer()                              # auto.offset.reset defaults to latest
+    k.assign([TopicPartition("t", 0)])
+    assert k.poll(0.5) is None
+    p = c.producer()
+    p.produce("t", value=b"new", partition=0)
+    p.flush()
+    assert k.poll(1.0).value() == b"new"
+
+
+def test_auto_offset_reset_none_raises_when_there_is_no_position(c):
+    k = c.consumer({"auto.offset.reset": "none"})
+    k.assign([TopicPartition("t", 0)])
+    with pytest.raises(KafkaException) as e:
+        k.poll(0.5)
+    assert e.value.args[0].name() == "_AUTO_OFFSET_RESET"
+
+
+def test_assign_with_offsets_and_seek_replay(c):
+    k = c.consumer()
+    k.assign([TopicPartition("t", 0, 7)])
+    assert [m.offset() for m in k.consume(10, 1.0)] == [7, 8, 9]
+    k.seek(TopicPartition("t", 0, 2))
+    assert k.poll(1.0).offset() == 2
+    k.seek(TopicPartition("t", 0, OFFSET_BEGINNING))
+    assert k.poll(1.0).offset() == 0
+    k.seek(TopicPartition("t", 0, OFFSET_END))
+    assert k.poll(0.2) is None
+
+
+def test_poll_timeout_is_virtual_seconds(c):
+    k = c.consumer({"auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 1)])
+    start = c.now
+    assert k.poll(2.5) is None
+    assert c.now - start == 2500
+
+
+def test_records_above_the_high_watermark_are_not_returned():
+    c = Cluster(brokers=3, seed=4)
+    c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
+    leader = c.partition_state("t", 0).leader
+    for b in c.brokers:
+        if b != leader:
+            c.cut(leader, b)
+    p = c.producer({"acks": 1, "linger.ms": 0, "enable.idempotence": False})
+    p.produce("t", value=b"uncommitted")
+    p.flush()
+    k = c.consumer({"auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 0)])
+    assert k.poll(1.0) is None
+    c.heal_all()                                  # followers retry after replica.socket.timeout.ms
+    assert k.poll(35.0).value() == b"uncommitted"
+
+
+def test_get_watermark_offsets_gives_log_start_and_high_watermark(c):
+    k = c.consumer()
+    assert k.get_watermark_offsets(TopicPartition("t", 0)) == (0, 10)
+
+
+def test_assigning_an_unknown_partition_or_topic_raises(c):
+    k = c.consumer()
+    with pytest.raises(KafkaException, match="_UNKNOWN_PARTITION"):
+        k.assign([TopicPartition("t", 5)])
+    with pytest.raises(KafkaException, match="UNKNOWN_TOPIC_OR_PART"):
+        k.assign([TopicPartition("missing", 0)])
+
+
+def test_subscribe_is_refused_until_groups_exist(c):
+    with pytest.raises(KafkaException, match="assign"):
+        c.consumer({"group.id": "g"}).subscribe(["t"])
+
+
+def test_closed_consumer_raises_state_error(c):
+    k = c.consumer()
+    k.close()
+    with pytest.raises(KafkaException, match="_STATE"):
+        k.poll(0)

@@ -1,0 +1,140 @@
+"""The producer: partitioning, batching, acks, delivery reports and errors."""
+from __future__ import annotations
+
+import pytest
+
+from minikafka import Cluster, KafkaError, KafkaException, partition_for_key
+
+from helpers import Deliveries, values
+
+
+@pytest.fixture
+def c() -> Cluster:
+    c = Cluster(brokers=3, seed=9)
+    c.create_topic("t", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})
+    return c
+
+
+def test_keyed_records_go_to_the_murmur2_partition(c):
+    got = []
+    p = c.producer()
+    for key in (b"alice", b"bob", b"21", b"carol"):
+        p.produce("t", key=key, value=b"v", on_delivery=lambda e, m: got.append((m.key(), m.partition())))
+    p.flush()
+    assert sorted(got) == sorted((k, partition_for_key(k, 3)) for k in (b"alice", b"bob", b"21", b"carol"))
+
+
+def test_explicit_partition_wins_over_the_key(c):
+    got = []
+    p = c.producer()
+    p.produce("t", key=b"alice", value=b"v", partition=2, on_delivery=lambda e, m: got.append(m.partition()))
+    p.flush()
+    assert got == [2]
+
+
+def test_null_keys_stick_to_one_partition_for_a_batch_then_move(c):
+    parts = []
+    p = c.producer({"batch.size": 1000, "linger.ms": 1000})
+    for i in range(40):
+        p.produce("t", value=b"x" * 100, on_delivery=lambda e, m: parts.append(m.partition()))
+    p.flush()
+    runs = [parts[0]]
+    for q in parts[1:]:
+        if q != runs[-1]:
+            runs.append(q)
+    assert len(parts) == 40 and 3 <= len(runs) <= 8       # ~8 records (1000 bytes) per stick
+
+
+def test_records_wait_for_linger_ms_then_go_in_one_batch(c):
+    p = c.producer({"linger.ms": 50})
+    for i in range(10):
+        p.produce("t", value=b"%d" % i, partition=0)
+    c.run(49)
+    assert c.trace.filter(name="ProduceRequest", kind="send") == []
+    c.run(2)
+    sends = c.trace.filter(name="ProduceRequest", kind="send")
+    assert len(sends) == 1 and sends[0].fields["batches"] == ("t-0:10",)
+
+
+def test_a_full_batch_is_sent_before_linger_expires(c):
+    p = c.producer({"linger.ms": 10_000, "batch.size": 500})
+    for i in range(20):
+        p.produce("t", value=b"y" * 50, partition=0)
+    c.run(5)
+    assert c.trace.filter(name="ProduceRequest", kind="send")
+
+
+def test_delivery_reports_arrive_only_through_poll_or_flush(c):
+    d = Deliveries()
+    p = c.producer({"linger.ms": 0})
+    p.produce("t", value=b"a", partition=1, on_delivery=d)
+    c.run(100)
+    assert d.ok == {} and len(p.reports) == 1
+    assert p.poll(0) == 1
+    assert d.ok == {b"a": 0}
+
+
+def test_acks_0_reports_offset_minus_1_without_waiting_for_a_response(c):
+    d = Deliveries()
+    p = c.producer({"acks": 0, "enable.idempotence": False, "linger.ms": 0})
+    p.produce("t", value=b"a", partition=0, on_delivery=d)
+    p.flush()
+    assert d.ok == {b"a": -1}
+    assert c.trace.filter(name="ProduceResponse") == []
+    c.run(100)
+    assert values(c, "t", 0) == [b"a"]
+
+
+def test_len_counts_records_not_yet_delivered(c):
+    p = c.producer({"linger.ms": 100})
+    p.produce("t", value=b"a")
+    p.produce("t", value=b"b")
+    assert len(p) == 2
+    assert p.flush() == 0 and len(p) == 0
+
+
+def test_unknown_topic_raises_unknown_topic_or_part(c):
+    p = c.producer()
+    with pytest.raises(KafkaException) as e:
+        p.produce("nope", value=b"a")
+    assert e.value.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+    assert "nope" in str(e.value)
+
+
+def test_partition_out_of_range_raises_unknown_partition(c):
+    p = c.producer()
+    with pytest.raises(KafkaException) as e:
+        p.produce("t", value=b"a", partition=3)
+    assert e.value.args[0].name() == "_UNKNOWN_PARTITION" and "0..2" in str(e.value)
+
+
+def test_values_must_be_bytes_str_or_none(c):
+    p = c.producer()
+    with pytest.raises(TypeError, match="value must be bytes"):
+        p.produce("t", value=123)
+
+
+def test_calls_on_a_closed_producer_raise_state_error(c):
+    p = c.producer()
+    p.close()
+    with pytest.raises(KafkaException) as e:
+        p.produce("t", value=b"a")
+    assert e.value.args[0].name() == "_STATE"
+
+
+def test_unset_delivery_timeout_is_raised_to_linger_plus_request_timeout(c):
+    p = c.producer({"linger.ms": 100_000})
+    assert p.cfg["delivery.timeout.ms"] == 130_000
+
+
+def test_request_timeout_fails_every_request_in_flight_to_that_broker(c):
+    p = c.producer({"linger.ms": 0, "enable.idempotence": False, "retries": 0})
+    leader = c.partition_state("t", 0).leader
+    d = Deliveries()
+    c.cut(p.name, leader)
+    for i in range(3):
+        p.produce("t", value=b"%d" % i, partition=0, on_delivery=d)
+        c.run(1)
+    p.flush()
+    assert d.failed == {b"0": "REQUEST_TIMED_OUT", b"1": "REQUEST_TIMED_OUT", b"2": "REQUEST_TIMED_OUT"}
+    assert len(c.trace.filter(name="request.timeout")) == 1
