@@ -17,6 +17,11 @@ Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
    deltas arrive as UpdateMetadata and apply in version order (a gap waits for a snapshot).
 6. The OS writes the page cache to disk every `page_cache_flush_ms`; a power loss keeps only
    that; a process crash keeps the whole log.
+7. Batches with a producer id pass the idempotence checks of `idempotence.py` first: a duplicate
+   is acknowledged with its original offset (after the HW passes it, for acks=all), a gap gets
+   OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH.
+8. InitProducerId without a transactional id returns a fresh producer id with epoch 0
+   (simplification: ids come from the controller's counter, with no AllocateProducerIds round trip).
 """
 from __future__ import annotations
 
@@ -70,13 +75,14 @@ class Fetcher:
 
 class Broker(Node):
     def __init__(self, broker_id: int, net: Network, trace: "Trace", config: dict[str, Any],
-                 page_cache_flush_ms: int = 5000) -> None:
+                 page_cache_flush_ms: int = 5000, allocate_producer_id: Any = None) -> None:
         super().__init__(broker_name(broker_id), net)
         self.id = broker_id
         self.trace = trace
         self.cfg = config
         self.flush_ms = page_cache_flush_ms
         self.replicas: dict[tuple, Replica] = {}       # survives restarts (the logs are on disk)
+        self.allocate_producer_id = allocate_producer_id
         self._volatile()
         self.start()
 
@@ -149,6 +155,8 @@ class Broker(Node):
             self._on_metadata_request(src, msg)
         elif kind == "ListOffsetsRequest":
             self._on_list_offsets(src, msg)
+        elif kind == "InitProducerIdRequest":
+            self._on_init_producer_id(src, msg)
         elif kind == "AlterPartitionResponse":
             self._on_alter_partition_response(msg)
         elif kind == "BrokerHeartbeatResponse":
@@ -240,7 +248,12 @@ class Broker(Node):
                 continue
             verdict = self.check_producer(r, batch)
             if verdict is not None:
-                results[tp] = verdict
+                err, off = verdict
+                if err is None and msg.acks == -1:      # a duplicate still waits for the HW
+                    dup = r.log.batch_at(off)
+                    waiting[tp] = (dup.next_offset if dup is not None else off + 1, off)
+                else:
+                    results[tp] = verdict
                 continue
             stored = r.log.append_as_leader(batch, r.leader_epoch)
             self.on_appended(r, stored)
@@ -266,10 +279,20 @@ class Broker(Node):
 
     def check_producer(self, r: Replica, batch: Any) -> tuple[str | None, int] | None:
         """Producer-state checks before an append (idempotence); None: append it."""
+        if batch.producer_id < 0:
+            return None
+        err, dup_offset = r.producer_state.check(batch.producer_id, batch.producer_epoch,
+                                                 batch.base_sequence, batch.last_sequence)
+        if err is not None or dup_offset >= 0:
+            self.trace.state(self.sim.now, self.name, "produce.duplicate" if err is None else "produce.reject",
+                             tp=_n(r.tp), pid=batch.producer_id, epoch=batch.producer_epoch,
+                             seq=batch.base_sequence, **({"error": err} if err else {"offset": dup_offset}))
+            return (err, dup_offset)
         return None
 
     def on_appended(self, r: Replica, stored: Any) -> None:
-        """Hook after a leader append (producer state, transactions)."""
+        """After any append, leader or follower: keep the producer state."""
+        r.producer_state.update(stored)
 
     def _try_complete(self, d: DelayedProduce) -> None:
         for tp in list(d.waiting):
@@ -521,6 +544,7 @@ class Broker(Node):
                 if b.base_offset < log.log_end_offset:
                     b = _tail(b, log.log_end_offset)
                 log.append_as_follower(b)
+                self.on_appended(r, b)
                 appended = True
             hw = min(res.high_watermark, log.log_end_offset)
             if hw > r.hw:
@@ -549,7 +573,14 @@ class Broker(Node):
         self.on_truncated(r)
 
     def on_truncated(self, r: Replica) -> None:
-        """Hook after truncation (rebuild producer state)."""
+        r.producer_state.rebuild(r.log.batches)
+
+    # -- producer ids --------------------------------------------------------
+    def _on_init_producer_id(self, src: str, msg: P.InitProducerIdRequest) -> None:
+        """Without a transactional id: always a fresh producer id, epoch 0 (F.35)."""
+        pid = self.allocate_producer_id()
+        self.trace.state(self.sim.now, self.name, "producer_id.allocate", pid=pid, client=src)
+        self.send(src, P.InitProducerIdResponse(msg.cid, None, pid, 0))
 
     # -- list offsets --------------------------------------------------------
     def _on_list_offsets(self, src: str, msg: P.ListOffsetsRequest) -> None:

@@ -104,7 +104,8 @@ class Cluster:
         self.controller = Controller(self.net, self.trace, self.config)
         self.brokers: dict[int, Broker] = {}
         for i in range(1, brokers + 1):
-            self.brokers[i] = Broker(i, self.net, self.trace, self.config, page_cache_flush_ms)
+            self.brokers[i] = Broker(i, self.net, self.trace, self.config, page_cache_flush_ms,
+                                     self.controller.allocate_producer_id)
         self.sim.run_until(lambda: len(self.controller.live_brokers()) == brokers, self.sim.now + 10_000)
 
     # -- time -------------------------------------------------------------------------
@@ -214,6 +215,18 @@ class Cluster:
 
     def restart_broker(self, broker_id: int) -> None:
         self.broker(broker_id).restart()
+
+    def crash_client(self, name: str) -> None:
+        """Kill a producer's or consumer's process: whatever it had not sent is gone, and its
+        requests in flight get no answer. A new client instance is a new session."""
+        client = self.clients.get(name)
+        if client is None:
+            raise ValueError(f"unknown client {name!r}; clients are {', '.join(sorted(self.clients)) or 'none'}")
+        if not client.alive:
+            raise RuntimeError(f"client {name} is already down")
+        client.alive = False
+        client.closed = True
+        self.trace.state(self.now, name, "client.crash")
 
     def _node(self, n: int | str) -> str:
         if isinstance(n, int) and not isinstance(n, bool):

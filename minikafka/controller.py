@@ -50,8 +50,14 @@ class Controller(Node):
         self.topics: dict[str, list[P.PartitionState]] = {}
         self.topic_configs: dict[str, dict[str, Any]] = {}
         self.version = 0
+        self.next_producer_id = 1000
         self._placement_rng = self.sim.rng("placement")
         self.after(500, self._check_sessions, daemon=True)
+
+    def allocate_producer_id(self) -> int:
+        pid = self.next_producer_id
+        self.next_producer_id += 1
+        return pid
 
     # -- queries -----------------------------------------------------------
     def live_brokers(self) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .idempotence import ProducerStateManager
 from .log import PartitionLog
 from .replication import NO_LEADER, can_join_isr, effective_min_isr, high_watermark, is_lagging
 
@@ -41,6 +42,7 @@ class Replica:
         self.partition = partition
         self.tp = (topic, partition)
         self.log = PartitionLog()
+        self.producer_state = ProducerStateManager()
         self.hw = 0
         self.config: dict[str, Any] = {}
         self.leader = NO_LEADER
@@ -76,6 +78,7 @@ class Replica:
         self.leader, self.leader_epoch, self.partition_epoch = NO_LEADER, -1, -1
         self.followers, self.pending_isr = {}, None
         self.hw = min(self.hw, self.log.log_end_offset)
+        self.producer_state.rebuild(self.log.batches)
 
     # -- leader rules ------------------------------------------------------
     @property

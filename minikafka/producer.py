@@ -18,6 +18,12 @@ Rules (kafka-semantics.md B, E.30-E.33):
    and each batch is retried or failed by rule 5. Without idempotence, re-queueing at the front
    in that order is how a retry overtakes a later batch: reordering.
 7. Delivery reports (`on_delivery(err, msg)`) are served by `poll()` and `flush()`.
+8. Idempotence (default on; `check_idempotence_config` has Kafka's rules): the producer gets a
+   producer id (InitProducerId) before sending; each partition's sequence advances by the record
+   count when a batch is first drained; at most 5 batches per partition fly, and a retried batch
+   goes only when no lower sequence is in flight; retries re-enter the queue in sequence order.
+   OUT_OF_ORDER_SEQUENCE_NUMBER is retried; when no earlier batch can fill the gap, the epoch is
+   bumped and sequences restart at 0 (KIP-360).
 """
 from __future__ import annotations
 
@@ -73,6 +79,28 @@ def check_producer_config(cfg: Config) -> None:
         cfg["delivery.timeout.ms"] = cfg["linger.ms"] + cfg["request.timeout.ms"]
 
 
+def check_idempotence_config(cfg: Config) -> None:
+    """Kafka 4.x rules (kafka-semantics.md E.34): idempotence defaults to true, is silently
+    turned off when left unset with acks != all or retries = 0, and conflicting settings with an
+    explicit true (or more than 5 requests in flight while enabled) raise ConfigException."""
+    explicit = cfg.is_set("enable.idempotence") and cfg["enable.idempotence"]
+    if explicit and cfg["acks"] != -1:
+        raise ConfigException("Must set acks to all in order to use the idempotent producer "
+                              "(enable.idempotence=true, acks=%s)" % cfg["acks"])
+    if explicit and cfg["retries"] == 0:
+        raise ConfigException("Must set retries to non-zero when using the idempotent producer "
+                              "(enable.idempotence=true, retries=0)")
+    if not cfg.is_set("enable.idempotence") and (cfg["acks"] != -1 or cfg["retries"] == 0):
+        cfg["enable.idempotence"] = False
+    if cfg["enable.idempotence"] and cfg["max.in.flight.requests.per.connection"] > 5:
+        raise ConfigException("max.in.flight.requests.per.connection must be at most 5 to use the "
+                              "idempotent producer (got %d); set enable.idempotence=false to allow more"
+                              % cfg["max.in.flight.requests.per.connection"])
+    if cfg["transactional.id"] is not None and not cfg["enable.idempotence"]:
+        raise ConfigException("Cannot set a transactional.id without also enabling idempotence "
+                              "(enable.idempotence is false here)")
+
+
 class Producer(Client):
     role = "producer"
 
@@ -95,17 +123,22 @@ class Producer(Client):
         self._wakeup_at = -1
         self.delivered = 0
         self.failed = 0
+        self.idempotent: bool = cfg["enable.idempotence"]
+        self.producer_id = -1
+        self.producer_epoch = -1
+        self._pid_cid = 0
+        self.next_sequence: dict[tuple[str, int], int] = {}
+        self.in_flight: dict[tuple[str, int], list[ProducerBatch]] = {}   # idempotent: by sequence
+        if self.idempotent:
+            self.after(0, self._init_producer_id)      # the sender asks at once, as Java's does
 
     @staticmethod
     def check_config(cfg: Config) -> None:
         check_producer_config(cfg)
+        check_idempotence_config(cfg)
         if cfg["transactional.id"] is not None:
             raise ConfigException("transactional.id: transactions are not available in this version of "
                                   "minikafka yet; remove transactional.id")
-        if cfg.is_set("enable.idempotence") and cfg["enable.idempotence"]:
-            raise ConfigException("enable.idempotence=true: the idempotent producer is not available in this "
-                                  "version of minikafka yet; set enable.idempotence=false")
-        cfg["enable.idempotence"] = False
 
     # -- the application's calls ------------------------------------------------------
     def produce(self, topic: str, value: Any = None, key: Any = None, partition: int = -1,
@@ -232,6 +265,9 @@ class Producer(Client):
     # -- sender -------------------------------------------------------------------------
     def _run_sender(self) -> None:
         self._wakeup = None
+        if self.idempotent and self.producer_id < 0:
+            self._init_producer_id()
+            return
         now = self.sim.now
         linger = self.linger
         timeout = self.cfg["delivery.timeout.ms"]
@@ -269,8 +305,51 @@ class Producer(Client):
             self._wake(max(next_at - now, 0))
 
     def may_send(self, tp: tuple[str, int], batch: ProducerBatch) -> bool:
-        """Hook for idempotence: may this partition's first batch go now?"""
-        return True
+        """Idempotence keeps order: a retried batch goes only when no batch with a lower
+        sequence is in flight, and at most 5 batches per partition are in flight."""
+        if not self.idempotent:
+            return True
+        flying = self.in_flight.get(tp)
+        if not flying:
+            return True
+        if batch.base_sequence >= 0:
+            return all(b.base_sequence > batch.base_sequence for b in flying)
+        return len(flying) < 5 and not any(b.attempts and b.base_sequence < 0 for b in flying)
+
+    # -- idempotence ----------------------------------------------------------------------
+    def _init_producer_id(self) -> None:
+        if self._pid_cid:
+            return
+        brokers = self.brokers or tuple(sorted(self.cluster.brokers))
+        broker = brokers[self._meta_next % len(brokers)]
+        self._meta_next += 1
+        msg = P.InitProducerIdRequest(self.next_cid())
+        self._pid_cid = msg.cid
+        self.request(broker, msg, self._on_producer_id, self._on_producer_id_error)
+
+    def _on_producer_id(self, resp: P.InitProducerIdResponse) -> None:
+        self._pid_cid = 0
+        if resp.error is not None:
+            self.after(self.cfg["retry.backoff.ms"], self._wake, 0)
+            return
+        self.producer_id, self.producer_epoch = resp.producer_id, resp.producer_epoch
+        self.trace.state(self.sim.now, self.name, "producer_id", pid=self.producer_id, epoch=self.producer_epoch)
+        self._wake(0)
+
+    def _on_producer_id_error(self, err: KafkaError) -> None:
+        self._pid_cid = 0
+        self.after(self.cfg["retry.backoff.ms"], self._wake, 0)
+
+    def _bump_epoch(self, why: str) -> None:
+        """KIP-360: an unresolvable sequence bumps the epoch locally and restarts every
+        partition's sequences at 0; queued batches are re-sequenced when drained."""
+        self.producer_epoch += 1
+        self.next_sequence = {}
+        for dq in self.acc.values():
+            for b in dq:
+                b.base_sequence = -1
+        self.trace.state(self.sim.now, self.name, "producer.epoch_bump", pid=self.producer_id,
+                         epoch=self.producer_epoch, why=why)
 
     def _drain(self, leader: int, tps: list[tuple[str, int]]) -> None:
         node = f"b{leader}"
@@ -317,7 +396,17 @@ class Producer(Client):
                      lambda err: self._on_request_failed(batches, err))
 
     def assign_sequence(self, batch: ProducerBatch) -> None:
-        """Hook for idempotence: sequence numbers are assigned when a batch is drained."""
+        """Sequence numbers are assigned when a batch is first drained, not at produce()."""
+        if not self.idempotent:
+            return
+        if batch.base_sequence < 0:
+            seq = self.next_sequence.get(batch.tp, 0)
+            batch.base_sequence = seq
+            batch.producer_id, batch.producer_epoch = self.producer_id, self.producer_epoch
+            self.next_sequence[batch.tp] = (seq + len(batch.records)) % (2**31)
+        flying = self.in_flight.setdefault(batch.tp, [])
+        flying.append(batch)
+        flying.sort(key=lambda b: b.base_sequence)
 
     def _on_response(self, batches: list[ProducerBatch], resp: P.ProduceResponse) -> None:
         by_tp = {tp: (err, off) for tp, err, off in resp.results}
@@ -336,11 +425,27 @@ class Producer(Client):
             self._handle_error(b, err)
         self._wake(0)
 
+    def _landed(self, b: ProducerBatch) -> None:
+        flying = self.in_flight.get(b.tp)
+        if flying and b in flying:
+            flying.remove(b)
+
     def _handle_error(self, b: ProducerBatch, err: KafkaError) -> None:
         now = self.sim.now
+        self._landed(b)
         if err.name() in RETRIABLE_METADATA:
             self.request_metadata()
-        if err.retriable() and b.attempts < self.cfg["retries"] \
+        retriable = err.retriable()
+        if self.idempotent and err.name() == "OUT_OF_ORDER_SEQUENCE_NUMBER":
+            # always retried (TransactionManager.canRetry): while an earlier batch of this
+            # partition is unresolved it may still fill the gap; otherwise the broker lost our
+            # sequence, so bump the epoch and re-sequence from 0 (KIP-360)
+            earlier = [x for x in self.in_flight.get(b.tp, []) if x.base_sequence < b.base_sequence]
+            earlier += [x for x in self.acc.get(b.tp, ()) if 0 <= x.base_sequence < b.base_sequence]
+            retriable = True
+            if not earlier and b.producer_epoch == self.producer_epoch:
+                self._bump_epoch(f"unresolved sequence {b.base_sequence} on {b.tp[0]}-{b.tp[1]}")
+        if retriable and b.attempts < self.cfg["retries"] \
                 and now - b.created < self.cfg["delivery.timeout.ms"]:
             b.attempts += 1
             base = self.cfg["retry.backoff.ms"] * (2 ** (b.attempts - 1))
@@ -357,13 +462,23 @@ class Producer(Client):
             self._fail(b, err)
 
     def requeue(self, b: ProducerBatch) -> None:
-        """Put a batch back at the front of its queue (Kafka's reenqueue: addFirst)."""
+        """Put a batch back at the front of its queue (Kafka's reenqueue: addFirst), or with
+        idempotence in sequence order among the batches that already have sequences."""
         dq = self.acc.get(b.tp)
         if dq is None:
             dq = self.acc[b.tp] = deque()
-        dq.appendleft(b)
+        if self.idempotent and b.base_sequence >= 0 and b.producer_epoch == self.producer_epoch:
+            i = 0
+            while i < len(dq) and 0 <= dq[i].base_sequence < b.base_sequence:
+                i += 1
+            dq.insert(i, b)
+        else:
+            if self.idempotent:
+                b.base_sequence = -1               # re-sequenced under the current epoch
+            dq.appendleft(b)
 
     def _complete(self, b: ProducerBatch, base_offset: int) -> None:
+        self._landed(b)
         if b.done:
             return
         b.done = True
@@ -383,6 +498,7 @@ class Producer(Client):
                          records=n)
 
     def _fail(self, b: ProducerBatch, err: KafkaError) -> None:
+        self._landed(b)
         if b.done:
             return
         b.done = True
@@ -403,6 +519,9 @@ class Producer(Client):
 
     def busy(self) -> bool:
         return self.in_queue > 0
+
+    def receive(self, src: str, msg: Any) -> None:
+        super().receive(src, msg)
 
     def on_metadata(self) -> None:
         if self.acc:

