@@ -128,6 +128,7 @@ class Producer(Client):
         self.producer_epoch = -1
         self._pid_cid = 0
         self.next_sequence: dict[tuple[str, int], int] = {}
+        self.last_acked: dict[tuple[str, int], int] = {}      # highest sequence acknowledged
         self.in_flight: dict[tuple[str, int], list[ProducerBatch]] = {}   # idempotent: by sequence
         if self.idempotent:
             self.after(0, self._init_producer_id)      # the sender asks at once, as Java's does
@@ -345,6 +346,7 @@ class Producer(Client):
         partition's sequences at 0; queued batches are re-sequenced when drained."""
         self.producer_epoch += 1
         self.next_sequence = {}
+        self.last_acked = {}
         for dq in self.acc.values():
             for b in dq:
                 b.base_sequence = -1
@@ -437,13 +439,13 @@ class Producer(Client):
             self.request_metadata()
         retriable = err.retriable()
         if self.idempotent and err.name() == "OUT_OF_ORDER_SEQUENCE_NUMBER":
-            # always retried (TransactionManager.canRetry): while an earlier batch of this
-            # partition is unresolved it may still fill the gap; otherwise the broker lost our
-            # sequence, so bump the epoch and re-sequence from 0 (KIP-360)
-            earlier = [x for x in self.in_flight.get(b.tp, []) if x.base_sequence < b.base_sequence]
-            earlier += [x for x in self.acc.get(b.tp, ()) if 0 <= x.base_sequence < b.base_sequence]
+            # always retried (TransactionManager.canRetry). Only when this batch is the next
+            # sequence after the last acknowledged one did the broker lose our sequence: bump the
+            # epoch and re-sequence from 0 (KIP-360). Otherwise an earlier batch may still fill
+            # the gap, or this batch retries until it expires.
             retriable = True
-            if not earlier and b.producer_epoch == self.producer_epoch:
+            expected = (self.last_acked.get(b.tp, -1) + 1) % (2**31)
+            if b.producer_epoch == self.producer_epoch and b.base_sequence == expected:
                 self._bump_epoch(f"unresolved sequence {b.base_sequence} on {b.tp[0]}-{b.tp[1]}")
         if retriable and b.attempts < self.cfg["retries"] \
                 and now - b.created < self.cfg["delivery.timeout.ms"]:
@@ -456,7 +458,7 @@ class Producer(Client):
                              attempt=b.attempts, backoff=backoff, records=len(b.records))
             self.requeue(b)
         else:
-            if err.retriable() and now - b.created >= self.cfg["delivery.timeout.ms"]:
+            if retriable and now - b.created >= self.cfg["delivery.timeout.ms"]:
                 err = KafkaError("_MSG_TIMED_OUT", f"Expiring {len(b.records)} record(s) for {b.tp[0]}-{b.tp[1]}: "
                                  f"{now - b.created} ms has passed since batch creation (last error {err.name()})")
             self._fail(b, err)
@@ -478,14 +480,32 @@ class Producer(Client):
             dq.appendleft(b)
 
     def _complete(self, b: ProducerBatch, base_offset: int) -> None:
+        self._finish(b, base_offset, None)
+
+    def _fail(self, b: ProducerBatch, err: KafkaError) -> None:
+        self._finish(b, -1, err)
+
+    def _finish(self, b: ProducerBatch, base_offset: int, err: KafkaError | None) -> None:
+        """The batch is delivered at `base_offset` (-1 for acks=0) or failed with `err`:
+        queue one delivery report per record that asked for one."""
         self._landed(b)
         if b.done:
             return
         b.done = True
+        if self.idempotent and b.base_sequence >= 0 and b.producer_epoch == self.producer_epoch:
+            if err is None:
+                last = b.base_sequence + len(b.records) - 1
+                if last > self.last_acked.get(b.tp, -1):
+                    self.last_acked[b.tp] = last
+            else:   # a sequence that may or may not have landed: later ones could never fit
+                self._bump_epoch(f"batch with sequence {b.base_sequence} on {b.tp[0]}-{b.tp[1]} failed")
         n = len(b.records)
         self.in_queue -= n
         self.buffered -= b.size - BATCH_OVERHEAD
-        self.delivered += n
+        if err is None:
+            self.delivered += n
+        else:
+            self.failed += n
         cbs = b.callbacks
         if cbs is not None:
             topic, part = b.tp
@@ -493,29 +513,14 @@ class Producer(Client):
                 if cb is not None:
                     r = b.records[i]
                     off = base_offset + i if base_offset >= 0 else -1
-                    self.reports.append((cb, None, Message(topic, part, off, r.key, r.value, r.headers, r.timestamp)))
-        self.trace.state(self.sim.now, self.name, "delivered", tp=f"{b.tp[0]}-{b.tp[1]}", offset=base_offset,
-                         records=n)
-
-    def _fail(self, b: ProducerBatch, err: KafkaError) -> None:
-        self._landed(b)
-        if b.done:
-            return
-        b.done = True
-        n = len(b.records)
-        self.in_queue -= n
-        self.buffered -= b.size - BATCH_OVERHEAD
-        self.failed += n
-        cbs = b.callbacks
-        if cbs is not None:
-            topic, part = b.tp
-            for i, cb in enumerate(cbs):
-                if cb is not None:
-                    r = b.records[i]
-                    self.reports.append((cb, err, Message(topic, part, -1, r.key, r.value, r.headers, r.timestamp,
-                                                          error=err)))
-        self.trace.state(self.sim.now, self.name, "delivery.failed", tp=f"{b.tp[0]}-{b.tp[1]}", error=err.name(),
-                         records=n)
+                    self.reports.append((cb, err, Message(topic, part, off, r.key, r.value, r.headers,
+                                                          r.timestamp, error=err)))
+        if err is None:
+            self.trace.state(self.sim.now, self.name, "delivered", tp=f"{b.tp[0]}-{b.tp[1]}",
+                             offset=base_offset, records=n)
+        else:
+            self.trace.state(self.sim.now, self.name, "delivery.failed", tp=f"{b.tp[0]}-{b.tp[1]}",
+                             error=err.name(), records=n)
 
     def busy(self) -> bool:
         return self.in_queue > 0

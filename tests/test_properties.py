@@ -50,6 +50,12 @@ def apply(c: Cluster, p, d: Deliveries, schedule, check_each_step: bool) -> list
     return violations
 
 
+def cluster(seed: int, partitions: int) -> Cluster:
+    c = Cluster(brokers=3, seed=seed)
+    c.create_topic("t", partitions=partitions, replication_factor=3, config={"min.insync.replicas": 2})
+    return c
+
+
 def settle(c: Cluster, p) -> None:
     c.heal_all()
     for b in BROKERS:
@@ -62,8 +68,7 @@ def settle(c: Cluster, p) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), schedule=schedules)
 def test_invariants_hold_at_every_step_of_random_fault_schedules(seed, schedule):
-    c = Cluster(brokers=3, seed=seed)
-    c.create_topic("t", partitions=2, replication_factor=3, config={"min.insync.replicas": 2})
+    c = cluster(seed, partitions=2)
     d = Deliveries()
     p = c.producer({"acks": 1, "linger.ms": 2, "enable.idempotence": False})
     assert apply(c, p, d, schedule, check_each_step=True) == []
@@ -74,8 +79,7 @@ def test_invariants_hold_at_every_step_of_random_fault_schedules(seed, schedule)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), schedule=schedules)
 def test_acks_all_min_insync_2_unclean_off_never_loses_an_acknowledged_record(seed, schedule):
-    c = Cluster(brokers=3, seed=seed)
-    c.create_topic("t", partitions=2, replication_factor=3, config={"min.insync.replicas": 2})
+    c = cluster(seed, partitions=2)
     d = Deliveries()
     p = c.producer({"acks": "all", "linger.ms": 2})
     apply(c, p, d, schedule, check_each_step=False)
@@ -89,8 +93,7 @@ def test_acks_all_min_insync_2_unclean_off_never_loses_an_acknowledged_record(se
 @given(seed=st.integers(0, 10_000), schedule=schedules)
 def test_consumer_sees_dense_increasing_offsets_per_partition(seed, schedule):
     from minikafka import TopicPartition
-    c = Cluster(brokers=3, seed=seed)
-    c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
+    c = cluster(seed, partitions=1)
     d = Deliveries()
     p = c.producer({"acks": "all", "linger.ms": 2})
     apply(c, p, d, schedule, check_each_step=False)

@@ -139,7 +139,8 @@ def test_acks_1_writes_under_min_isr_are_appended_but_invisible_until_isr_recove
 
 
 # -- scenario 3 ----------------------------------------------------------------------------
-def _unclean_setup(unclean: bool):
+def _committed_while_b2_down(unclean: bool):
+    """RF=2, min.insync=1: with B2 stopped, five acks=all records are committed on B1 alone."""
     c = Cluster(brokers=2, seed=3)
     c.create_topic("t", partitions=1, replication_factor=2,
                    config={"min.insync.replicas": 1, "unclean.leader.election.enable": unclean})
@@ -150,15 +151,20 @@ def _unclean_setup(unclean: bool):
     for i in range(5):
         p.produce("t", value=b"v%d" % i)
     p.flush()
-    assert p.delivered == 5 and read_all(c) == [b"v%d" % i for i in range(5)]   # committed
+    assert p.delivered == 5
+    return c, p, b1, b2
+
+
+def _kill_b1_start_b2(c: Cluster, b1: int, b2: int) -> None:
     c.crash_broker(b1)
     c.restart_broker(b2)
     c.run(10_000)
-    return c, b1, b2
 
 
 def test_unclean_election_off_keeps_partition_offline_until_isr_member_returns():
-    c, b1, b2 = _unclean_setup(unclean=False)
+    c, _, b1, b2 = _committed_while_b2_down(unclean=False)
+    assert read_all(c) == [b"v%d" % i for i in range(5)]          # committed and consumed
+    _kill_b1_start_b2(c, b1, b2)
     st = c.partition_state("t", 0)
     assert st.offline and st.isr == (b1,)
     c.restart_broker(b1)
@@ -168,7 +174,9 @@ def test_unclean_election_off_keeps_partition_offline_until_isr_member_returns()
 
 
 def test_unclean_election_on_loses_committed_records():
-    c, b1, b2 = _unclean_setup(unclean=True)
+    c, _, b1, b2 = _committed_while_b2_down(unclean=True)
+    assert read_all(c) == [b"v%d" % i for i in range(5)]
+    _kill_b1_start_b2(c, b1, b2)
     st = c.partition_state("t", 0)
     assert st.leader == b2 and st.isr == (b2,)
     elections = c.trace.filter(name="leader.elect")
@@ -180,22 +188,11 @@ def test_unclean_election_on_loses_committed_records():
 
 
 def test_consumer_past_the_new_log_end_resets_by_auto_offset_reset():
-    c = Cluster(brokers=2, seed=3)
-    c.create_topic("t", partitions=1, replication_factor=2,
-                   config={"min.insync.replicas": 1, "unclean.leader.election.enable": True})
-    b1, (b2,) = leader_and_followers(c)
-    c.crash_broker(b2)
-    c.run(10_000)
-    p = c.producer({"acks": "all", "linger.ms": 0})
-    for i in range(5):
-        p.produce("t", value=b"v%d" % i)
-    p.flush()
+    c, p, b1, b2 = _committed_while_b2_down(unclean=True)
     k = c.consumer({"auto.offset.reset": "earliest"})
     k.assign([TopicPartition("t", 0)])
     assert len(k.consume(10, 1.0)) == 5
-    c.crash_broker(b1)
-    c.restart_broker(b2)
-    c.run(10_000)
+    _kill_b1_start_b2(c, b1, b2)
     p.produce("t", value=b"new")
     p.flush()
     assert [m.value() for m in k.consume(10, 5.0)] == [b"new"]
