@@ -64,11 +64,12 @@ class ParkedFetch:
 class Fetcher:
     """This broker's replica fetcher for one leader broker."""
 
-    __slots__ = ("leader", "cid", "timer", "backoff")
+    __slots__ = ("leader", "cid", "incarnation", "timer", "backoff")
 
     def __init__(self, leader: int) -> None:
         self.leader = leader
         self.cid = 0            # correlation id of the fetch in flight, 0 if none
+        self.incarnation = 0    # of the leader process that fetch went to
         self.timer = None
         self.backoff = None
 
@@ -491,6 +492,7 @@ class Broker(Node):
         f.cid = self._cid
         req = P.FetchRequest(f.cid, self.id, self.cfg["replica.fetch.wait.max.ms"], 1,
                              self.cfg["replica.fetch.max.bytes"] * len(parts), parts)
+        f.incarnation = self.net.nodes[broker_name(leader)].incarnation
         self.send(broker_name(leader), req, daemon=daemon)
         f.timer = self.after(self.cfg["replica.socket.timeout.ms"], self._fetch_failed, f, f.cid, daemon=True)
 
@@ -507,9 +509,9 @@ class Broker(Node):
         f.backoff = None
         self._fetch_from(f.leader, daemon=True)
 
-    def on_disconnect(self, peer: str) -> None:
+    def on_disconnect(self, peer: str, incarnation: int) -> None:
         for f in self.fetchers.values():
-            if broker_name(f.leader) == peer and f.cid:
+            if broker_name(f.leader) == peer and f.cid and f.incarnation == incarnation:
                 f.cid = 0
                 if f.timer is not None:
                     f.timer.cancel()

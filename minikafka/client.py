@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
 
 class Pending:
-    __slots__ = ("cid", "node", "msg", "on_response", "on_error", "timer")
+    __slots__ = ("cid", "node", "incarnation", "msg", "on_response", "on_error", "timer")
 
-    def __init__(self, cid: int, node: str, msg: Any, on_response: Callable, on_error: Callable) -> None:
-        self.cid, self.node, self.msg = cid, node, msg
+    def __init__(self, cid: int, node: str, incarnation: int, msg: Any, on_response: Callable,
+                 on_error: Callable) -> None:
+        self.cid, self.node, self.incarnation, self.msg = cid, node, incarnation, msg
         self.on_response, self.on_error = on_response, on_error
         self.timer = None
 
@@ -60,7 +61,8 @@ class Client(Node):
     def request(self, broker: int, msg: Any, on_response: Callable, on_error: Callable,
                 daemon: bool = False, expect_response: bool = True) -> Pending:
         node = f"b{broker}"
-        p = Pending(msg.cid, node, msg, on_response, on_error)
+        # the connection is to the broker process running now
+        p = Pending(msg.cid, node, self.net.nodes[node].incarnation, msg, on_response, on_error)
         self.send(node, msg, daemon=daemon)
         if expect_response:
             self.inflight[msg.cid] = p
@@ -84,11 +86,12 @@ class Client(Node):
             self.trace.state(self.sim.now, self.name, "request.timeout", broker=p.node, request=p.msg.kind, cid=cid)
             self._fail_connection(p.node, "REQUEST_TIMED_OUT")
 
-    def on_disconnect(self, peer: str) -> None:
-        self._fail_connection(peer, "NETWORK_EXCEPTION")
+    def on_disconnect(self, peer: str, incarnation: int) -> None:
+        self._fail_connection(peer, "NETWORK_EXCEPTION", incarnation)
 
-    def _fail_connection(self, node: str, error: str) -> None:
-        failed = [p for cid, p in sorted(self.inflight.items()) if p.node == node]
+    def _fail_connection(self, node: str, error: str, incarnation: int | None = None) -> None:
+        failed = [p for cid, p in sorted(self.inflight.items())
+                  if p.node == node and (incarnation is None or p.incarnation == incarnation)]
         for p in failed:
             del self.inflight[p.cid]
             if p.timer is not None:

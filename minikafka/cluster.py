@@ -138,7 +138,7 @@ class Cluster:
                      config: dict[str, Any] | None = None) -> None:
         """Create a topic and wait (virtual time) until its replicas know their roles."""
         if not isinstance(name, str) or not _TOPIC_NAME.match(name) or name in (".", ".."):
-            raise KafkaException("INVALID_TOPIC_EXCEPTION" if False else "INVALID_CONFIG",
+            raise KafkaException("INVALID_TOPIC_EXCEPTION",
                                  f"Invalid topic name {name!r}: use 1-249 characters from a-z A-Z 0-9 . _ -")
         partitions = self.config["num.partitions"] if partitions is None else partitions
         rf = self.config["default.replication.factor"] if replication_factor is None else replication_factor
@@ -149,8 +149,8 @@ class Cluster:
         defaults = {"min.insync.replicas": self.config["min.insync.replicas"],
                     "unclean.leader.election.enable": self.config["unclean.leader.election.enable"]}
         cfg = resolve(TOPIC, {**defaults, **(config or {})})
-        if cfg["min.insync.replicas"] > rf:
-            pass  # allowed by Kafka: acks=all then always fails with NOT_ENOUGH_REPLICAS
+        # min.insync.replicas > replication factor is allowed, as in Kafka: the effective minimum
+        # is min(min.insync.replicas, replication factor)
         self.controller.create_topic(name, partitions, rf, dict(cfg))
         self._settle(name)
 
@@ -245,6 +245,18 @@ class Cluster:
 
     def heal_all(self) -> None:
         self.net.heal_all()
+
+    def set_latency(self, a: int | str, b: int | str, ms: int) -> None:
+        """One-way latency of the link a->b and b->a, in virtual ms (default: `latency_ms`)."""
+        if not isinstance(ms, int) or isinstance(ms, bool) or ms < 0:
+            raise ValueError(f"latency must be an integer number of ms >= 0, got {ms!r}")
+        x, y = self._node(a), self._node(b)
+        self.net.latency[(x, y)] = self.net.latency[(y, x)] = ms
+
+    def set_loss(self, a: int | str, b: int | str, probability: float) -> None:
+        """Each message on the link a<->b is lost with `probability` (seeded)."""
+        x, y = self._node(a), self._node(b)
+        self.net.loss[(x, y)] = self.net.loss[(y, x)] = _prob(probability)
 
     def isolate(self, node: int | str) -> None:
         """Cut every link of one node."""

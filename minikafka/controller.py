@@ -172,7 +172,7 @@ class Controller(Node):
         self._publish([new])
         self.send(src, P.AlterPartitionResponse(msg.tp, None, new))
 
-    def on_disconnect(self, peer: str) -> None:
+    def on_disconnect(self, peer: str, incarnation: int) -> None:
         pass
 
     # -- liveness ----------------------------------------------------------

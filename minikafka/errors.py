@@ -20,6 +20,7 @@ _ERRORS: dict[str, tuple[int, bool, str]] = {
     "LEADER_NOT_AVAILABLE": (5, True, "There is no leader for this topic-partition as we are in the middle of a leadership election"),
     "NOT_LEADER_OR_FOLLOWER": (6, True, "This server is not the leader for that topic-partition"),
     "REQUEST_TIMED_OUT": (7, True, "The request timed out"),
+    "INVALID_TOPIC_EXCEPTION": (17, False, "The request attempted to perform an operation on an invalid topic"),
     "MSG_SIZE_TOO_LARGE": (10, False, "The request included a message larger than the max message size the server will accept"),
     "NETWORK_EXCEPTION": (13, True, "The server disconnected before a response was received"),
     "COORDINATOR_LOAD_IN_PROGRESS": (14, True, "The coordinator is loading and hence can't process requests"),

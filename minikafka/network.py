@@ -8,8 +8,10 @@ Rules:
   drop rule fires (seeded), or when the receiver's machine is down (power loss).
 - A message is refused when the receiver's *process* is down while its machine is up, or when
   the receiver restarted since the message was sent (the connection it travelled on is gone):
-  the sender learns `on_disconnect(peer)` one latency later, as a TCP reset would tell it.
+  the sender learns `on_disconnect(peer, incarnation)` one latency later, as a TCP reset would.
 - When a process crashes, every node it was talking to learns `on_disconnect` one latency later.
+- A connection belongs to one incarnation of its peer: a reset names the incarnation whose
+  connection died, so requests already sent to a restarted peer's new process are unaffected.
 - Rules (`Rule`) drop or delay messages by kind and endpoints, with a probability and an
   optional count; they are how a test loses exactly one produce response.
 """
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 class Node:
     """Something on the network: it receives messages and may crash and restart.
 
-    Subclasses implement `receive(src, msg)` and may implement `on_disconnect(peer)`.
+    Subclasses implement `receive(src, msg)` and may implement `on_disconnect(peer, incarnation)`.
     Timers started with `after()` die with the process that started them."""
 
     name: str
@@ -54,7 +56,7 @@ class Node:
     def receive(self, src: str, msg: Any) -> None:
         raise NotImplementedError
 
-    def on_disconnect(self, peer: str) -> None:
+    def on_disconnect(self, peer: str, incarnation: int) -> None:
         pass
 
 
@@ -178,19 +180,21 @@ class Network:
         if why is not None:
             self.trace.add(now, "drop", target.name, src, msg.kind, {"id": mid, "why": why})
             if why == "refused":
-                self._reset(target.name, src)
+                self._reset(target.name, src, incarnation)
             return
         self.trace.add(now, "recv", target.name, src, msg.kind, {"id": mid})
         target.receive(src, msg)
 
-    def _reset(self, dead: str, peer: str) -> None:
-        """Tell `peer` (after one latency) that its connection to `dead` was reset."""
+    def _reset(self, dead: str, peer: str, incarnation: int) -> None:
+        """Tell `peer` (after one latency) that its connection to incarnation `incarnation` of
+        `dead` was reset."""
         node = self.nodes[peer]
         if node.alive and not self.is_cut(dead, peer):
-            node.after(self.latency_of(dead, peer), node.on_disconnect, dead)
+            node.after(self.latency_of(dead, peer), node.on_disconnect, dead, incarnation)
 
     def process_crashed(self, name: str) -> None:
         """A process died on a running machine: its peers see their connections reset."""
+        incarnation = self.nodes[name].incarnation
         for peer in sorted(self.nodes):
             if peer != name:
-                self._reset(name, peer)
+                self._reset(name, peer, incarnation)

@@ -107,3 +107,37 @@ def test_partition_state_text_view_is_deterministic():
         "       1 leader        0     0    yes\n"
         "       3 follower      0     0    yes\n"
         "       2 follower      0     0    yes")
+
+
+def test_invalid_topic_names_are_refused_with_invalid_topic_exception():
+    c = Cluster(brokers=1, seed=1)
+    with pytest.raises(KafkaException, match="INVALID_TOPIC_EXCEPTION"):
+        c.create_topic("bad name!")
+
+
+def test_link_latency_slows_replication_and_loss_drops_messages():
+    c = Cluster(brokers=2, seed=1)
+    c.create_topic("t", replication_factor=2)
+    leader = c.partition_state("t", 0).leader
+    follower = 3 - leader
+    c.set_latency(leader, follower, 40)
+    p = c.producer({"linger.ms": 0})
+    p.produce("t", value=b"a")
+    start = c.now
+    p.flush()
+    assert c.now - start >= 80                 # acks=all waits for the follower's round trip
+    c.set_loss(p.name, leader, 1.0)
+    p.produce("t", value=b"b")
+    c.run(100)
+    drops = c.trace.filter(kind="drop", name="ProduceRequest")
+    assert drops and drops[0].fields["why"] == "loss"
+
+
+def test_readme_example_runs_as_written():
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    code = re.findall(r"```python\n(.*?)```", readme, re.S)[0]
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["msg"] is not None and scope["msg"].value() == b"coffee"

@@ -157,6 +157,32 @@ def test_lost_acknowledged_batch_under_acks_all_bumps_epoch_after_unresolvable_s
     assert bumps and b"after" in values(c)
 
 
+def test_stale_request_refused_by_a_restarted_broker_does_not_fail_requests_to_its_new_process():
+    """Found by hypothesis: a reset for the old process's connection used to fail a request the
+    new process had appended, whose retry then duplicated it under a bumped epoch."""
+    c = Cluster(brokers=3, seed=1)
+    c.create_topic("t", partitions=2, replication_factor=3, config={"min.insync.replicas": 2})
+    p = c.producer({"linger.ms": 1, "delivery.timeout.ms": 300_000})
+    sent = 0
+    for step in ("crash1", "crash3", "delay", "delay", "run", "crash2"):
+        for _ in range(5):
+            p.produce("t", key=b"k%d" % (sent % 2), value=b"%d" % sent)
+            sent += 1
+        if step.startswith("crash"):
+            c.crash_broker(int(step[-1]))
+        elif step == "delay":
+            c.delay("ProduceRequest", ms=5, count=3)
+        else:
+            c.run(1)
+    c.clear_rules()
+    for b in (1, 2, 3):
+        c.restart_broker(b)
+    p.flush()
+    c.run(5000)
+    logged = [int(v) for part in (0, 1) for v in values(c, partition=part)]
+    assert len(logged) == len(set(logged))
+
+
 # -- property -------------------------------------------------------------------------------
 fault = st.one_of(
     st.tuples(st.just("drop"), st.sampled_from(["ProduceRequest", "ProduceResponse", "FetchResponse"]),

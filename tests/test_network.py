@@ -25,13 +25,14 @@ class Pong(Ping):
 class Recorder(Node):
     def __init__(self, name, net):
         super().__init__(name, net)
-        self.got, self.disconnects = [], []
+        self.got, self.disconnects, self.reset_incarnations = [], [], []
 
     def receive(self, src, msg):
         self.got.append((self.sim.now, src, msg.n))
 
-    def on_disconnect(self, peer):
+    def on_disconnect(self, peer, incarnation):
         self.disconnects.append((self.sim.now, peer))
+        self.reset_incarnations.append(incarnation)
 
 
 def make(latency_ms=1):
@@ -164,6 +165,7 @@ def test_message_sent_before_receiver_restart_is_refused():
     restart(b)
     sim.run_until_idle()
     assert b.got == [] and a.disconnects == [(10, "b")]   # refused at 5, reset seen at 5 + 5
+    assert a.reset_incarnations == [0]                    # the connection to the old process
     assert [e.fields["why"] for e in trace.filter(kind="drop")] == ["refused"]
 
 
