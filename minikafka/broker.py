@@ -527,7 +527,6 @@ class Broker(Node):
             f.timer.cancel()
         appended = False
         errors = 0
-        now = self.sim.now
         for res in msg.partitions:
             r = self.replicas.get(res.tp)
             if r is None or r.leader != leader or r.is_leader:

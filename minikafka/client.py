@@ -187,14 +187,14 @@ class Client(Node):
     # -- blocking --------------------------------------------------------------
     def block_until(self, done: Callable[[], bool], timeout_ms: int | None, what: str) -> bool:
         sim = self.sim
-        if self.cluster._in_event:
+        if self.cluster._blocking:
             raise RuntimeError(f"cannot block ({what}) inside a simulation event; call it from your program")
         deadline = None if timeout_ms is None else sim.now + timeout_ms
-        self.cluster._in_event = True
+        self.cluster._blocking = True
         try:
             return sim.run_until(done, deadline)
         finally:
-            self.cluster._in_event = False
+            self.cluster._blocking = False
 
     def check_open(self) -> None:
         if self.closed:

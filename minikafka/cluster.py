@@ -98,7 +98,7 @@ class Cluster:
         self.trace = Trace()
         self.net = Network(self.sim, self.trace, latency_ms)
         self.config = resolve(BROKER, config)
-        self._in_event = False
+        self._blocking = False
         self._clients = 0
         self.clients: dict[str, Any] = {}
         self.controller = Controller(self.net, self.trace, self.config)
@@ -130,7 +130,7 @@ class Cluster:
         return self.sim.run_until_idle(max_ms)
 
     def _guard(self, what: str) -> None:
-        if self._in_event:
+        if self._blocking:
             raise RuntimeError(f"cannot call {what}() while the simulation is running")
 
     # -- topics -----------------------------------------------------------------------

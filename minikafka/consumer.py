@@ -23,7 +23,7 @@ from . import protocol as P
 from .client import Client
 from .config import CONSUMER, Config, resolve
 from .errors import KafkaError, KafkaException
-from .message import OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, OFFSET_STORED, Message, TopicPartition
+from .message import OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, Message, TopicPartition
 
 if TYPE_CHECKING:
     from .cluster import Cluster

@@ -94,7 +94,6 @@ class Simulation:
     def run_until(self, done: Callable[[], bool], deadline: int | None) -> bool:
         """Run events until `done()` is true or time would pass `deadline` (None: no deadline,
         stop when only daemon events remain). Returns `done()`."""
-        heap = self._heap
         while not done():
             nxt = self.peek()
             if deadline is None:

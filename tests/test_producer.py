@@ -35,7 +35,7 @@ def test_explicit_partition_wins_over_the_key(c):
 def test_null_keys_stick_to_one_partition_for_a_batch_then_move(c):
     parts = []
     p = c.producer({"batch.size": 1000, "linger.ms": 1000})
-    for i in range(40):
+    for _ in range(40):
         p.produce("t", value=b"x" * 100, on_delivery=lambda e, m: parts.append(m.partition()))
     p.flush()
     runs = [parts[0]]
@@ -58,7 +58,7 @@ def test_records_wait_for_linger_ms_then_go_in_one_batch(c):
 
 def test_a_full_batch_is_sent_before_linger_expires(c):
     p = c.producer({"linger.ms": 10_000, "batch.size": 500})
-    for i in range(20):
+    for _ in range(20):
         p.produce("t", value=b"y" * 50, partition=0)
     c.run(5)
     assert c.trace.filter(name="ProduceRequest", kind="send")
