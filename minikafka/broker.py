@@ -158,6 +158,8 @@ class Broker(Node):
             self._on_list_offsets(src, msg)
         elif kind == "InitProducerIdRequest":
             self._on_init_producer_id(src, msg)
+        elif kind == "OffsetsForLeaderEpochRequest":
+            self._on_offsets_for_leader_epoch(src, msg)
         elif kind == "AlterPartitionResponse":
             self._on_alter_partition_response(msg)
         elif kind == "BrokerHeartbeatResponse":
@@ -371,10 +373,32 @@ class Broker(Node):
     def _diverging(self, r: Replica, fp: P.FetchPartition) -> tuple[int, int] | None:
         if fp.last_fetched_epoch < 0:
             return None
-        epoch, end = r.log.end_offset_for_epoch(fp.last_fetched_epoch)
+        epoch, end = self._epoch_end(r, fp.last_fetched_epoch)
         if epoch != fp.last_fetched_epoch or end < fp.fetch_offset:
-            return (epoch, end if epoch >= 0 else r.log.epochs[0][1] if r.log.epochs else 0)
+            return (epoch, end)
         return None
+
+    @staticmethod
+    def _epoch_end(r: Replica, epoch: int) -> tuple[int, int]:
+        """OffsetsForLeaderEpoch: the largest epoch <= `epoch` and where it ends; for an epoch
+        older than every cached one, (-1, start offset of the first cached epoch)."""
+        found, end = r.log.end_offset_for_epoch(epoch)
+        if found < 0:
+            return (-1, r.log.epochs[0][1] if r.log.epochs else r.log.log_start_offset)
+        return (found, end)
+
+    def _on_offsets_for_leader_epoch(self, src: str, msg: P.OffsetsForLeaderEpochRequest) -> None:
+        results = []
+        for tp, current, epoch in msg.partitions:
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                results.append((tp, "NOT_LEADER_OR_FOLLOWER", -1, -1))
+            elif current >= 0 and current != r.leader_epoch:
+                err = "FENCED_LEADER_EPOCH" if current < r.leader_epoch else "UNKNOWN_LEADER_EPOCH"
+                results.append((tp, err, -1, -1))
+            else:
+                results.append((tp, None, *self._epoch_end(r, epoch)))
+        self.send(src, P.OffsetsForLeaderEpochResponse(msg.cid, results))
 
     def _fetch_results(self, msg: P.FetchRequest) -> tuple[list[P.FetchPartitionResult], int]:
         follower = msg.replica_id >= 0

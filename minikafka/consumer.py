@@ -11,6 +11,10 @@ Rules (kafka-semantics.md A.2, H.51-H.54):
    (read_committed); control records are never returned to the application.
 4. OFFSET_OUT_OF_RANGE (for example after an unclean election truncated the log) resets the
    position by `auto.offset.reset`; leadership errors refresh metadata and retry.
+4b. When a partition's leader epoch changes, the consumer validates its position (KIP-320):
+   OffsetsForLeaderEpoch asks the new leader where the epoch of the last consumed record ends;
+   if that is below the position, the log was truncated: with a reset policy the position moves
+   back to that point, without one (`none`) poll raises _LOG_TRUNCATION.
 5. `poll(timeout)` returns one message or None after `timeout` seconds of virtual time;
    `consume(n, timeout)` returns up to n.
 """
@@ -50,6 +54,9 @@ class Consumer(Client):
         self.backoff: dict[tuple[str, int], int] = {}             # tp -> time fetching may resume
         self.error: KafkaException | None = None
         self._retry_timer = None
+        self.position_epochs: dict[tuple[str, int], int] = {}     # epoch of the last consumed record
+        self.seen_epochs: dict[tuple[str, int], int] = {}         # leader epoch in our metadata
+        self.validating: dict[tuple[str, int], int] = {}          # tp -> cid of its validation (0: to send)
 
     @staticmethod
     def check_config(cfg: Config) -> None:
@@ -142,6 +149,8 @@ class Consumer(Client):
 
     def _set_position(self, key: tuple[str, int], offset: int) -> None:
         self._drop_buffers(lambda tp: tp == key)
+        self.position_epochs.pop(key, None)
+        self.validating.pop(key, None)
         self.positions[key] = offset
         self.fetch_offsets[key] = offset
         self.resetting.pop(key, None)
@@ -149,6 +158,8 @@ class Consumer(Client):
     def _start_reset(self, key: tuple[str, int], policy: str) -> None:
         self._drop_buffers(lambda tp: tp == key)
         self.positions[key] = None
+        self.position_epochs.pop(key, None)
+        self.validating.pop(key, None)
         self.fetch_offsets.pop(key, None)
         if policy == "none":
             self.error = KafkaException("_AUTO_OFFSET_RESET",
@@ -230,6 +241,7 @@ class Consumer(Client):
         msg = self.buffer.popleft()
         key = (msg._topic, msg._partition)
         self.positions[key] = msg._offset + 1
+        self.position_epochs[key] = msg._leader_epoch
         left = self.buffered_tps[key] - 1
         if left:
             self.buffered_tps[key] = left
@@ -269,12 +281,17 @@ class Consumer(Client):
                 off = self.fetch_offsets.get(key)
             if off is None or key in self.buffered_tps or self.backoff.get(key, 0) > now:
                 continue
+            if key in self.validating:
+                if not self.validating[key]:
+                    self._validate(key)
+                continue
             leader, epoch = self.leader_of(key)
             if leader < 0:
                 missing = True
                 continue
             if leader in self.fetching:
                 continue
+            self.seen_epochs.setdefault(key, epoch)
             by_leader.setdefault(leader, []).append(P.FetchPartition(key, off, epoch))
         if missing:
             self.request_metadata()
@@ -359,4 +376,50 @@ class Consumer(Client):
                 self._back_off(key)
 
     def on_metadata(self) -> None:
+        for key in self.assigned:
+            epoch = self.leader_of(key)[1]
+            seen = self.seen_epochs.get(key)
+            self.seen_epochs[key] = epoch
+            if seen is not None and epoch > seen and key in self.position_epochs and key not in self.validating:
+                self.validating[key] = 0
+                self._drop_buffers(lambda tp: tp == key)
+                if self.positions.get(key) is not None:
+                    self.fetch_offsets[key] = self.positions[key]
+        self._fetch()
+
+    # -- position validation (KIP-320) ---------------------------------------------------
+    def _validate(self, key: tuple[str, int]) -> None:
+        leader, epoch = self.leader_of(key)
+        if leader < 0:
+            return
+        cid = self.next_cid()
+        self.validating[key] = cid
+        req = P.OffsetsForLeaderEpochRequest(cid, [(key, epoch, self.position_epochs[key])])
+        self.request(leader, req, lambda resp: self._validated(key, cid, resp),
+                     lambda err: self._validation_failed(key, cid))
+
+    def _validation_failed(self, key: tuple[str, int], cid: int) -> None:
+        if self.validating.get(key) == cid:
+            self.validating[key] = 0
+            self._back_off(key)
+
+    def _validated(self, key: tuple[str, int], cid: int, resp: P.OffsetsForLeaderEpochResponse) -> None:
+        if self.validating.get(key) != cid:
+            return
+        _, err, _, end = resp.results[0]
+        if err is not None:
+            self.request_metadata()
+            self._validation_failed(key, cid)
+            return
+        del self.validating[key]
+        position = self.positions.get(key)
+        if position is not None and end < position:
+            self.trace.state(self.sim.now, self.name, "log.truncation", tp=f"{key[0]}-{key[1]}",
+                             position=position, to=end)
+            if self.cfg["auto.offset.reset"] == "none":
+                self.error = KafkaException("_LOG_TRUNCATION", f"Truncation detected for {key[0]}-{key[1]}: "
+                                            f"position {position}, the log now diverges at {end}")
+                self.fetch_offsets.pop(key, None)
+                return
+            self._set_position(key, end)
         self._fetch()

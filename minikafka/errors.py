@@ -71,6 +71,7 @@ _ERRORS: dict[str, tuple[int, bool, str]] = {
     "_UNKNOWN_TOPIC": (-188, False, "Local: Unknown topic"),
     "_STATE": (-172, False, "Local: Erroneous state"),
     "_AUTO_OFFSET_RESET": (-140, False, "Local: No offset to automatically reset to"),
+    "_LOG_TRUNCATION": (-139, False, "Local: Partition log truncation detected"),
     "_FATAL": (-150, False, "Local: Fatal error"),
     "_FENCED": (-144, False, "Local: This instance has been fenced by a newer instance"),
     "_NOT_IMPLEMENTED": (-170, False, "Local: Not implemented"),

@@ -285,3 +285,24 @@ class InitProducerIdResponse(Msg):
 
     def summary(self):
         return {"error": self.error or "none", "pid": self.producer_id, "epoch": self.producer_epoch}
+
+
+# -- consumer position validation (KIP-320) ---------------------------------------------------
+@_kind
+@dataclass
+class OffsetsForLeaderEpochRequest(Msg):
+    cid: int
+    partitions: list[tuple[TP, int, int]]      # (tp, current leader epoch, epoch to look up)
+
+    def summary(self):
+        return {"parts": tuple(f"{_tp(tp)}:epoch{e}" for tp, _, e in self.partitions)}
+
+
+@_kind
+@dataclass
+class OffsetsForLeaderEpochResponse(Msg):
+    cid: int
+    results: list[tuple[TP, str | None, int, int]]    # (tp, error, epoch, end offset)
+
+    def summary(self):
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'} epoch{e}@{off}" for tp, err, e, off in self.results)}

@@ -104,3 +104,10 @@ def test_closed_consumer_raises_state_error(c):
     k.close()
     with pytest.raises(KafkaException, match="_STATE"):
         k.poll(0)
+
+
+def test_position_beyond_the_log_end_gets_offset_out_of_range_and_resets(c):
+    k = c.consumer({"auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 0, 50)])
+    assert k.poll(1.0).offset() == 0
+    assert c.trace.filter(name="offset.out_of_range", node=k.name)

@@ -187,7 +187,7 @@ def test_unclean_election_on_loses_committed_records():
     assert values(c, broker=b1) == []            # the old leader truncated to match
 
 
-def test_consumer_past_the_new_log_end_resets_by_auto_offset_reset():
+def test_consumer_past_the_new_log_end_rewinds_and_reads_the_new_leaders_records():
     c, p, b1, b2 = _committed_while_b2_down(unclean=True)
     k = c.consumer({"auto.offset.reset": "earliest"})
     k.assign([TopicPartition("t", 0)])
@@ -196,7 +196,8 @@ def test_consumer_past_the_new_log_end_resets_by_auto_offset_reset():
     p.produce("t", value=b"new")
     p.flush()
     assert [m.value() for m in k.consume(10, 5.0)] == [b"new"]
-    assert c.trace.filter(name="offset.out_of_range", node=k.name)
+    # KIP-320 validation usually sees it first; a fetch past the end would say OFFSET_OUT_OF_RANGE
+    assert c.trace.filter(name=("log.truncation", "offset.out_of_range"), node=k.name)
 
 
 # -- scenario 5 (idempotence off) and scenario 4's non-idempotent half ----------------------
@@ -269,3 +270,36 @@ def test_retries_0_turns_the_same_loss_into_a_failed_send():
     p.produce("t", value=b"m0", on_delivery=d)
     p.flush()
     assert d.failed == {b"m0": "REQUEST_TIMED_OUT"} and values(c) == []
+
+
+def test_consumer_inside_the_new_log_detects_truncation_and_rewinds_to_the_divergence_point():
+    """KIP-320: after an unclean election the new leader's log diverges below the consumer's
+    position; the consumer validates its position by leader epoch and rewinds, rather than
+    silently skipping the new leader's records."""
+    c, p, b1, b2 = _committed_while_b2_down(unclean=True)
+    k = c.consumer({"auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 0)])
+    assert len(k.consume(10, 1.0)) == 5                      # position 5, epoch 0
+    _kill_b1_start_b2(c, b1, b2)
+    for i in range(8):                                       # the new leader's log grows past 5
+        p.produce("t", value=b"n%d" % i)
+    p.flush()
+    got = [m.value() for m in k.consume(20, 5.0)]
+    assert got == [b"n%d" % i for i in range(8)]
+    detected = c.trace.filter(name="log.truncation", node=k.name)
+    assert detected and detected[0].fields["position"] == 5 and detected[0].fields["to"] == 0
+
+
+def test_consumer_without_reset_policy_raises_log_truncation():
+    c, p, b1, b2 = _committed_while_b2_down(unclean=True)
+    k = c.consumer({"auto.offset.reset": "none"})
+    k.assign([TopicPartition("t", 0, 0)])
+    assert len(k.consume(10, 1.0)) == 5
+    _kill_b1_start_b2(c, b1, b2)
+    for i in range(8):
+        p.produce("t", value=b"n%d" % i)
+    p.flush()
+    import pytest
+    from minikafka import KafkaException
+    with pytest.raises(KafkaException, match="_LOG_TRUNCATION"):
+        k.consume(20, 5.0)
