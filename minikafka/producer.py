@@ -315,7 +315,7 @@ class Producer(Client):
             return True
         if batch.base_sequence >= 0:
             return all(b.base_sequence > batch.base_sequence for b in flying)
-        return len(flying) < 5 and not any(b.attempts and b.base_sequence < 0 for b in flying)
+        return len(flying) < 5
 
     # -- idempotence ----------------------------------------------------------------------
     def _init_producer_id(self) -> None:
@@ -524,9 +524,6 @@ class Producer(Client):
 
     def busy(self) -> bool:
         return self.in_queue > 0
-
-    def receive(self, src: str, msg: Any) -> None:
-        super().receive(src, msg)
 
     def on_metadata(self) -> None:
         if self.acc:
