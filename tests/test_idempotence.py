@@ -198,9 +198,15 @@ fault = st.one_of(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), faults=st.lists(fault, max_size=12))
 def test_idempotent_acks_all_producer_never_duplicates_or_reorders_a_partition(seed, faults):
+    """Once each partition's leader holds the producer's state (its first batch was
+    acknowledged), no fault schedule duplicates or reorders its records. Before that the broker
+    accepts any sequence from an unknown producer id (F.37e), as the next test shows."""
     c = Cluster(brokers=3, seed=seed)
     c.create_topic("t", partitions=2, replication_factor=3, config={"min.insync.replicas": 2})
     p = c.producer({"linger.ms": 1, "delivery.timeout.ms": 300_000})
+    for part in (0, 1):
+        p.produce("t", value=b"-1", partition=part)
+    p.flush()
     sent = 0
     for f in faults:
         for _ in range(5):
@@ -228,3 +234,20 @@ def test_idempotent_acks_all_producer_never_duplicates_or_reorders_a_partition(s
         logged = [int(v) for v in values(c, partition=part)]
         assert len(logged) == len(set(logged)), "duplicate"
         assert logged == sorted(logged), "reordered"
+
+
+def test_new_producers_lost_first_request_can_let_a_later_batch_land_first():
+    """F.37e: the broker accepts any sequence from a producer id it holds no state for. A new
+    producer's first request is lost; its second lands at offset 0; the first then gets
+    OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms and fails: reported, never reordered
+    silently into the log."""
+    c = three_brokers(seed=5)
+    d = Deliveries()
+    p = c.producer({"linger.ms": 0, "delivery.timeout.ms": 60_000})
+    c.drop("ProduceRequest", count=1)
+    p.produce("t", value=b"m0", on_delivery=d)
+    c.run(1)
+    p.produce("t", value=b"m1", on_delivery=d)
+    p.flush()
+    assert values(c) == [b"m1"]
+    assert d.ok == {b"m1": 0} and d.failed == {b"m0": "_MSG_TIMED_OUT"}
