@@ -100,12 +100,19 @@ def test_isr_shrinks_when_a_follower_is_fenced_and_acks_all_keeps_working():
     assert d.ok == {b"a": 0}
 
 
-def test_isr_below_min_insync_gives_not_enough_replicas_until_delivery_timeout():
+def _both_followers_fenced() -> tuple[Cluster, int, int]:
+    """Scenario 2's second step: the ISR is the leader alone, below min.insync.replicas=2."""
     c = three_brokers(seed=2)
-    _, (f1, f2) = leader_and_followers(c)
+    leader, (f1, f2) = leader_and_followers(c)
     c.crash_broker(f1)
     c.crash_broker(f2)
     c.run(10_000)
+    assert c.partition_state("t", 0).isr == (leader,)
+    return c, leader, f1
+
+
+def test_isr_below_min_insync_gives_not_enough_replicas_until_delivery_timeout():
+    c, _, _ = _both_followers_fenced()
     d = Deliveries()
     p = c.producer({"acks": "all", "linger.ms": 0})
     start = c.now
@@ -119,11 +126,7 @@ def test_isr_below_min_insync_gives_not_enough_replicas_until_delivery_timeout()
 
 
 def test_acks_1_writes_under_min_isr_are_appended_but_invisible_until_isr_recovers():
-    c = three_brokers(seed=2)
-    leader, (f1, f2) = leader_and_followers(c)
-    c.crash_broker(f1)
-    c.crash_broker(f2)
-    c.run(10_000)
+    c, leader, f1 = _both_followers_fenced()
     d = Deliveries()
     p = c.producer({"acks": 1, "linger.ms": 0})
     p.produce("t", value=b"one", on_delivery=d)
