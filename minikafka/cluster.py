@@ -166,6 +166,17 @@ class Cluster:
             return True
         self.sim.run_until(ready, self.sim.now + 10_000)
 
+    def create_partitions(self, topic: str, total: int) -> None:
+        """Grow `topic` to `total` partitions (Kafka's CreatePartitions; it can never shrink).
+        Existing records stay where they are; keys hash over the new count from now on."""
+        self._topic(topic)
+        have = len(self.controller.topics[topic])
+        if not isinstance(total, int) or isinstance(total, bool) or total <= have:
+            raise KafkaException("INVALID_PARTITIONS",
+                                 f"Topic '{topic}' has {have} partitions; the new total must be larger, got {total!r}")
+        self.controller.add_partitions(topic, total)
+        self._settle(topic)
+
     def topics(self) -> list[str]:
         return sorted(self.controller.topics)
 

@@ -141,3 +141,29 @@ def test_readme_example_runs_as_written():
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["msg"] is not None and scope["msg"].value() == b"coffee"
+
+
+def test_adding_partitions_remaps_keys_and_leaves_existing_records_in_place():
+    from minikafka import partition_for_key
+    c = Cluster(brokers=3, seed=2)
+    c.create_topic("t", partitions=2, replication_factor=2)
+    p = c.producer()
+    got = []
+    keys = [b"key-%d" % i for i in range(12)]
+    for k in keys:
+        p.produce("t", key=k, value=b"before", on_delivery=lambda e, m: got.append((m.key(), m.partition())))
+    p.flush()
+    before = {p_: [v for _, _, v in c.log("t", p_)] for p_ in range(2)}
+    c.create_partitions("t", 3)
+    st = c.partition_state("t", 2)
+    assert st.leader in (1, 2, 3) and len(st.replicas) == 2
+    assert {p_: [v for _, _, v in c.log("t", p_)] for p_ in range(2)} == before   # nothing moved
+    q = c.producer()                             # a client that learns the new count
+    for k in keys:
+        q.produce("t", key=k, value=b"after", on_delivery=lambda e, m: got.append((m.key(), m.partition())))
+    q.flush()
+    after = dict(got[len(keys):])
+    assert after == {k: partition_for_key(k, 3) for k in keys}
+    assert any(dict(got[:len(keys)])[k] != after[k] for k in keys)               # some keys moved
+    with pytest.raises(KafkaException, match="INVALID_PARTITIONS"):
+        c.create_partitions("t", 3)
