@@ -204,35 +204,35 @@ class Controller(Node):
     def _unfence(self, broker: int) -> None:
         self.brokers[broker].fenced = False
         self.trace.state(self.sim.now, self.name, "broker.unfence", broker=broker)
-        live = self.live_brokers()
-        changed = []
-        for topic in sorted(self.topics):
-            states = self.topics[topic]
-            for i, st in enumerate(states):
-                if st.leader == NO_LEADER and broker in st.replicas:
-                    new = self._elect(st, live, "broker returned")
-                    if new.leader != NO_LEADER:
-                        states[i] = new
-                        changed.append(new)
-        self._publish(changed, force=True)
+        self._elect_offline("broker returned", broker)
 
     def retry_offline(self) -> None:
         """Try to elect leaders for offline partitions (after a topic config change)."""
+        self._elect_offline("config change")
+
+    def _elect_offline(self, why: str, broker: int | None = None) -> None:
+        """Elect a leader for every offline partition (those with a replica on `broker`, if
+        given) that can have one now; the others stay as they are."""
         live = self.live_brokers()
         changed = []
         for topic in sorted(self.topics):
             states = self.topics[topic]
             for i, st in enumerate(states):
-                if st.leader == NO_LEADER:
-                    new = self._elect(st, live, "config change")
-                    if new.leader != NO_LEADER:
+                if st.leader == NO_LEADER and (broker is None or broker in st.replicas):
+                    new = self._elect(st, live, why, offline_ok=False)
+                    if new is not None:
                         states[i] = new
                         changed.append(new)
-        self._publish(changed)
+        self._publish(changed, force=broker is not None)
 
-    def _elect(self, st: P.PartitionState, live: tuple[int, ...], why: str) -> P.PartitionState:
+    def _elect(self, st: P.PartitionState, live: tuple[int, ...], why: str,
+               offline_ok: bool = True) -> P.PartitionState | None:
+        """The partition with a newly elected leader (rule 4). With no possible leader: the
+        partition offline, or None (nothing changes, nothing recorded) unless `offline_ok`."""
         unclean_ok = bool(self.topic_configs[st.topic]["unclean.leader.election.enable"])
         leader, unclean = elect_leader(st.replicas, st.isr, live, unclean_ok)
+        if leader == NO_LEADER and not offline_ok:
+            return None
         isr = (leader,) if unclean else st.isr
         new = replace(st, leader=leader, isr=isr, leader_epoch=st.leader_epoch + 1,
                       partition_epoch=st.partition_epoch + 1)

@@ -170,6 +170,12 @@ def test_unclean_election_off_keeps_partition_offline_until_isr_member_returns()
     _kill_b1_start_b2(c, b1, b2)
     st = c.partition_state("t", 0)
     assert st.offline and st.isr == (b1,)
+    c.crash_broker(b2)                           # B2 (out of sync) returns while it is offline:
+    c.restart_broker(b2)                         # nobody may lead, so no election is recorded
+    c.run(10_000)
+    last = c.trace.filter(name="leader.elect")[-1].fields
+    assert (last["leader"], last["why"]) == (-1, "session timeout")
+    assert c.partition_state("t", 0).offline
     c.restart_broker(b1)
     c.run(10_000)
     assert c.partition_state("t", 0).leader == b1
