@@ -49,7 +49,7 @@ class Client(Node):
         self.inflight: dict[int, Pending] = {}
         self._cid = 0
         self._meta_cid = 0
-        self._meta_next = 0                              # rotates over brokers
+        self._meta_next = 0                              # which broker next_broker() picks
         self._meta_retry = None
         self._meta_age_timer = self.after(cfg["metadata.max.age.ms"], self._periodic_metadata, daemon=True)
 
@@ -92,6 +92,8 @@ class Client(Node):
     def _fail_connection(self, node: str, error: str, incarnation: int | None = None) -> None:
         failed = [p for cid, p in sorted(self.inflight.items())
                   if p.node == node and (incarnation is None or p.incarnation == incarnation)]
+        if failed and node == f"b{self.next_broker()}":
+            self._meta_next += 1
         for p in failed:
             del self.inflight[p.cid]
             if p.timer is not None:
@@ -105,15 +107,18 @@ class Client(Node):
     def request_metadata(self) -> None:
         if self._meta_cid or self._meta_retry is not None or self.closed:
             return
-        # live brokers from the last metadata first, then the bootstrap list (Kafka 4.0's
-        # metadata.recovery.strategy=rebootstrap), rotating after every attempt
-        brokers = self.brokers + tuple(b for b in sorted(self.cluster.brokers) if b not in self.brokers)
-        broker = brokers[self._meta_next % len(brokers)]
-        self._meta_next += 1
+        broker = self.next_broker()
         msg = P.MetadataRequest(self.next_cid(), None)
         self._meta_cid = msg.cid
         self._meta_sent = self.sim.now
         self.request(broker, msg, self._on_metadata, self._on_metadata_error, daemon=not self.busy())
+
+    def next_broker(self) -> int:
+        """The broker to ask for metadata or a producer id: the same one while it answers; a
+        failed connection to it moves on. Live brokers from the last metadata come first, then
+        the bootstrap list (Kafka 4.0's metadata.recovery.strategy=rebootstrap)."""
+        brokers = self.brokers + tuple(b for b in sorted(self.cluster.brokers) if b not in self.brokers)
+        return brokers[self._meta_next % len(brokers)]
 
     def _on_metadata(self, msg: P.MetadataResponse) -> None:
         self._meta_cid = 0

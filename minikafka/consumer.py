@@ -382,7 +382,7 @@ class Consumer(Client):
             self.seen_epochs[key] = epoch
             if seen is not None and epoch > seen and key in self.position_epochs and key not in self.validating:
                 self.validating[key] = 0
-                self._drop_buffers(lambda tp: tp == key)
+                self._drop_buffers(lambda tp, key=key: tp == key)
                 if self.positions.get(key) is not None:
                     self.fetch_offsets[key] = self.positions[key]
         self._fetch()

@@ -162,7 +162,8 @@ class Producer(Client):
                 partition = partition_for_key(key, n)
                 sticky = False
             else:
-                partition = self.sticky.partition(topic, self._available(parts), n)
+                available = self._available(parts)
+                partition = self.sticky.partition(topic, available, n)
                 sticky = True
         else:
             if not isinstance(partition, int) or partition >= n:
@@ -179,8 +180,7 @@ class Producer(Client):
         tp = (topic, partition)
         batch = self._append(tp, Record(key, value, hdrs, ts), size, cb)
         if sticky:
-            self.sticky.on_append(topic, size, batch.closed or batch.size >= self.batch_size,
-                                  self._available(parts), n)
+            self.sticky.on_append(topic, size, batch.closed or batch.size >= self.batch_size, available, n)
 
     def poll(self, timeout: float | None = 0) -> int:
         """Serve delivery reports; wait up to `timeout` seconds (virtual) for one to arrive."""
@@ -321,9 +321,7 @@ class Producer(Client):
     def _init_producer_id(self) -> None:
         if self._pid_cid:
             return
-        brokers = self.brokers or tuple(sorted(self.cluster.brokers))
-        broker = brokers[self._meta_next % len(brokers)]
-        self._meta_next += 1
+        broker = self.next_broker()
         msg = P.InitProducerIdRequest(self.next_cid())
         self._pid_cid = msg.cid
         self.request(broker, msg, self._on_producer_id, self._on_producer_id_error)

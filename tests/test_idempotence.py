@@ -251,3 +251,20 @@ def test_new_producers_lost_first_request_can_let_a_later_batch_land_first():
     p.flush()
     assert values(c) == [b"m1"]
     assert d.ok == {b"m1": 0} and d.failed == {b"m0": "_MSG_TIMED_OUT"}
+
+
+def test_producer_started_while_a_broker_is_down_gets_its_id_from_a_live_broker_promptly():
+    """A refused request moves the client on to the next broker, and it stays with one that
+    answers (a per-call rotation once locked InitProducerId onto the dead broker forever)."""
+    c = Cluster(brokers=2, seed=3)
+    c.create_topic("t", partitions=1, replication_factor=2, config={"min.insync.replicas": 1})
+    c.crash_broker(2)
+    c.run(10_000)
+    start = c.now
+    p = c.producer({"linger.ms": 0})
+    c.run(1000)
+    assert p.producer_id >= 0
+    assert len(c.trace.filter(name="InitProducerIdRequest", kind="send", since=start)) <= 2
+    p.produce("t", value=b"x")
+    p.flush(timeout=5.0)
+    assert p.delivered == 1
