@@ -56,6 +56,18 @@ def cluster(seed: int, partitions: int) -> Cluster:
     return c
 
 
+def run_schedule(seed: int, partitions: int, producer_config: dict, schedule,
+                 check_each_step: bool = False) -> tuple[Cluster, Deliveries, list[str]]:
+    """Run `schedule` against a fresh cluster, then heal, restart and flush everything.
+    Returns the cluster, the delivery reports and the invariant violations seen on the way."""
+    c = cluster(seed, partitions)
+    d = Deliveries()
+    p = c.producer(producer_config)
+    violations = apply(c, p, d, schedule, check_each_step)
+    settle(c, p)
+    return c, d, violations
+
+
 def settle(c: Cluster, p) -> None:
     c.heal_all()
     for b in BROKERS:
@@ -68,22 +80,16 @@ def settle(c: Cluster, p) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), schedule=schedules)
 def test_invariants_hold_at_every_step_of_random_fault_schedules(seed, schedule):
-    c = cluster(seed, partitions=2)
-    d = Deliveries()
-    p = c.producer({"acks": 1, "linger.ms": 2, "enable.idempotence": False})
-    assert apply(c, p, d, schedule, check_each_step=True) == []
-    settle(c, p)
+    c, _, violations = run_schedule(seed, 2, {"acks": 1, "linger.ms": 2, "enable.idempotence": False},
+                                    schedule, check_each_step=True)
+    assert violations == []
     assert check_all(c) == []
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), schedule=schedules)
 def test_acks_all_min_insync_2_unclean_off_never_loses_an_acknowledged_record(seed, schedule):
-    c = cluster(seed, partitions=2)
-    d = Deliveries()
-    p = c.producer({"acks": "all", "linger.ms": 2})
-    apply(c, p, d, schedule, check_each_step=False)
-    settle(c, p)
+    c, d, _ = run_schedule(seed, 2, {"acks": "all", "linger.ms": 2}, schedule)
     seen = set(read_all(c, partition=0)) | set(read_all(c, partition=1))
     lost = sorted(v for v in d.ok if v not in seen)
     assert lost == []
@@ -93,11 +99,7 @@ def test_acks_all_min_insync_2_unclean_off_never_loses_an_acknowledged_record(se
 @given(seed=st.integers(0, 10_000), schedule=schedules)
 def test_consumer_sees_dense_increasing_offsets_per_partition(seed, schedule):
     from minikafka import TopicPartition
-    c = cluster(seed, partitions=1)
-    d = Deliveries()
-    p = c.producer({"acks": "all", "linger.ms": 2})
-    apply(c, p, d, schedule, check_each_step=False)
-    settle(c, p)
+    c, _, _ = run_schedule(seed, 1, {"acks": "all", "linger.ms": 2}, schedule)
     k = c.consumer({"auto.offset.reset": "earliest"})
     k.assign([TopicPartition("t", 0)])
     offsets = [m.offset() for m in k.consume(100_000, 2.0)]
