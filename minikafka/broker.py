@@ -294,8 +294,8 @@ class Broker(Node):
         return None
 
     def on_appended(self, r: Replica, stored: Any) -> None:
-        """After any append, leader or follower: keep the producer state."""
-        r.producer_state.update(stored)
+        """After any append, leader or follower: keep the producer state and the txn index."""
+        r.on_appended(stored)
 
     def _try_complete(self, d: DelayedProduce) -> None:
         for tp in list(d.waiting):
@@ -439,8 +439,10 @@ class Broker(Node):
         return results, total
 
     def aborted_in(self, r: Replica, batches: list, isolation: str) -> tuple:
-        """Aborted transactions overlapping `batches` (read_committed); none without transactions."""
-        return ()
+        """Aborted transactions overlapping `batches` (read_committed only)."""
+        if isolation != "read_committed" or not batches or not r.txn.aborted:
+            return ()
+        return r.txn.aborted_between(batches[0].base_offset, batches[-1].next_offset)
 
     def _respond_fetch(self, src: str, msg: P.FetchRequest, results: list, nbytes: int) -> None:
         self.send(src, P.FetchResponse(msg.cid, results), daemon=nbytes == 0)
@@ -598,7 +600,7 @@ class Broker(Node):
         self.on_truncated(r)
 
     def on_truncated(self, r: Replica) -> None:
-        r.producer_state.rebuild(r.log.batches)
+        r.rebuild_state()
 
     # -- producer ids --------------------------------------------------------
     def _on_init_producer_id(self, src: str, msg: P.InitProducerIdRequest) -> None:

@@ -13,6 +13,10 @@ Rules for a batch from producer id `pid` with epoch `e` and sequences [first, la
   e. no state for pid -> any sequence is accepted (dedup cannot work without state).
 Sequences wrap from 2**31 - 1 to 0. Leaders and followers keep the same state, from the log, so
 a new leader deduplicates a retry of a batch the old leader appended.
+f. A transaction marker (control batch) carries the producer's epoch: a marker with a newer
+   epoch (the coordinator bumped it to fence the producer) replaces the entry, so the old epoch
+   now gets INVALID_PRODUCER_EPOCH; a marker older than the stored epoch is refused
+   (`check_marker`) with INVALID_PRODUCER_EPOCH.
 """
 from __future__ import annotations
 
@@ -59,13 +63,19 @@ class ProducerStateManager:
     def check(self, pid: int, epoch: int, first: int, last: int) -> tuple[str | None, int]:
         return check_sequence(self.producers.get(pid), epoch, first, last)
 
+    def check_marker(self, pid: int, epoch: int) -> str | None:
+        entry = self.producers.get(pid)
+        return "INVALID_PRODUCER_EPOCH" if entry is not None and epoch < entry.epoch else None
+
     def update(self, batch) -> None:
         pid = batch.producer_id
-        if pid < 0 or batch.control:
+        if pid < 0:
             return
         entry = self.producers.get(pid)
         if entry is None or batch.producer_epoch > entry.epoch:
             entry = self.producers[pid] = ProducerEntry(batch.producer_epoch)
+        if batch.control:
+            return
         entry.batches.append((batch.base_sequence, batch.last_sequence, batch.base_offset, batch.last_offset))
 
     def rebuild(self, batches) -> None:

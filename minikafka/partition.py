@@ -25,6 +25,7 @@ from typing import Any
 from .idempotence import ProducerStateManager
 from .log import PartitionLog
 from .replication import NO_LEADER, can_join_isr, effective_min_isr, high_watermark, is_lagging
+from .txn_index import TxnIndex
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Replica:
         self.tp = (topic, partition)
         self.log = PartitionLog()
         self.producer_state = ProducerStateManager()
+        self.txn = TxnIndex()
         self.hw = 0
         self.config: dict[str, Any] = {}
         self.leader = NO_LEADER
@@ -78,7 +80,17 @@ class Replica:
         self.leader, self.leader_epoch, self.partition_epoch = NO_LEADER, -1, -1
         self.followers, self.pending_isr = {}, None
         self.hw = min(self.hw, self.log.log_end_offset)
+        self.rebuild_state()
+
+    def on_appended(self, batch) -> None:
+        """Leader or follower: the producer state and the transaction index follow the log."""
+        self.producer_state.update(batch)
+        if batch.transactional:
+            self.txn.on_batch(batch)
+
+    def rebuild_state(self) -> None:
         self.producer_state.rebuild(self.log.batches)
+        self.txn.rebuild(self.log.batches)
 
     # -- leader rules ------------------------------------------------------
     @property
@@ -144,7 +156,8 @@ class Replica:
 
     @property
     def lso(self) -> int:
-        return self.hw
+        """Last stable offset (txn_index rule 3)."""
+        return self.txn.lso(self.hw)
 
     def __repr__(self) -> str:
         role = "leader" if self.is_leader else f"follower of {self.leader}"
