@@ -29,9 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import protocol as P
 from .controller import CONTROLLER
+from .coordinator import CONSUMER_OFFSETS, TRANSACTION_STATE, find_coordinator
+from .group_coordinator import GroupCoordinator
 from .network import Network, Node
 from .partition import Replica
+from .records import control_batch
 from .replication import NO_LEADER
+from .transaction_coordinator import TransactionCoordinator
 
 if TYPE_CHECKING:
     from .trace import Trace
@@ -42,12 +46,12 @@ def broker_name(broker_id: int) -> str:
 
 
 class DelayedProduce:
-    """An acks=all produce waiting for the HW to pass its batches."""
+    """An acks=all append waiting for the HW to pass its batches."""
 
-    __slots__ = ("src", "cid", "results", "waiting", "timer", "done")
+    __slots__ = ("respond", "results", "waiting", "timer", "done")
 
-    def __init__(self, src: str, cid: int, results: dict, waiting: dict) -> None:
-        self.src, self.cid = src, cid
+    def __init__(self, respond: Any, results: dict, waiting: dict) -> None:
+        self.respond = respond
         self.results: dict[tuple, tuple[str | None, int]] = results   # tp -> (error, base offset)
         self.waiting: dict[tuple, tuple[int, int]] = waiting           # tp -> (required HW, base)
         self.timer = None
@@ -100,6 +104,10 @@ class Broker(Node):
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
+        self.create_requested: dict[str, int] = {}
+        self.txn_coordinator = TransactionCoordinator(self)
+        self.group_coordinator = GroupCoordinator(self)
+        self.coordinators = {TRANSACTION_STATE: self.txn_coordinator, CONSUMER_OFFSETS: self.group_coordinator}
         self._heartbeat()
         self.after(self.flush_ms, self._flush_page_cache, daemon=True)
         self.after(self.cfg["replica.lag.time.max.ms"] // 2, self._check_isr, daemon=True)
@@ -165,6 +173,24 @@ class Broker(Node):
         elif kind == "BrokerHeartbeatResponse":
             if not msg.registered:
                 self.registered = False
+        elif kind == "FindCoordinatorRequest":
+            find_coordinator(self, src, msg)
+        elif kind == "AddPartitionsToTxnRequest":
+            self.txn_coordinator.on_add_partitions(src, msg)
+        elif kind == "AddOffsetsToTxnRequest":
+            self.txn_coordinator.on_add_offsets(src, msg)
+        elif kind == "EndTxnRequest":
+            self.txn_coordinator.on_end_txn(src, msg)
+        elif kind == "WriteTxnMarkersRequest":
+            self._on_write_txn_markers(src, msg)
+        elif kind == "WriteTxnMarkersResponse":
+            self.txn_coordinator.on_markers_response(src, msg)
+        elif kind == "OffsetCommitRequest":
+            self.group_coordinator.on_offset_commit(src, msg)
+        elif kind == "TxnOffsetCommitRequest":
+            self.group_coordinator.on_txn_offset_commit(src, msg)
+        elif kind == "OffsetFetchRequest":
+            self.group_coordinator.on_offset_fetch(src, msg)
         else:
             self.on_other(src, msg)
 
@@ -212,6 +238,8 @@ class Broker(Node):
                 if r.pending_isr is not None and r.pending_isr == st.isr:
                     r.pending_isr = None
             self._after_leader_change(r)
+            if st.topic in self.coordinators:
+                self.coordinators[st.topic].on_role_change(r)
         else:
             r.become_follower(st.leader, st.leader_epoch, st.isr, st.replicas)
             if was_leader:
@@ -220,6 +248,8 @@ class Broker(Node):
                 self.trace.state(now, self.name, "become.follower", tp=_n(st.tp), leader=st.leader,
                                  epoch=st.leader_epoch, leo=r.leo, hw=r.hw)
             self._wake_parked(r.tp, hw_changed=True)
+            if st.topic in self.coordinators:
+                self.coordinators[st.topic].on_role_change(r)
             if st.leader != NO_LEADER:
                 self._fetch_from(st.leader)
 
@@ -235,16 +265,25 @@ class Broker(Node):
 
     # -- produce -----------------------------------------------------------
     def _on_produce(self, src: str, msg: P.ProduceRequest) -> None:
+        def respond(results: list) -> None:
+            self.send(src, P.ProduceResponse(msg.cid, results))
+        self.append_records(msg.batches, msg.acks, msg.timeout_ms, respond)
+
+    def append_records(self, batches: list, acks: int, timeout_ms: int, respond: Any) -> None:
+        """Rules 1, 2 and 7 for client batches; also the path of transaction markers (control
+        batches, checked by epoch only) and coordinator writes. `respond(results)` gets
+        [(tp, error or None, base offset)], at once or when the HW passes (acks=all); never
+        for acks=0."""
         now = self.sim.now
         results: dict[tuple, tuple[str | None, int]] = {}
         waiting: dict[tuple, tuple[int, int]] = {}
-        for tp, batch in msg.batches:
+        for tp, batch in batches:
             r = self.replicas.get(tp)
             if r is None or not r.is_leader:
                 err = "NOT_LEADER_OR_FOLLOWER" if tp[0] in self.metadata else "UNKNOWN_TOPIC_OR_PART"
                 results[tp] = (err, -1)
                 continue
-            if msg.acks == -1 and r.under_min_isr:
+            if acks == -1 and r.under_min_isr:
                 results[tp] = ("NOT_ENOUGH_REPLICAS", -1)
                 self.trace.state(now, self.name, "produce.reject", tp=_n(tp), error="NOT_ENOUGH_REPLICAS",
                                  isr=r.isr)
@@ -252,7 +291,7 @@ class Broker(Node):
             verdict = self.check_producer(r, batch)
             if verdict is not None:
                 err, off = verdict
-                if err is None and msg.acks == -1:      # a duplicate still waits for the HW
+                if err is None and acks == -1:      # a duplicate still waits for the HW
                     dup = r.log.batch_at(off)
                     waiting[tp] = (dup.next_offset if dup is not None else off + 1, off)
                 else:
@@ -260,22 +299,30 @@ class Broker(Node):
                 continue
             stored = r.log.append_as_leader(batch, r.leader_epoch)
             self.on_appended(r, stored)
-            self.trace.state(now, self.name, "append", tp=_n(tp), offsets=(stored.base_offset, stored.last_offset),
-                             epoch=r.leader_epoch, leo=r.leo)
-            if msg.acks == -1:
+            if stored.control:
+                self.trace.state(now, self.name, "marker", tp=_n(tp), offset=stored.base_offset,
+                                 type=stored.control_type, pid=stored.producer_id, epoch=stored.producer_epoch)
+            else:
+                fields = {"pid": stored.producer_id, "seq": stored.base_sequence} if stored.producer_id >= 0 else {}
+                if stored.transactional:
+                    fields["txn"] = True
+                self.trace.state(now, self.name, "append", tp=_n(tp),
+                                 offsets=(stored.base_offset, stored.last_offset), epoch=r.leader_epoch,
+                                 leo=r.leo, **fields)
+            if acks == -1:
                 waiting[tp] = (stored.next_offset, stored.base_offset)
             else:
                 results[tp] = (None, stored.base_offset)
             self._wake_parked(tp, hw_changed=False)
             if r.maybe_advance_hw():
                 self._on_hw_advance(r)
-        if msg.acks == 0:
+        if acks == 0:
             return
-        d = DelayedProduce(src, msg.cid, results, waiting)
+        d = DelayedProduce(respond, results, waiting)
         if waiting:
             for tp in waiting:
                 self.delayed.setdefault(tp, []).append(d)
-            d.timer = self.after(msg.timeout_ms, self._expire_produce, d)
+            d.timer = self.after(timeout_ms, self._expire_produce, d)
             self._try_complete(d)
         else:
             self._respond_produce(d)
@@ -284,6 +331,9 @@ class Broker(Node):
         """Producer-state checks before an append (idempotence); None: append it."""
         if batch.producer_id < 0:
             return None
+        if batch.control or batch.base_sequence < 0:     # markers, transactional offset commits
+            err = r.producer_state.check_marker(batch.producer_id, batch.producer_epoch)
+            return None if err is None else (err, -1)
         err, dup_offset = r.producer_state.check(batch.producer_id, batch.producer_epoch,
                                                  batch.base_sequence, batch.last_sequence)
         if err is not None or dup_offset >= 0:
@@ -323,8 +373,7 @@ class Broker(Node):
         d.done = True
         if d.timer is not None:
             d.timer.cancel()
-        results = [(tp, err, off) for tp, (err, off) in d.results.items()]
-        self.send(d.src, P.ProduceResponse(d.cid, results))
+        d.respond([(tp, err, off) for tp, (err, off) in d.results.items()])
 
     def _fail_delayed(self, tp: tuple) -> None:
         """Leadership moved: waiting acks=all produces answer NOT_LEADER_OR_FOLLOWER."""
@@ -536,6 +585,7 @@ class Broker(Node):
         self._fetch_from(f.leader, daemon=True)
 
     def on_disconnect(self, peer: str, incarnation: int) -> None:
+        self.txn_coordinator.on_disconnect(peer, incarnation)
         for f in self.fetchers.values():
             if broker_name(f.leader) == peer and f.cid and f.incarnation == incarnation:
                 f.cid = 0
@@ -604,10 +654,32 @@ class Broker(Node):
 
     # -- producer ids --------------------------------------------------------
     def _on_init_producer_id(self, src: str, msg: P.InitProducerIdRequest) -> None:
-        """Without a transactional id: always a fresh producer id, epoch 0 (F.35)."""
+        """Without a transactional id: always a fresh producer id, epoch 0 (F.35); with one, the
+        transaction coordinator answers."""
+        if msg.transactional_id is not None:
+            self.txn_coordinator.on_init_producer_id(src, msg)
+            return
         pid = self.allocate_producer_id()
         self.trace.state(self.sim.now, self.name, "producer_id.allocate", pid=pid, client=src)
         self.send(src, P.InitProducerIdResponse(msg.cid, None, pid, 0))
+
+    # -- transaction markers (partition leader side) -----------------------------------------
+    def _on_write_txn_markers(self, src: str, msg: P.WriteTxnMarkersRequest) -> None:
+        """Append a COMMIT/ABORT control batch to each partition (acks=all), answer per partition."""
+        kind = "COMMIT" if msg.committed else "ABORT"
+        batches = [(tp, control_batch(kind, msg.producer_id, msg.producer_epoch, self.sim.now))
+                   for tp in msg.partitions]
+
+        def respond(results: list) -> None:
+            self.send(src, P.WriteTxnMarkersResponse(msg.cid, tuple((tp, err) for tp, err, _ in results)))
+            self.on_markers_written(msg, results)
+        self.append_records(batches, -1, self.cfg["request.timeout.ms"], respond)
+
+    def on_markers_written(self, msg: P.WriteTxnMarkersRequest, results: list) -> None:
+        """The group coordinator completes transactional offset commits."""
+        for tp, err, _ in results:
+            if err is None and tp[0] == CONSUMER_OFFSETS:
+                self.group_coordinator.on_marker(tp[1], msg.producer_id, msg.committed)
 
     # -- list offsets --------------------------------------------------------
     def _on_list_offsets(self, src: str, msg: P.ListOffsetsRequest) -> None:

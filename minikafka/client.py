@@ -47,6 +47,7 @@ class Client(Node):
         self._meta_sent = 0
         self.brokers: tuple[int, ...] = tuple(sorted(cluster.brokers))
         self.inflight: dict[int, Pending] = {}
+        self.coordinators: dict[tuple[str, str], int] = {}     # (key type, key) -> broker id
         self._cid = 0
         self._meta_cid = 0
         self._meta_next = 0                              # which broker next_broker() picks
@@ -102,6 +103,41 @@ class Client(Node):
             self.request_metadata()
         for p in failed:
             p.on_error(KafkaError(error))
+
+    # -- coordinators ----------------------------------------------------------------
+    def coordinator_call(self, key_type: str, key: str, build: Callable[[int], Any],
+                         handle: Callable[[Any], str | None], daemon: bool = False) -> None:
+        """Send `build(cid)` to the coordinator of `key` (FindCoordinator first when unknown).
+        `handle(response)` returns None when done, "retry" to resend after `retry.backoff.ms`,
+        or "refind" to look the coordinator up again first. A lost connection or a timeout
+        refinds. It keeps trying until `handle` says done or the client closes."""
+        if self.closed:
+            return
+        node = self.coordinators.get((key_type, key))
+        again = lambda refind: self._coordinator_retry(key_type, key, build, handle, daemon, refind)  # noqa: E731
+        if node is None:
+            def found(resp: P.FindCoordinatorResponse) -> None:
+                if resp.error is not None:
+                    again(True)
+                    return
+                self.coordinators[(key_type, key)] = resp.node_id
+                self.coordinator_call(key_type, key, build, handle, daemon)
+            self.request(self.next_broker(), P.FindCoordinatorRequest(self.next_cid(), key, key_type), found,
+                         lambda err: again(True), daemon=daemon)
+            return
+
+        def answered(resp: Any) -> None:
+            verdict = handle(resp)
+            if verdict is not None:
+                again(verdict == "refind")
+        self.request(node, build(self.next_cid()), answered, lambda err: again(True), daemon=daemon)
+
+    def _coordinator_retry(self, key_type: str, key: str, build: Callable, handle: Callable, daemon: bool,
+                           refind: bool) -> None:
+        if refind:
+            self.coordinators.pop((key_type, key), None)
+        self.after(self.cfg["retry.backoff.ms"], self.coordinator_call, key_type, key, build, handle, daemon,
+                   daemon=daemon)
 
     # -- metadata ------------------------------------------------------------
     def request_metadata(self) -> None:

@@ -223,4 +223,12 @@ BROKER = Schema("broker", (
     _i("num.partitions", 1, 1),
     _i("min.insync.replicas", 1, 1),
     _b("unclean.leader.election.enable", False),
+    _i("request.timeout.ms", 30000, 1, doc="inter-broker requests (transaction markers)"),
+    _i("transaction.state.log.num.partitions", 50, 1),
+    _i("transaction.state.log.replication.factor", 3, 1),
+    _i("transaction.state.log.min.isr", 2, 1),
+    _i("transaction.max.timeout.ms", 900000, 1),
+    _i("transaction.abort.timed.out.transaction.cleanup.interval.ms", 10000, 1),
+    _i("offsets.topic.num.partitions", 50, 1),
+    _i("offsets.topic.replication.factor", 3, 1),
 ), unmodelled=("auto.create.topics.enable", "log.dirs", "process.roles", "node.id"))

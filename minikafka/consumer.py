@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 from . import protocol as P
 from .client import Client
 from .config import CONSUMER, Config, resolve
+from .consumer_coordinator import ConsumerCoordinator, commit_args
 from .errors import KafkaError, KafkaException
-from .message import OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, Message, TopicPartition
+from .message import OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, GroupMetadata, Message, TopicPartition
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -57,6 +58,7 @@ class Consumer(Client):
         self.position_epochs: dict[tuple[str, int], int] = {}     # epoch of the last consumed record
         self.seen_epochs: dict[tuple[str, int], int] = {}         # leader epoch in our metadata
         self.validating: dict[tuple[str, int], int] = {}          # tp -> cid of its validation (0: to send)
+        self.coordinator = ConsumerCoordinator(self)
 
     @staticmethod
     def check_config(cfg: Config) -> None:
@@ -321,23 +323,36 @@ class Consumer(Client):
         self._fetch()
 
     def records_from(self, key: tuple[str, int], res: P.FetchPartitionResult) -> list[Message]:
-        """The application records of a fetch response, from the fetch offset on."""
+        """The application records of a fetch response, from the fetch offset on. Control
+        batches are never returned; read_committed drops the batches of aborted transactions:
+        an aborted (producer id, first offset) from the response applies to that producer's
+        transactional batches from the first offset up to its ABORT marker (Kafka's
+        CompletedFetch)."""
         start = self.fetch_offsets[key]
         topic, part = key
         out: list[Message] = []
         upper = res.last_stable_offset if self.isolation == "read_committed" else res.high_watermark
+        aborted = sorted(res.aborted, key=lambda a: a[1]) if res.aborted and self.isolation == "read_committed" else ()
+        aborting: set[int] = set()
+        i = 0
         end = start
         for b in res.batches:
-            if b.control or self.skip_batch(b, res):
-                end = max(end, b.next_offset)
+            while i < len(aborted) and aborted[i][1] <= b.last_offset:
+                aborting.add(aborted[i][0])
+                i += 1
+            if b.control or (b.transactional and b.producer_id in aborting):
+                if b.control and b.control_type == "ABORT":
+                    aborting.discard(b.producer_id)
+                if b.base_offset < upper:
+                    end = max(end, min(b.next_offset, upper))
                 continue
             base, epoch = b.base_offset, b.leader_epoch
             recs = b.records
             lo = start - base if start > base else 0
             hi = min(len(recs), upper - base)
-            for i in range(lo, hi):
-                r = recs[i]
-                out.append(Message(topic, part, base + i, r.key, r.value, r.headers, r.timestamp, None, epoch))
+            for j in range(lo, hi):
+                r = recs[j]
+                out.append(Message(topic, part, base + j, r.key, r.value, r.headers, r.timestamp, None, epoch))
             end = max(end, base + hi)
         if end > start:
             self.fetch_offsets[key] = end
@@ -346,13 +361,56 @@ class Consumer(Client):
         return out
 
     def initial_position(self, key: tuple[str, int]) -> None:
-        """A partition without a position: reset it by `auto.offset.reset` (groups first look
-        for a committed offset)."""
-        self._start_reset(key, self.cfg["auto.offset.reset"])
+        """A partition without a position: the group's committed offset if there is one (with a
+        group.id), else reset by `auto.offset.reset`."""
+        if not self.coordinator.group_id:
+            self._start_reset(key, self.cfg["auto.offset.reset"])
+            return
+        token = self.next_cid()
+        self.resetting[key] = token
+        self.coordinator.initial_position(key, token, lambda off: self._committed_done(key, token, off))
 
-    def skip_batch(self, batch: Any, res: P.FetchPartitionResult) -> bool:
-        """Hook: read_committed drops batches of aborted transactions."""
-        return False
+    def _committed_done(self, key: tuple[str, int], token: int, offset: int) -> None:
+        if self.resetting.get(key) != token:
+            return
+        del self.resetting[key]
+        if offset < 0:
+            self._start_reset(key, self.cfg["auto.offset.reset"])
+            return
+        self.positions[key] = offset
+        self.fetch_offsets[key] = offset
+        self.trace.state(self.sim.now, self.name, "offset.committed", tp=f"{key[0]}-{key[1]}", offset=offset)
+        self._fetch()
+
+    # -- committed offsets (consumer_coordinator.py) ------------------------------------------
+    def commit(self, message: Message | None = None, offsets: list[TopicPartition] | None = None,
+               asynchronous: bool = True) -> list[TopicPartition] | None:
+        """Commit `message`'s offset + 1, the given `offsets`, or the current positions. With
+        asynchronous=False, wait and return the committed partitions (raising on failure)."""
+        self.check_open()
+        wire = commit_args(self, message, offsets)
+        result: dict[str, Any] = {}
+        self.coordinator.commit(wire, lambda err, res: result.__setitem__("done", (err, res)))
+        if asynchronous:
+            return None
+        self.block_until(lambda: "done" in result, 60_000, "commit")      # default.api.timeout.ms
+        if "done" not in result:
+            raise KafkaException("_TIMED_OUT", "commit timed out")
+        err, res = result["done"]
+        if err is not None:
+            raise KafkaException(err)
+        return [TopicPartition(t, p, off) for (t, p), off in wire]
+
+    def committed(self, partitions: list[TopicPartition], timeout: float | None = None) -> list[TopicPartition]:
+        """The group's committed offsets for `partitions` (OFFSET_INVALID where none)."""
+        self.check_open()
+        ms = self.timeout_ms(timeout)
+        return self.coordinator.committed(list(partitions), ms if ms is not None else self.cfg["request.timeout.ms"])
+
+    def consumer_group_metadata(self) -> GroupMetadata:
+        """For producer.send_offsets_to_transaction(): group id, generation and member id."""
+        self.check_open()
+        return self.coordinator.metadata()
 
     def _partition_error(self, key: tuple[str, int], error: str) -> None:
         if error == "OFFSET_OUT_OF_RANGE":

@@ -119,6 +119,18 @@ class Controller(Node):
             self._on_alter_partition(src, msg)
         elif isinstance(msg, P.BrokerRegistration):
             self._on_registration(src, msg)
+        elif isinstance(msg, P.CreateTopicsRequest):
+            self._on_create_internal_topic(msg)
+
+    def _on_create_internal_topic(self, msg: P.CreateTopicsRequest) -> None:
+        """Internal topics are created on first use, with the replication factor capped at the
+        number of live brokers (Kafka would refuse until enough brokers are up)."""
+        live = len(self.live_brokers())
+        if msg.name in self.topics or live == 0:
+            return
+        from .config import TOPIC, resolve
+        cfg = resolve(TOPIC, {"unclean.leader.election.enable": False, **msg.config})
+        self.create_topic(msg.name, msg.partitions, min(msg.replication_factor, live), dict(cfg))
 
     def _on_registration(self, src: str, msg: P.BrokerRegistration) -> None:
         rec = self.brokers.get(msg.broker_id)

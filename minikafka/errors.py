@@ -56,6 +56,9 @@ _ERRORS: dict[str, tuple[int, bool, str]] = {
     "PRODUCER_FENCED": (90, False, "There is a newer producer with the same transactionalId which fences the current one"),
     "INVALID_UPDATE_VERSION": (95, False, "The given update version was invalid"),
     "INELIGIBLE_REPLICA": (107, False, "The new ISR contains at least one ineligible replica"),
+    "TRANSACTION_COORDINATOR_FENCED": (52, False, "Indicates that the transaction coordinator sending a WriteTxnMarker is no longer the current coordinator for a given producer"),
+    "OPERATION_NOT_ATTEMPTED": (55, False, "The broker did not attempt to execute this operation"),
+    "INVALID_GROUP_ID": (24, False, "The configured groupId is invalid"),
     "TRANSACTION_ABORTABLE": (120, False, "The server encountered an error with the transaction; the client can abort and retry"),
     # client-side errors, librdkafka's names
     "_BAD_MSG": (-199, False, "Local: Bad message format"),
@@ -74,6 +77,9 @@ _ERRORS: dict[str, tuple[int, bool, str]] = {
     "_LOG_TRUNCATION": (-139, False, "Local: Partition log truncation detected"),
     "_FATAL": (-150, False, "Local: Fatal error"),
     "_FENCED": (-144, False, "Local: This instance has been fenced by a newer instance"),
+    "_NOT_CONFIGURED": (-145, False, "Local: Functionality not configured"),
+    "_NO_OFFSET": (-168, False, "Local: No offset stored"),
+    "_PURGE_QUEUE": (-152, False, "Local: Purged in queue"),
     "_NOT_IMPLEMENTED": (-170, False, "Local: Not implemented"),
 }
 

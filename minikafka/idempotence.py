@@ -74,7 +74,7 @@ class ProducerStateManager:
         entry = self.producers.get(pid)
         if entry is None or batch.producer_epoch > entry.epoch:
             entry = self.producers[pid] = ProducerEntry(batch.producer_epoch)
-        if batch.control:
+        if batch.control or batch.base_sequence < 0:
             return
         entry.batches.append((batch.base_sequence, batch.last_sequence, batch.base_offset, batch.last_offset))
 

@@ -113,3 +113,23 @@ class Message:
             return f"Message(error={self._error.name()}, topic={self._topic!r}, partition={self._partition})"
         return (f"Message(topic={self._topic!r}, partition={self._partition}, offset={self._offset}, "
                 f"key={self._key!r}, value={self._value!r})")
+
+
+class GroupMetadata:
+    """What `consumer.consumer_group_metadata()` returns, for `send_offsets_to_transaction`: the
+    group id and the member's generation and member id, so the group coordinator can fence a
+    zombie consumer's offsets (KIP-447). Without group membership (assign()), the generation
+    is -1 and the member id empty."""
+
+    __slots__ = ("group_id", "generation_id", "member_id", "group_instance_id")
+
+    def __init__(self, group_id: str, generation_id: int = -1, member_id: str = "",
+                 group_instance_id: str | None = None) -> None:
+        self.group_id = group_id
+        self.generation_id = generation_id
+        self.member_id = member_id
+        self.group_instance_id = group_instance_id
+
+    def __repr__(self) -> str:
+        return (f"GroupMetadata(group_id={self.group_id!r}, generation_id={self.generation_id}, "
+                f"member_id={self.member_id!r})")

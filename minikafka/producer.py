@@ -37,6 +37,7 @@ from .errors import ConfigException, KafkaError, KafkaException
 from .message import Message
 from .partitioner import StickyPartitioner, partition_for_key
 from .records import BATCH_OVERHEAD, Record, RecordBatch, record_size
+from .transaction_manager import TransactionManager
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -130,16 +131,17 @@ class Producer(Client):
         self.next_sequence: dict[tuple[str, int], int] = {}
         self.last_acked: dict[tuple[str, int], int] = {}      # highest sequence acknowledged
         self.in_flight: dict[tuple[str, int], list[ProducerBatch]] = {}   # idempotent: by sequence
-        if self.idempotent:
+        self.txn = TransactionManager(self) if cfg["transactional.id"] is not None else None
+        if self.idempotent and self.txn is None:
             self.after(0, self._init_producer_id)      # the sender asks at once, as Java's does
 
     @staticmethod
     def check_config(cfg: Config) -> None:
         check_producer_config(cfg)
         check_idempotence_config(cfg)
-        if cfg["transactional.id"] is not None:
-            raise ConfigException("transactional.id: transactions are not available in this version of "
-                                  "minikafka yet; remove transactional.id")
+        txn_id = cfg["transactional.id"]
+        if txn_id is not None and (not isinstance(txn_id, str) or not txn_id):
+            raise ConfigException(f"transactional.id must be a non-empty string, got {txn_id!r}")
 
     # -- the application's calls ------------------------------------------------------
     def produce(self, topic: str, value: Any = None, key: Any = None, partition: int = -1,
@@ -148,6 +150,8 @@ class Producer(Client):
         """Queue one record; returns at once. Delivery is reported to `on_delivery(err, msg)`
         by a later `poll()` or `flush()`."""
         self.check_open()
+        if self.txn is not None:
+            self.txn.check_produce()
         if not isinstance(topic, str):
             raise TypeError(f"topic must be a str, got {type(topic).__name__}")
         value, key = _to_bytes(value, "value"), _to_bytes(key, "key")
@@ -178,6 +182,8 @@ class Producer(Client):
                 raise BufferError("Local: Queue full (buffer.memory exhausted after max.block.ms)")
         ts = timestamp if timestamp else self.sim.now
         tp = (topic, partition)
+        if self.txn is not None:
+            self.txn.on_record(tp)
         batch = self._append(tp, Record(key, value, hdrs, ts), size, cb)
         if sticky:
             self.sticky.on_append(topic, size, batch.closed or batch.size >= self.batch_size, available, n)
@@ -267,7 +273,8 @@ class Producer(Client):
     def _run_sender(self) -> None:
         self._wakeup = None
         if self.idempotent and self.producer_id < 0:
-            self._init_producer_id()
+            if self.txn is None:
+                self._init_producer_id()
             return
         now = self.sim.now
         linger = self.linger
@@ -310,6 +317,8 @@ class Producer(Client):
         sequence is in flight, and at most 5 batches per partition are in flight."""
         if not self.idempotent:
             return True
+        if self.txn is not None and not self.txn.may_send(tp):
+            return False
         flying = self.in_flight.get(tp)
         if not flying:
             return True
@@ -383,10 +392,12 @@ class Producer(Client):
             self.assign_sequence(b)
             wire.append((b.tp, RecordBatch(b.records, b.size, producer_id=b.producer_id,
                                            producer_epoch=b.producer_epoch, base_sequence=b.base_sequence,
+                                           transactional=self.txn is not None,
                                            max_timestamp=b.records[-1].timestamp)))
             if self.max_in_flight == 1:
                 self.muted.add(b.tp)
-        msg = P.ProduceRequest(self.next_cid(), self.acks, self.cfg["request.timeout.ms"], wire)
+        msg = P.ProduceRequest(self.next_cid(), self.acks, self.cfg["request.timeout.ms"], wire,
+                               self.txn.txn_id if self.txn is not None else None)
         if self.acks == 0:
             self.request(leader, msg, _ignore, _ignore, expect_response=False)
             for b in batches:
@@ -444,7 +455,10 @@ class Producer(Client):
             retriable = True
             expected = (self.last_acked.get(b.tp, -1) + 1) % (2**31)
             if b.producer_epoch == self.producer_epoch and b.base_sequence == expected:
-                self._bump_epoch(f"unresolved sequence {b.base_sequence} on {b.tp[0]}-{b.tp[1]}")
+                if self.txn is not None:      # only the coordinator can bump a transactional epoch
+                    retriable = False
+                else:
+                    self._bump_epoch(f"unresolved sequence {b.base_sequence} on {b.tp[0]}-{b.tp[1]}")
         if retriable and b.attempts < self.cfg["retries"] \
                 and now - b.created < self.cfg["delivery.timeout.ms"]:
             b.attempts += 1
@@ -490,7 +504,9 @@ class Producer(Client):
         if b.done:
             return
         b.done = True
-        if self.idempotent and b.base_sequence >= 0 and b.producer_epoch == self.producer_epoch:
+        if self.txn is not None and err is not None:
+            self.txn.on_batch_failed(b, err)
+        elif self.idempotent and b.base_sequence >= 0 and b.producer_epoch == self.producer_epoch:
             if err is None:
                 last = b.base_sequence + len(b.records) - 1
                 if last > self.last_acked.get(b.tp, -1):
@@ -521,7 +537,50 @@ class Producer(Client):
                              error=err.name(), records=n)
 
     def busy(self) -> bool:
-        return self.in_queue > 0
+        return self.in_queue > 0 or (self.txn is not None and self.txn.busy())
+
+    # -- transactions (transaction_manager.py) -------------------------------------------
+    def init_transactions(self, timeout: float | None = None) -> None:
+        """Get this transactional.id's producer id and a new epoch, fencing older instances
+        and aborting a transaction they left open."""
+        self._txn("init_transactions").init_transactions(timeout)
+
+    def begin_transaction(self) -> None:
+        self._txn("begin_transaction").begin_transaction()
+
+    def commit_transaction(self, timeout: float | None = None) -> None:
+        self._txn("commit_transaction").commit_transaction(timeout)
+
+    def abort_transaction(self, timeout: float | None = None) -> None:
+        self._txn("abort_transaction").abort_transaction(timeout)
+
+    def send_offsets_to_transaction(self, positions: Any, group_metadata: Any, timeout: float | None = None) -> None:
+        """Commit a consumer group's positions as part of this transaction (consume-transform-produce)."""
+        self._txn("send_offsets_to_transaction").send_offsets_to_transaction(positions, group_metadata, timeout)
+
+    def _txn(self, call: str) -> TransactionManager:
+        if self.txn is None:
+            raise KafkaException("_NOT_CONFIGURED",
+                                 f"{call}() needs a transactional producer: set transactional.id in its config")
+        return self.txn
+
+    def set_producer_id(self, pid: int, epoch: int) -> None:
+        """A new producer id or epoch: every partition's sequences restart at 0."""
+        self.producer_id, self.producer_epoch = pid, epoch
+        self.next_sequence = {}
+        self.last_acked = {}
+        for dq in self.acc.values():
+            for b in dq:
+                b.base_sequence = -1
+        self.trace.state(self.sim.now, self.name, "producer_id", pid=pid, epoch=epoch)
+        self._wake(0)
+
+    def purge_queued(self, err: KafkaError) -> None:
+        """Fail every batch not yet sent (abort_transaction, a fatal error)."""
+        for tp in sorted(self.acc):
+            for b in list(self.acc[tp]):
+                self._fail(b, err)
+        self.acc = {}
 
     def on_metadata(self) -> None:
         if self.acc:

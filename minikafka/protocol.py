@@ -270,6 +270,7 @@ class AlterPartitionResponse(Msg):
 class InitProducerIdRequest(Msg):
     cid: int
     transactional_id: str | None = None
+    transaction_timeout_ms: int = -1
 
     def summary(self):
         return {"txn_id": self.transactional_id} if self.transactional_id else {}
@@ -306,3 +307,206 @@ class OffsetsForLeaderEpochResponse(Msg):
 
     def summary(self):
         return {"results": tuple(f"{_tp(tp)}:{err or 'ok'} epoch{e}@{off}" for tp, err, e, off in self.results)}
+
+
+# -- coordinators (transactions and groups) --------------------------------------------------
+@_kind
+@dataclass
+class FindCoordinatorRequest(Msg):
+    cid: int
+    key: str
+    key_type: str              # "transaction" or "group"
+
+    def summary(self):
+        return {"key": self.key, "type": self.key_type}
+
+
+@_kind
+@dataclass
+class FindCoordinatorResponse(Msg):
+    cid: int
+    error: str | None
+    node_id: int
+
+    def summary(self):
+        return {"error": self.error or "none", "node": self.node_id}
+
+
+@_kind
+@dataclass
+class CreateTopicsRequest(Msg):
+    """A broker asks the controller for an internal topic (auto-created on first use)."""
+    name: str
+    partitions: int
+    replication_factor: int
+    config: dict[str, Any]
+
+    def summary(self):
+        return {"topic": self.name, "partitions": self.partitions, "rf": self.replication_factor}
+
+
+# -- transactions ---------------------------------------------------------------------------
+@_kind
+@dataclass
+class AddPartitionsToTxnRequest(Msg):
+    cid: int
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    partitions: tuple[TP, ...]
+
+    def summary(self):
+        return {"txn_id": self.transactional_id, "pid": self.producer_id, "epoch": self.producer_epoch,
+                "parts": tuple(_tp(tp) for tp in self.partitions)}
+
+
+@_kind
+@dataclass
+class AddPartitionsToTxnResponse(Msg):
+    cid: int
+    results: tuple[tuple[TP, str | None], ...]
+
+    def summary(self):
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}" for tp, err in self.results)}
+
+
+@_kind
+@dataclass
+class AddOffsetsToTxnRequest(Msg):
+    cid: int
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    group_id: str
+
+    def summary(self):
+        return {"txn_id": self.transactional_id, "pid": self.producer_id, "epoch": self.producer_epoch,
+                "group": self.group_id}
+
+
+@_kind
+@dataclass
+class AddOffsetsToTxnResponse(Msg):
+    cid: int
+    error: str | None
+
+    def summary(self):
+        return {"error": self.error or "none"}
+
+
+@_kind
+@dataclass
+class EndTxnRequest(Msg):
+    cid: int
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    committed: bool
+
+    def summary(self):
+        return {"txn_id": self.transactional_id, "pid": self.producer_id, "epoch": self.producer_epoch,
+                "result": "COMMIT" if self.committed else "ABORT"}
+
+
+@_kind
+@dataclass
+class EndTxnResponse(Msg):
+    cid: int
+    error: str | None
+
+    def summary(self):
+        return {"error": self.error or "none"}
+
+
+@_kind
+@dataclass
+class WriteTxnMarkersRequest(Msg):
+    """Coordinator -> partition leader: append a COMMIT or ABORT marker to each partition."""
+    cid: int
+    producer_id: int
+    producer_epoch: int
+    committed: bool
+    coordinator_epoch: int
+    partitions: tuple[TP, ...]
+
+    def summary(self):
+        return {"pid": self.producer_id, "epoch": self.producer_epoch,
+                "marker": "COMMIT" if self.committed else "ABORT",
+                "parts": tuple(_tp(tp) for tp in self.partitions)}
+
+
+@_kind
+@dataclass
+class WriteTxnMarkersResponse(Msg):
+    cid: int
+    results: tuple[tuple[TP, str | None], ...]
+
+    def summary(self):
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}" for tp, err in self.results)}
+
+
+# -- committed offsets ------------------------------------------------------------------------
+@_kind
+@dataclass
+class TxnOffsetCommitRequest(Msg):
+    cid: int
+    transactional_id: str
+    group_id: str
+    producer_id: int
+    producer_epoch: int
+    generation: int
+    member_id: str
+    offsets: tuple[tuple[TP, int], ...]
+
+    def summary(self):
+        return {"group": self.group_id, "pid": self.producer_id, "epoch": self.producer_epoch,
+                "generation": self.generation, "offsets": tuple(f"{_tp(tp)}:{o}" for tp, o in self.offsets)}
+
+
+@_kind
+@dataclass
+class OffsetCommitRequest(Msg):
+    cid: int
+    group_id: str
+    generation: int
+    member_id: str
+    offsets: tuple[tuple[TP, int], ...]
+
+    def summary(self):
+        return {"group": self.group_id, "generation": self.generation,
+                "offsets": tuple(f"{_tp(tp)}:{o}" for tp, o in self.offsets)}
+
+
+@_kind
+@dataclass
+class OffsetCommitResponse(Msg):
+    """Also the answer to TxnOffsetCommit."""
+    cid: int
+    results: tuple[tuple[TP, str | None], ...]
+
+    def summary(self):
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}" for tp, err in self.results)}
+
+
+@_kind
+@dataclass
+class OffsetFetchRequest(Msg):
+    cid: int
+    group_id: str
+    partitions: tuple[TP, ...]
+    require_stable: bool = True
+
+    def summary(self):
+        return {"group": self.group_id, "parts": tuple(_tp(tp) for tp in self.partitions)}
+
+
+@_kind
+@dataclass
+class OffsetFetchResponse(Msg):
+    cid: int
+    error: str | None
+    offsets: tuple[tuple[TP, int, str | None], ...]     # (tp, committed offset or -1, error)
+
+    def summary(self):
+        return {"error": self.error or "none",
+                "offsets": tuple(f"{_tp(tp)}:{o}" + (f"({e})" if e else "") for tp, o, e in self.offsets)}

@@ -164,9 +164,20 @@ def test_unset_delivery_timeout_is_raised_to_linger_plus_request_timeout(cluster
     assert cluster.producer({"delivery.timeout.ms": 30005}).cfg["delivery.timeout.ms"] == 30005
 
 
-def test_transactional_id_is_refused_until_transactions_exist(cluster):
+@pytest.mark.parametrize("config", [
+    {"transactional.id": ""},
+    {"transactional.id": "t1", "enable.idempotence": False},
+    {"transactional.id": "t1", "acks": 1},
+    {"transactional.id": "t1", "retries": 0},
+])
+def test_transactional_id_needs_a_name_and_idempotence(cluster, config):
     with pytest.raises(ConfigException, match="transactional.id"):
-        cluster.producer({"transactional.id": "t1"})
+        cluster.producer(config)
+
+
+def test_transaction_timeout_must_be_positive(cluster):
+    with pytest.raises(ConfigException, match="transaction.timeout.ms"):
+        cluster.producer({"transactional.id": "t1", "transaction.timeout.ms": 0})
 
 
 def test_idempotence_defaults_on_and_explicit_true_with_acks_all_is_accepted(cluster):
