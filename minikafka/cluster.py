@@ -44,6 +44,17 @@ class ReplicaView:
     leo: int
     hw: int
     in_isr: bool
+    lso: int = -1           # last stable offset (txn_index rule 3)
+
+
+@dataclass(frozen=True)
+class ProducerView:
+    """One producer id in a replica's producer state (idempotence.py, txn_index.py)."""
+
+    producer_id: int
+    epoch: int
+    last_sequence: int      # -1: no batch with a sequence retained
+    open_txn_from: int      # first offset of its open transaction here, -1 if none
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,8 @@ class PartitionView:
     leader_epoch: int
     isr: tuple[int, ...]
     replicas: tuple[ReplicaView, ...]
+    producers: tuple[ProducerView, ...] = ()      # the leader's (or a live replica's) producer state
+    aborted: tuple[tuple[int, int, int], ...] = ()   # aborted index: (pid, first offset, marker offset)
 
     @property
     def offline(self) -> bool:
@@ -68,6 +81,13 @@ class PartitionView:
                 return r.hw
         return -1
 
+    @property
+    def last_stable_offset(self) -> int:
+        for r in self.replicas:
+            if r.role == "leader":
+                return r.lso
+        return -1
+
     def replica(self, broker: int) -> ReplicaView:
         for r in self.replicas:
             if r.broker == broker:
@@ -78,9 +98,15 @@ class PartitionView:
         lead = "none (offline)" if self.offline else f"broker {self.leader}"
         lines = [f"{self.topic}-{self.partition}: leader {lead}, leader epoch {self.leader_epoch}, "
                  f"ISR {list(self.isr)}",
-                 f"  {'broker':>6} {'role':<9} {'LEO':>5} {'HW':>5} {'in ISR':>6}"]
+                 f"  {'broker':>6} {'role':<9} {'LEO':>5} {'HW':>5} {'LSO':>5} {'in ISR':>6}"]
         for r in self.replicas:
-            lines.append(f"  {r.broker:>6} {r.role:<9} {r.leo:>5} {r.hw:>5} {'yes' if r.in_isr else 'no':>6}")
+            lines.append(f"  {r.broker:>6} {r.role:<9} {r.leo:>5} {r.hw:>5} {r.lso:>5} "
+                         f"{'yes' if r.in_isr else 'no':>6}")
+        for pv in self.producers:
+            txn = f", open transaction from offset {pv.open_txn_from}" if pv.open_txn_from >= 0 else ""
+            lines.append(f"  producer id {pv.producer_id}: epoch {pv.epoch}, last sequence {pv.last_sequence}{txn}")
+        for pid, first, marker in self.aborted:
+            lines.append(f"  aborted: producer id {pid}, offsets {first}..{marker - 1}, ABORT marker at {marker}")
         return "\n".join(lines)
 
 
@@ -312,6 +338,7 @@ class Cluster:
                                  f"Partition {partition!r} does not exist: topic '{topic}' has partitions 0..{len(states) - 1}")
         st = states[partition]
         views = []
+        source = None                   # whose producer state to show: the leader's, else any live one
         for b in st.replicas:
             broker = self.brokers[b]
             r = broker.replicas.get(st.tp)
@@ -320,8 +347,17 @@ class Cluster:
                 continue
             role = "offline" if not broker.alive else ("leader" if r.is_leader else
                                                        "follower" if r.leader != NO_LEADER else "none")
-            views.append(ReplicaView(b, role, r.leo, r.hw, b in st.isr))
-        return PartitionView(topic, partition, st.leader, st.leader_epoch, st.isr, tuple(views))
+            views.append(ReplicaView(b, role, r.leo, r.hw, b in st.isr, r.lso))
+            if broker.alive and (source is None or r.is_leader):
+                source = r
+        producers: tuple[ProducerView, ...] = ()
+        aborted: tuple[tuple[int, int, int], ...] = ()
+        if source is not None:
+            producers = tuple(ProducerView(pid, e.epoch, e.last_sequence, source.txn.ongoing.get(pid, -1))
+                              for pid, e in sorted(source.producer_state.producers.items()))
+            aborted = tuple(tuple(a) for a in source.txn.aborted)
+        return PartitionView(topic, partition, st.leader, st.leader_epoch, st.isr, tuple(views), producers,
+                             aborted)
 
     def log(self, topic: str, partition: int, broker: int | None = None) -> list[tuple[int, Any, Any]]:
         """(offset, key, value) of every record in one replica's log (the leader's by default)."""

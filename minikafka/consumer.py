@@ -247,8 +247,10 @@ class Consumer(Client):
         left = self.buffered_tps[key] - 1
         if left:
             self.buffered_tps[key] = left
-        else:
+        else:       # past the fetched data, including control records after the last message
             del self.buffered_tps[key]
+            if self.fetch_offsets.get(key, -1) > msg._offset + 1:
+                self.positions[key] = self.fetch_offsets[key]
             self._fetch()
         return msg
 

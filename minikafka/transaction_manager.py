@@ -186,10 +186,9 @@ class TransactionManager:
             p.flushing = True
             p._wake(0)
         if op.stage == "flushing" and p.in_queue == 0 and not self.adding:
-            if self.state == COMMITTING and self.error is not None:
+            if self.state == ABORTABLE_ERROR:      # a send failed while committing
                 op.error = KafkaError(self.error.name(), f"Unable to commit: {self.error.str()}; the transaction "
                                       "must be aborted", txn_requires_abort=True)
-                self.state = ABORTABLE_ERROR
                 op.done = True
                 return True
             committed = self.state == COMMITTING
@@ -356,6 +355,8 @@ class TransactionManager:
         if ms is None:
             ms = p.cfg["max.block.ms"]
         p.block_until(lambda: self._progress(op), ms, op.name)
+        if op.name in ("commit_transaction", "abort_transaction"):
+            p._serve_reports()              # they flush, and flush serves delivery reports
         if not op.done:
             raise KafkaException(KafkaError("_TIMED_OUT", f"{op.name} timed out after {ms} ms; call {op.name}() "
                                             "again to resume it", retriable=True))
