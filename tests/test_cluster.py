@@ -167,3 +167,15 @@ def test_adding_partitions_remaps_keys_and_leaves_existing_records_in_place():
     assert any(dict(got[:len(keys)])[k] != after[k] for k in keys)               # some keys moved
     with pytest.raises(KafkaException, match="INVALID_PARTITIONS"):
         c.create_partitions("t", 3)
+
+
+def test_readme_transactions_example_runs_as_written():
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    txn = next(b for b in blocks if "transactional.id" in b)
+    scope: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), scope)
+    exec(compile(txn.replace("rc.consume(10, 1.0)", "got = rc.consume(10, 1.0)"), "README.md", "exec"), scope)
+    assert sorted(m.value() for m in scope["got"]) == [b"+10", b"-10"]
