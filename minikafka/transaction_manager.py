@@ -309,6 +309,9 @@ class TransactionManager:
             reason = (f"There is a newer producer with the same transactional.id '{self.txn_id}' which fences "
                       f"this one (producer id {p.producer_id}, epoch {p.producer_epoch})")
             error = "PRODUCER_FENCED"
+        elif error == "INVALID_TRANSACTION_TIMEOUT":
+            reason = (f"transaction.timeout.ms={self.timeout_ms} is larger than the broker's "
+                      "transaction.max.timeout.ms (900000 by default)")
         else:
             reason = f"Fatal transactional error {error} for transactional.id '{self.txn_id}'"
         self.error = KafkaError(error, reason, fatal=True)

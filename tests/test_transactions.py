@@ -184,7 +184,7 @@ def test_transaction_calls_on_a_plain_producer_are_not_configured():
 def test_transaction_timeout_above_the_broker_maximum_is_refused_by_the_coordinator():
     c = cluster()
     p = c.producer({"transactional.id": "tx", "transaction.timeout.ms": 900_001})
-    with pytest.raises(KafkaException) as e:
+    with pytest.raises(KafkaException, match="transaction.timeout.ms=900001") as e:
         p.init_transactions()
     assert e.value.args[0].name() == "INVALID_TRANSACTION_TIMEOUT" and e.value.args[0].fatal()
 
