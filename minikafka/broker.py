@@ -88,6 +88,7 @@ class Broker(Node):
         self.flush_ms = page_cache_flush_ms
         self.replicas: dict[tuple, Replica] = {}       # survives restarts (the logs are on disk)
         self.allocate_producer_id = allocate_producer_id
+        self.member_rng = self.sim.rng(f"member-ids/{broker_id}")     # survives restarts: ids stay unique
         self._volatile()
         self.start()
 
@@ -191,6 +192,14 @@ class Broker(Node):
             self.group_coordinator.on_txn_offset_commit(src, msg)
         elif kind == "OffsetFetchRequest":
             self.group_coordinator.on_offset_fetch(src, msg)
+        elif kind == "JoinGroupRequest":
+            self.group_coordinator.on_join_group(src, msg)
+        elif kind == "SyncGroupRequest":
+            self.group_coordinator.on_sync_group(src, msg)
+        elif kind == "HeartbeatRequest":
+            self.group_coordinator.on_heartbeat(src, msg)
+        elif kind == "LeaveGroupRequest":
+            self.group_coordinator.on_leave_group(src, msg)
         else:
             self.on_other(src, msg)
 

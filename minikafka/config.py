@@ -231,4 +231,7 @@ BROKER = Schema("broker", (
     _i("transaction.abort.timed.out.transaction.cleanup.interval.ms", 10000, 1),
     _i("offsets.topic.num.partitions", 50, 1),
     _i("offsets.topic.replication.factor", 3, 1),
+    _i("group.initial.rebalance.delay.ms", 3000, 0),
+    _i("group.min.session.timeout.ms", 6000, 1),
+    _i("group.max.session.timeout.ms", 1800000, 1),
 ), unmodelled=("auto.create.topics.enable", "log.dirs", "process.roles", "node.id"))

@@ -69,6 +69,9 @@ class Consumer(Client):
         """Take these partitions (manual assignment). A TopicPartition's offset, if set, is the
         starting position (OFFSET_BEGINNING, OFFSET_END or an offset)."""
         self.check_open()
+        if self.coordinator.subscription is not None:
+            raise KafkaException("_STATE", "assign(): this consumer is subscribed to a group; subscribing and "
+                                           "manual assignment are mutually exclusive (call unsubscribe() first)")
         tps = []
         for tp in partitions:
             if not isinstance(tp, TopicPartition):
@@ -102,9 +105,39 @@ class Consumer(Client):
         self.check_open()
         return [TopicPartition(t, p) for t, p in self.assigned]
 
-    def subscribe(self, topics: list[str], **_: Any) -> None:
-        raise KafkaException("_NOT_IMPLEMENTED", "subscribe() needs consumer groups, which this version of "
-                                                 "minikafka does not model yet; use assign() instead")
+    def subscribe(self, topics: list[str], on_assign: Any = None, on_revoke: Any = None,
+                  on_lost: Any = None) -> None:
+        """Join the consumer group `group.id` for these topics; the group assigns the partitions
+        (at the next poll). Callbacks: on_assign(consumer, partitions), on_revoke(...), on_lost(...)."""
+        self.check_open()
+        if isinstance(topics, str) or not all(isinstance(t, str) for t in topics):
+            raise TypeError(f"subscribe() takes a list of topic names, got {topics!r}")
+        for cb, name in ((on_assign, "on_assign"), (on_revoke, "on_revoke"), (on_lost, "on_lost")):
+            if cb is not None and not callable(cb):
+                raise TypeError(f"{name} must be callable: {name}(consumer, partitions)")
+        if self.assigned and self.coordinator.subscription is None:
+            raise KafkaException("_STATE", "subscribe(): this consumer uses assign(); subscribing and manual "
+                                           "assignment are mutually exclusive (call unassign() first)")
+        for t in topics:
+            self.partitions_of(t)
+        self.coordinator.subscribe(tuple(topics), on_assign, on_revoke, on_lost)
+
+    def unsubscribe(self) -> None:
+        self.check_open()
+        self.coordinator.unsubscribe()
+
+    def set_assignment(self, tps: tuple[tuple[str, int], ...]) -> None:
+        """The group's assignment changed: keep the positions of partitions we keep."""
+        keep = set(tps)
+        self._drop_buffers(lambda tp: tp not in keep)
+        for d in (self.positions, self.fetch_offsets, self.position_epochs, self.validating, self.resetting,
+                  self.backoff):
+            for tp in [tp for tp in d if tp not in keep]:
+                del d[tp]
+        self.assigned = list(tps)
+        for tp in tps:
+            self.positions.setdefault(tp, None)
+        self._fetch()
 
     # -- positions --------------------------------------------------------------
     def position(self, partitions: Iterable[TopicPartition]) -> list[TopicPartition]:
@@ -213,13 +246,10 @@ class Consumer(Client):
         """The next message, or None when none arrived within `timeout` seconds (virtual time).
         Without a timeout, waits until a message arrives or nothing else can happen."""
         self.check_open()
+        self._wait_for(1, self.timeout_ms(timeout), "poll")
         if not self.buffer:
             self._raise_error()
-            self._fetch()
-            self.block_until(lambda: bool(self.buffer) or self.error is not None, self.timeout_ms(timeout), "poll")
-            self._raise_error()
-            if not self.buffer:
-                return None
+            return None
         return self._take()
 
     def consume(self, num_messages: int = 1, timeout: float | None = -1) -> list[Message]:
@@ -227,17 +257,35 @@ class Consumer(Client):
         self.check_open()
         if not isinstance(num_messages, int) or num_messages < 1:
             raise ValueError(f"num_messages must be an integer >= 1, got {num_messages!r}")
-        if len(self.buffer) < num_messages:
-            self._raise_error()
-            self._fetch()
-            self.block_until(lambda: len(self.buffer) >= num_messages or self.error is not None,
-                             self.timeout_ms(timeout), "consume")
+        self._wait_for(num_messages, self.timeout_ms(timeout), "consume")
         out = []
         while self.buffer and len(out) < num_messages:
             out.append(self._take())
         if not out:
             self._raise_error()
         return out
+
+    def _wait_for(self, n: int, timeout_ms: int | None, what: str) -> None:
+        """The group's duties first (consumer_coordinator.py: join, apply an assignment,
+        auto-commit), then wait until `n` messages are buffered, an error, the timeout, or new
+        group work that only poll() may do (rebalance callbacks run here, never inside the
+        simulation)."""
+        sim, group = self.sim, self.coordinator
+        deadline = None if timeout_ms is None else sim.now + timeout_ms
+        while True:
+            group.poll()
+            if len(self.buffer) >= n:
+                return
+            self._raise_error()
+            self._fetch()
+            remaining = None if deadline is None else max(deadline - sim.now, 0)
+            self.block_until(lambda: len(self.buffer) >= n or self.error is not None or group.needs_poll(),
+                             remaining, what)
+            if not group.needs_poll() or len(self.buffer) >= n:
+                return
+            if deadline is not None and sim.now >= deadline:
+                group.poll()
+                return
 
     def _take(self) -> Message:
         msg = self.buffer.popleft()
@@ -260,7 +308,10 @@ class Consumer(Client):
             raise err
 
     def close(self) -> None:
+        """Commit (with auto-commit) and leave the group, then close."""
         if not self.closed:
+            if self.coordinator.group_id:
+                self.coordinator.close()
             self.closed = True
             self.buffer.clear()
             self.trace.state(self.sim.now, self.name, "client.close")
@@ -436,6 +487,7 @@ class Consumer(Client):
                 self._back_off(key)
 
     def on_metadata(self) -> None:
+        self.coordinator.on_metadata()
         for key in self.assigned:
             epoch = self.leader_of(key)[1]
             seen = self.seen_epochs.get(key)

@@ -510,3 +510,121 @@ class OffsetFetchResponse(Msg):
     def summary(self):
         return {"error": self.error or "none",
                 "offsets": tuple(f"{_tp(tp)}:{o}" + (f"({e})" if e else "") for tp, o, e in self.offsets)}
+
+
+# -- consumer groups (classic protocol) -------------------------------------------------------
+@dataclass(frozen=True)
+class GroupProtocol:
+    """One assignor a member supports, with its subscription metadata."""
+    name: str
+    topics: tuple[str, ...]
+    owned: tuple[TP, ...] = ()
+    generation: int = -1
+
+
+@_kind
+@dataclass
+class JoinGroupRequest(Msg):
+    cid: int
+    group_id: str
+    member_id: str
+    client_id: str
+    session_timeout_ms: int
+    rebalance_timeout_ms: int
+    protocols: tuple[GroupProtocol, ...]
+
+    def summary(self):
+        return {"group": self.group_id, "member": self.member_id or "new",
+                "protocols": tuple(p.name for p in self.protocols),
+                "topics": self.protocols[0].topics if self.protocols else ()}
+
+
+@_kind
+@dataclass
+class JoinGroupResponse(Msg):
+    cid: int
+    error: str | None
+    generation: int = -1
+    protocol: str = ""
+    leader: str = ""
+    member_id: str = ""
+    members: tuple[tuple[str, GroupProtocol], ...] = ()     # leader only: (member id, its metadata)
+
+    def summary(self):
+        out: dict[str, Any] = {"error": self.error or "none"}
+        if self.error is None:
+            out.update(generation=self.generation, protocol=self.protocol, leader=self.leader,
+                       member=self.member_id)
+            if self.members:
+                out["members"] = tuple(m for m, _ in self.members)
+        return out
+
+
+@_kind
+@dataclass
+class SyncGroupRequest(Msg):
+    cid: int
+    group_id: str
+    generation: int
+    member_id: str
+    assignments: tuple[tuple[str, tuple[TP, ...]], ...] = ()   # from the leader only
+
+    def summary(self):
+        out: dict[str, Any] = {"group": self.group_id, "generation": self.generation, "member": self.member_id}
+        if self.assignments:
+            out["assignment"] = tuple(f"{m}:" + "+".join(_tp(tp) for tp in tps) for m, tps in self.assignments)
+        return out
+
+
+@_kind
+@dataclass
+class SyncGroupResponse(Msg):
+    cid: int
+    error: str | None
+    assignment: tuple[TP, ...] = ()
+
+    def summary(self):
+        return {"error": self.error or "none", "assignment": tuple(_tp(tp) for tp in self.assignment)}
+
+
+@_kind
+@dataclass
+class HeartbeatRequest(Msg):
+    cid: int
+    group_id: str
+    generation: int
+    member_id: str
+
+    def summary(self):
+        return {"group": self.group_id, "generation": self.generation, "member": self.member_id}
+
+
+@_kind
+@dataclass
+class HeartbeatResponse(Msg):
+    cid: int
+    error: str | None
+
+    def summary(self):
+        return {"error": self.error or "none"}
+
+
+@_kind
+@dataclass
+class LeaveGroupRequest(Msg):
+    cid: int
+    group_id: str
+    member_id: str
+
+    def summary(self):
+        return {"group": self.group_id, "member": self.member_id}
+
+
+@_kind
+@dataclass
+class LeaveGroupResponse(Msg):
+    cid: int
+    error: str | None
+
+    def summary(self):
+        return {"error": self.error or "none"}

@@ -94,9 +94,19 @@ def test_assigning_an_unknown_partition_or_topic_raises(c):
         k.assign([TopicPartition("missing", 0)])
 
 
-def test_subscribe_is_refused_until_groups_exist(c):
-    with pytest.raises(KafkaException, match="assign"):
-        c.consumer({"group.id": "g"}).subscribe(["t"])
+def test_subscribe_needs_a_group_id_and_excludes_manual_assignment(c):
+    with pytest.raises(KafkaException, match="group.id"):
+        c.consumer().subscribe(["t"])
+    k = c.consumer({"group.id": "g"})
+    k.assign([TopicPartition("t", 0)])
+    with pytest.raises(KafkaException, match="mutually exclusive"):
+        k.subscribe(["t"])
+    k2 = c.consumer({"group.id": "g"})
+    k2.subscribe(["t"])
+    with pytest.raises(KafkaException, match="mutually exclusive"):
+        k2.assign([TopicPartition("t", 0)])
+    with pytest.raises(KafkaException, match="UNKNOWN_TOPIC_OR_PART"):
+        k2.subscribe(["missing"])
 
 
 def test_closed_consumer_raises_state_error(c):
