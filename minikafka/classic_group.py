@@ -23,7 +23,8 @@ Rules:
    UNKNOWN_MEMBER_ID, with another generation ILLEGAL_GENERATION, while PreparingRebalance
    REBALANCE_IN_PROGRESS (the member must rejoin).
 5. JoinGroup, SyncGroup and Heartbeat keep a member alive for its `session.timeout.ms`; a member
-   that goes silent longer is removed and a rebalance starts. A Heartbeat gets
+   that goes silent longer is removed and a rebalance starts. A member whose JoinGroup or
+   SyncGroup the coordinator is holding stays alive. A Heartbeat gets
    REBALANCE_IN_PROGRESS while PreparingRebalance (rejoin), ILLEGAL_GENERATION with a stale
    generation, UNKNOWN_MEMBER_ID from a removed member.
 6. LeaveGroup removes the member and starts a rebalance.

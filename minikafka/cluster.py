@@ -110,6 +110,45 @@ class PartitionView:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class GroupView:
+    """What `Cluster.group_state` returns: the coordinator's view of one consumer group."""
+
+    group_id: str
+    coordinator: int                                    # broker id, -1 if none
+    state: str                                          # Empty, PreparingRebalance, ...; "Dead" if unknown
+    generation: int
+    protocol: str
+    leader: str
+    members: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]    # (member id, assignment)
+    committed: tuple[tuple[tuple[str, int], int], ...]              # ((topic, partition), offset)
+
+    def owner(self, topic: str, partition: int) -> str | None:
+        for member, tps in self.members:
+            if (topic, partition) in tps:
+                return member
+        return None
+
+    def __str__(self) -> str:
+        lines = [f"group {self.group_id}: {self.state}, generation {self.generation}, "
+                 f"protocol {self.protocol or '-'}, leader {self.leader or '-'}, coordinator broker {self.coordinator}"]
+        for member, tps in self.members:
+            lines.append(f"  {member}: " + (", ".join(f"{t}-{p}" for t, p in tps) or "(nothing)"))
+        for (t, p), off in self.committed:
+            lines.append(f"  committed {t}-{p}: {off}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class LagRow:
+    topic: str
+    partition: int
+    committed: int          # -1: nothing committed
+    end: int                # the HW, or the LSO for read_committed
+    lag: int                # end - committed (end - log start when nothing is committed)
+    owner: str | None
+
+
 class Cluster:
     def __init__(self, brokers: int = 3, seed: int = 0, *, config: dict[str, Any] | None = None,
                  latency_ms: int = 1, page_cache_flush_ms: int = 5000) -> None:
@@ -371,6 +410,40 @@ class Cluster:
         return [(batch.base_offset + i, rec.key, rec.value)
                 for batch in r.log.batches if not batch.control
                 for i, rec in enumerate(batch.records)]
+
+    def group_state(self, group_id: str) -> GroupView:
+        """The group as its coordinator sees it (state, generation, members and assignments,
+        committed offsets)."""
+        from .coordinator import CONSUMER_OFFSETS, partition_for
+        states = self.controller.topics.get(CONSUMER_OFFSETS)
+        coordinator = states[partition_for(group_id, len(states))].leader if states else -1
+        gc = self.brokers[coordinator].group_coordinator if coordinator >= 0 and self.brokers[coordinator].alive \
+            else None
+        g = gc.groups.get(group_id) if gc is not None else None
+        committed = tuple(sorted(gc.offsets.get(group_id, {}).items())) if gc is not None else ()
+        if g is None:
+            return GroupView(group_id, coordinator, "Empty" if committed else "Dead", 0, "", "", (), committed)
+        return GroupView(group_id, coordinator, g.state, g.generation, g.protocol, g.leader,
+                         tuple((m.member_id, m.assignment) for m in g.members.values()), committed)
+
+    def group_lag(self, group_id: str, isolation_level: str = "read_uncommitted") -> list[LagRow]:
+        """Per partition of the topics the group owns or committed: end offset (HW, or LSO with
+        read_committed) minus the committed offset."""
+        if isolation_level not in ("read_uncommitted", "read_committed"):
+            raise ValueError(f"isolation_level must be read_uncommitted or read_committed, got {isolation_level!r}")
+        view = self.group_state(group_id)
+        committed = dict(view.committed)
+        topics = sorted({t for t, _ in committed} | {t for _, tps in view.members for t, _ in tps})
+        rows = []
+        for topic in topics:
+            for part in range(len(self.controller.topics.get(topic, ()))):
+                pv = self.partition_state(topic, part)
+                end = pv.last_stable_offset if isolation_level == "read_committed" else pv.high_watermark
+                off = committed.get((topic, part), -1)
+                start = 0
+                lag = max(end - (off if off >= 0 else start), 0) if end >= 0 else -1
+                rows.append(LagRow(topic, part, off, end, lag, view.owner(topic, part)))
+        return rows
 
     def __repr__(self) -> str:
         live = self.controller.live_brokers()

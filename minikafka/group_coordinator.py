@@ -368,6 +368,10 @@ class GroupCoordinator(Coordinator):
     def _expire(self, g: ClassicGroup, member_id: str) -> None:
         if self.groups.get(g.group_id) is not g or member_id not in g.members:
             return
+        m = g.members[member_id]
+        if m.join_reply is not None or m.sync_reply is not None:
+            self._touch(g, m)           # waiting for the coordinator keeps a member alive
+            return
         self._remove(g, member_id, "session timeout")
         self._prepare_rebalance(g, f"{member_id} session timed out")
 
