@@ -116,6 +116,7 @@ class ConsumerCoordinator:
         if self.auto_commit and self.c.positions and (self.state == STABLE or self.subscription is None):
             self._commit_positions(sync=True)
         if self.subscription is not None:
+            self._revoke(tuple(self.c.assigned), "on_revoke")
             self.leave("close")
 
     # -- poll (M2, M3, M5, M7) ---------------------------------------------------------------

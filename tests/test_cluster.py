@@ -179,3 +179,16 @@ def test_readme_transactions_example_runs_as_written():
     exec(compile(blocks[0], "README.md", "exec"), scope)
     exec(compile(txn.replace("rc.consume(10, 1.0)", "got = rc.consume(10, 1.0)"), "README.md", "exec"), scope)
     assert sorted(m.value() for m in scope["got"]) == [b"+10", b"-10"]
+
+
+def test_readme_groups_example_runs_as_written():
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    groups = next(b for b in blocks if "group_state" in b)
+    scope: dict = {"print": lambda *args: None}
+    exec(compile(blocks[0], "README.md", "exec"), scope)
+    exec(compile(groups, "README.md", "exec"), scope)
+    view = scope["c"].group_state("stats")
+    assert sorted(len(tps) for _, tps in view.members) == [2, 2]

@@ -332,3 +332,75 @@ def test_subscribe_with_an_unknown_assignor_is_refused_naming_the_choices():
     c = cluster()
     with pytest.raises(Exception, match="partition.assignment.strategy"):
         c.consumer({"group.id": "g", "partition.assignment.strategy": "fastest"})
+
+
+# -- properties over random membership changes ------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+membership = st.lists(st.one_of(
+    st.just(("join",)),
+    st.tuples(st.just("close"), st.integers(0, 5)),
+    st.tuples(st.just("crash"), st.integers(0, 5)),
+    st.tuples(st.just("rounds"), st.integers(1, 6)),
+), min_size=1, max_size=10)
+
+
+def live_ownership_problems(c: Cluster, names: list[str], crashed: dict[str, int]) -> list[str]:
+    """ownership_timeline, with a crashed consumer's partitions freed when the coordinator
+    removes it (its process is gone; nothing it does can touch a partition)."""
+    owners: dict[str, str] = {}
+    held: dict[str, set] = {n: set() for n in names}
+    problems = []
+    for e in c.trace.filter(name=("group.assigned", "group.revoked", "group.lost", "group.member_removed")):
+        if e.name == "group.member_removed":
+            node = next((n for n in names if e.fields["member"].startswith(n + "-")), None)
+            if node in crashed:
+                for tp in sorted(held[node]):
+                    owners.pop(tp, None)
+                held[node] = set()
+            continue
+        if e.node not in held or (e.node in crashed and e.time > crashed[e.node]):
+            continue
+        parts = set(e.fields["partitions"])
+        if e.name == "group.assigned":
+            for tp in sorted(parts - held[e.node]):
+                if tp in owners and owners[tp] != e.node:
+                    problems.append(f"{tp} given to {e.node} at {e.time} while {owners[tp]} owns it")
+                owners[tp] = e.node
+            for tp in sorted(held[e.node] - parts):
+                owners.pop(tp, None)
+            held[e.node] = parts
+        else:
+            for tp in sorted(parts):
+                owners.pop(tp, None)
+            held[e.node] -= parts
+    return problems
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 1000), strategy=st.sampled_from(["range", "roundrobin", "cooperative-sticky"]),
+       steps=membership)
+def test_cooperative_and_eager_groups_never_give_a_partition_two_live_owners(seed, strategy, steps):
+    c = cluster(partitions=5, records=0, seed=seed)
+    live, names, crashed = [], [], {}
+    cfg = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}
+    for s in [("join",)] + steps:
+        if s[0] == "join" and len(names) < 6:
+            k = member(c, strategy=strategy, **cfg)
+            live.append(k)
+            names.append(k.name)
+        elif s[0] in ("close", "crash") and live:
+            k = live.pop(s[1] % len(live))
+            if s[0] == "close":
+                k.close()
+            else:
+                c.crash_client(k.name)
+                crashed[k.name] = c.now
+        rounds = s[1] if s[0] == "rounds" else 2
+        poll_all(live, rounds=rounds, timeout=1.0)
+    poll_all(live, rounds=20, timeout=1.0)            # settle: crashed members time out
+    assert live_ownership_problems(c, names, crashed) == []
+    if live:
+        owned_now = sorted(tp.partition for k in live for tp in k.assignment())
+        assert owned_now == [0, 1, 2, 3, 4]
