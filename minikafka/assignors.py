@@ -302,6 +302,21 @@ ASSIGNORS: dict[str, AssignorSpec] = {
 }
 
 
+def register_assignor(name: str, assign: Assignor, protocols: tuple[str, ...] = ("EAGER",)) -> AssignorSpec:
+    """Make `assign` usable as `partition.assignment.strategy` = name (an exercise's own
+    assignor, say). Kafka's own names cannot be replaced."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"assignor name must be a non-empty str, got {name!r}")
+    if name in ("range", "roundrobin", "sticky", "cooperative-sticky"):
+        raise ValueError(f"{name!r} is one of Kafka's assignors; register yours under another name")
+    if not callable(assign):
+        raise TypeError("assign must be a function (partitions_per_topic, subscriptions) -> {member: [tp]}")
+    spec = AssignorSpec(name, assign, tuple(protocols))
+    choose_protocol([spec])          # validates the protocol names
+    ASSIGNORS[name] = spec
+    return spec
+
+
 def choose_protocol(specs: Sequence[AssignorSpec]) -> str:
     """The highest rebalance protocol every assignor supports (rule 5)."""
     if not specs:

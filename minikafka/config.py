@@ -15,6 +15,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
+from .assignors import ASSIGNORS
 from .errors import ConfigException
 
 MAX_INT = 2**31 - 1
@@ -27,8 +28,11 @@ class Key:
     default: Any
     lo: int | None = None
     hi: int | None = None
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()     # a callable: looked up when used
     doc: str = ""
+
+    def allowed(self) -> tuple[str, ...]:
+        return self.choices() if callable(self.choices) else self.choices
 
     def accepted(self) -> str:
         if self.kind == "int":
@@ -38,7 +42,7 @@ class Key:
             return "true or false"
         if self.kind in ("choice", "list"):
             sep = "a comma-separated list of " if self.kind == "list" else "one of "
-            return sep + ", ".join(repr(c) for c in self.choices)
+            return sep + ", ".join(repr(c) for c in self.allowed())
         if self.kind == "acks":
             return "'all', -1, 0 or 1"
         return "a string"
@@ -72,7 +76,7 @@ class Key:
                 raise bad
             return table[text]
         if self.kind == "choice":
-            if not isinstance(value, str) or value not in self.choices:
+            if not isinstance(value, str) or value not in self.allowed():
                 raise bad
             return value
         if self.kind == "list":
@@ -80,7 +84,7 @@ class Key:
             if not isinstance(items, (list, tuple)) or not items:
                 raise bad
             items = [str(i).strip() for i in items]
-            if any(i not in self.choices for i in items):
+            if any(i not in self.allowed() for i in items):
                 raise bad
             return tuple(items)
         if value is not None and not isinstance(value, str):
@@ -196,7 +200,7 @@ CONSUMER = Schema("consumer", _COMMON_CLIENT + (
     _i("heartbeat.interval.ms", 3000, 1),
     _i("max.poll.interval.ms", 300000, 1),
     Key("partition.assignment.strategy", "list", ("range", "cooperative-sticky"),
-        choices=("range", "roundrobin", "sticky", "cooperative-sticky")),
+        choices=lambda: tuple(ASSIGNORS), doc="assignors by name; add your own with assignors.register_assignor"),
     _b("enable.partition.eof", False),
 ), unmodelled=("key.deserializer", "value.deserializer", "client.rack", "group.protocol",
                "security.protocol", "check.crcs"))

@@ -404,3 +404,34 @@ def test_cooperative_and_eager_groups_never_give_a_partition_two_live_owners(see
     if live:
         owned_now = sorted(tp.partition for k in live for tp in k.assignment())
         assert owned_now == [0, 1, 2, 3, 4]
+
+
+def test_a_registered_assignor_is_used_by_the_group_leader():
+    from minikafka.assignors import ASSIGNORS, register_assignor
+
+    def everything_to_first(partitions_per_topic, subscriptions):
+        first = min(s.member_id for s in subscriptions)
+        tps = [(t, p) for t in sorted(partitions_per_topic) for p in range(partitions_per_topic[t])]
+        return {s.member_id: (tps if s.member_id == first else []) for s in subscriptions}
+    register_assignor("first-takes-all", everything_to_first)
+    try:
+        c = cluster()
+        a, b = member(c, strategy="first-takes-all"), member(c, strategy="first-takes-all")
+        poll_all([a, b])
+        assert sorted([len(owned(a)), len(owned(b))]) == [0, 4]
+        assert c.group_state("g").protocol == "first-takes-all"
+    finally:
+        del ASSIGNORS["first-takes-all"]
+
+
+def test_an_assignor_returning_an_invalid_assignment_is_reported_by_poll():
+    from minikafka.assignors import ASSIGNORS, register_assignor
+    register_assignor("forgetful", lambda ppt, subs: {s.member_id: [] for s in subs})
+    try:
+        c = cluster()
+        a = member(c, strategy="forgetful")
+        with pytest.raises(KafkaException, match="forgetful returned an invalid assignment"):
+            for _ in range(10):
+                a.consume(100, 1.0)
+    finally:
+        del ASSIGNORS["forgetful"]
