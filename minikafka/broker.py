@@ -1,5 +1,6 @@
-"""A broker: hosts replicas, serves Produce, Fetch, Metadata and ListOffsets, and fetches as a
-follower from other leaders.
+"""A broker: hosts replicas, serves Produce, Fetch, Metadata and ListOffsets, writes transaction
+markers, and hosts the coordinators of the partitions of internal topics it leads. Its follower
+side is replica_fetcher.py.
 
 Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
 1. Produce goes to the leader only (else NOT_LEADER_OR_FOLLOWER). acks=all is refused with
@@ -10,7 +11,8 @@ Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
 3. Fetch checks the leader epoch (FENCED_LEADER_EPOCH when the requester's is older,
    UNKNOWN_LEADER_EPOCH when newer). A follower's fetch reports its LEO; when its last fetched
    epoch ends earlier on the leader, the response carries `diverging_epoch` and the follower
-   truncates (KIP-279). Followers read up to the LEO, consumers up to the HW.
+   truncates (KIP-279). Followers read up to the LEO, consumers up to the HW (read_uncommitted)
+   or the LSO (read_committed, with the aborted transactions of the range, txn_index.py).
 4. A fetch with nothing to return waits up to its max wait; an append (followers) or an HW
    advance (consumers) answers it early.
 5. Every `broker.heartbeat.interval.ms` the broker heartbeats to the controller; metadata
@@ -21,7 +23,14 @@ Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
    is acknowledged with its original offset (after the HW passes it, for acks=all), a gap gets
    OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH.
 8. InitProducerId without a transactional id returns a fresh producer id with epoch 0
-   (simplification: ids come from the controller's counter, with no AllocateProducerIds round trip).
+   (simplification: ids come from the controller's counter, with no AllocateProducerIds round trip);
+   with one, the transaction coordinator answers.
+9. WriteTxnMarkers: the leader appends one COMMIT or ABORT control batch per partition, refused
+   with INVALID_PRODUCER_EPOCH if the producer already has a newer epoch there, and answers once
+   the HW passes it (acks=all). Markers in `__consumer_offsets` complete transactional offset
+   commits.
+10. When it becomes leader of a partition of `__transaction_state` or `__consumer_offsets` it
+   loads that partition's coordinator state; when it stops leading, it drops it (coordinator.py).
 """
 from __future__ import annotations
 
@@ -34,6 +43,7 @@ from .group_coordinator import GroupCoordinator
 from .network import Network, Node
 from .partition import Replica
 from .records import control_batch
+from .replica_fetcher import ReplicaFetcher
 from .replication import NO_LEADER
 from .transaction_coordinator import TransactionCoordinator
 
@@ -65,19 +75,6 @@ class ParkedFetch:
         self.src, self.msg, self.timer, self.done = src, msg, None, False
 
 
-class Fetcher:
-    """This broker's replica fetcher for one leader broker."""
-
-    __slots__ = ("leader", "cid", "incarnation", "timer", "backoff")
-
-    def __init__(self, leader: int) -> None:
-        self.leader = leader
-        self.cid = 0            # correlation id of the fetch in flight, 0 if none
-        self.incarnation = 0    # of the leader process that fetch went to
-        self.timer = None
-        self.backoff = None
-
-
 class Broker(Node):
     def __init__(self, broker_id: int, net: Network, trace: "Trace", config: dict[str, Any],
                  page_cache_flush_ms: int = 5000, allocate_producer_id: Any = None) -> None:
@@ -98,7 +95,7 @@ class Broker(Node):
         self.live_brokers: tuple[int, ...] = ()
         self.version = 0
         self.registered = False
-        self.fetchers: dict[int, Fetcher] = {}
+        self.fetcher = ReplicaFetcher(self)
         self.parked: dict[tuple, list[ParkedFetch]] = {}
         self.delayed: dict[tuple, list[DelayedProduce]] = {}
         self._cid = 0
@@ -156,7 +153,7 @@ class Broker(Node):
         if kind == "FetchRequest":
             self._on_fetch(src, msg)
         elif kind == "FetchResponse":
-            self._on_fetch_response(src, msg)
+            self.fetcher.on_fetch_response(src, msg)
         elif kind == "ProduceRequest":
             self._on_produce(src, msg)
         elif kind == "UpdateMetadata":
@@ -260,7 +257,7 @@ class Broker(Node):
             if st.topic in self.coordinators:
                 self.coordinators[st.topic].on_role_change(r)
             if st.leader != NO_LEADER:
-                self._fetch_from(st.leader)
+                self.fetcher.fetch_from(st.leader)
 
     def _after_leader_change(self, r: Replica) -> None:
         if r.maybe_advance_hw():
@@ -307,7 +304,7 @@ class Broker(Node):
                     results[tp] = verdict
                 continue
             stored = r.log.append_as_leader(batch, r.leader_epoch)
-            self.on_appended(r, stored)
+            r.on_appended(stored)
             if stored.control:
                 self.trace.state(now, self.name, "marker", tp=_n(tp), offset=stored.base_offset,
                                  type=stored.control_type, pid=stored.producer_id, epoch=stored.producer_epoch)
@@ -351,10 +348,6 @@ class Broker(Node):
                              seq=batch.base_sequence, **({"error": err} if err else {"offset": dup_offset}))
             return (err, dup_offset)
         return None
-
-    def on_appended(self, r: Replica, stored: Any) -> None:
-        """After any append, leader or follower: keep the producer state and the txn index."""
-        r.on_appended(stored)
 
     def _try_complete(self, d: DelayedProduce) -> None:
         for tp in list(d.waiting):
@@ -561,105 +554,9 @@ class Broker(Node):
         if r.is_leader and r.maybe_advance_hw():
             self._on_hw_advance(r)
 
-    # -- fetch (follower side) ---------------------------------------------
-    def _fetch_from(self, leader: int, daemon: bool = False) -> None:
-        f = self.fetchers.get(leader)
-        if f is None:
-            f = self.fetchers[leader] = Fetcher(leader)
-        if f.cid or f.backoff is not None or not self.alive:
-            return
-        parts = [P.FetchPartition(tp, r.leo, r.leader_epoch, r.log.last_epoch())
-                 for tp, r in sorted(self.replicas.items()) if r.leader == leader and not r.is_leader]
-        if not parts:
-            return
-        self._cid += 1
-        f.cid = self._cid
-        req = P.FetchRequest(f.cid, self.id, self.cfg["replica.fetch.wait.max.ms"], 1,
-                             self.cfg["replica.fetch.max.bytes"] * len(parts), parts)
-        f.incarnation = self.net.nodes[broker_name(leader)].incarnation
-        self.send(broker_name(leader), req, daemon=daemon)
-        f.timer = self.after(self.cfg["replica.socket.timeout.ms"], self._fetch_failed, f, f.cid, daemon=True)
-
-    def _fetch_failed(self, f: Fetcher, cid: int) -> None:
-        if f.cid == cid:
-            f.cid = 0
-            self._backoff(f)
-
-    def _backoff(self, f: Fetcher) -> None:
-        if f.backoff is None:
-            f.backoff = self.after(self.cfg["replica.fetch.backoff.ms"], self._end_backoff, f, daemon=True)
-
-    def _end_backoff(self, f: Fetcher) -> None:
-        f.backoff = None
-        self._fetch_from(f.leader, daemon=True)
-
     def on_disconnect(self, peer: str, incarnation: int) -> None:
         self.txn_coordinator.on_disconnect(peer, incarnation)
-        for f in self.fetchers.values():
-            if broker_name(f.leader) == peer and f.cid and f.incarnation == incarnation:
-                f.cid = 0
-                if f.timer is not None:
-                    f.timer.cancel()
-                self._backoff(f)
-
-    def _on_fetch_response(self, src: str, msg: P.FetchResponse) -> None:
-        leader = int(src[1:])
-        f = self.fetchers.get(leader)
-        if f is None or f.cid != msg.cid:
-            return
-        f.cid = 0
-        if f.timer is not None:
-            f.timer.cancel()
-        appended = False
-        errors = 0
-        for res in msg.partitions:
-            r = self.replicas.get(res.tp)
-            if r is None or r.leader != leader or r.is_leader:
-                continue
-            if res.error is not None:
-                errors += 1
-                continue
-            if res.diverging_epoch is not None:
-                self._truncate(r, res.diverging_epoch)
-                appended = True
-                continue
-            log = r.log
-            for b in res.batches:
-                if b.next_offset <= log.log_end_offset:
-                    continue
-                if b.base_offset < log.log_end_offset:
-                    b = _tail(b, log.log_end_offset)
-                log.append_as_follower(b)
-                self.on_appended(r, b)
-                appended = True
-            hw = min(res.high_watermark, log.log_end_offset)
-            if hw > r.hw:
-                r.hw = hw
-            self.on_follower_fetched(r, res)
-        if errors and not appended:
-            self._backoff(f)
-        else:
-            self._fetch_from(leader, daemon=not appended)
-
-    def on_follower_fetched(self, r: Replica, res: P.FetchPartitionResult) -> None:
-        """Hook after a follower applied a fetch response (producer state, LSO)."""
-
-    def _truncate(self, r: Replica, diverging: tuple[int, int]) -> None:
-        epoch, end = diverging
-        if epoch < 0:
-            target = min(end, r.leo) if end >= 0 else r.hw
-        else:
-            mine, my_end = r.log.end_offset_for_epoch(epoch)
-            target = min(end, my_end if mine >= 0 else r.leo)
-        target = max(target, 0)
-        removed = r.log.truncate_to(target)
-        r.hw = min(r.hw, r.leo)
-        self.trace.state(self.sim.now, self.name, "truncate", tp=_n(r.tp), to=target, removed=removed,
-                         leader_epoch=epoch)
-        self.on_truncated(r)
-
-    def on_truncated(self, r: Replica) -> None:
-        r.rebuild_state()
+        self.fetcher.on_disconnect(peer, incarnation)
 
     # -- producer ids --------------------------------------------------------
     def _on_init_producer_id(self, src: str, msg: P.InitProducerIdRequest) -> None:
@@ -706,13 +603,3 @@ class Broker(Node):
 
 def _n(tp: tuple) -> str:
     return f"{tp[0]}-{tp[1]}"
-
-
-def _tail(b: Any, start: int) -> Any:
-    """The part of batch `b` from offset `start` on (a follower already holds the rest)."""
-    from .records import BATCH_OVERHEAD, RecordBatch, record_size
-    recs = b.records[start - b.base_offset:]
-    size = BATCH_OVERHEAD + sum(record_size(x.key, x.value, x.headers) for x in recs)
-    seq = b.base_sequence + (start - b.base_offset) if b.base_sequence >= 0 else b.base_sequence
-    return RecordBatch(recs, size, start, b.leader_epoch, b.producer_id, b.producer_epoch, seq,
-                       b.transactional, b.control, b.max_timestamp)
