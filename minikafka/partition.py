@@ -116,6 +116,7 @@ class Replica:
         new = high_watermark(leos, isr, self.hw)
         if new != self.hw:
             self.hw = new
+            self.txn.prune(new)
             return True
         return False
 

@@ -137,8 +137,14 @@ class FetchRequest(Msg):
     isolation: str = "read_uncommitted"
 
     def summary(self):
-        return {"replica": self.replica_id,
-                "parts": tuple(f"{_tp(p.tp)}@{p.fetch_offset}" for p in self.partitions)}
+        """Internal topics' partitions are counted, not listed (there are 50 of each)."""
+        out: dict[str, Any] = {"replica": self.replica_id,
+                               "parts": tuple(f"{_tp(p.tp)}@{p.fetch_offset}" for p in self.partitions
+                                              if not p.tp[0].startswith("__"))}
+        internal = sum(1 for p in self.partitions if p.tp[0].startswith("__"))
+        if internal:
+            out["internal"] = internal
+        return out
 
 
 @_kind
@@ -148,17 +154,24 @@ class FetchResponse(Msg):
     partitions: list[FetchPartitionResult]
 
     def summary(self):
+        """Internal topics' partitions are listed only when they carry data or an error."""
         parts = []
+        quiet = 0
         for r in self.partitions:
             if r.error:
                 parts.append(f"{_tp(r.tp)}:{r.error}")
             elif r.diverging_epoch:
                 parts.append(f"{_tp(r.tp)}:diverging{r.diverging_epoch[0]}@{r.diverging_epoch[1]}")
+            elif r.tp[0].startswith("__") and not r.batches:
+                quiet += 1
             else:
                 n = sum(b.count for b in r.batches)
                 first = r.batches[0].base_offset if r.batches else -1
                 parts.append(f"{_tp(r.tp)}:{n}@{first} hw={r.high_watermark}")
-        return {"parts": tuple(parts)}
+        out: dict[str, Any] = {"parts": tuple(parts)}
+        if quiet:
+            out["internal_empty"] = quiet
+        return out
 
 
 @_kind

@@ -122,6 +122,7 @@ class ReplicaFetcher:
             hw = min(res.high_watermark, log.log_end_offset)
             if hw > r.hw:
                 r.hw = hw
+                r.txn.prune(hw)
         if errors and not appended:
             self._backoff(f)
         else:

@@ -56,17 +56,20 @@ class TxnIndex:
             self._aborted_ends.append(marker)
 
     def lso(self, hw: int) -> int:
-        """Rule 3. Completed transactions whose marker is below the HW are forgotten here."""
-        if self.unreplicated:
-            self.unreplicated = [u for u in self.unreplicated if u[1] >= hw]
+        """Rule 3 (a pure view; `prune` forgets what the HW has passed)."""
         lso = hw
         for first in self.ongoing.values():
             if first < lso:
                 lso = first
-        for first, _ in self.unreplicated:
-            if first < lso:
+        for first, marker in self.unreplicated:
+            if marker >= hw and first < lso:
                 lso = first
         return lso
+
+    def prune(self, hw: int) -> None:
+        """Closed transactions whose marker is below the HW no longer hold the LSO back."""
+        if self.unreplicated:
+            self.unreplicated = [u for u in self.unreplicated if u[1] >= hw]
 
     def aborted_between(self, start: int, end: int) -> tuple[tuple[int, int], ...]:
         """Rule 4: (producer id, first offset) of aborted transactions overlapping [start, end)."""

@@ -1,0 +1,32 @@
+"""Pictures of the simulator's state: pure functions from a cluster, a trace or plain data to a
+matplotlib Figure, each with a plain-text twin that shows the same state.
+
+| picture                      | figure                  | text twin              |
+|------------------------------|-------------------------|------------------------|
+| a partition's replica logs   | `log_figure`            | `log_table`            |
+| brokers, replicas, leaders   | `cluster_figure`        | `cluster_table`        |
+| messages over virtual time   | `sequence_figure`       | `sequence_table`       |
+| experiment results           | `experiment_figure`     | `experiment_table`     |
+| records per partition        | `distribution_figure`   | `distribution_table`   |
+| keys to partitions (murmur2) |                         | `key_table`            |
+| a partition's order          | `order_figure`          | `order_table`          |
+
+Rules:
+- Reading only: no function changes the cluster or advances its time.
+- Text twins are deterministic (no addresses, no timings, stable order), so a notebook cell
+  that prints one can be checked by nbval; the figure next to it is not compared.
+- matplotlib is imported inside the figure functions, never by `import minikafka.viz`.
+  Figures are plain `matplotlib.figure.Figure` objects (no pyplot state, nothing leaks) and
+  display as PNG in a notebook; `png_bytes(fig)` gives the same PNG for an ipywidgets Image.
+- Colours come from one palette, `PALETTE`, shared by every picture.
+"""
+from ._style import PALETTE, png_bytes
+from .charts import (distribution_figure, distribution_table, experiment_figure, experiment_table, key_table,
+                     order_figure, order_table)
+from .clustermap import cluster_figure, cluster_table, cluster_view
+from .logs import log_figure, log_table, log_view
+from .sequence import sequence_figure, sequence_table, sequence_view
+
+__all__ = ["PALETTE", "png_bytes", "log_view", "log_table", "log_figure", "cluster_view", "cluster_table",
+           "cluster_figure", "sequence_view", "sequence_table", "sequence_figure", "experiment_table",
+           "experiment_figure", "key_table", "distribution_table", "distribution_figure", "order_table", "order_figure"]

@@ -1,0 +1,141 @@
+"""Shared look of every picture: one palette, one figure factory, text helpers.
+
+Rules:
+- Every colour any picture uses comes from `PALETTE`, so a leader, an aborted record or a
+  dropped message looks the same in the log strip, the cluster map and the sequence diagram.
+- Figures are `matplotlib.figure.Figure` objects made here, never pyplot figures: nothing is
+  registered globally, so nothing leaks and nothing is shown twice. matplotlib is imported on
+  the first call, never when `minikafka.viz` is imported.
+- A figure shows itself in a notebook as a PNG (`_repr_png_`), also when the notebook never
+  imported pyplot (which is what sets up matplotlib's own inline display).
+"""
+from __future__ import annotations
+
+import io
+from typing import Any, Collection
+
+WIDTH = 9.0             # inches: the width of a JupyterLab notebook cell
+DPI = 100
+
+PALETTE: dict[str, str] = {
+    # neutrals: frames, guides, notes
+    "panel": "#f2f2f2",
+    "panel_up": "#fafafa",
+    "panel_down": "#f3e1df",
+    "frame": "#999999",
+    "guide": "#cccccc",
+    "faint": "#dddddd",
+    "note": "#777777",
+    "dark_text": "#444444",
+    # replicas and brokers
+    "leader": "#1f5fa8",
+    "follower": "#9cc3e6",           # in the ISR
+    "out_of_isr": "#ffffff",         # a follower outside the ISR: white, dashed edge
+    "offline": "#b8b8b8",            # a replica whose broker is down
+    "broker_up": "#2e8b57",
+    "broker_down": "#c0392b",
+    "controller": "#555555",
+    # records
+    "committed": "#9cc3e6",          # below the high watermark
+    "uncommitted": "#e8f1fa",        # at or above it
+    "open_txn": "#fdd9a8",           # in a transaction that is still open
+    "aborted": "#d9d9d9",
+    "aborted_text": "#8a8a8a",
+    "commit_marker": "#2e8b57",
+    "abort_marker": "#c0392b",
+    "edge": "#34495e",
+    # markers
+    "leo": "#222222",
+    "hw": "#1f5fa8",
+    "lso": "#8e44ad",
+    "group": "#e67e22",
+    # messages
+    "msg_produce": "#1f5fa8",
+    "msg_fetch": "#17a2b8",
+    "msg_control": "#7f7f7f",
+    "msg_txn": "#8e44ad",
+    "msg_group": "#8c564b",
+    "msg_other": "#444444",
+    "dropped": "#c0392b",
+    "state": "#555555",
+    # experiment charts
+    "loss": "#c0392b",
+    "no_loss": "#2e8b57",
+    "keyed": "#1f5fa8",
+    "sticky": "#e67e22",
+    "in_order": "#2e8b57",
+    "reordered": "#e67e22",
+    "duplicate": "#c0392b",
+}
+
+_FIGURE_CLASS: Any = None
+
+
+def new_figure(height: float, width: float = WIDTH) -> Any:
+    """A fresh Figure (constrained layout) that displays itself as a PNG in a notebook. Sizes
+    are rounded to 0.1 inch, so the text repr reads in whole pixels ("<Figure size 900x360
+    with 1 Axes>"), which is what the notebooks' nbval sanitizer expects."""
+    global _FIGURE_CLASS
+    if _FIGURE_CLASS is None:
+        from matplotlib.figure import Figure as _Base
+
+        class Figure(_Base):            # the same name keeps the text repr "<Figure size ...>"
+            def _repr_png_(self) -> bytes:
+                return png_bytes(self)
+
+        _FIGURE_CLASS = Figure
+    return _FIGURE_CLASS(figsize=(round(width, 1), round(height, 1)), dpi=DPI, layout="constrained")
+
+
+def png_bytes(fig: Any, dpi: int = DPI) -> bytes:
+    """The figure as PNG bytes (what the widgets show in an `ipywidgets.Image`)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def patch(colour: str, label: str, **kw: Any) -> Any:
+    """A legend entry: a filled square."""
+    from matplotlib.patches import Patch
+    return Patch(facecolor=colour, edgecolor=kw.pop("edgecolor", PALETTE["edge"]), label=label, **kw)
+
+
+def fmt_value(v: Any) -> str:
+    """A trace field value as text, the way `Trace.dumps` writes it."""
+    if isinstance(v, bytes):
+        return repr(v)
+    if isinstance(v, (tuple, list)):
+        return "[" + ",".join(fmt_value(x) for x in v) + "]"
+    return str(v)
+
+
+def fmt_fields(fields: dict[str, Any], skip: tuple[str, ...] = ("id",)) -> str:
+    return " ".join(f"{k}={fmt_value(v)}" for k, v in sorted(fields.items()) if k not in skip)
+
+
+def short_key(key: bytes | None, limit: int = 6) -> str | None:
+    """A key short and printable enough to write inside a cell, else None."""
+    if key is None or len(key) > limit:
+        return None
+    try:
+        text = key.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    return text if text.isprintable() and text.strip() == text and text else None
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def table(header: list[str], rows: list[list[str]], right: Collection[int] = ()) -> list[str]:
+    """Aligned text columns; the last column is never padded. `right` holds column indexes
+    aligned to the right (numbers)."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    out = []
+    for r in [header, *rows]:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))]
+        if len(cells) - 1 not in right:
+            cells[-1] = r[-1]
+        out.append("  ".join(cells).rstrip())
+    return out

@@ -1,0 +1,444 @@
+"""Widgets: thin ipywidgets views over `viz`, `experiments` and the cluster's `step()`/`run()`.
+
+- `ClusterExplorer`: produce, crash and restart brokers, cut and heal links, step, run; see the
+  cluster map and a partition's log strip.
+- `PartitionerPlayground`: type keys, pick the partition count; see murmur2's choice for each key
+  and how the sticky partitioner spreads null-key records.
+- `ReplicationStepper`: produce a record and step one event at a time; see the trace and every
+  replica's LEO and HW move.
+- `DurabilityLab`: pick acks, min.insync.replicas, unclean election; run seeded crash trials and
+  compare acknowledged-then-lost records across settings.
+- `OrderingLab`: pick max.in.flight, idempotence and a loss rate; see the partition's order and
+  whether it was reordered or duplicated.
+
+Rules:
+- ipywidgets is imported when a widget is built, never by `import minikafka.widgets`.
+- Every control and view is an attribute (`explorer.crash`, `explorer.text`), so Python can
+  drive a widget as a learner would (`explorer.broker.value = 1; explorer.crash.click()`) and
+  read its state without a browser. `.box` is what a notebook shows; so does displaying the
+  widget object itself.
+- Pictures go into `ipywidgets.Image` (PNG from `viz`), text into `HTML` (`<pre>`); messages
+  and errors of a callback go into the widget's `Output` (`.out`), never to stdout.
+- Nothing here decides anything: the state comes from the cluster and the experiment functions.
+"""
+from __future__ import annotations
+
+import functools
+import html
+from typing import Any, Callable
+
+from . import experiments, viz
+from .cluster import Cluster
+from .partitioner import partition_for_key
+from .viz.sequence import HIDDEN_BY_DEFAULT
+
+
+def _w() -> Any:
+    import ipywidgets
+    return ipywidgets
+
+
+def _pre(text: str) -> str:
+    return ('<pre style="font-size: 12px; line-height: 1.3; margin: 0">' + html.escape(text) + "</pre>")
+
+
+def _guarded(method: Callable[..., None]) -> Callable[..., None]:
+    """A callback whose errors are shown in the widget's Output instead of being lost in the
+    log console (where a learner never sees them)."""
+    @functools.wraps(method)
+    def run(self: "_View", *args: Any) -> None:
+        try:
+            method(self, *args)
+        except Exception as e:             # a learner's click must never fail silently
+            self.say(f"{type(e).__name__}: {e}", error=True)
+    return run
+
+
+class _View:
+    box: Any
+    out: Any
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+        display(self.box)
+
+    def say(self, text: str, error: bool = False, keep: int = 6) -> None:
+        """Append a line to the widget's Output (the last `keep` lines stay)."""
+        if error:
+            self.out.append_stderr(text + "\n")
+        else:
+            self.out.append_stdout(text + "\n")
+        self.out.outputs = self.out.outputs[-keep:]
+
+    def _image(self) -> Any:
+        return _w().Image(format="png", layout=_w().Layout(max_width="100%"))
+
+
+# -- (a) cluster explorer -------------------------------------------------------------------
+class ClusterExplorer(_View):
+    """Produce, crash, cut, step and run a cluster; see its map and one partition's logs."""
+
+    def __init__(self, cluster: Cluster | None = None, topic: str = "orders", seed: int = 7,
+                 brokers: int = 3, partitions: int = 3, replication_factor: int = 3, min_insync: int = 2) -> None:
+        W = _w()
+        if cluster is None:
+            cluster = Cluster(brokers=brokers, seed=seed)
+            cluster.create_topic(topic, partitions, replication_factor, config={"min.insync.replicas": min_insync})
+        self.cluster, self.topic = cluster, topic
+        self.producers: dict[str, Any] = {}          # acks -> producer
+        self.produced = 0
+        ids = sorted(cluster.brokers)
+        nodes = [f"b{b}" for b in ids] + ["controller"]
+        n_parts = len(cluster.controller.topics[topic])
+        self.partition = W.Dropdown(options=[(f"{topic}-{p}", p) for p in range(n_parts)], value=0,
+                                    description="log of", layout=W.Layout(width="200px"))
+        self.records = W.BoundedIntText(value=5, min=1, max=1000, description="records",
+                                        layout=W.Layout(width="160px"))
+        self.acks = W.Dropdown(options=["all", "1", "0"], value="all", description="acks",
+                               layout=W.Layout(width="140px"))
+        self.produce = W.Button(description="Produce", button_style="primary", icon="upload")
+        self.broker = W.Dropdown(options=[(f"b{b}", b) for b in ids], value=ids[0], description="broker",
+                                 layout=W.Layout(width="160px"))
+        self.power_loss = W.Checkbox(value=False, description="power loss", indent=False,
+                                     layout=W.Layout(width="110px"))
+        self.crash = W.Button(description="Crash", button_style="danger", icon="bolt")
+        self.restart = W.Button(description="Restart", button_style="success", icon="play")
+        self.link_a = W.Dropdown(options=nodes, value=nodes[0], description="link", layout=W.Layout(width="160px"))
+        self.link_b = W.Dropdown(options=nodes, value=nodes[1 % len(nodes)], layout=W.Layout(width="120px"))
+        self.cut = W.Button(description="Cut", button_style="warning", icon="cut")
+        self.heal = W.Button(description="Heal", icon="link")
+        self.step = W.Button(description="Step 1 event", icon="step-forward")
+        self.run_ms = W.BoundedIntText(value=1000, min=1, max=600_000, step=100, description="ms",
+                                       layout=W.Layout(width="160px"))
+        self.run = W.Button(description="Run", icon="forward")
+        self.clock = W.HTML()
+        self.map_image, self.log_image = self._image(), self._image()
+        self.text = W.HTML()
+        self.out = W.Output(layout=W.Layout(max_height="120px", overflow="auto"))
+        for button, fn in ((self.produce, self._produce), (self.crash, self._crash), (self.restart, self._restart),
+                           (self.cut, self._cut), (self.heal, self._heal), (self.step, self._step),
+                           (self.run, self._run)):
+            button.on_click(fn)
+        self.partition.observe(lambda _: self.refresh(), names="value")
+        controls = W.VBox([W.HBox([self.records, self.acks, self.produce]),
+                           W.HBox([self.broker, self.power_loss, self.crash, self.restart]),
+                           W.HBox([self.link_a, self.link_b, self.cut, self.heal]),
+                           W.HBox([self.step, self.run_ms, self.run, self.clock])])
+        self.box = W.VBox([controls, self.out, self.map_image, self.partition, self.log_image,
+                           W.Accordion([self.text], titles=("as text",))])
+        self.refresh()
+
+    def refresh(self) -> None:
+        c, p = self.cluster, self.partition.value
+        self.clock.value = f"<b>virtual time {c.now} ms</b>"
+        self.map_image.value = viz.png_bytes(viz.cluster_figure(c))
+        self.log_image.value = viz.png_bytes(viz.log_figure(c, self.topic, p))
+        self.text.value = _pre(viz.cluster_table(c) + "\n\n" + viz.log_table(c, self.topic, p))
+
+    @_guarded
+    def _produce(self, _: Any = None) -> None:
+        acks = self.acks.value
+        if acks not in self.producers:
+            self.producers[acks] = self.cluster.producer({"acks": acks, "linger.ms": 0})
+        p = self.producers[acks]
+        results = {"ok": 0, "failed": 0}
+
+        def report(err: Any, msg: Any) -> None:
+            results["ok" if err is None else "failed"] += 1
+
+        for _ in range(self.records.value):
+            p.produce(self.topic, key=f"k{self.produced}", value=f"v{self.produced}",
+                      partition=self.partition.value, on_delivery=report)
+            self.produced += 1
+        p.flush()
+        self.say(f"t={self.cluster.now} ms: produced {self.records.value} records with acks={acks}: "
+                 f"{results['ok']} acknowledged, {results['failed']} failed")
+        self.refresh()
+
+    @_guarded
+    def _crash(self, _: Any = None) -> None:
+        self.cluster.crash_broker(self.broker.value, power_loss=self.power_loss.value)
+        self.say(f"t={self.cluster.now} ms: crashed b{self.broker.value}"
+                 + (" (power loss)" if self.power_loss.value else ""))
+        self.refresh()
+
+    @_guarded
+    def _restart(self, _: Any = None) -> None:
+        self.cluster.restart_broker(self.broker.value)
+        self.say(f"t={self.cluster.now} ms: restarted b{self.broker.value}")
+        self.refresh()
+
+    @_guarded
+    def _cut(self, _: Any = None) -> None:
+        self.cluster.cut(self.link_a.value, self.link_b.value)
+        self.say(f"t={self.cluster.now} ms: cut {self.link_a.value} <-> {self.link_b.value}")
+        self.refresh()
+
+    @_guarded
+    def _heal(self, _: Any = None) -> None:
+        self.cluster.heal(self.link_a.value, self.link_b.value)
+        self.say(f"t={self.cluster.now} ms: healed {self.link_a.value} <-> {self.link_b.value}")
+        self.refresh()
+
+    @_guarded
+    def _step(self, _: Any = None) -> None:
+        before = len(self.cluster.trace)
+        self.cluster.step()
+        new = self.cluster.trace.events[before:]
+        self.say("\n".join(e.line().strip() for e in new[-3:]) or f"t={self.cluster.now} ms: a timer ran")
+        self.refresh()
+
+    @_guarded
+    def _run(self, _: Any = None) -> None:
+        self.cluster.run(self.run_ms.value)
+        self.say(f"t={self.cluster.now} ms: ran {self.run_ms.value} ms")
+        self.refresh()
+
+
+# -- (b) partitioner playground ----------------------------------------------------------------
+class PartitionerPlayground(_View):
+    """Keys to partitions with murmur2, and the sticky partitioner's spread of null keys."""
+
+    def __init__(self, keys: str = "alice bob carol dave erin frank grace heidi", partitions: int = 6,
+                 null_records: int = 0, seed: int = 7) -> None:
+        W = _w()
+        self.seed = seed
+        self.keys = W.Textarea(value=keys, description="keys", placeholder="keys, separated by spaces or commas",
+                               layout=W.Layout(width="520px", height="60px"))
+        self.partitions = W.IntSlider(value=partitions, min=1, max=12, description="partitions",
+                                      continuous_update=False)
+        self.null_records = W.IntSlider(value=null_records, min=0, max=500, step=10, description="null keys",
+                                        continuous_update=False)
+        self.batch_size = W.Dropdown(options=[("1 KB", 1024), ("4 KB", 4096), ("16 KB (default)", 16384)],
+                                     value=1024, description="batch.size")
+        self.table = W.HTML()
+        self.chart = self._image()
+        self.out = W.Output()
+        for control in (self.keys, self.partitions, self.null_records, self.batch_size):
+            control.observe(lambda _: self.refresh(), names="value")
+        self.box = W.VBox([self.keys, W.HBox([self.partitions, self.null_records]), self.batch_size,
+                           W.HBox([self.table]), self.chart, self.out])
+        self.counts: dict[str, list[int]] = {}
+        self.refresh()
+
+    def key_list(self) -> list[str]:
+        return [k for k in self.keys.value.replace(",", " ").split() if k]
+
+    @_guarded
+    def refresh(self) -> None:
+        n, keys = self.partitions.value, self.key_list()
+        keyed = [0] * n
+        for k in keys:
+            keyed[partition_for_key(k.encode(), n)] += 1
+        sticky = experiments.sticky_distribution(self.seed, n, self.null_records.value, self.batch_size.value)
+        self.counts = {"keyed (murmur2)": keyed, "null key (sticky)": sticky}
+        self.table.value = _pre(viz.key_table(keys, n) if keys else "(no keys)")
+        self.chart.value = viz.png_bytes(viz.distribution_figure(self.counts))
+
+
+# -- (c) replication stepper -------------------------------------------------------------------
+class ReplicationStepper(_View):
+    """Produce a record, then step event by event and watch LEO and HW move on each replica."""
+
+    def __init__(self, cluster: Cluster | None = None, topic: str = "t", partition: int = 0, seed: int = 7,
+                 acks: str = "all", show: int = 12) -> None:
+        W = _w()
+        if cluster is None:
+            cluster = Cluster(brokers=3, seed=seed)
+            cluster.create_topic(topic, partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
+        self.cluster, self.topic, self.tp, self.show = cluster, topic, partition, show
+        self.producer = cluster.producer({"acks": acks, "linger.ms": 0})
+        self.sent = 0
+        ids = sorted(cluster.brokers)
+        self.produce = W.Button(description="Produce 1 record", button_style="primary", icon="upload")
+        self.step = W.Button(description="Step", icon="step-forward")
+        self.steps = W.BoundedIntText(value=1, min=1, max=100, description="events", layout=W.Layout(width="150px"))
+        self.quiet = W.Checkbox(value=True, description="skip heartbeats", indent=False)
+        self.broker = W.Dropdown(options=[(f"b{b}", b) for b in ids], value=ids[-1], description="broker",
+                                 layout=W.Layout(width="160px"))
+        self.crash = W.Button(description="Crash", button_style="danger", icon="bolt")
+        self.restart = W.Button(description="Restart", button_style="success", icon="play")
+        self.events = W.HTML()
+        self.replicas = W.HTML()
+        self.strip = self._image()
+        self.out = W.Output()
+        self.produce.on_click(self._produce)
+        self.step.on_click(self._step)
+        self.crash.on_click(self._crash)
+        self.restart.on_click(self._restart)
+        self.box = W.VBox([W.HBox([self.produce, self.step, self.steps, self.quiet]),
+                           W.HBox([self.broker, self.crash, self.restart]), self.out,
+                           self.events, self.replicas, self.strip])
+        self.refresh()
+
+    def visible_events(self) -> list[Any]:
+        events = self.cluster.trace.events
+        if self.quiet.value:
+            events = [e for e in events if e.name not in HIDDEN_BY_DEFAULT]
+        return events[-self.show:]
+
+    def refresh(self) -> None:
+        c = self.cluster
+        lines = [e.line() for e in self.visible_events()]
+        if lines:
+            lines[-1] = lines[-1] + "   <- last"
+        self.events.value = _pre(f"virtual time {c.now} ms; last events:\n" + "\n".join(lines))
+        self.replicas.value = _pre(viz.log_table(c, self.topic, self.tp))
+        self.strip.value = viz.png_bytes(viz.log_figure(c, self.topic, self.tp))
+
+    @_guarded
+    def _produce(self, _: Any = None) -> None:
+        self.producer.produce(self.topic, key=f"k{self.sent}", value=f"v{self.sent}", partition=self.tp)
+        self.say(f"t={self.cluster.now} ms: record k{self.sent} is in the producer's buffer; step to send it")
+        self.sent += 1
+        self.refresh()
+
+    @_guarded
+    def _step(self, _: Any = None) -> None:
+        for _ in range(self.steps.value):
+            self.step_once()
+        self.refresh()
+
+    def step_once(self) -> None:
+        """Run events until one shows in the trace (one event when heartbeats are shown)."""
+        c = self.cluster
+        for _ in range(10_000):           # timers that record nothing are run through
+            before = len(c.trace)
+            if not c.step():
+                return
+            new = c.trace.events[before:]
+            if any(not (self.quiet.value and e.name in HIDDEN_BY_DEFAULT) for e in new):
+                return
+
+    @_guarded
+    def _crash(self, _: Any = None) -> None:
+        self.cluster.crash_broker(self.broker.value)
+        self.say(f"t={self.cluster.now} ms: crashed b{self.broker.value}")
+        self.refresh()
+
+    @_guarded
+    def _restart(self, _: Any = None) -> None:
+        self.cluster.restart_broker(self.broker.value)
+        self.say(f"t={self.cluster.now} ms: restarted b{self.broker.value}")
+        self.refresh()
+
+
+# -- (d) durability lab ------------------------------------------------------------------------
+class DurabilityLab(_View):
+    """Seeded crash trials per setting; each Run adds (or replaces) that setting's results."""
+
+    def __init__(self, seeds: int = 20, records: int = 100) -> None:
+        W = _w()
+        self.records = records
+        self.acks = W.Dropdown(options=["0", "1", "all"], value="1", description="acks",
+                               layout=W.Layout(width="150px"))
+        self.min_insync = W.Dropdown(options=[1, 2, 3], value=2, description="min.insync",
+                                     layout=W.Layout(width="160px"))
+        self.unclean = W.Checkbox(value=False, description="unclean election", indent=False)
+        self.seeds = W.IntSlider(value=seeds, min=5, max=100, step=5, description="seeds",
+                                 continuous_update=False)
+        self.run = W.Button(description="Run trials", button_style="primary", icon="play")
+        self.clear = W.Button(description="Clear", icon="trash")
+        self.progress = W.IntProgress(value=0, min=0, max=seeds, description="trials")
+        self.ready = W.HTML()
+        self.chart = self._image()
+        self.table = W.HTML()
+        self.out = W.Output()
+        self.rows: list[experiments.ExperimentRow] = []
+        self.run.on_click(self._run)
+        self.clear.on_click(self._clear)
+        for control in (self.acks, self.min_insync, self.unclean, self.seeds):
+            control.observe(lambda _: self._show_setting(), names="value")
+        self.box = W.VBox([W.HBox([self.acks, self.min_insync, self.unclean]),
+                           W.HBox([self.seeds, self.run, self.clear]), W.HBox([self.progress, self.ready]),
+                           self.out, self.table, self.chart])
+        self._show_setting()
+        self.refresh()
+
+    def setting(self) -> dict[str, Any]:
+        return {"acks": self.acks.value, "min_insync": self.min_insync.value, "unclean": self.unclean.value}
+
+    def _show_setting(self) -> None:
+        """What the next Run will do (nothing runs until the button is pressed)."""
+        self.progress.max, self.progress.value = self.seeds.value, 0
+        self.ready.value = (f"next run: <b>{experiments.setting_label(self.setting())}</b> "
+                            f"over {self.seeds.value} seeds")
+
+    @_guarded
+    def _run(self, _: Any = None) -> None:
+        n = self.seeds.value
+        self.progress.max, self.progress.value = n, 0
+
+        def tick(done: int, total: int) -> None:
+            self.progress.value = done
+
+        row, = experiments.acks_experiment([self.setting()], range(n), self.records, on_trial=tick)
+        self.rows = [r for r in self.rows if r.label != row.label] + [row]
+        self.say(f"{row.label}: {row.trials_with_loss}/{n} trials lost acknowledged records")
+        self.refresh()
+
+    @_guarded
+    def _clear(self, _: Any = None) -> None:
+        self.rows = []
+        self.progress.value = 0
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.table.value = _pre(viz.experiment_table(self.rows) if self.rows else
+                                "(no trials yet: pick a setting and press Run trials)")
+        self.chart.value = viz.png_bytes(viz.experiment_figure(self.rows))
+
+
+# -- (e) ordering lab --------------------------------------------------------------------------
+class OrderingLab(_View):
+    """One producer, lossy produce requests and responses: the partition's resulting order."""
+
+    def __init__(self, seed: int = 3, records: int = 20) -> None:
+        W = _w()
+        self.max_in_flight = W.IntSlider(value=5, min=1, max=5, description="max.in.flight", continuous_update=False,
+                                         style={"description_width": "initial"})
+        self.idempotent = W.Checkbox(value=False, description="enable.idempotence", indent=False)
+        self.drop = W.FloatSlider(value=0.1, min=0.0, max=0.4, step=0.05, description="loss", continuous_update=False,
+                                  readout_format=".2f")
+        self.records = W.IntSlider(value=records, min=5, max=60, description="records", continuous_update=False)
+        self.seed = W.BoundedIntText(value=seed, min=0, max=1_000_000, description="seed",
+                                     layout=W.Layout(width="160px"))
+        self.next_seed = W.Button(description="Next seed", button_style="primary", icon="step-forward")
+        self.sweep = W.Button(description="Run 30 seeds", icon="forward")
+        self.summary = W.HTML()
+        self.chart = self._image()
+        self.out = W.Output()
+        self.result: experiments.OrderingResult | None = None
+        self.sweep_result: dict[str, int] | None = None
+        self.next_seed.on_click(self._next_seed)
+        self.sweep.on_click(self._sweep)
+        for control in (self.max_in_flight, self.idempotent, self.drop, self.records, self.seed):
+            control.observe(lambda _: self._run(), names="value")
+        self.box = W.VBox([W.HBox([self.max_in_flight, self.idempotent]), W.HBox([self.drop, self.records]),
+                           W.HBox([self.seed, self.next_seed, self.sweep]), self.out, self.summary, self.chart])
+        self._run()
+
+    def settings(self) -> dict[str, Any]:
+        return {"max_in_flight": self.max_in_flight.value, "idempotent": self.idempotent.value,
+                "drop_probability": round(self.drop.value, 2), "records": self.records.value}
+
+    @_guarded
+    def _run(self, _: Any = None) -> None:
+        r = self.result = experiments.ordering_trial(self.seed.value, **self.settings())
+        flags = [name for name, on in (("REORDERED", r.reordered), ("DUPLICATED", r.duplicated)) if on]
+        text = (f"{'  '.join(flags) or 'in order, no duplicates'}; {r.retries} retries; "
+                f"{len(r.failed)} records reported failed\n" + viz.order_table(r.order))
+        self.summary.value = _pre(text)
+        self.chart.value = viz.png_bytes(viz.order_figure(r.order))
+
+    def _next_seed(self, _: Any = None) -> None:
+        self.seed.value += 1                 # observed: runs the trial
+
+    @_guarded
+    def _sweep(self, _: Any = None) -> None:
+        st = self.settings()
+        s = self.sweep_result = experiments.ordering_sweep(range(30), **st)
+        self.say(f"max.in.flight={st['max_in_flight']} idempotence={st['idempotent']} "
+                 f"loss={st['drop_probability']:g} records={st['records']}, seeds 0-29: "
+                 f"{s['reordered']} reordered, {s['duplicated']} duplicated, "
+                 f"{s['missing']} with failed records")

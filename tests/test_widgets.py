@@ -1,0 +1,155 @@
+"""widgets: built and driven from Python as a learner drives them in a browser (`.value = ...`,
+`.click()`), without a kernel: the state changes, the pictures and text follow, and nothing
+is printed to stdout."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from minikafka import viz, widgets
+
+
+@pytest.fixture(autouse=True)
+def no_stdout(capsys):
+    """Callbacks write only into their widget's Output, never to stdout."""
+    yield
+    out = capsys.readouterr().out
+    assert out == "", out
+
+
+def text(html_widget) -> str:
+    """The text an HTML widget shows (tags removed, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_widget.value))
+
+
+def is_png(image) -> bool:
+    return bytes(image.value).startswith(b"\x89PNG")
+
+
+def stream(widget) -> str:
+    return "".join(o["text"] for o in widget.out.outputs)
+
+
+def displayable(widget) -> bool:
+    """A box a notebook shows, an Output for its messages, and the display hook."""
+    import ipywidgets
+    return (isinstance(widget.box, ipywidgets.VBox) and isinstance(widget.out, ipywidgets.Output)
+            and callable(widget._ipython_display_))
+
+
+def test_cluster_explorer_produce_crash_restart_cut_heal_step_run():
+    e = widgets.ClusterExplorer()
+    assert displayable(e)
+    c = e.cluster
+    assert is_png(e.map_image) and is_png(e.log_image)
+    e.records.value = 4
+    e.produce.click()
+    assert "4 acknowledged, 0 failed" in stream(e)
+    assert c.partition_state("orders", 0).high_watermark == 4
+    assert "|0:k0 1:k1 2:k2 3:k3|" in text(e.text)
+
+    e.broker.value = 1
+    e.crash.click()
+    assert c.brokers[1].alive is False
+    assert "b1      DOWN" in text(e.text)
+    e.crash.click()                          # already down: the error is shown, not raised
+    assert "RuntimeError: broker 1 is already down" in stream(e)
+    before = c.now
+    e.run_ms.value = 12_000
+    e.run.click()
+    assert c.now == before + 12_000 and 1 not in c.controller.live_brokers()
+    assert f"virtual time {c.now} ms" in text(e.clock)
+    e.restart.click()
+    assert c.brokers[1].alive is True
+
+    e.link_a.value, e.link_b.value = "b2", "controller"
+    e.cut.click()
+    assert c.net.is_cut("b2", "controller")
+    e.heal.click()
+    assert not c.net.is_cut("b2", "controller")
+
+    events = len(c.trace)
+    e.step.click()
+    assert len(c.trace) >= events
+    e.partition.value = 1
+    assert "orders-1: leader" in text(e.text)
+    assert text(e.text).endswith(viz.log_table(c, "orders", 1))
+    assert "0x" not in text(e.text) + stream(e)
+
+
+def test_partitioner_playground_keys_partition_count_and_sticky_records():
+    p = widgets.PartitionerPlayground(keys="alice bob", partitions=6)
+    assert displayable(p)
+    assert viz.key_table(["alice", "bob"], 6) in text(p.table)
+    assert p.counts["keyed (murmur2)"] == [1, 0, 0, 1, 0, 0]          # alice -> 3, bob -> 0
+    p.partitions.value = 4
+    assert sum(p.counts["keyed (murmur2)"]) == 2 and len(p.counts["keyed (murmur2)"]) == 4
+    p.keys.value = "alice, bob, carol"
+    assert p.key_list() == ["alice", "bob", "carol"] and "carol" in text(p.table)
+    p.null_records.value = 100
+    assert sum(p.counts["null key (sticky)"]) == 100
+    assert is_png(p.chart)
+
+
+def test_replication_stepper_shows_leo_then_hw_advance():
+    s = widgets.ReplicationStepper()
+    assert displayable(s)
+    c, leader = s.cluster, s.cluster.partition_state("t", 0).leader
+    s.produce.click()
+    assert c.partition_state("t", 0).replica(leader).leo == 0      # still in the producer
+    for _ in range(50):
+        s.step.click()
+        if c.partition_state("t", 0).high_watermark == 1:
+            break
+    st = c.partition_state("t", 0)
+    assert st.replica(leader).leo == 1 and st.high_watermark == 1
+    assert text(s.replicas) == viz.log_table(c, "t", 0)
+    assert "<- last" in text(s.events) and "BrokerHeartbeat " not in text(s.events)
+
+    s.quiet.value = False
+    events = c.sim.events_run
+    s.step.click()
+    assert c.sim.events_run == events + 1
+    s.broker.value = 2
+    s.crash.click()
+    assert not c.brokers[2].alive and "crashed b2" in stream(s)
+
+
+def test_durability_lab_runs_trials_with_progress_and_compares_settings():
+    d = widgets.DurabilityLab(seeds=5, records=40)
+    assert displayable(d)
+    d.acks.value = "1"
+    d.seeds.value = 10
+    assert "acks=1 min.insync=2" in text(d.ready) and "over 10 seeds" in text(d.ready) and d.rows == []
+    d.seeds.value = 5
+    d.run.click()
+    assert d.progress.value == d.progress.max == 5
+    assert [r.label for r in d.rows] == ["acks=1 min.insync=2"]
+    d.acks.value = "all"
+    d.run.click()
+    d.run.click()                            # the same setting again replaces its row
+    assert [r.label for r in d.rows] == ["acks=1 min.insync=2", "acks=all min.insync=2"]
+    assert d.rows[1].lost == (0, 0, 0, 0, 0)
+    assert viz.experiment_table(d.rows).splitlines()[-1] in text(d.table)
+    assert "trials lost acknowledged records" in stream(d)
+    d.clear.click()
+    assert d.rows == [] and is_png(d.chart)
+
+
+def test_ordering_lab_follows_its_controls():
+    o = widgets.OrderingLab(seed=3)
+    assert displayable(o)
+    assert o.result is not None and o.result.idempotent is False
+    assert (o.result.reordered or o.result.duplicated) and "REORDERED" in text(o.summary)
+    o.idempotent.value = True
+    assert o.result.idempotent is True and not o.result.reordered and not o.result.duplicated
+    o.max_in_flight.value = 1
+    o.drop.value = 0.0
+    assert o.result.max_in_flight == 1 and o.result.order == tuple(range(20))
+    o.next_seed.click()
+    assert o.seed.value == 4 and o.result.seed == 4
+    o.sweep.click()
+    assert o.sweep_result == {"trials": 30, "reordered": 0, "duplicated": 0, "missing": 0}
+    assert is_png(o.chart)
