@@ -117,7 +117,7 @@ def compare(stored, fresh) -> list[str]:
     """Differences between the code-cell outputs of two versions of a notebook."""
     sanitizers = _sanitizers()
     problems = []
-    code = [(s, f) for s, f in zip(stored.cells, fresh.cells) if s.cell_type == "code"]
+    code = [(s, f) for s, f in zip(stored.cells, fresh.cells, strict=False) if s.cell_type == "code"]
     for n, (s, f) in enumerate(code, 1):
         if s.get("execution_count") is None or _marked(s, "ignore-output") or _marked(s, "skip"):
             continue

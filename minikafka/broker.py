@@ -44,7 +44,7 @@ from .network import Network, Node
 from .partition import Replica
 from .records import control_batch
 from .replica_fetcher import ReplicaFetcher
-from .replication import NO_LEADER
+from .replication import NO_LEADER, high_watermark
 from .transaction_coordinator import TransactionCoordinator
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ class Broker(Node):
         self.replicas: dict[tuple, Replica] = {}       # survives restarts (the logs are on disk)
         self.allocate_producer_id = allocate_producer_id
         self.member_rng = self.sim.rng(f"member-ids/{broker_id}")     # survives restarts: ids stay unique
+        self.hw_rule = high_watermark                                  # a seam (seams.py)
         self._volatile()
         self.start()
 
@@ -228,6 +229,7 @@ class Broker(Node):
         r = self.replicas.get(st.tp)
         if r is None:
             r = self.replicas[st.tp] = Replica(self.id, st.topic, st.partition)
+            r.hw_rule = self.hw_rule
         r.config = self.topic_configs[st.topic]
         if st.partition_epoch < r.partition_epoch and st.leader_epoch <= r.leader_epoch:
             return

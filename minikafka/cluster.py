@@ -13,6 +13,8 @@ Rules:
   lose or slow chosen messages with a probability, seeded.
 - Nodes are named "b1".."bN", "controller", and the clients' names ("producer-1", ...);
   where a broker is meant, its integer id works too.
+- `impl={"partitioner": f, ...}` runs a learner's version of a pure rule in this cluster only
+  (seams.py).
 Simplifications the learner is told about: a single controller that never fails and commits
 metadata instantly; perfect disks below the page cache; no compaction, segments or retention;
 topics are never auto-created.
@@ -23,6 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import seams
 from .broker import Broker, broker_name
 from .config import BROKER, TOPIC, resolve
 from .consumer import Consumer
@@ -151,7 +154,8 @@ class LagRow:
 
 class Cluster:
     def __init__(self, brokers: int = 3, seed: int = 0, *, config: dict[str, Any] | None = None,
-                 latency_ms: int = 1, page_cache_flush_ms: int = 5000) -> None:
+                 latency_ms: int = 1, page_cache_flush_ms: int = 5000,
+                 impl: dict[str, Any] | None = None) -> None:
         if not isinstance(brokers, int) or isinstance(brokers, bool) or not 1 <= brokers <= 64:
             raise ValueError(f"brokers must be an integer from 1 to 64, got {brokers!r}")
         if not isinstance(seed, int) or isinstance(seed, bool):
@@ -159,6 +163,9 @@ class Cluster:
         if not isinstance(latency_ms, int) or latency_ms < 0:
             raise ValueError(f"latency_ms must be an integer >= 0, got {latency_ms!r}")
         self.seed = seed
+        self.impl, self.impl_notes = seams.resolve(impl)
+        for note in self.impl_notes:
+            print(note)
         self.sim = Simulation(seed)
         self.trace = Trace()
         self.net = Network(self.sim, self.trace, latency_ms)
@@ -167,10 +174,12 @@ class Cluster:
         self._clients = 0
         self.clients: dict[str, Any] = {}
         self.controller = Controller(self.net, self.trace, self.config)
+        self.controller.elect_leader = self.impl["elect_leader"]
         self.brokers: dict[int, Broker] = {}
         for i in range(1, brokers + 1):
             self.brokers[i] = Broker(i, self.net, self.trace, self.config, page_cache_flush_ms,
                                      self.controller.allocate_producer_id)
+            self.brokers[i].hw_rule = self.impl["high_watermark"]
         self.sim.run_until(lambda: len(self.controller.live_brokers()) == brokers, self.sim.now + 10_000)
 
     # -- time -------------------------------------------------------------------------

@@ -51,6 +51,7 @@ class Controller(Node):
         self.topic_configs: dict[str, dict[str, Any]] = {}
         self.version = 0
         self.next_producer_id = 1000
+        self.elect_leader = elect_leader        # a seam (seams.py)
         self._placement_rng = self.sim.rng("placement")
         self.after(500, self._check_sessions, daemon=True)
 
@@ -242,7 +243,7 @@ class Controller(Node):
         """The partition with a newly elected leader (rule 4). With no possible leader: the
         partition offline, or None (nothing changes, nothing recorded) unless `offline_ok`."""
         unclean_ok = bool(self.topic_configs[st.topic]["unclean.leader.election.enable"])
-        leader, unclean = elect_leader(st.replicas, st.isr, live, unclean_ok)
+        leader, unclean = self.elect_leader(st.replicas, st.isr, live, unclean_ok)
         if leader == NO_LEADER and not offline_ok:
             return None
         isr = (leader,) if unclean else st.isr

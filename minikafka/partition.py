@@ -45,6 +45,7 @@ class Replica:
         self.log = PartitionLog()
         self.producer_state = ProducerStateManager()
         self.txn = TxnIndex()
+        self.hw_rule = high_watermark       # a seam (seams.py)
         self.hw = 0
         self.config: dict[str, Any] = {}
         self.leader = NO_LEADER
@@ -113,7 +114,7 @@ class Replica:
         isr = self.maximal_isr()
         if self.under_min_isr:
             return False
-        new = high_watermark(leos, isr, self.hw)
+        new = self.hw_rule(leos, isr, self.hw)
         if new != self.hw:
             self.hw = new
             self.txn.prune(new)

@@ -35,7 +35,7 @@ from .client import Client
 from .config import PRODUCER, Config, resolve
 from .errors import ConfigException, KafkaError, KafkaException
 from .message import Message
-from .partitioner import StickyPartitioner, partition_for_key
+from .partitioner import StickyPartitioner
 from .records import BATCH_OVERHEAD, Record, RecordBatch, record_size
 from .transaction_manager import TransactionManager
 
@@ -163,7 +163,7 @@ class Producer(Client):
         n = len(parts)
         if partition is None or partition < 0:
             if key is not None and not self.cfg["partitioner.ignore.keys"]:
-                partition = partition_for_key(key, n)
+                partition = self.cluster.impl["partitioner"](key, n)
                 sticky = False
             else:
                 available = self._available(parts)
