@@ -10,15 +10,14 @@ Rules:
 3. With MINIKAFKA_STRICT=1, [todo] and [fail] raise AssertionError after printing, so CI can
    prove that the reference passes every check.
 4. Cases are seeded: the same cases in every run, process and PYTHONHASHSEED.
+The checks of notebook NN live in `checks/nbNN.py`; `checks.ex2_1` finds `nb02.ex2_1`.
 """
 from __future__ import annotations
 
+import importlib
 import os
-import random
 from typing import Any, Callable, Iterable
 
-from .partitioner import partition_for_key
-from .replication import elect_leader, high_watermark
 
 Case = tuple[tuple[Any, ...], str]          # (arguments, how to show them)
 
@@ -55,39 +54,11 @@ def _report(text: str, strict_fails: bool) -> None:
         raise AssertionError(text)
 
 
-def ex2_1(fn: Callable[[bytes, int], int]) -> None:
-    """partition_for_key(key, num_partitions) against Kafka's murmur2 partitioner."""
-    rng = random.Random("ex2_1")
-    keys = [b"alice", b"bob", b"", b"user-42", b"\xff\x00\x80"] + \
-        [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 12))) for _ in range(35)]
-    cases = [((k, n), f"key={k!r}, num_partitions={n}") for k, n in zip(keys, [rng.choice([1, 2, 3, 6, 7, 12, 100])
-                                                                          for _ in keys], strict=True)]
-    run("2_1", fn, partition_for_key, cases)
 
 
-def ex3_1(fn: Callable[..., tuple[int, bool]]) -> None:
-    """elect_leader(replicas, isr, live, unclean) against the controller's rule."""
-    rng = random.Random("ex3_1")
-    cases = []
-    for _ in range(40):
-        replicas = tuple(rng.sample([1, 2, 3, 4, 5], rng.randrange(1, 5)))
-        isr = tuple(r for r in replicas if rng.random() < 0.6)
-        live = tuple(sorted(r for r in (1, 2, 3, 4, 5) if rng.random() < 0.6))
-        unclean = rng.random() < 0.3
-        cases.append(((replicas, isr, live, unclean),
-                      f"replicas={list(replicas)}, isr={list(isr)}, live={list(live)}, unclean={unclean}"))
-    run("3_1", fn, elect_leader, cases)
-
-
-def ex4_1(fn: Callable[..., int]) -> None:
-    """high_watermark(leo_by_replica, isr, current_hw, min_isr) against the leader's rule."""
-    rng = random.Random("ex4_1")
-    cases = []
-    for _ in range(40):
-        leos = {b: rng.choice([-1, rng.randrange(0, 20)]) for b in (1, 2, 3)}
-        isr = tuple(sorted(rng.sample([1, 2, 3], rng.randrange(1, 4))))
-        current = rng.randrange(0, 12)
-        min_isr = rng.choice([1, 2, 3])
-        cases.append(((leos, isr, current, min_isr),
-                      f"leos={leos}, isr={list(isr)}, current_hw={current}, min_isr={min_isr}"))
-    run("4_1", fn, high_watermark, cases)
+def __getattr__(name: str) -> Any:
+    """checks.exN_M -> checks.nb0N.exN_M (each notebook's checks in their own module)."""
+    if name.startswith("ex") and "_" in name and name[2:].split("_")[0].isdigit():
+        module = importlib.import_module(f"{__name__}.nb{int(name[2:].split('_')[0]):02d}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
