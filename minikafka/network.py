@@ -4,8 +4,13 @@ Rules:
 - Nodes (brokers, the controller, clients) talk only by `send(src, dst, message)`.
 - Each directed link delivers in FIFO order, like a TCP connection: a message arrives at
   `max(now + latency + extra delay, arrival of the previous message on that link)`.
-- A message is lost, silently, when the link is cut at send or at arrival time, when a loss or
-  drop rule fires (seeded), or when the receiver's machine is down (power loss).
+- A message is lost, silently, when the link is cut at send or at arrival time, or when the
+  receiver's machine is down (power loss): the sender only notices by a timeout.
+- A loss or drop rule (seeded) models what loses one message over TCP: the connection breaks.
+  The message, everything in flight on that connection (both directions), and whatever either
+  end sends on it before it learns of the break are lost; both ends learn `on_disconnect` one
+  latency later, and later messages go on a new connection. (Without this, a lost response
+  followed by later ones would be a reordering TCP never does.)
 - A message is refused when the receiver's *process* is down while its machine is up, or when
   the receiver restarted since the message was sent (the connection it travelled on is gone):
   the sender learns `on_disconnect(peer, incarnation)` one latency later, as a TCP reset would.
@@ -93,6 +98,8 @@ class Network:
         self.cuts: set[frozenset[str]] = set()
         self.rules: list[Rule] = []
         self._arrival: dict[tuple[str, str], int] = {}    # FIFO per directed link
+        self._conn: dict[tuple[str, str], int] = {}       # connection generation per node pair
+        self._broken_until: dict[tuple[str, str], int] = {}   # both ends know of the break from then
         self._rng = sim.rng("network")
         self._ids = 0
 
@@ -138,11 +145,17 @@ class Network:
         fields["id"] = mid
         self.trace.add(now, "send", src, dst, kind, fields)
         delay = 0
+        if self._broken_until:
+            pair = (src, dst) if src < dst else (dst, src)
+            if now < self._broken_until.get(pair, -1):
+                self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "reset"})
+                return
         for rule in self.rules:
             if rule.matches(kind, src, dst):
                 if rule.drop and self._rng.random() < rule.drop:
                     self._fire(rule)
                     self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "rule"})
+                    self._break(src, dst)
                     return
                 if rule.delay_ms:
                     self._fire(rule)
@@ -150,6 +163,7 @@ class Network:
         loss = self.loss.get((src, dst))
         if loss and self._rng.random() < loss:
             self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "loss"})
+            self._break(src, dst)
             return
         if self.is_cut(src, dst):
             self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "cut"})
@@ -161,16 +175,30 @@ class Network:
             at = prev
         self._arrival[link] = at
         target = self.nodes[dst]
-        sim.schedule(at - now, self._deliver, mid, src, target, target.incarnation, msg, daemon=daemon)
+        conn = self._conn.get((src, dst) if src < dst else (dst, src), 0)
+        sim.schedule(at - now, self._deliver, mid, src, target, target.incarnation, msg, conn, daemon=daemon)
+
+    def _break(self, a: str, b: str) -> None:
+        """The connection between a and b breaks: what is in flight on it is lost, both ends
+        learn of it one latency later."""
+        pair = (a, b) if a < b else (b, a)
+        self._conn[pair] = self._conn.get(pair, 0) + 1
+        self._broken_until[pair] = self.sim.now + max(self.latency_of(a, b), self.latency_of(b, a))
+        self._reset(b, a, self.nodes[b].incarnation)
+        self._reset(a, b, self.nodes[a].incarnation)
 
     def _fire(self, rule: Rule) -> None:
         rule.fired += 1
         if rule.count is not None:
             rule.count -= 1
 
-    def _deliver(self, mid: int, src: str, target: Node, incarnation: int, msg: Any) -> None:
+    def _deliver(self, mid: int, src: str, target: Node, incarnation: int, msg: Any, conn: int = 0) -> None:
         now = self.sim.now
         why = None
+        dst = target.name
+        if self._conn and self._conn.get((src, dst) if src < dst else (dst, src), 0) != conn:
+            self.trace.add(now, "drop", dst, src, msg.kind, {"id": mid, "why": "reset"})
+            return
         if self.is_cut(src, target.name):
             why = "cut"
         elif not target.powered:

@@ -38,3 +38,18 @@ def read_all(c: Cluster, topic: str = "t", partition: int = 0, timeout: float = 
 def leader_and_followers(c: Cluster, topic: str = "t", partition: int = 0) -> tuple[int, list[int]]:
     st = c.partition_state(topic, partition)
     return st.leader, [r.broker for r in st.replicas if r.broker != st.leader]
+
+
+def lose_third_of_five_requests(c: Cluster, p) -> None:
+    """m0 and m1 land; then m2, m3 and m4 go out as three requests at the same moment and the
+    one carrying m2 is lost. Over TCP that breaks the connection: m3 and m4, in flight on it,
+    are lost too, and the producer retries all three (network.py)."""
+    for i in (0, 1):
+        p.produce("t", value=b"m%d" % i)
+        c.run(0)
+    c.run(20)
+    c.drop("ProduceRequest", count=1)
+    for i in (2, 3, 4):
+        p.produce("t", value=b"m%d" % i)
+        c.run(0)                        # each record its own request
+    p.flush()

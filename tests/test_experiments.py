@@ -72,14 +72,6 @@ def test_one_request_in_flight_keeps_order_but_not_uniqueness_without_idempotenc
     assert s["trials"] == 15 and s["reordered"] == 0 and s["duplicated"] > 0
 
 
-def test_losses_around_a_new_producers_first_request_can_reorder_even_an_idempotent_one():
-    """kafka-semantics.md F.37e: a broker accepts any sequence from a producer id it holds no
-    state for; the default warm-up keeps the losses away from that first request."""
-    r = ordering_trial(76, idempotent=True, drop_probability=0.2, warm_up=False)
-    assert r.reordered
-    assert not ordering_trial(76, idempotent=True, drop_probability=0.2).reordered
-
-
 def test_ordering_result_text():
     r = ordering_trial(3, drop_probability=0.0, records=5)
     assert str(r) == "max.in.flight=5 idempotence=False drop=0 seed=3: 0 1 2 3 4  [in order, no duplicates]"

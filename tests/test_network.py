@@ -97,20 +97,41 @@ def test_drop_rule_with_count_one_drops_exactly_one_matching_message():
     sim, net, _, a, b = make()
     rule = Rule("Pong", drop=1.0, count=1)
     net.rules.append(rule)
-    a.send("b", Ping(1))
     a.send("b", Pong(2))
+    sim.run(5)
     a.send("b", Pong(3))
     a.send("b", Ping(4))
     sim.run_until_idle()
-    assert [m for _, _, m in b.got] == [1, 3, 4]
+    assert [m for _, _, m in b.got] == [3, 4]
     assert rule.fired == 1 and rule.count == 0
+
+
+def test_a_dropped_message_breaks_the_connection_like_tcp():
+    """What was in flight on the connection, and what either end sends before it learns of the
+    break, is lost; both ends learn one latency later; then a new connection works."""
+    sim, net, trace, a, b = make(latency_ms=3)
+    net.rules.append(Rule("Pong", drop=1.0, count=1))
+    a.send("b", Ping(1))                 # in flight when the connection breaks
+    sim.run(1)
+    a.send("b", Pong(2))                 # the lost message
+    b.send("a", Ping(3))                 # the other direction, before b knows
+    sim.run(1)
+    a.send("b", Ping(4))                 # a does not know yet either
+    sim.run(5)
+    assert b.got == [] and a.got == []
+    assert a.disconnects == [(4, "b")] and b.disconnects == [(4, "a")]
+    assert [e.fields["why"] for e in trace.filter(kind="drop")] == ["rule", "reset", "reset", "reset"]
+    a.send("b", Ping(5))
+    sim.run_until_idle()
+    assert [m for _, _, m in b.got] == [5]
 
 
 def test_rule_matches_only_its_endpoints():
     sim, net, _, a, b = make()
     net.rules.append(Rule(src="b", dst="a", drop=1.0))
-    a.send("b", Ping(1))
     b.send("a", Ping(2))
+    sim.run(5)
+    a.send("b", Ping(1))
     sim.run_until_idle()
     assert [m for _, _, m in b.got] == [1] and a.got == []
 
@@ -185,6 +206,7 @@ def test_trace_records_send_recv_and_drop_with_shared_id():
     sim, net, trace, a, b = make()
     net.rules.append(Rule("Pong", drop=1.0))
     a.send("b", Ping(1))
+    sim.run(1)
     a.send("b", Pong(2))
     sim.run_until_idle()
     sends = trace.filter(kind="send")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from minikafka import Cluster, TopicPartition
 
-from helpers import Deliveries, leader_and_followers, read_all, values
+from helpers import Deliveries, leader_and_followers, lose_third_of_five_requests, read_all, values
 
 
 def three_brokers(seed: int, **topic_config) -> Cluster:
@@ -215,16 +215,16 @@ def _producer(c: Cluster, **cfg):
                        "max.in.flight.requests.per.connection": 5, **cfg})
 
 
-def test_lost_produce_request_retried_after_later_batches_reorders_partition():
+def test_lost_produce_request_breaks_the_connection_and_retries_reorder_the_partition():
+    """Scenario 5 without idempotence: the three requests failed by the broken connection are
+    re-queued at the front one after the other (Kafka's reenqueue), so they go out reversed."""
     c = three_brokers(seed=5)
     p = _producer(c)
-    c.drop("ProduceRequest", count=1)
-    for i in range(5):
-        p.produce("t", value=b"m%d" % i)
-        c.run(1)                                 # one batch, one request each
-    p.flush()
-    assert values(c) == [b"m1", b"m2", b"m3", b"m4", b"m0"]
-    assert c.trace.filter(name="request.timeout")
+    lose_third_of_five_requests(c, p)
+    assert values(c) == [b"m0", b"m1", b"m4", b"m3", b"m2"]
+    retries = c.trace.filter(name="produce.retry", node=p.name)
+    assert [e.fields["error"] for e in retries] == ["NETWORK_EXCEPTION"] * 3
+    assert [e.fields["why"] for e in c.trace.filter(kind="drop", name="ProduceRequest")] == ["rule", "reset", "reset"]
 
 
 def test_transient_not_leader_or_follower_retries_reorder_partition():
@@ -278,7 +278,7 @@ def test_retries_0_turns_the_same_loss_into_a_failed_send():
     c.drop("ProduceRequest", count=1)
     p.produce("t", value=b"m0", on_delivery=d)
     p.flush()
-    assert d.failed == {b"m0": "REQUEST_TIMED_OUT"} and values(c) == []
+    assert d.failed == {b"m0": "NETWORK_EXCEPTION"} and values(c) == []
 
 
 def test_consumer_inside_the_new_log_detects_truncation_and_rewinds_to_the_divergence_point():

@@ -1,0 +1,242 @@
+"""The nemesis: schedules are data, deterministic and replayable from their parameters; applied
+to a cluster, each fault strikes at its virtual time and ends as described."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from minikafka import Cluster
+from minikafka.nemesis import KINDS, Fault, Nemesis, Schedule, merge
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cluster(seed: int = 1) -> Cluster:
+    c = Cluster(brokers=3, seed=seed)
+    c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
+    return c
+
+
+# -- schedules are data -----------------------------------------------------------------------
+def test_same_seed_gives_the_same_schedule_text_and_another_seed_another():
+    a, b = Nemesis(seed=4).schedule(), Nemesis(seed=4).schedule()
+    assert a == b and a.table() == b.table()
+    assert Nemesis(seed=5).schedule().table() != a.table()
+
+
+def test_a_schedule_is_replayable_from_its_parameters_alone():
+    s = Nemesis(seed=9, kinds=("crash", "cut", "drop"), rate=0.5, duration_ms=20_000).schedule()
+    again = Nemesis(**dict(s.params)).schedule()
+    assert again == s and again.table() == s.table()
+    assert s.describe().startswith("Nemesis(seed=9, kinds=(crash,cut,drop), rate=0.5, duration_ms=20000")
+
+
+def test_faults_are_data_with_deterministic_text():
+    assert Fault(100, "crash", {"broker": 2}) == Fault(100, "crash", (("broker", 2),))
+    assert str(Fault(100, "power_loss", {"broker": 3})) == "power-loss crash b3"
+    assert str(Fault(0, "cut", {"a": "b1", "b": "controller"})) == "cut b1 | controller"
+    assert str(Fault(0, "drop", {"message": "ProduceResponse", "p": 1.0, "count": 2, "ms": 500})) == \
+        "drop ProduceResponse p=1 x2 for 500 ms"
+    assert str(Fault(0, "delay", {"message": "FetchRequest", "delay": 200, "count": 1, "ms": 9})) == \
+        "delay FetchRequest +200 ms x1 for 9 ms"
+    assert str(Fault(0, "pause", {"node": "producer#0", "ms": 3000})) == "pause producer#0 for 3000 ms"
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        Fault(0, "meteor")
+    with pytest.raises(ValueError, match="at_ms"):
+        Fault(-1, "heal_all")
+    with pytest.raises(ValueError, match="unknown nemesis kind"):
+        Nemesis(kinds=("crash", "meteor"))
+
+
+def test_every_crash_is_restarted_and_every_cut_healed_before_the_end():
+    for seed in range(40):
+        n = Nemesis(seed=seed, rate=0.6)
+        s = n.schedule()
+        assert s.problems() == [], seed
+        body = [f for f in s if f.kind not in ("clear_rules", "heal_all", "restart_all")]
+        assert all(f.at_ms < n.duration_ms - n.quiet_ms + 1 for f in body)
+        assert s.count("crash") + s.count("power_loss") == s.count("restart")
+        assert s.count("cut") == s.count("heal")
+        assert [f.kind for f in s.faults[-3:]] == ["clear_rules", "heal_all", "restart_all"]
+        assert all(f.at_ms == n.duration_ms for f in s.faults[-3:])
+
+
+def test_without_restarts_or_settling_the_schedule_says_what_stays_broken():
+    s = Nemesis(seed=2, kinds=("crash",), rate=1.0, restart=False, settle=False).schedule()
+    assert s.count("restart") == 0 and s.count("crash") >= 1
+    assert s.problems() and all("never restarted" in p for p in s.problems())
+
+
+def test_at_most_max_down_brokers_are_down_and_a_broker_has_one_episode_at_a_time():
+    for seed in range(40):
+        s = Nemesis(seed=seed, kinds=("crash", "power_loss", "isolate", "pause"), rate=1.0).schedule()
+        down: dict[str, int] = {}
+        busy: dict[str, int] = {}
+        for f in s:
+            if f.kind in ("crash", "power_loss"):
+                b = f"b{f.arg('broker')}"
+                assert busy.get(b, -1) < f.at_ms
+                down[b] = busy[b] = 10**9
+                assert len(down) <= 1
+            elif f.kind == "restart":
+                b = f"b{f.arg('broker')}"
+                del down[b]
+                busy[b] = f.at_ms
+            elif f.kind in ("isolate", "pause"):
+                node = f.arg("node")
+                assert busy.get(node, -1) < f.at_ms, (seed, f)
+                busy[node] = f.at_ms + f.arg("ms")
+
+
+def test_schedules_compose_by_merge_and_in_sequence():
+    a = Schedule((Fault(100, "crash", {"broker": 1}), Fault(900, "restart", {"broker": 1})), 1000)
+    b = Schedule((Fault(50, "cut", {"a": "b2", "b": "b3"}), Fault(400, "heal", {"a": "b2", "b": "b3"})), 500)
+    both = a + b
+    assert [f.at_ms for f in both] == [50, 100, 400, 900] and both.duration_ms == 1000
+    assert both == merge(a, b)
+    seq = a.then(b)
+    assert [f.at_ms for f in seq] == [100, 900, 1050, 1400] and seq.duration_ms == 1500
+    assert both.problems() == [] and Schedule(a.faults[:1]).problems() == ["b1 crashed at 100 ms is never restarted"]
+    assert "hand-built schedule" in both.table()
+
+
+def test_the_default_nemesis_uses_every_kind_over_a_few_seeds():
+    seen = {f.kind for seed in range(10) for f in Nemesis(seed=seed, rate=0.6).schedule()}
+    assert set(KINDS) <= seen
+
+
+# -- applying a schedule ------------------------------------------------------------------------
+def test_faults_strike_at_their_virtual_times_and_are_traced():
+    c = cluster()
+    start = c.now
+    s = Schedule((Fault(500, "crash", {"broker": 2}), Fault(12_000, "restart", {"broker": 2})), 13_000)
+    run = s.apply(c)
+    c.run(13_000)
+    crash = c.trace.filter(name="broker.crash")[0]
+    restart = c.trace.filter(name="broker.restart")[0]
+    assert (crash.time, restart.time) == (start + 500, start + 12_000)
+    assert [a.text for a in run.applied] == ["crash b2", "restart b2"]
+    assert [e.fields["fault"] for e in c.trace.filter(name="nemesis")] == ["crash b2", "restart b2"]
+    assert c.brokers[2].alive
+
+
+def test_the_stepping_interface_applies_only_what_is_due():
+    c = cluster()
+    run = Schedule((Fault(500, "crash", {"broker": 1}),)).apply(c, scheduled=False)
+    c.run(1_000)
+    assert c.brokers[1].alive
+    assert run.advance() == 1
+    assert not c.brokers[1].alive and run.applied[0].time == c.now
+
+
+def test_crashing_a_broker_that_is_down_is_skipped_and_logged():
+    c = cluster()
+    c.crash_broker(3)
+    run = Schedule((Fault(0, "crash", {"broker": 3}), Fault(10, "restart", {"broker": 1}))).apply(c)
+    c.run(20)
+    assert [a.text for a in run.applied] == ["crash b3: skipped (already down)", "restart b1: skipped (already up)"]
+
+
+def test_isolation_heals_only_the_links_it_cut():
+    c = cluster()
+    c.cut(1, "controller")
+    run = Schedule((Fault(0, "isolate", {"node": "b1", "ms": 1_000}),)).apply(c)
+    c.run(10)
+    assert c.net.is_cut("b1", "b2") and c.net.is_cut("b1", "b3")
+    c.run(1_000)
+    assert not c.net.is_cut("b1", "b2") and not c.net.is_cut("b1", "b3")
+    assert c.net.is_cut("b1", "controller")
+    assert "end of isolation of b1" in run.log()
+
+
+def test_a_paused_producer_holds_its_messages_until_it_resumes():
+    c = cluster()
+    p = c.producer({"acks": "all", "linger.ms": 0})
+    p.produce("t", value=b"warm")
+    p.flush()
+    delivered: list[int] = []
+    start = c.now
+    Schedule((Fault(0, "pause", {"node": "producer#0", "ms": 3_000}),)).apply(c)
+    c.run(1)
+    p.produce("t", value=b"held", on_delivery=lambda err, msg: delivered.append(c.now))
+    c.run(2_500)
+    p.poll(0)
+    assert delivered == []
+    c.run(1_000)
+    p.poll(0)
+    assert len(delivered) == 1
+    acked = c.trace.filter(name="delivered", node=p.name)[-1].time
+    assert start + 3_000 <= acked < start + 3_000 + 200             # within one slice of the resume
+    assert not [e for e in c.trace.filter(node=p.name, kind="drop")]      # held, never lost
+    assert c.net.rules == []
+
+
+def test_a_paused_broker_stops_heartbeating_is_fenced_and_comes_back():
+    c = cluster()
+    leader = c.partition_state("t", 0).leader
+    Schedule((Fault(0, "pause", {"node": f"b{leader}", "ms": 12_000}),)).apply(c)
+    c.run(11_000)
+    assert c.partition_state("t", 0).leader != leader                    # fenced after 9 s
+    assert [e.fields["broker"] for e in c.trace.filter(name="broker.fence")] == [leader]
+    c.run(15_000)
+    assert [e.fields["broker"] for e in c.trace.filter(name="broker.unfence")][-1] == leader
+    assert c.brokers[leader].alive and not c.trace.filter(name="broker.crash")
+
+
+def test_a_drop_rule_lives_for_its_length():
+    c = cluster()
+    Schedule((Fault(0, "drop", {"message": "ProduceResponse", "p": 1.0, "count": None, "ms": 1_000}),)).apply(c)
+    c.run(10)
+    assert len(c.net.rules) == 1
+    c.run(1_000)
+    assert c.net.rules == []
+
+
+def test_crash_client_picks_the_slot_given_by_the_workload():
+    c = cluster()
+    first, second = c.producer(), c.producer()
+    Schedule((Fault(0, "crash_client", {"client": "producer#1"}),)).apply(c)
+    c.run(1)
+    assert first.alive and not second.alive                               # default: the i-th live one
+    third = c.producer()
+    run = Schedule((Fault(0, "crash_client", {"client": "producer#0"}),)).apply(c, clients=lambda role, i: third.name)
+    c.run(1)
+    assert not third.alive and first.alive
+    assert run.applied[0].text == f"crash client producer#0 ({third.name})"
+
+
+# -- determinism across processes -------------------------------------------------------------------
+SCRIPT = r"""
+from minikafka.checkers import render_verdicts
+from minikafka.nemesis import Nemesis
+from minikafka.workload import run_workload
+n = Nemesis(seed=6)
+print(n.schedule().table())
+r = run_workload(6, {"acks": "all", "enable.idempotence": False}, {"group.id": "g"}, nemesis=n, records=60)
+print(r.nemesis.log())
+print(r.history.render())
+print(render_verdicts(r.verdicts, r.cluster, limit=50))
+"""
+
+
+def _replay(hashseed: str) -> str:
+    env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    return out.stdout
+
+
+def test_schedule_history_and_verdicts_replay_identically_in_another_process_and_hash_seed():
+    from minikafka.checkers import render_verdicts
+    from minikafka.workload import run_workload
+    n = Nemesis(seed=6)
+    r = run_workload(6, {"acks": "all", "enable.idempotence": False}, {"group.id": "g"}, nemesis=n, records=60)
+    here = "\n".join([n.schedule().table(), r.nemesis.log(), r.history.render(),
+                      render_verdicts(r.verdicts, r.cluster, limit=50)]) + "\n"
+    there = _replay("31337")
+    assert there == here
+    assert len(r.history.sends) == 60 and "crash" in there
