@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from .trace import MessageFields
+
 if TYPE_CHECKING:
     from .sim import Simulation
     from .trace import Trace
@@ -141,9 +143,7 @@ class Network:
         self._ids += 1
         mid = self._ids
         kind = msg.kind
-        fields = msg.summary()
-        fields["id"] = mid
-        self.trace.add(now, "send", src, dst, kind, fields)
+        self.trace.add(now, "send", src, dst, kind, MessageFields(msg, mid))
         delay = 0
         if self._broken_until:
             pair = (src, dst) if src < dst else (dst, src)

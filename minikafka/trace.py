@@ -6,12 +6,46 @@ Rules:
   message, else None), `name` (message kind such as "ProduceRequest", or a state change such
   as "isr.shrink"), and `fields` (a dict of plain values: ints, strings, tuples).
 - Messages have ids: a "send" and its "recv" or "drop" share `fields["id"]`.
-- Fields hold summaries (offsets, counts, epochs), never record lists, so recording is cheap.
+- Fields hold summaries (offsets, counts, epochs), never record lists. For messages they are
+  computed from the message only when first read (`MessageFields`), so recording is cheap;
+  messages are never changed after they are sent, so the summary is the same either way.
 - `dumps()` is a canonical text form: the same seed gives byte-identical dumps in any process.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Iterator, NamedTuple
+
+
+class MessageFields(Mapping):
+    """A message's summary plus its id, computed on first use."""
+
+    __slots__ = ("_msg", "_id", "_d")
+
+    def __init__(self, msg: Any, mid: int) -> None:
+        self._msg, self._id, self._d = msg, mid, None
+
+    def _dict(self) -> dict[str, Any]:
+        d = self._d
+        if d is None:
+            d = self._d = self._msg.summary()
+            d["id"] = self._id
+            self._msg = None
+        return d
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "id":
+            return self._id
+        return self._dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+    def __repr__(self) -> str:
+        return repr(self._dict())
 
 
 class TraceEvent(NamedTuple):
