@@ -192,3 +192,16 @@ def test_readme_groups_example_runs_as_written():
     exec(compile(groups, "README.md", "exec"), scope)
     view = scope["c"].group_state("stats")
     assert sorted(len(tps) for _, tps in view.members) == [2, 2]
+
+
+def test_readme_pictures_example_runs_as_written():
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    txn = next(b for b in blocks if "transactional.id" in b)
+    pics = next(b for b in blocks if "viz.log_table" in b)
+    scope: dict = {"print": lambda *args: None}
+    exec(compile(blocks[0], "README.md", "exec"), scope)
+    exec(compile(txn, "README.md", "exec"), scope)
+    exec(compile(pics, "README.md", "exec"), scope)
