@@ -108,36 +108,37 @@ class Client(Node):
     def coordinator_call(self, key_type: str, key: str, build: Callable[[int], Any],
                          handle: Callable[[Any], str | None], daemon: bool = False) -> None:
         """Send `build(cid)` to the coordinator of `key` (FindCoordinator first when unknown).
-        `handle(response)` returns None when done, "retry" to resend after `retry.backoff.ms`,
-        or "refind" to look the coordinator up again first. A lost connection or a timeout
+        `handle(response)` returns None when done, "retry" to resend after `retry.backoff.ms`
+        ("retry-soon": after 20 ms, as Kafka's producer retries AddPartitionsToTxn), or "refind"
+        to look the coordinator up again first. A lost connection or a timeout
         refinds. It keeps trying until `handle` says done or the client closes."""
         if self.closed:
             return
         node = self.coordinators.get((key_type, key))
-        again = lambda refind: self._coordinator_retry(key_type, key, build, handle, daemon, refind)  # noqa: E731
+        again = lambda verdict: self._coordinator_retry(key_type, key, build, handle, daemon, verdict)  # noqa: E731
         if node is None:
             def found(resp: P.FindCoordinatorResponse) -> None:
                 if resp.error is not None:
-                    again(True)
+                    again("refind")
                     return
                 self.coordinators[(key_type, key)] = resp.node_id
                 self.coordinator_call(key_type, key, build, handle, daemon)
             self.request(self.next_broker(), P.FindCoordinatorRequest(self.next_cid(), key, key_type), found,
-                         lambda err: again(True), daemon=daemon)
+                         lambda err: again("refind"), daemon=daemon)
             return
 
         def answered(resp: Any) -> None:
             verdict = handle(resp)
             if verdict is not None:
-                again(verdict == "refind")
-        self.request(node, build(self.next_cid()), answered, lambda err: again(True), daemon=daemon)
+                again(verdict)
+        self.request(node, build(self.next_cid()), answered, lambda err: again("refind"), daemon=daemon)
 
     def _coordinator_retry(self, key_type: str, key: str, build: Callable, handle: Callable, daemon: bool,
-                           refind: bool) -> None:
-        if refind:
+                           verdict: str) -> None:
+        if verdict == "refind":
             self.coordinators.pop((key_type, key), None)
-        self.after(self.cfg["retry.backoff.ms"], self.coordinator_call, key_type, key, build, handle, daemon,
-                   daemon=daemon)
+        delay = 20 if verdict == "retry-soon" else self.cfg["retry.backoff.ms"]
+        self.after(delay, self.coordinator_call, key_type, key, build, handle, daemon, daemon=daemon)
 
     # -- metadata ------------------------------------------------------------
     def request_metadata(self) -> None:

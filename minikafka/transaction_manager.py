@@ -11,8 +11,10 @@ Rules:
    The answer (producer id, epoch) fences every older instance. Then READY.
 2. `begin_transaction()` is local: READY -> IN_TRANSACTION.
 3. `produce()` is allowed only IN_TRANSACTION. The first record for a partition adds it to the
-   transaction (AddPartitionsToTxn, batched while one is in flight); the sender holds that
-   partition's batches until the coordinator has added it. Batches carry the transactional bit.
+   transaction (AddPartitionsToTxn, batched while one is in flight; CONCURRENT_TRANSACTIONS, the
+   previous transaction's markers still being written, is retried after 20 ms); the sender
+   holds that partition's batches until the coordinator has added it. Batches carry the
+   transactional bit.
 4. `commit_transaction()`: flush; if any send failed, the transaction must be aborted
    (ABORTABLE_ERROR, raised with `txn_requires_abort()`); else EndTxn(commit) (a transaction that
    added nothing completes locally). When it returns, the commit is decided and durable; the
@@ -166,7 +168,7 @@ class TransactionManager:
                 return None
             verdict = self._classify(errors[0] if errors[0] != "OPERATION_NOT_ATTEMPTED" else errors[-1])
             if verdict in ("retry", "refind") and self.state in (IN_TRANSACTION, COMMITTING):
-                return verdict
+                return "retry-soon" if errors[0] == "CONCURRENT_TRANSACTIONS" else verdict
             self.adding = ()
             if verdict not in ("retry", "refind"):
                 self._fail_with(verdict, errors[0] if errors[0] != "OPERATION_NOT_ATTEMPTED" else errors[-1])
