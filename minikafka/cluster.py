@@ -377,6 +377,12 @@ class Cluster:
     def clear_rules(self) -> None:
         self.net.rules.clear()
 
+    def remove_rule(self, rule: Rule) -> None:
+        """Stop one drop or delay rule (what `drop()` or `delay()` returned)."""
+        if rule not in self.net.rules:
+            raise ValueError(f"{rule!r} is not active; active rules: {self.net.rules!r}")
+        self.net.rules.remove(rule)
+
     # -- views ------------------------------------------------------------------------
     def partition_state(self, topic: str, partition: int) -> PartitionView:
         self._topic(topic)

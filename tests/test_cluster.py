@@ -205,3 +205,12 @@ def test_readme_pictures_example_runs_as_written():
     exec(compile(blocks[0], "README.md", "exec"), scope)
     exec(compile(txn, "README.md", "exec"), scope)
     exec(compile(pics, "README.md", "exec"), scope)
+
+
+def test_remove_rule_stops_one_rule_and_refuses_an_inactive_one():
+    c = Cluster(brokers=1, seed=1)
+    r1, r2 = c.drop("ProduceRequest", probability=0.5), c.delay("FetchResponse", ms=10)
+    c.remove_rule(r1)
+    assert c.net.rules == [r2]
+    with pytest.raises(ValueError, match="not active"):
+        c.remove_rule(r1)
