@@ -10,6 +10,11 @@
   compare acknowledged-then-lost records across settings.
 - `OrderingLab`: pick max.in.flight, idempotence and a loss rate; see the partition's order and
   whether it was reordered or duplicated.
+- `TransactionLab`: begin, produce, commit, abort; start a newer instance of the same
+  transactional.id (the older one becomes a zombie); see the same log as a read_uncommitted
+  and a read_committed consumer reads it, with the LSO.
+- `GroupLab`: add, close and crash consumers, pick the assignor (a fresh group), run while every
+  live consumer keeps polling; see who owns which partition, the lag and the rebalances.
 
 Rules:
 - ipywidgets is imported when a widget is built, never by `import minikafka.widgets`.
@@ -30,6 +35,8 @@ from typing import Any, Callable
 from . import experiments, viz
 from .cluster import Cluster
 from .partitioner import partition_for_key
+from .viz import _style as viz_style
+from .viz import groups as viz_groups
 from .viz.sequence import HIDDEN_BY_DEFAULT
 
 
@@ -442,3 +449,314 @@ class OrderingLab(_View):
                  f"loss={st['drop_probability']:g} records={st['records']}, seeds 0-29: "
                  f"{s['reordered']} reordered, {s['duplicated']} duplicated, "
                  f"{s['missing']} with failed records")
+
+
+# -- (f) transaction lab -----------------------------------------------------------------------
+class TransactionLab(_View):
+    """One transactional.id: begin, produce, commit or abort, start a newer instance that fences
+    the older one (a zombie); see the same log as a read_uncommitted and a read_committed
+    consumer reads it, with the LSO."""
+
+    def __init__(self, cluster: Cluster | None = None, topic: str = "payments", partitions: int = 2, seed: int = 7,
+                 transactional_id: str = "payments-app", isolation_level: str = "read_committed") -> None:
+        W = _w()
+        if cluster is None:
+            cluster = Cluster(brokers=3, seed=seed)
+            cluster.create_topic(topic, partitions, 3, config={"min.insync.replicas": 2})
+        self.cluster, self.topic, self.transactional_id = cluster, topic, transactional_id
+        self.instances: list[Any] = []       # every producer with this transactional.id, oldest first
+        self.plain_producer: Any = None
+        self.sent = 0
+        n_parts = len(cluster.controller.topics[topic])
+        self.instance = W.Dropdown(options=[], description="act as", layout=W.Layout(width="300px"))
+        self.partition = W.Dropdown(options=[(f"{topic}-{p}", p) for p in range(n_parts)], value=0,
+                                    description="to", layout=W.Layout(width="230px"))
+        self.begin = W.Button(description="Begin", icon="play")
+        self.produce = W.Button(description="Produce 1 record", button_style="primary", icon="upload")
+        self.commit = W.Button(description="Commit", button_style="success", icon="check")
+        self.abort = W.Button(description="Abort", button_style="danger", icon="times")
+        self.plain = W.Button(description="Produce 1 non-transactional", icon="upload",
+                              layout=W.Layout(width="230px"))
+        self.new_instance = W.Button(description="Start a new instance (same transactional.id)", button_style="warning",
+                                     icon="clone", layout=W.Layout(width="340px"))
+        self.isolation = W.ToggleButtons(options=["read_uncommitted", "read_committed"], value=isolation_level,
+                                         description="view as", style={"button_width": "170px"})
+        self.status = W.HTML()
+        self.picture = self._image()
+        self.text = W.HTML()
+        self.out = W.Output(layout=W.Layout(max_height="140px", overflow="auto"))
+        for button, fn in ((self.begin, self._begin), (self.produce, self._produce), (self.commit, self._commit),
+                           (self.abort, self._abort), (self.plain, self._plain), (self.new_instance, self._new)):
+            button.on_click(fn)
+        self.isolation.observe(lambda _: self.refresh(), names="value")
+        self.box = W.VBox([W.HBox([self.instance, self.new_instance]),
+                           W.HBox([self.begin, self.partition, self.produce, self.commit, self.abort]),
+                           W.HBox([self.plain]), self.out, self.status, self.isolation, self.picture,
+                           W.Accordion([self.text], titles=("as text",))])
+        self._start_instance()
+        self.refresh()
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def current(self) -> Any:
+        """The instance the buttons act as."""
+        return self.cluster.clients[self.instance.value]
+
+    def instance_label(self, p: Any) -> str:
+        newest = p is self.instances[-1]
+        return f"{p.name} (epoch {p.producer_epoch}{'' if newest else ', zombie'})"
+
+    def _start_instance(self) -> Any:
+        p = self.cluster.producer({"transactional.id": self.transactional_id, "linger.ms": 0})
+        self.instances.append(p)
+        p.init_transactions()
+        self._settle()
+        self.instance.options = [(self.instance_label(q), q.name) for q in self.instances]
+        self.instance.value = p.name
+        return p
+
+    def _settle(self, max_ms: int = 2000) -> None:
+        """Let the coordinator finish writing markers (they follow a commit or abort)."""
+        c, end = self.cluster, self.cluster.now + max_ms
+        while c.now < end:
+            states = [e for e in c.trace.filter(name="txn.state") if e.fields.get("txn_id") == self.transactional_id]
+            if not states or not str(states[-1].fields.get("state", "")).startswith("Prepare"):
+                return
+            c.run(5)
+
+    def refresh(self) -> None:
+        c, level = self.cluster, self.isolation.value
+        labels = [(self.instance_label(q), q.name) for q in self.instances]
+        if list(self.instance.options) != labels:
+            chosen = self.instance.value
+            self.instance.options = labels
+            self.instance.value = chosen
+        lines = [f"virtual time {c.now} ms; transactional.id {self.transactional_id}:"]
+        for q in self.instances:
+            role = "newest instance" if q is self.instances[-1] else "zombie: fenced by a newer instance"
+            lines.append(f"  {q.name}: producer id {q.producer_id}, epoch {q.producer_epoch}, "
+                         f"{q.txn.state} ({role})")
+        lso = ", ".join(f"{self.topic}-{p}: HW {pv.high_watermark} LSO {pv.last_stable_offset}"
+                        for p, pv in ((p, c.partition_state(self.topic, p))
+                                      for p in range(len(c.controller.topics[self.topic]))))
+        lines.append("  " + lso)
+        self.status.value = _pre("\n".join(lines))
+        self.picture.value = viz.png_bytes(viz.isolation_figure(c, self.topic, level))
+        self.text.value = _pre(viz.isolation_table(c, self.topic, level))
+
+    # -- buttons ---------------------------------------------------------------------------
+    @_guarded
+    def _begin(self, _: Any = None) -> None:
+        self.current.begin_transaction()
+        self.say(f"t={self.cluster.now} ms: {self.current.name} began a transaction")
+        self.refresh()
+
+    @_guarded
+    def _produce(self, _: Any = None) -> None:
+        p, key, tp = self.current, f"k{self.sent}", self.partition.value
+        result: dict[str, Any] = {}
+        p.produce(self.topic, key=key, value=f"v{self.sent}", partition=tp,
+                  on_delivery=lambda err, msg: result.update(err=err, msg=msg))
+        self.sent += 1
+        p.flush()
+        err = result.get("err")
+        where = f"offset {result['msg'].offset()}" if err is None and "msg" in result else f"failed: {err}"
+        self.say(f"t={self.cluster.now} ms: {p.name} produced {key} to {self.topic}-{tp} ({where})",
+                 error=err is not None)
+        self.refresh()
+
+    @_guarded
+    def _commit(self, _: Any = None) -> None:
+        try:
+            self.current.commit_transaction()
+            self._settle()
+            self.say(f"t={self.cluster.now} ms: {self.current.name} committed; COMMIT markers written")
+        finally:
+            self.refresh()
+
+    @_guarded
+    def _abort(self, _: Any = None) -> None:
+        try:
+            self.current.abort_transaction()
+            self._settle()
+            self.say(f"t={self.cluster.now} ms: {self.current.name} aborted; ABORT markers written")
+        finally:
+            self.refresh()
+
+    @_guarded
+    def _plain(self, _: Any = None) -> None:
+        if self.plain_producer is None:
+            self.plain_producer = self.cluster.producer({"linger.ms": 0})
+        key, tp = f"n{self.sent}", self.partition.value
+        self.plain_producer.produce(self.topic, key=key, value=f"v{self.sent}", partition=tp)
+        self.sent += 1
+        self.plain_producer.flush()
+        self.say(f"t={self.cluster.now} ms: {self.plain_producer.name} (no transaction) produced {key} "
+                 f"to {self.topic}-{tp}")
+        self.refresh()
+
+    @_guarded
+    def _new(self, _: Any = None) -> None:
+        old = self.instances[-1]
+        try:
+            p = self._start_instance()
+            self.say(f"t={self.cluster.now} ms: {p.name} started with transactional.id {self.transactional_id} "
+                     f"(epoch {p.producer_epoch}); {old.name} is a zombie now, its open transaction (if any) "
+                     f"was aborted")
+        finally:
+            self.refresh()
+
+
+# -- (g) group lab -------------------------------------------------------------------------------
+ASSIGNORS = ("range", "roundrobin", "sticky", "cooperative-sticky")
+GROUP_EVENTS = ("group.rebalance", "group.generation", "group.stable", "group.assigned", "group.revoked",
+                "group.lost", "group.member_removed", "group.join", "group.leave", "consumer.poll_timeout")
+
+
+def event_line(e: Any, limit: int = 118) -> str:
+    """A group event in one short line: time, node, name, fields (member ids shortened to
+    their consumer, the group left out)."""
+    fields = {k: v for k, v in e.fields.items() if k != "group"}
+    text = f"{e.time:>7} {e.node:<11} {e.name} {viz_style.fmt_fields(fields)}"
+    return viz_style.clip(viz_groups.short_ids(text).rstrip(), limit)
+
+
+class GroupLab(_View):
+    """A consumer group on one topic: add, close and crash consumers, pick the assignor, run
+    while every live consumer keeps polling; see who owns which partition, the lag and the
+    rebalances. A producer adds `rate` records per second while it runs."""
+
+    def __init__(self, seed: int = 7, topic: str = "clicks", partitions: int = 4, group: str = "lab",
+                 assignor: str = "range", consumers: int = 2, rate: int = 5, session_timeout_ms: int = 6000,
+                 events: int = 8) -> None:
+        W = _w()
+        self.seed, self.topic, self.n_partitions, self.group = seed, topic, partitions, group
+        self.session_timeout_ms, self.initial, self.show_events = session_timeout_ms, consumers, events
+        self.cluster: Cluster = Cluster(brokers=3, seed=seed)
+        self.live: list[Any] = []            # consumers that poll when time runs
+        self.sent = 0                        # records produced (keys k0, k1, ...)
+        self.produced, self.produce_from = 0, 0     # records produced in this run, since when
+        self.assignor = W.Dropdown(options=list(ASSIGNORS), value=assignor, description="assignor",
+                                   layout=W.Layout(width="260px"))
+        self.add = W.Button(description="Add consumer", button_style="primary", icon="user-plus")
+        self.member = W.Dropdown(options=[], description="consumer", layout=W.Layout(width="220px"))
+        self.close = W.Button(description="Close", icon="sign-out")
+        self.crash = W.Button(description="Crash", button_style="danger", icon="bolt")
+        self.seconds = W.BoundedIntText(value=10, min=1, max=600, description="seconds",
+                                        layout=W.Layout(width="170px"))
+        self.run = W.Button(description="Run (all keep polling)", icon="forward", layout=W.Layout(width="200px"))
+        self.rate = W.BoundedIntText(value=rate, min=0, max=200, description="records/s",
+                                     layout=W.Layout(width="170px"))
+        self.clock = W.HTML()
+        self.group_image, self.rebalance_image = self._image(), self._image()
+        self.table = W.HTML()
+        self.events = W.HTML()
+        self.out = W.Output(layout=W.Layout(max_height="120px", overflow="auto"))
+        for button, fn in ((self.add, self._add), (self.close, self._close), (self.crash, self._crash),
+                           (self.run, self._run)):
+            button.on_click(fn)
+        self.assignor.observe(lambda _: self._fresh(), names="value")
+        self.box = W.VBox([W.HBox([self.assignor, self.add]), W.HBox([self.member, self.close, self.crash]),
+                           W.HBox([self.seconds, self.rate, self.run, self.clock]), self.out,
+                           self.group_image, self.table, self.events, self.rebalance_image])
+        self._fresh()
+
+    # -- state -----------------------------------------------------------------------------
+    @_guarded
+    def _fresh(self, _: Any = None) -> None:
+        """A new cluster (same seed) and a new group with the chosen assignor, `consumers`
+        consumers, run until the first generation is stable."""
+        c = self.cluster = Cluster(brokers=3, seed=self.seed)
+        c.create_topic(self.topic, self.n_partitions, 3, config={"min.insync.replicas": 2})
+        self.producer = c.producer({"linger.ms": 0})
+        self.live, self.produced, self.produce_from, self.sent = [], 0, c.now, 0
+        for _ in range(self.initial):
+            self.add_consumer()
+        if self.live:
+            self.run_for(12_000)             # joined (after the initial delay) and a first auto-commit
+        n = len(self.live)
+        self.say(f"t={c.now} ms: new cluster (seed {self.seed}) and group {self.group!r} with "
+                 f"{self.assignor.value}, {n} consumer{'' if n == 1 else 's'}")
+        self.refresh()
+
+    def add_consumer(self) -> Any:
+        k = self.cluster.consumer({"group.id": self.group, "auto.offset.reset": "earliest",
+                                   "session.timeout.ms": self.session_timeout_ms,
+                                   "partition.assignment.strategy": self.assignor.value})
+        k.subscribe([self.topic])
+        self.live.append(k)
+        return k
+
+    def run_for(self, ms: int) -> None:
+        """Advance virtual time by `ms`: the producer adds `rate` records per second (keys
+        k0, k1, ...) and every live consumer polls in turn (`consume(100, 0.2)`)."""
+        c = self.cluster
+        end = c.now + ms
+        while c.now < end:
+            due = (c.now - self.produce_from) * self.rate.value // 1000
+            while self.produced < due:
+                self.producer.produce(self.topic, key=f"k{self.sent}", value=b"v")
+                self.produced += 1
+                self.sent += 1
+            if not self.live:
+                c.run(min(200, end - c.now))
+            for k in list(self.live):
+                k.consume(100, min(0.2, max(end - c.now, 1) / 1000))
+        self.produce_from, self.produced = c.now, 0
+
+    def _pick(self) -> Any:
+        name = self.member.value
+        for k in self.live:
+            if k.name == name:
+                return k
+        raise ValueError("no live consumer chosen: add one first")
+
+    def recent_events(self) -> list[Any]:
+        out = [e for e in self.cluster.trace if e.name in GROUP_EVENTS and e.fields.get("group") == self.group]
+        return out[-self.show_events:]
+
+    def refresh(self) -> None:
+        c = self.cluster
+        names = [k.name for k in self.live]
+        if list(self.member.options) != names:
+            chosen = self.member.value
+            self.member.options = names
+            self.member.value = chosen if chosen in names else (names[-1] if names else None)
+        self.clock.value = f"<b>virtual time {c.now / 1000:.1f} s</b>"
+        self.group_image.value = viz.png_bytes(viz.group_figure(c, self.group, topics=[self.topic]))
+        self.rebalance_image.value = viz.png_bytes(viz.rebalance_figure(c.trace, self.group))
+        self.table.value = _pre(viz.group_table(c, self.group, topics=[self.topic]))
+        lines = [event_line(e) for e in self.recent_events()]
+        self.events.value = _pre("last group events:\n" + ("\n".join(lines) if lines else "(none yet)"))
+
+    # -- buttons ---------------------------------------------------------------------------
+    @_guarded
+    def _add(self, _: Any = None) -> None:
+        k = self.add_consumer()
+        self.say(f"t={self.cluster.now} ms: {k.name} subscribed; it joins when time runs (it polls)")
+        self.refresh()
+
+    @_guarded
+    def _close(self, _: Any = None) -> None:
+        k = self._pick()
+        k.close()
+        self.live.remove(k)
+        self.say(f"t={self.cluster.now} ms: {k.name} closed: it committed, revoked and left the group")
+        self.refresh()
+
+    @_guarded
+    def _crash(self, _: Any = None) -> None:
+        k = self._pick()
+        self.cluster.crash_client(k.name)
+        self.live.remove(k)
+        self.say(f"t={self.cluster.now} ms: {k.name} crashed; the coordinator removes it "
+                 f"{self.session_timeout_ms} ms (session.timeout.ms) after its last heartbeat")
+        self.refresh()
+
+    @_guarded
+    def _run(self, _: Any = None) -> None:
+        self.run_for(self.seconds.value * 1000)
+        n = len(self.live)
+        self.say(f"t={self.cluster.now} ms: ran {self.seconds.value} s with {n} consumer{'' if n == 1 else 's'} "
+                 "polling")
+        self.refresh()

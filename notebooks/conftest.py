@@ -8,6 +8,12 @@ and both hooks below take effect; `pytest tests` never loads it.
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
+def pytest_configure(config):
+    # A teaching-error cell carries both `# NBVAL_RAISES_EXCEPTION` (for nbval) and the
+    # `raises-exception` tag (so JupyterLab's Run All goes on); nbval warns about the overlap.
+    config.addinivalue_line("filterwarnings", "ignore:Overlapping options from comments and metadata")
+
+
 def pytest_collectstart(collector):
     # nbval's IPyNbFile collector: never compare stderr (warnings) or SVG.
     if collector.path is not None and collector.path.suffix == ".ipynb":

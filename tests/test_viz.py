@@ -117,6 +117,11 @@ def toy_trace() -> Trace:
     return t
 
 
+def user_topic(c: Cluster) -> str:
+    """The state's own topic (`topics()` also lists internal ones, which sort first)."""
+    return [t for t in c.topics() if not t.startswith("__")][0]
+
+
 def render(fn, *args, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -148,7 +153,7 @@ def test_figures_are_plain_figures_and_never_reach_pyplot(states):
 @pytest.mark.parametrize("state", STATES)
 def test_log_and_cluster_figures_render_without_warnings(states, state):
     c = states[state]
-    topic = c.topics()[0]
+    topic = user_topic(c)
     render(viz.log_figure, c, topic, 0, committed={"billing": 2})
     render(viz.cluster_figure, c)
 
@@ -356,9 +361,12 @@ def test_sequence_table_of_a_real_produce_with_a_lost_response():
         "nodes: producer-1, b1",
         "      6 -> 7       producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0] epoch=0 pid=1000",
         "      9 -> drop    b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]  DROPPED (rule)",
-        "  30109 -> 30110   producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0] epoch=0 pid=1000",
-        "  30110 -> 30111   b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
-        "  30111            producer-1                 * delivered offset=0 records=1 tp=orders-0",
+        # the lost response breaks the connection: the producer learns it at once and retries
+        # after retry.backoff.ms (network.py), not after request.timeout.ms
+        "    113 -> 114     producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0] "
+        "epoch=0 pid=1000",
+        "    114 -> 115     b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
+        "    115            producer-1                 * delivered offset=0 records=1 tp=orders-0",
     ])
 
 
@@ -393,3 +401,290 @@ def test_distribution_key_and_order_tables():
     assert viz.order_table([0, 1, 2]) == "offsets 0..: 0 1 2"
     assert viz.order_table([0, 2, 1, 2]) == "offsets 0..: 0 2 1* 2+  (* = out of order, + = duplicate)"
     assert viz.order_table([]) == "offsets 0..: (empty)"
+
+
+# -- consumer groups ------------------------------------------------------------------------------
+def group_cluster() -> Cluster:
+    c = Cluster(brokers=3, seed=7)
+    c.create_topic("clicks", partitions=4, replication_factor=3)
+    p = c.producer({"linger.ms": 0})
+    for i in range(20):
+        p.produce("clicks", key=f"k{i}", value=b"v")
+    p.flush()
+    return c
+
+
+def group_consumer(c: Cluster, strategy: str = "range"):
+    k = c.consumer({"group.id": "g", "auto.offset.reset": "earliest", "session.timeout.ms": 6000,
+                    "partition.assignment.strategy": strategy})
+    k.subscribe(["clicks"])
+    return k
+
+
+def keep_polling(c: Cluster, consumers, ms: int) -> None:
+    """Every live consumer polls in turn: that is what moves a group's time forward."""
+    end = c.now + ms
+    while c.now < end:
+        for k in consumers:
+            k.consume(100, 0.2)
+
+
+def group_stable():
+    """Two members (range), stable and committed; then 6 more records nobody has read yet."""
+    c = group_cluster()
+    a, b = group_consumer(c), group_consumer(c)
+    keep_polling(c, [a, b], 12_000)
+    p = c.producer({"linger.ms": 0})
+    for i in range(6):
+        p.produce("clicks", key=f"late{i}", value=b"v")
+    p.flush()
+    return c, a, b
+
+
+def group_after_leave() -> Cluster:
+    c, a, b = group_stable()
+    b.close()
+    keep_polling(c, [a], 8_000)
+    return c
+
+
+def group_crashed() -> Cluster:
+    """consumer-2 crashed 2 s ago: still a member, its partitions read by nobody."""
+    c, a, b = group_stable()
+    c.crash_client(b.name)
+    keep_polling(c, [a], 2_000)
+    return c
+
+
+def group_cooperative() -> Cluster:
+    """A third member joins a cooperative-sticky group: one partition is revoked in one
+    generation and assigned in the next."""
+    c = group_cluster()
+    a, b = group_consumer(c, "cooperative-sticky"), group_consumer(c, "cooperative-sticky")
+    keep_polling(c, [a, b], 10_000)
+    x = group_consumer(c, "cooperative-sticky")
+    keep_polling(c, [a, b, x], 10_000)
+    return c
+
+
+GROUP_STATES = {"stable": lambda: group_stable()[0], "after_leave": group_after_leave, "crashed": group_crashed,
+                "cooperative": group_cooperative}
+
+
+@pytest.fixture(scope="module")
+def groups() -> dict[str, Cluster]:
+    return {name: build() for name, build in GROUP_STATES.items()}
+
+
+@pytest.mark.parametrize("state", GROUP_STATES)
+def test_group_and_rebalance_figures_render_without_warnings(groups, state):
+    c = groups[state]
+    render(viz.group_figure, c, "g", isolation_level="read_committed" if state == "crashed" else "read_uncommitted")
+    render(viz.rebalance_figure, c.trace, "g")
+
+
+def test_group_figures_of_an_unknown_group_and_of_a_group_without_generations(states):
+    render(viz.group_figure, states["fresh"], "nobody", topics=["orders"])
+    render(viz.group_figure, states["fresh"], "nobody")
+    render(viz.rebalance_figure, states["fresh"].trace, "nobody")
+
+
+def test_group_table_of_a_stable_two_member_group_with_lag(groups):
+    assert viz.group_table(groups["stable"], "g") == "\n".join([
+        "group g: Stable, generation 1, protocol range, coordinator b3",
+        "member                        partitions",
+        "consumer-1-e2a26771 (leader)  clicks-0, clicks-1",
+        "consumer-2-db851b83           clicks-2, clicks-3",
+        "",
+        "partition  owner       committed  end (HW)  lag",
+        "clicks-0   consumer-1          7         8    1",
+        "clicks-1   consumer-1          7         8    1",
+        "clicks-2   consumer-2          4         6    2",
+        "clicks-3   consumer-2          2         4    2",
+    ])
+
+
+def test_group_table_after_a_member_leaves(groups):
+    assert viz.group_table(groups["after_leave"], "g") == "\n".join([
+        "group g: Stable, generation 2, protocol range, coordinator b3",
+        "member                        partitions",
+        "consumer-1-e2a26771 (leader)  clicks-0, clicks-1, clicks-2, clicks-3",
+        "",
+        "partition  owner       committed  end (HW)  lag",
+        "clicks-0   consumer-1          8         8    0",
+        "clicks-1   consumer-1          8         8    0",
+        "clicks-2   consumer-1          6         6    0",
+        "clicks-3   consumer-1          4         4    0",
+    ])
+
+
+def test_group_table_shows_a_crashed_member_until_its_session_expires(groups):
+    assert viz.group_table(groups["crashed"], "g") == "\n".join([
+        "group g: Stable, generation 1, protocol range, coordinator b3",
+        "member                         partitions",
+        "consumer-1-e2a26771 (leader)   clicks-0, clicks-1",
+        "consumer-2-db851b83 (CRASHED)  clicks-2, clicks-3",
+        "",
+        "partition  owner       committed  end (HW)  lag",
+        "clicks-0   consumer-1          7         8    1",
+        "clicks-1   consumer-1          7         8    1",
+        "clicks-2   consumer-2          4         6    2",
+        "clicks-3   consumer-2          2         4    2",
+        "(CRASHED: consumer-2 still counts as a member until its session times out)",
+    ])
+
+
+def test_group_table_of_an_unknown_group_and_read_committed_end_offsets(groups, states):
+    assert viz.group_table(states["fresh"], "nobody", topics=["orders"]) == "\n".join([
+        "group nobody: Dead, generation 0, protocol -, coordinator none",
+        "(no members)",
+        "",
+        "partition  owner  committed  end (HW)  lag",
+        "orders-0   -              -         0    0",
+        "orders-1   -              -         0    0",
+    ])
+    lines = viz.group_table(groups["after_leave"], "g", isolation_level="read_committed").splitlines()
+    assert lines[4] == "partition  owner       committed  end (LSO)  lag"
+    v = viz.group_view(groups["crashed"], "g")
+    assert [(m.client, m.alive, m.leader) for m in v.members] == [("consumer-1", True, True),
+                                                                   ("consumer-2", False, False)]
+
+
+def test_rebalance_table_of_a_stable_group_and_after_a_member_leaves(groups):
+    assert viz.rebalance_table(groups["stable"].trace, "g") == "\n".join([
+        "group g: 1 generation",
+        "partition  gen 1",
+        "clicks-0   consumer-1",
+        "clicks-1   consumer-1",
+        "clicks-2   consumer-2",
+        "clicks-3   consumer-2",
+        "gen 1 at 6125 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
+    ])
+    assert viz.rebalance_table(groups["after_leave"].trace, "g") == "\n".join([
+        "group g: 2 generations",
+        "partition  gen 1       gen 2",
+        "clicks-0   consumer-1  consumer-1",
+        "clicks-1   consumer-1  consumer-1",
+        "clicks-2   consumer-2  consumer-1 *",
+        "clicks-3   consumer-2  consumer-1 *",
+        "gen 1 at 6125 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 2 at 15023 ms, range, 1 member; why: consumer-2 left",
+        "(* = owner changed since the generation before, - = nobody)",
+    ])
+
+
+def test_rebalance_table_shows_cooperatives_two_rounds(groups):
+    assert viz.rebalance_table(groups["cooperative"].trace, "g") == "\n".join([
+        "group g: 3 generations",
+        "partition  gen 1       gen 2       gen 3",
+        "clicks-0   consumer-1  consumer-1  consumer-1",
+        "clicks-1   consumer-2  consumer-2  consumer-2",
+        "clicks-2   consumer-1  - *         consumer-3 *",
+        "clicks-3   consumer-2  consumer-2  consumer-2",
+        "gen 1 at 6125 ms, cooperative-sticky, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 2 at 12223 ms, cooperative-sticky, 3 members, idle: consumer-3; why: consumer-3 joined",
+        "gen 3 at 15223 ms, cooperative-sticky, 3 members; why: consumer-1 rejoined with a new subscription",
+        "(* = owner changed since the generation before, - = nobody)",
+    ])
+    v = viz.rebalance_view(groups["cooperative"].trace, "g")
+    assert [g.idle for g in v.generations] == [(), ("consumer-3",), ()]
+    assert viz.rebalance_table(groups["cooperative"].trace, "g", max_generations=1).splitlines()[0] == \
+        "group g: 1 generation (and 2 earlier ones not shown)"
+    assert viz.rebalance_table(groups["stable"].trace, "nobody") == "group nobody: no generation has become Stable yet"
+
+
+# -- isolation levels -----------------------------------------------------------------------------
+def txn_mix() -> Cluster:
+    """Two partitions: a committed transaction over both, an aborted one, plain records, and a
+    transaction left open with a plain record after it (held back from read_committed)."""
+    c = Cluster(brokers=3, seed=7)
+    c.create_topic("pay", partitions=2, replication_factor=3, config={"min.insync.replicas": 2})
+    t = c.producer({"transactional.id": "tx", "linger.ms": 0})
+    plain = c.producer({"linger.ms": 0})
+    t.init_transactions()
+    t.begin_transaction()
+    t.produce("pay", key="a", value=b"1", partition=0)
+    t.produce("pay", key="b", value=b"1", partition=1)
+    t.commit_transaction()
+    t.begin_transaction()
+    t.produce("pay", key="c", value=b"1", partition=0)
+    t.flush()
+    t.abort_transaction()
+    plain.produce("pay", key="n", value=b"1", partition=1)
+    plain.flush()
+    t.begin_transaction()
+    t.produce("pay", key="d", value=b"1", partition=1)
+    t.flush()
+    plain.produce("pay", key="m", value=b"1", partition=1)
+    plain.flush()
+    c.run(50)
+    return c
+
+
+@pytest.mark.parametrize("state, level", [("fresh", "read_committed"), ("offline", "read_committed"),
+                                          ("transactions", "read_committed"),
+                                          ("real_transactions", "read_committed"),
+                                          ("real_transactions", "read_uncommitted")])
+def test_isolation_figure_renders_without_warnings(states, state, level):
+    c = states[state]
+    render(viz.isolation_figure, c, user_topic(c), level)
+
+
+def test_isolation_of_a_topic_with_many_partitions_shows_the_first_ones(states):
+    lines = viz.isolation_table(states["real_transactions"], "__transaction_state", max_partitions=2).splitlines()
+    assert lines[2].startswith("__transaction_state-0 ") and lines[3].startswith("__transaction_state-1 ")
+    assert lines[4] == "(48 more partitions not shown)"
+    render(viz.isolation_figure, states["real_transactions"], "__transaction_state", max_partitions=2)
+
+
+def test_isolation_table_of_a_commit_an_abort_and_an_open_transaction(states):
+    c = states["real_transactions"]
+    assert viz.isolation_table(c, "t", "read_uncommitted") == "\n".join([
+        "t as a read_uncommitted consumer reads it from the start:",
+        "partition  HW  LSO  log (leader)                          returns",
+        "t-0         6    5  |0:a 1:b|2:COMMIT|3x:c|4:ABORT|5~:d|  0:a 1:b 3:c 5:d  (stops at HW 6)",
+        "(x = aborted, ~ = in an open transaction)",
+        "read_uncommitted: 4 records; read_committed: 2 records",
+    ])
+    assert viz.isolation_table(c, "t", "read_committed") == "\n".join([
+        "t as a read_committed consumer reads it from the start:",
+        "partition  HW  LSO  log (leader)                          returns",
+        "t-0         6    5  |0:a 1:b|2:COMMIT|3x:c|4:ABORT|5~:d|  0:a 1:b  (stops at LSO 5)",
+        "(x = aborted, ~ = in an open transaction)",
+        "read_committed: 2 records; read_uncommitted: 4 records",
+    ])
+    c = states["transactions"]          # interleaved: the aborted one's records are skipped, not the others
+    assert viz.isolation_table(c, "t").splitlines()[2] == (
+        "t-0         9    7  |0:x|1x:a1 2x:a2|3:b1|4:ABORT|5:b2|6:COMMIT|7~:c1 8~:c2|  0:x 3:b1 5:b2  (stops at LSO 7)")
+
+
+def test_isolation_table_of_two_partitions_and_an_offline_one(states):
+    assert viz.isolation_table(txn_mix(), "pay", "read_committed") == "\n".join([
+        "pay as a read_committed consumer reads it from the start:",
+        "partition  HW  LSO  log (leader)                 returns",
+        "pay-0       4    4  |0:a|1:COMMIT|2x:c|3:ABORT|  0:a  (stops at LSO 4)",
+        "pay-1       5    3  |0:b|1:COMMIT|2:n|3~:d|4:m|  0:b 2:n  (stops at LSO 3)",
+        "(x = aborted, ~ = in an open transaction)",
+        "read_committed: 3 records; read_uncommitted: 6 records",
+    ])
+    assert viz.isolation_table(states["offline"], "solo") == "\n".join([
+        "solo as a read_committed consumer reads it from the start:",
+        "partition  HW  LSO  log (leader)  returns",
+        "solo-0      -    -  (no leader)   (nothing: offline)",
+        "read_committed: 0 records; read_uncommitted: 0 records",
+    ])
+    with pytest.raises(ValueError, match="isolation_level must be"):
+        viz.isolation_view(states["offline"], "solo", "committed")
+
+
+def test_what_the_isolation_view_says_a_consumer_returns_is_what_real_consumers_return():
+    from minikafka import TopicPartition
+    c = txn_mix()
+    expected = {level: sorted((rs.partition, cell.offset) for rs in viz.isolation_view(c, "pay", level).strips
+                              for cell in rs.returned) for level in ("read_uncommitted", "read_committed")}
+    for level, want in expected.items():
+        k = c.consumer({"isolation.level": level, "auto.offset.reset": "earliest"})
+        k.assign([TopicPartition("pay", 0), TopicPartition("pay", 1)])
+        got = sorted((m.partition(), m.offset()) for m in k.consume(100, 1.0))
+        assert got == want, level
+    assert len(expected["read_uncommitted"]) == 6 and len(expected["read_committed"]) == 3

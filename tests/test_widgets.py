@@ -142,7 +142,9 @@ def test_ordering_lab_follows_its_controls():
     o = widgets.OrderingLab(seed=3)
     assert displayable(o)
     assert o.result is not None and o.result.idempotent is False
-    assert (o.result.reordered or o.result.duplicated) and "REORDERED" in text(o.summary)
+    r = o.result
+    assert r.reordered or r.duplicated
+    assert ("REORDERED" in text(o.summary)) == r.reordered and ("DUPLICATED" in text(o.summary)) == r.duplicated
     o.idempotent.value = True
     assert o.result.idempotent is True and not o.result.reordered and not o.result.duplicated
     o.max_in_flight.value = 1
@@ -153,3 +155,98 @@ def test_ordering_lab_follows_its_controls():
     o.sweep.click()
     assert o.sweep_result == {"trials": 30, "reordered": 0, "duplicated": 0, "missing": 0}
     assert is_png(o.chart)
+
+
+def test_transaction_lab_abort_then_commit_seen_through_both_isolation_levels():
+    x = widgets.TransactionLab()
+    assert displayable(x)
+    c = x.cluster
+    assert x.isolation.value == "read_committed" and is_png(x.picture)
+    x.begin.click()
+    x.produce.click()                        # k0 -> payments-0, the transaction still open
+    assert "producer-1 produced k0 to payments-0 (offset 0)" in stream(x)
+    assert c.partition_state("payments", 0).last_stable_offset == 0
+    assert "|0~:k0|" in text(x.text) and "(stops at LSO 0)" in text(x.text)
+    x.abort.click()
+    assert text(x.text) == viz.isolation_table(c, "payments", "read_committed")
+    assert text(x.text).splitlines()[2].endswith("|0x:k0|1:ABORT|  (nothing)  (stops at LSO 2)")
+    x.isolation.value = "read_uncommitted"             # the same log, another consumer
+    assert text(x.text).splitlines()[2].endswith("|0x:k0|1:ABORT|  0:k0  (stops at HW 2)")
+    assert text(x.text).splitlines()[-1] == "read_uncommitted: 1 record; read_committed: 0 records"
+
+    x.begin.click()
+    x.produce.click()                        # k1 -> payments-0
+    x.commit.click()
+    x.isolation.value = "read_committed"
+    assert "0x:k0|1:ABORT|2:k1|3:COMMIT|  2:k1  (stops at LSO 4)" in text(x.text)
+    assert "committed; COMMIT markers written" in stream(x)
+
+
+def test_transaction_lab_a_new_instance_fences_the_old_one_and_aborts_its_transaction():
+    x = widgets.TransactionLab()
+    c = x.cluster
+    x.begin.click()
+    x.partition.value = 1
+    x.produce.click()
+    x.plain.click()                          # a non-transactional record behind the open transaction
+    assert text(x.text).splitlines()[3].endswith("|0~:k0|1:n1|  (nothing)  (stops at LSO 0)")
+    x.new_instance.click()
+    old, new = x.instances
+    assert x.instance.value == new.name and new.producer_epoch > old.producer_epoch
+    assert "zombie" in x.instance_label(old) and "zombie" not in x.instance_label(new)
+    assert "|0x:k0|1:n1|2:ABORT|  1:n1  (stops at LSO 3)" in text(x.text)  # fenced: aborted by the coordinator
+    x.instance.value = old.name              # act as the zombie
+    x.produce.click()
+    x.commit.click()
+    assert "INVALID_PRODUCER_EPOCH" in stream(x)
+    assert c.partition_state("payments", 1).last_stable_offset == 3
+    assert "zombie: fenced by a newer instance" in text(x.status)
+
+
+def test_group_lab_add_add_crash_run_leaves_one_member_owning_every_partition():
+    g = widgets.GroupLab(consumers=0)
+    assert displayable(g)
+    assert g.assignor.value == "range" and g.member.options == ()
+    g.add.click()
+    g.add.click()
+    assert [k.name for k in g.live] == ["consumer-1", "consumer-2"]
+    g.seconds.value = 10
+    g.run.click()                            # both poll: they join after the initial delay
+    view = g.cluster.group_state("lab")
+    assert view.state == "Stable" and len(view.members) == 2
+    assert sorted(len(tps) for _, tps in view.members) == [2, 2]
+    assert text(g.table) == viz.group_table(g.cluster, "lab", topics=["clicks"])
+    g.member.value = "consumer-1"
+    g.crash.click()
+    assert "consumer-1 crashed" in stream(g) and g.member.options == ("consumer-2",)
+    assert "(CRASHED)" in text(g.table)
+    g.seconds.value = 60
+    g.run.click()
+    view = g.cluster.group_state("lab")
+    assert [(m.rsplit("-", 1)[0], sorted(tps)) for m, tps in view.members] == [
+        ("consumer-2", [("clicks", 0), ("clicks", 1), ("clicks", 2), ("clicks", 3)])]
+    assert "session timeout" in text(g.events) and "group.stable" in text(g.events)
+    rows = viz.rebalance_view(g.cluster.trace, "lab").generations
+    assert [len(r.members) for r in rows] == [2, 1]
+    assert all(r.owner == "consumer-2" for r in viz.group_view(g.cluster, "lab").partitions)
+    assert is_png(g.group_image) and is_png(g.rebalance_image)
+
+
+def test_group_lab_close_and_a_new_assignor_starts_a_fresh_group():
+    g = widgets.GroupLab(consumers=2, rate=10)
+    first = g.cluster
+    assert len(g.cluster.group_state("lab").members) == 2 and "range, 2 consumers" in stream(g)
+    g.member.value = "consumer-2"
+    g.close.click()
+    assert [k.name for k in g.live] == ["consumer-1"] and "consumer-2 closed" in stream(g)
+    g.close.click()
+    g.close.click()                          # nobody left to close: shown, not raised
+    assert "ValueError: no live consumer chosen" in stream(g)
+    g.assignor.value = "cooperative-sticky"
+    assert g.cluster is not first and g.cluster.group_state("lab").protocol == "cooperative-sticky"
+    g.add.click()                            # a third member: cooperative takes two rounds
+    g.seconds.value = 8
+    g.run.click()
+    gens = viz.rebalance_view(g.cluster.trace, "lab").generations
+    assert [len(r.owners) for r in gens] == [4, 3, 4] and gens[1].idle == ("consumer-3",)
+    assert "gen 3" in viz.rebalance_table(g.cluster.trace, "lab")

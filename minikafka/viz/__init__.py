@@ -10,6 +10,9 @@ matplotlib Figure, each with a plain-text twin that shows the same state.
 | records per partition        | `distribution_figure`   | `distribution_table`   |
 | keys to partitions (murmur2) |                         | `key_table`            |
 | a partition's order          | `order_figure`          | `order_table`          |
+| a consumer group now         | `group_figure`          | `group_table`          |
+| a group's generations        | `rebalance_figure`      | `rebalance_table`      |
+| a topic per isolation level  | `isolation_figure`      | `isolation_table`      |
 
 Rules:
 - Reading only: no function changes the cluster or advances its time.
@@ -20,13 +23,17 @@ Rules:
   display as PNG in a notebook; `png_bytes(fig)` gives the same PNG for an ipywidgets Image.
 - Colours come from one palette, `PALETTE`, shared by every picture.
 """
-from ._style import PALETTE, png_bytes
+from ._style import PALETTE, member_colour, png_bytes
 from .charts import (distribution_figure, distribution_table, experiment_figure, experiment_table, key_table,
                      order_figure, order_table)
 from .clustermap import cluster_figure, cluster_table, cluster_view
+from .groups import group_figure, group_table, group_view, rebalance_figure, rebalance_table, rebalance_view
 from .logs import log_figure, log_table, log_view
 from .sequence import sequence_figure, sequence_table, sequence_view
+from .txns import isolation_figure, isolation_table, isolation_view
 
 __all__ = ["PALETTE", "png_bytes", "log_view", "log_table", "log_figure", "cluster_view", "cluster_table",
            "cluster_figure", "sequence_view", "sequence_table", "sequence_figure", "experiment_table",
-           "experiment_figure", "key_table", "distribution_table", "distribution_figure", "order_table", "order_figure"]
+           "experiment_figure", "key_table", "distribution_table", "distribution_figure", "order_table", "order_figure",
+           "member_colour", "group_view", "group_table", "group_figure", "rebalance_view", "rebalance_table",
+           "rebalance_figure", "isolation_view", "isolation_table", "isolation_figure"]

@@ -66,7 +66,25 @@ PALETTE: dict[str, str] = {
     "in_order": "#2e8b57",
     "reordered": "#e67e22",
     "duplicate": "#c0392b",
+    # consumer groups: one colour per consumer (member_colour), a partition nobody owns
+    "member1": "#4c72b0",
+    "member2": "#dd8452",
+    "member3": "#55a868",
+    "member4": "#c44e52",
+    "member5": "#8172b3",
+    "member6": "#937860",
+    "member7": "#da8bc3",
+    "member8": "#ccb974",
+    "member9": "#64b5cd",
+    "unassigned": "#ffffff",
+    "moved": "#111111",
+    "crashed": "#c0392b",
+    "lag": "#d35400",
+    # what a consumer returns (read_committed / read_uncommitted)
+    "returned": "#2e8b57",
+    "skipped": "#8a8a8a",
 }
+MEMBER_COLOURS = 9
 
 _FIGURE_CLASS: Any = None
 
@@ -85,6 +103,14 @@ def new_figure(height: float, width: float = WIDTH) -> Any:
 
         _FIGURE_CLASS = Figure
     return _FIGURE_CLASS(figsize=(round(width, 1), round(height, 1)), dpi=DPI, layout="constrained")
+
+
+def member_colour(client: str) -> str:
+    """The colour of one consumer in every group picture: by the number at the end of its
+    name (consumer-3 is always the third colour), so it stays the same across pictures."""
+    tail = client.rsplit("-", 1)[-1]
+    n = int(tail) - 1 if tail.isdigit() else sum(client.encode())     # bytes, not hash(): stable
+    return PALETTE[f"member{n % MEMBER_COLOURS + 1}"]
 
 
 def png_bytes(fig: Any, dpi: int = DPI) -> bytes:
