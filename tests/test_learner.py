@@ -31,3 +31,59 @@ def test_ex3_1_elect_leader():
 def test_ex4_1_high_watermark():
     from exercises.ex04_replication import high_watermark
     checks.ex4_1(high_watermark)
+
+
+@pytest.mark.learner
+@pytest.mark.ex0_1
+def test_ex0_1_partition_name():
+    from exercises.ex00_welcome import partition_name
+    checks.ex0_1(partition_name)
+
+
+@pytest.mark.learner
+@pytest.mark.ex1_1
+def test_ex1_1_assign_offsets():
+    from exercises.ex01_the_log import assign_offsets
+    checks.ex1_1(assign_offsets)
+
+
+@pytest.mark.learner
+@pytest.mark.ex1_2
+def test_ex1_2_read():
+    from exercises.ex01_the_log import read
+    checks.ex1_2(read)
+
+
+@pytest.mark.learner
+@pytest.mark.ex1_3
+def test_ex1_3_starting_position():
+    from exercises.ex01_the_log import starting_position
+    checks.ex1_3(starting_position)
+
+
+@pytest.mark.learner
+@pytest.mark.ex2_2
+def test_ex2_2_keys_that_move():
+    from exercises.ex02_partitions import keys_that_move
+    checks.ex2_2(keys_that_move)
+
+
+@pytest.mark.learner
+@pytest.mark.ex2_3
+def test_ex2_3_murmur2_port():
+    from exercises.ex02_partitions import murmur2_port
+    checks.ex2_3(murmur2_port)
+
+
+@pytest.mark.learner
+@pytest.mark.ex3_2
+def test_ex3_2_offline_partitions():
+    from exercises.ex03_controller import offline_partitions
+    checks.ex3_2(offline_partitions)
+
+
+@pytest.mark.learner
+@pytest.mark.ex3_3
+def test_ex3_3_fenced():
+    from exercises.ex03_controller import fenced
+    checks.ex3_3(fenced)

@@ -1,0 +1,1 @@
+"""Small pure reference functions for the course exercises, one module per notebook."""
