@@ -112,6 +112,8 @@ def distribution_figure(counts: Mapping[str, Sequence[int]], title: str = "Recor
     ax.set_xlabel("partition", fontsize=9)
     ax.set_ylabel("records", fontsize=9)
     ax.set_ylim(0, max(bottom + [1]) * 1.18)
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))        # record counts are whole
     ax.set_title(title, fontsize=10, loc="left")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
