@@ -87,3 +87,38 @@ def test_ex3_2_offline_partitions():
 def test_ex3_3_fenced():
     from exercises.ex03_controller import fenced
     checks.ex3_3(fenced)
+
+
+@pytest.mark.learner
+@pytest.mark.ex4_2
+def test_ex4_2_truncation_offset():
+    from exercises.ex04_replication import truncation_offset
+    checks.ex4_2(truncation_offset)
+
+
+@pytest.mark.learner
+@pytest.mark.ex4_3
+def test_ex4_3_is_lagging():
+    from exercises.ex04_replication import is_lagging
+    checks.ex4_3(is_lagging)
+
+
+@pytest.mark.learner
+@pytest.mark.ex5_1
+def test_ex5_1_produce_outcome():
+    from exercises.ex05_acks import produce_outcome
+    checks.ex5_1(produce_outcome)
+
+
+@pytest.mark.learner
+@pytest.mark.ex5_2
+def test_ex5_2_acked_then_lost():
+    from exercises.ex05_acks import acked_then_lost
+    checks.ex5_2(acked_then_lost)
+
+
+@pytest.mark.learner
+@pytest.mark.ex5_3
+def test_ex5_3_durable_config():
+    from exercises.ex05_acks import durable_config
+    checks.ex5_3(durable_config)
