@@ -1,6 +1,7 @@
 """Throughput benchmark (not a test): 200,000 records of 100 bytes, 3 partitions, RF=3,
-acks=all, idempotent, produced and replicated, then consumed. Prints one line with the rates and the
-machine-independent context (records, events, virtual time).
+acks=all, idempotent, produced and replicated, then consumed by a consumer group (one member,
+subscribe). Prints one line with the rates and the machine-independent context (records,
+events, virtual time).
 
     python tests/bench_throughput.py [--records N]
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from minikafka import Cluster, TopicPartition
+from minikafka import Cluster
 
 
 def main() -> None:
@@ -34,8 +35,8 @@ def main() -> None:
     replicated = sum(st.high_watermark for st in states) == n and all(
         st.replica(b).leo == st.high_watermark for st in states for b in st.isr)
     produce_events = c.sim.events_run - events0
-    k = c.consumer({"auto.offset.reset": "earliest"})
-    k.assign([TopicPartition("bench", i) for i in range(3)])
+    k = c.consumer({"auto.offset.reset": "earliest", "group.id": "bench"})
+    k.subscribe(["bench"])
     t2 = time.perf_counter()
     got = 0
     while got < n:
