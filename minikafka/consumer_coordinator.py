@@ -147,13 +147,17 @@ class ConsumerCoordinator:
     def _join(self) -> None:
         c = self.c
         self.rejoin_needed = False
+        before = tuple(sorted(c.assigned))
         if self.rebalance_protocol == "EAGER" and c.assigned:
             if self.auto_commit and self.state == STABLE:
                 self._commit_positions(sync=False)      # FIFO: it reaches the coordinator first
             self._revoke(tuple(c.assigned), "on_revoke")
         self.state = JOINING
-        owned = tuple(sorted(c.assigned))
-        protocols = tuple(P.GroupProtocol(spec.name, self.subscription, owned, self.generation)
+        # What a member owned: cooperative members still own it; under eager only the sticky
+        # assignor is told what was just revoked (Kafka's StickyAssignor user data).
+        cooperative = self.rebalance_protocol == "COOPERATIVE"
+        protocols = tuple(P.GroupProtocol(spec.name, self.subscription,
+                                          before if cooperative or spec.name == "sticky" else (), self.generation)
                           for spec in self.specs)
         cfg = c.cfg
         group = self.group_id

@@ -196,6 +196,7 @@ class GroupCoordinator(Coordinator):
             return
         m = g.members[msg.member_id]
         changed = m.protocols != msg.protocols
+        subscribed = [p.topics for p in m.protocols] != [p.topics for p in msg.protocols]
         m.protocols, m.session_timeout_ms, m.rebalance_timeout_ms = (msg.protocols, msg.session_timeout_ms,
                                                                      msg.rebalance_timeout_ms)
         self._touch(g, m)
@@ -206,7 +207,7 @@ class GroupCoordinator(Coordinator):
         if g.state == PREPARING:
             self._maybe_complete_join(g)
         else:
-            self._prepare_rebalance(g, f"{m.member_id} rejoined" + (" with a new subscription" if changed else ""))
+            self._prepare_rebalance(g, f"{m.member_id} rejoined" + (" with a new subscription" if subscribed else ""))
 
     def _prepare_rebalance(self, g: ClassicGroup, why: str) -> None:
         """Rule 2: start the join phase, or (already in it) see whether it can end."""

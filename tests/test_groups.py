@@ -435,3 +435,17 @@ def test_an_assignor_returning_an_invalid_assignment_is_reported_by_poll():
                 a.consume(100, 1.0)
     finally:
         del ASSIGNORS["forgetful"]
+
+
+def test_eager_sticky_keeps_partitions_with_their_previous_owners_in_a_live_group():
+    """Kafka's StickyAssignor learns the previous assignment from its user data even though an
+    eager member revoked everything before rejoining: a third member takes only its share."""
+    c = cluster(partitions=6, records=0, seed=7)
+    ks = []
+    for _ in range(3):
+        ks.append(member(c, strategy="sticky", **{"session.timeout.ms": 6000}))
+        poll_all(ks, rounds=8)
+    stable = [e.fields["assignment"] for e in c.trace.filter(name="group.stable")]
+    owners = [{tp: m.split(":")[0] for m in a for tp in m.split(":")[1].split("+") if tp} for a in stable]
+    moved = sum(1 for tp in owners[-1] if tp in owners[-2] and owners[-1][tp] != owners[-2][tp])
+    assert moved == 2 and sorted(len(owned(k)) for k in ks) == [2, 2, 2]

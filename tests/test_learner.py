@@ -122,3 +122,45 @@ def test_ex5_2_acked_then_lost():
 def test_ex5_3_durable_config():
     from exercises.ex05_acks import durable_config
     checks.ex5_3(durable_config)
+
+
+@pytest.mark.learner
+@pytest.mark.ex8_1
+def test_ex8_1_read_committed():
+    from exercises.ex08_transactions import read_committed
+    checks.ex8_1(read_committed)
+
+
+@pytest.mark.learner
+@pytest.mark.ex8_2
+def test_ex8_2_last_stable_offset():
+    from exercises.ex08_transactions import last_stable_offset
+    checks.ex8_2(last_stable_offset)
+
+
+@pytest.mark.learner
+@pytest.mark.ex8_3
+def test_ex8_3_coordinator_partition():
+    from exercises.ex08_transactions import coordinator_partition
+    checks.ex8_3(coordinator_partition)
+
+
+@pytest.mark.learner
+@pytest.mark.ex9_1
+def test_ex9_1_range_assignor():
+    from exercises.ex09_groups import range_assignor
+    checks.ex9_1(range_assignor)
+
+
+@pytest.mark.learner
+@pytest.mark.ex9_2
+def test_ex9_2_sticky_assignor():
+    from exercises.ex09_groups import sticky_assignor
+    checks.ex9_2(sticky_assignor)
+
+
+@pytest.mark.learner
+@pytest.mark.ex9_3
+def test_ex9_3_partition_lag():
+    from exercises.ex09_groups import partition_lag
+    checks.ex9_3(partition_lag)

@@ -1,0 +1,77 @@
+"""Exercises 9.1-9.3 (notebook 09, consumer groups): the range assignor, a sticky assignor,
+and consumer lag."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from minikafka.assignors import TP, Subscription  # the assignors' input and output
+
+from . import exercise
+
+
+@exercise("9.1", reference="minikafka.assignors:range_assignor")
+def range_assignor(partitions_per_topic: Mapping[str, int],
+                   subscriptions: Sequence[Subscription]) -> dict[str, list[TP]]:
+    """Kafka's RangeAssignor: which partitions each member of a group gets.
+
+    partitions_per_topic: topic -> number of partitions (a topic missing here does not exist
+    yet: ignore it). subscriptions: one `Subscription` per member, with `member_id`, `topics`
+    (the topics it subscribes to) and `group_instance_id` (None, or a static member's id).
+
+    Per topic, on its own:
+    1. Sort the members that subscribe to the topic: static members first (group_instance_id
+       not None), by group_instance_id; then the others by member_id. Sort as strings:
+       "consumer-10-..." comes before "consumer-2-...".
+    2. With P partitions and C such members, the first P % C members get P // C + 1
+       partitions and the others P // C, each a contiguous range, in that order: the first
+       member gets partitions 0, 1, ..., the next one continues where it stopped.
+
+    Return member_id -> sorted list of (topic, partition), with every member present ([]
+    for a member that gets nothing).
+
+    >>> range_assignor({"t": 3}, [Subscription("a", ("t",)), Subscription("b", ("t",))])
+    {'a': [('t', 0), ('t', 1)], 'b': [('t', 2)]}
+    """
+    raise NotImplementedError("Exercise 9.1: range_assignor (exercises/ex09_groups.py)")
+
+
+@exercise("9.2", reference="minikafka.assignors:sticky_assignor")
+def sticky_assignor(partitions_per_topic: Mapping[str, int],
+                    subscriptions: Sequence[Subscription]) -> dict[str, list[TP]]:
+    """A sticky assignor: balanced first, then keep partitions where they were.
+
+    Same input and output as `range_assignor` (exercise 9.1); each Subscription also has
+    `owned`, the (topic, partition) pairs that member owned before this rebalance. In the
+    check every member subscribes to the same topics and each partition is owned by at most
+    one member (a partition nobody owns belonged to a member that left, or is new).
+
+    The check does not compare with one right answer; it checks three properties:
+    1. valid: every partition of the subscribed topics goes to exactly one member, and every
+       member is in the result;
+    2. balanced: the members' partition counts differ by at most 1;
+    3. sticky: as many partitions as possible stay with the member that owned them. With P
+       partitions and C members nobody may hold more than P // C + 1, and only P % C members
+       may hold that many.
+
+    >>> sticky_assignor({"t": 4}, [Subscription("a", ("t",), owned=(("t", 0), ("t", 1), ("t", 2), ("t", 3))),
+    ...                            Subscription("b", ("t",))])      # b joins: a keeps two of its four
+    {'a': [('t', 0), ('t', 1)], 'b': [('t', 2), ('t', 3)]}
+    """
+    raise NotImplementedError("Exercise 9.2: sticky_assignor (exercises/ex09_groups.py)")
+
+
+@exercise("9.3", reference="minikafka.lessons.nb09:partition_lag")
+def partition_lag(end_offsets: Mapping[TP, int], committed: Mapping[TP, int]) -> dict[TP, int]:
+    """The group's lag on each partition.
+
+    end_offsets: (topic, partition) -> the partition's end offset (its high watermark).
+    committed: (topic, partition) -> the group's committed offset; a partition missing here
+    has nothing committed, and the group would start at offset 0.
+
+    Remember what a committed offset means (it is not the last record processed). Return
+    (topic, partition) -> lag for every partition of end_offsets; a lag is never negative.
+
+    >>> partition_lag({("t", 0): 10, ("t", 1): 5}, {("t", 0): 7})
+    {('t', 0): 3, ('t', 1): 5}
+    """
+    raise NotImplementedError("Exercise 9.3: partition_lag (exercises/ex09_groups.py)")
