@@ -17,6 +17,8 @@ Rules (kafka-semantics.md A.2, H.51-H.54):
    back to that point, without one (`none`) poll raises _LOG_TRUNCATION.
 5. `poll(timeout)` returns one message or None after `timeout` seconds of virtual time;
    `consume(n, timeout)` returns up to n.
+6. With `enable.partition.eof`, reaching the end of a partition (the HW, or the LSO) returns
+   one message whose error() is _PARTITION_EOF, once each time the end is reached.
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ class Consumer(Client):
         self.seen_epochs: dict[tuple[str, int], int] = {}         # leader epoch in our metadata
         self.validating: dict[tuple[str, int], int] = {}          # tp -> cid of its validation (0: to send)
         self.coordinator = ConsumerCoordinator(self)
+        self.eof_at: dict[tuple[str, int], int] = {}          # where _PARTITION_EOF was last reported
 
     @staticmethod
     def check_config(cfg: Config) -> None:
@@ -290,7 +293,7 @@ class Consumer(Client):
     def _take(self) -> Message:
         msg = self.buffer.popleft()
         key = (msg._topic, msg._partition)
-        self.positions[key] = msg._offset + 1
+        self.positions[key] = msg._offset + 1 if msg._error is None else msg._offset
         self.position_epochs[key] = msg._leader_epoch
         left = self.buffered_tps[key] - 1
         if left:
@@ -370,6 +373,13 @@ class Consumer(Client):
             self.high_watermarks[key] = res.last_stable_offset if self.isolation == "read_committed" \
                 else res.high_watermark
             msgs = self.records_from(key, res)
+            end = self.high_watermarks[key]
+            if self.cfg["enable.partition.eof"] and self.fetch_offsets.get(key, -1) >= end \
+                    and self.eof_at.get(key) != end:
+                self.eof_at[key] = end          # rule 6: once per time the end is reached
+                msgs.append(Message(key[0], key[1], end, None, None, None, -1,
+                                    KafkaError("_PARTITION_EOF", f"Fetch reached the end of {key[0]} "
+                                               f"[{key[1]}] at offset {end}")))
             if msgs:
                 self.buffer.extend(msgs)
                 self.buffered_tps[key] = self.buffered_tps.get(key, 0) + len(msgs)

@@ -121,3 +121,20 @@ def test_position_beyond_the_log_end_gets_offset_out_of_range_and_resets(c):
     k.assign([TopicPartition("t", 0, 50)])
     assert k.poll(1.0).offset() == 0
     assert c.trace.filter(name="offset.out_of_range", node=k.name)
+
+
+def test_enable_partition_eof_reports_the_end_once_each_time_it_is_reached(c):
+    p = c.producer()
+    p.produce("t", value=b"a", partition=1)
+    p.flush()
+    k = c.consumer({"auto.offset.reset": "earliest", "enable.partition.eof": True})
+    k.assign([TopicPartition("t", 1)])
+    first, eof = k.poll(1.0), k.poll(1.0)
+    assert first.value() == b"a" and eof.error().name() == "_PARTITION_EOF" and eof.offset() == 1
+    assert k.poll(0.5) is None and k.position([TopicPartition("t", 1)])[0].offset == 1
+    p.produce("t", value=b"b", partition=1)
+    p.flush()
+    assert k.poll(1.0).value() == b"b" and k.poll(1.0).error().name() == "_PARTITION_EOF"
+    plain = c.consumer({"auto.offset.reset": "earliest"})
+    plain.assign([TopicPartition("t", 1)])
+    assert [m.value() for m in plain.consume(10, 1.0)] == [b"a", b"b"]

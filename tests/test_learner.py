@@ -164,3 +164,10 @@ def test_ex9_2_sticky_assignor():
 def test_ex9_3_partition_lag():
     from exercises.ex09_groups import partition_lag
     checks.ex9_3(partition_lag)
+
+
+@pytest.mark.learner
+@pytest.mark.ex11_1
+def test_ex11_1_port_config():
+    from exercises.ex11_beyond import port_config
+    checks.ex11_1(port_config)
