@@ -171,3 +171,45 @@ def test_ex9_3_partition_lag():
 def test_ex11_1_port_config():
     from exercises.ex11_beyond import port_config
     checks.ex11_1(port_config)
+
+
+@pytest.mark.learner
+@pytest.mark.ex6_1
+def test_ex6_1_reorder():
+    from exercises.ex06_ordering import reorder
+    checks.ex6_1(reorder)
+
+
+@pytest.mark.learner
+@pytest.mark.ex6_2
+def test_ex6_2_log_after_loss():
+    from exercises.ex06_ordering import log_after_loss
+    checks.ex6_2(log_after_loss)
+
+
+@pytest.mark.learner
+@pytest.mark.ex6_3
+def test_ex6_3_can_reorder():
+    from exercises.ex06_ordering import can_reorder
+    checks.ex6_3(can_reorder)
+
+
+@pytest.mark.learner
+@pytest.mark.ex7_1
+def test_ex7_1_check_sequence():
+    from exercises.ex07_idempotence import check_sequence
+    checks.ex7_1(check_sequence)
+
+
+@pytest.mark.learner
+@pytest.mark.ex7_2
+def test_ex7_2_idempotence_enabled():
+    from exercises.ex07_idempotence import idempotence_enabled
+    checks.ex7_2(idempotence_enabled)
+
+
+@pytest.mark.learner
+@pytest.mark.ex7_3
+def test_ex7_3_sequence_ranges():
+    from exercises.ex07_idempotence import sequence_ranges
+    checks.ex7_3(sequence_ranges)
