@@ -213,3 +213,17 @@ def test_ex7_2_idempotence_enabled():
 def test_ex7_3_sequence_ranges():
     from exercises.ex07_idempotence import sequence_ranges
     checks.ex7_3(sequence_ranges)
+
+
+@pytest.mark.learner
+@pytest.mark.ex10_1
+def test_ex10_1_process_batch():
+    from exercises.ex10_exactly_once import process_batch
+    checks.ex10_1(process_batch)
+
+
+@pytest.mark.learner
+@pytest.mark.ex10_2
+def test_ex10_2_eos_config():
+    from exercises.ex10_exactly_once import eos_config
+    checks.ex10_2(eos_config)
