@@ -364,9 +364,10 @@ class Cluster:
 
     def _rule(self, rule: Rule) -> Rule:
         from . import protocol
-        if rule.kind != "*" and not isinstance(getattr(protocol, rule.kind, None), type):
-            known = sorted(n for n, v in vars(protocol).items()
-                           if isinstance(v, type) and issubclass(v, protocol.Msg) and v is not protocol.Msg)
+        kinds = sorted(n for n, v in vars(protocol).items()
+                       if isinstance(v, type) and issubclass(v, protocol.Msg) and v.kind == n)
+        if rule.kind != "*" and rule.kind not in kinds:
+            known = kinds
             raise ValueError(f"unknown message kind {rule.kind!r}; kinds: {', '.join(known)}")
         self.net.rules.append(rule)
         return rule

@@ -323,6 +323,17 @@ class OffsetsForLeaderEpochResponse(Msg):
 
 
 # -- coordinators (transactions and groups) --------------------------------------------------
+@dataclass
+class PartitionResults(Msg):
+    """A response with one error (or None) per partition."""
+    cid: int
+    results: tuple[tuple[TP, str | None], ...]
+
+    def summary(self):
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}" for tp, err in self.results)}
+
+
+
 @_kind
 @dataclass
 class FindCoordinatorRequest(Msg):
@@ -375,12 +386,8 @@ class AddPartitionsToTxnRequest(Msg):
 
 @_kind
 @dataclass
-class AddPartitionsToTxnResponse(Msg):
-    cid: int
-    results: tuple[tuple[TP, str | None], ...]
-
-    def summary(self):
-        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}" for tp, err in self.results)}
+class AddPartitionsToTxnResponse(PartitionResults):
+    pass
 
 
 @_kind
@@ -450,12 +457,8 @@ class WriteTxnMarkersRequest(Msg):
 
 @_kind
 @dataclass
-class WriteTxnMarkersResponse(Msg):
-    cid: int
-    results: tuple[tuple[TP, str | None], ...]
-
-    def summary(self):
-        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}" for tp, err in self.results)}
+class WriteTxnMarkersResponse(PartitionResults):
+    pass
 
 
 # -- committed offsets ------------------------------------------------------------------------
@@ -492,13 +495,8 @@ class OffsetCommitRequest(Msg):
 
 @_kind
 @dataclass
-class OffsetCommitResponse(Msg):
+class OffsetCommitResponse(PartitionResults):
     """Also the answer to TxnOffsetCommit."""
-    cid: int
-    results: tuple[tuple[TP, str | None], ...]
-
-    def summary(self):
-        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}" for tp, err in self.results)}
 
 
 @_kind

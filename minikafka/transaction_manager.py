@@ -208,11 +208,7 @@ class TransactionManager:
             if resp.error is None:
                 self._ended(op)
                 return None
-            verdict = self._classify(resp.error)
-            if verdict in ("retry", "refind"):
-                return verdict
-            self._fail_with(verdict, resp.error)
-            return None
+            return self._op_error(op, resp.error)
         p.coordinator_call("transaction", self.txn_id,
                            lambda cid: P.EndTxnRequest(cid, self.txn_id, p.producer_id, p.producer_epoch, committed),
                            handle)
@@ -242,11 +238,7 @@ class TransactionManager:
                 op.done = True
                 self._trace("txn.init")
                 return None
-            verdict = self._classify(resp.error)
-            if verdict in ("retry", "refind"):
-                return verdict
-            self._fail_with(verdict, resp.error)
-            return None
+            return self._op_error(op, resp.error)
         p.coordinator_call("transaction", self.txn_id,
                            lambda cid: P.InitProducerIdRequest(cid, self.txn_id, self.timeout_ms), handle)
 

@@ -583,7 +583,7 @@ def test_rebalance_table_shows_cooperatives_two_rounds(groups):
         "clicks-3   consumer-2  consumer-2  consumer-2",
         "gen 1 at 6125 ms, cooperative-sticky, 2 members; why: consumer-1 joined; consumer-2 joined",
         "gen 2 at 12223 ms, cooperative-sticky, 3 members, idle: consumer-3; why: consumer-3 joined",
-        "gen 3 at 15223 ms, cooperative-sticky, 3 members; why: consumer-1 rejoined with a new subscription",
+        "gen 3 at 15223 ms, cooperative-sticky, 3 members; why: consumer-1 rejoined",
         "(* = owner changed since the generation before, - = nobody)",
     ])
     v = viz.rebalance_view(groups["cooperative"].trace, "g")
