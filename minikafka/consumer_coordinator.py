@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import protocol as P
 from .assignors import ASSIGNORS, Subscription, check_assignment, choose_protocol
 from .errors import KafkaError, KafkaException
-from .message import OFFSET_INVALID, GroupMetadata, TopicPartition
+from .message import OFFSET_INVALID, GroupMetadata, TopicPartition, offsets_to_wire
 
 if TYPE_CHECKING:
     from .consumer import Consumer
@@ -400,15 +400,7 @@ def commit_args(consumer: "Consumer", message: Any, offsets: Any) -> tuple[tuple
     if message is not None:
         return (((message.topic(), message.partition()), message.offset() + 1),)
     if offsets is not None:
-        out = []
-        for tp in offsets:
-            if not isinstance(tp, TopicPartition):
-                raise TypeError(f"commit(offsets=...) takes TopicPartition objects, got {tp!r}")
-            if tp.offset < 0:
-                raise KafkaException("_INVALID_ARG", f"commit: {tp.topic}-{tp.partition} has no offset to commit "
-                                                     f"({tp.offset}); set TopicPartition(topic, partition, offset)")
-            out.append(((tp.topic, tp.partition), tp.offset))
-        return tuple(out)
+        return offsets_to_wire(offsets, "commit")
     positions = [(tp, pos) for tp, pos in sorted(consumer.positions.items()) if pos is not None]
     if not positions:
         raise KafkaException("_NO_OFFSET", "commit(): no positions to commit (nothing consumed yet)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import KafkaError
+from .errors import KafkaError, KafkaException
 
 OFFSET_BEGINNING = -2
 OFFSET_END = -1
@@ -133,3 +133,20 @@ class GroupMetadata:
     def __repr__(self) -> str:
         return (f"GroupMetadata(group_id={self.group_id!r}, generation_id={self.generation_id}, "
                 f"member_id={self.member_id!r})")
+
+
+def offsets_to_wire(offsets: Any, call: str) -> tuple[tuple[tuple[str, int], int], ...]:
+    """((topic, partition), offset) for a list of TopicPartitions that must carry a position
+    (commit, send_offsets_to_transaction): the offset of the next record to read, >= 0."""
+    if not isinstance(offsets, (list, tuple)):
+        raise TypeError(f"{call}: offsets must be a list of TopicPartition, got {type(offsets).__name__}")
+    out = []
+    for tp in offsets:
+        if not isinstance(tp, TopicPartition):
+            raise TypeError(f"{call}: offsets must be TopicPartition objects, got {tp!r}")
+        if tp.offset < 0:
+            raise KafkaException("_INVALID_ARG", f"{call}: {tp.topic}-{tp.partition} has offset {tp.offset}, which is "
+                                                 "not a position; set TopicPartition(topic, partition, offset) to the "
+                                                 "offset of the next record to read (>= 0)")
+        out.append(((tp.topic, tp.partition), tp.offset))
+    return tuple(out)

@@ -324,6 +324,16 @@ class OffsetsForLeaderEpochResponse(Msg):
 
 # -- coordinators (transactions and groups) --------------------------------------------------
 @dataclass
+class ErrorResponse(Msg):
+    """A response that carries only an error (or None)."""
+    cid: int
+    error: str | None
+
+    def summary(self):
+        return {"error": self.error or "none"}
+
+
+@dataclass
 class PartitionResults(Msg):
     """A response with one error (or None) per partition."""
     cid: int
@@ -406,12 +416,8 @@ class AddOffsetsToTxnRequest(Msg):
 
 @_kind
 @dataclass
-class AddOffsetsToTxnResponse(Msg):
-    cid: int
-    error: str | None
-
-    def summary(self):
-        return {"error": self.error or "none"}
+class AddOffsetsToTxnResponse(ErrorResponse):
+    pass
 
 
 @_kind
@@ -430,12 +436,8 @@ class EndTxnRequest(Msg):
 
 @_kind
 @dataclass
-class EndTxnResponse(Msg):
-    cid: int
-    error: str | None
-
-    def summary(self):
-        return {"error": self.error or "none"}
+class EndTxnResponse(ErrorResponse):
+    pass
 
 
 @_kind
@@ -612,12 +614,8 @@ class HeartbeatRequest(Msg):
 
 @_kind
 @dataclass
-class HeartbeatResponse(Msg):
-    cid: int
-    error: str | None
-
-    def summary(self):
-        return {"error": self.error or "none"}
+class HeartbeatResponse(ErrorResponse):
+    pass
 
 
 @_kind
@@ -633,9 +631,5 @@ class LeaveGroupRequest(Msg):
 
 @_kind
 @dataclass
-class LeaveGroupResponse(Msg):
-    cid: int
-    error: str | None
-
-    def summary(self):
-        return {"error": self.error or "none"}
+class LeaveGroupResponse(ErrorResponse):
+    pass

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import protocol as P
 from .errors import KafkaError, KafkaException
-from .message import GroupMetadata, TopicPartition
+from .message import GroupMetadata, offsets_to_wire
 
 if TYPE_CHECKING:
     from .producer import Producer, ProducerBatch
@@ -113,7 +113,7 @@ class TransactionManager:
         if not isinstance(group_metadata, GroupMetadata):
             raise TypeError("group_metadata must come from consumer.consumer_group_metadata(), "
                             f"got {type(group_metadata).__name__}")
-        wire = _offsets(offsets)
+        wire = offsets_to_wire(offsets, "send_offsets_to_transaction")
         op = self._resume("send_offsets_to_transaction")
         if op is None:
             op = self._start("send_offsets_to_transaction", (IN_TRANSACTION,), IN_TRANSACTION, "add")
@@ -367,16 +367,3 @@ class TransactionManager:
         p.trace.state(p.sim.now, p.name, name, txn_id=self.txn_id, pid=p.producer_id, epoch=p.producer_epoch,
                       **fields)
 
-
-def _offsets(offsets: Any) -> tuple[tuple[tuple[str, int], int], ...]:
-    if not isinstance(offsets, (list, tuple)):
-        raise TypeError(f"offsets must be a list of TopicPartition, got {type(offsets).__name__}")
-    out = []
-    for tp in offsets:
-        if not isinstance(tp, TopicPartition):
-            raise TypeError(f"offsets must be TopicPartition objects, got {tp!r}")
-        if tp.offset < 0:
-            raise KafkaException("_INVALID_ARG", f"{tp.topic}-{tp.partition}: offset {tp.offset} is not a position "
-                                                 "(send the offset of the next record to read, >= 0)")
-        out.append(((tp.topic, tp.partition), tp.offset))
-    return tuple(out)
