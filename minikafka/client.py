@@ -4,9 +4,9 @@ Rules:
 - A client knows the cluster only through Metadata responses from brokers (bootstrap: every
   broker id). It refreshes metadata on leadership errors, on disconnects, and every
   `metadata.max.age.ms`.
-- A request waits at most `request.timeout.ms` for its response. A timeout or a disconnect
-  (connection reset) fails every request in flight to that broker, in the order they were
-  sent, as Kafka's NetworkClient does when it closes the connection.
+- A request waits at most `request.timeout.ms` for its response. A timeout closes the
+  connection; a timeout or a disconnect (connection reset) fails every request in flight to
+  that broker, in the order they were sent, as Kafka's NetworkClient does.
 - Blocking calls (`flush`, `poll(timeout)`) run the simulation in virtual time until they can
   return; they may not be called from inside a simulation event.
 """
@@ -85,6 +85,7 @@ class Client(Node):
         p = self.inflight.get(cid)
         if p is not None:
             self.trace.state(self.sim.now, self.name, "request.timeout", broker=p.node, request=p.msg.kind, cid=cid)
+            self.net.close(self.name, p.node)
             self._fail_connection(p.node, "REQUEST_TIMED_OUT")
 
     def on_disconnect(self, peer: str, incarnation: int) -> None:

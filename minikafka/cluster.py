@@ -322,7 +322,10 @@ class Cluster:
                          f"(or a broker id: {sorted(self.brokers)})")
 
     def cut(self, a: int | str, b: int | str) -> None:
-        """Cut the link between two nodes, both directions."""
+        """Cut the link between two nodes, both directions (a network partition). Nothing is
+        delivered across it until `heal`; like TCP, messages are held, not lost, and arrive in
+        order after the heal unless the sender gave up on them (a request timeout closes the
+        connection)."""
         self.net.cut(self._node(a), self._node(b))
 
     def heal(self, a: int | str, b: int | str) -> None:

@@ -25,6 +25,11 @@ M7. Auto-commit (`enable.auto.commit`, default true with a group.id): inside pol
     committed; also before an eager revoke and on close.
 M8. A commit refused with ILLEGAL_GENERATION or UNKNOWN_MEMBER_ID is Kafka's
     CommitFailedException: the group rebalanced and another member owns the partitions now.
+M9. One JoinGroup at a time: a new one is sent only from UNJOINED or STABLE, so never while
+    one is in flight. A JoinGroup or SyncGroup response that arrives after the member was reset
+    is ignored, and so is a heartbeat's REBALANCE_IN_PROGRESS while a rebalance is under way
+    (Kafka's AbstractCoordinator). Without this a cooperative member, whose subscription carries
+    its generation, would keep starting new rebalances with its own duplicate joins.
 
 Offset rules:
 1. Committing and reading committed offsets need a `group.id` (else INVALID_GROUP_ID). Requests
@@ -77,6 +82,7 @@ class ConsumerCoordinator:
         self.assigned_counts: dict[str, int] = {}
         self.specs = [ASSIGNORS[name] for name in cfg["partition.assignment.strategy"]]
         self.rebalance_protocol = choose_protocol(self.specs)
+        self.join_seq = 0                                  # M9: which JoinGroup is the live one
         self.last_poll = consumer.sim.now
         self.heartbeat_timer = None
         self.auto_commit = bool(cfg["enable.auto.commit"]) and bool(self.group_id)
@@ -153,6 +159,8 @@ class ConsumerCoordinator:
                 self._commit_positions(sync=False)      # FIFO: it reaches the coordinator first
             self._revoke(tuple(c.assigned), "on_revoke")
         self.state = JOINING
+        self.join_seq += 1
+        seq = self.join_seq
         # What a member owned: cooperative members still own it; under eager only the sticky
         # assignor is told what was just revoked (Kafka's StickyAssignor user data).
         cooperative = self.rebalance_protocol == "COOPERATIVE"
@@ -163,6 +171,8 @@ class ConsumerCoordinator:
         group = self.group_id
 
         def handle(resp: P.JoinGroupResponse) -> str | None:
+            if seq != self.join_seq or self.state != JOINING:
+                return None                              # M9: a reset made this join stale
             if resp.error in FIND_AGAIN:
                 return "refind"
             if resp.error is not None:
@@ -208,7 +218,7 @@ class ConsumerCoordinator:
         def handle(resp: P.SyncGroupResponse) -> str | None:
             if resp.error in FIND_AGAIN:
                 return "refind"
-            if self.generation != generation or self.member_id != member:
+            if self.generation != generation or self.member_id != member or self.state != SYNCING:
                 return None
             if resp.error is not None:
                 self._membership_error(resp.error, "SyncGroup")
@@ -299,6 +309,8 @@ class ConsumerCoordinator:
             if resp.error in FIND_AGAIN:
                 c.coordinators.pop(("group", group), None)
             elif resp.error is not None and self.generation == generation and self.member_id == member:
+                if resp.error == "REBALANCE_IN_PROGRESS" and self.state != STABLE:
+                    return None                          # M9: already rebalancing
                 self._membership_error(resp.error, "Heartbeat")
             return None
         node = c.coordinators.get(("group", group))

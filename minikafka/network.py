@@ -4,8 +4,13 @@ Rules:
 - Nodes (brokers, the controller, clients) talk only by `send(src, dst, message)`.
 - Each directed link delivers in FIFO order, like a TCP connection: a message arrives at
   `max(now + latency + extra delay, arrival of the previous message on that link)`.
-- A message is lost, silently, when the link is cut at send or at arrival time, or when the
-  receiver's machine is down (power loss): the sender only notices by a timeout.
+- A cut link (a network partition) loses nothing by itself, as TCP retransmits: a message that
+  would arrive while the link is cut is held, and everything held is delivered in order one
+  latency after the heal, unless its connection was closed meanwhile. Until then the sender
+  only sees silence. A client whose request times out closes the connection (`close`), as
+  Kafka's NetworkClient does, so what it had sent is never delivered; its retry goes on a new
+  connection and cannot be overtaken by the old request.
+- A message is lost, silently, when the receiver's machine is down (power loss).
 - A loss or drop rule (seeded) models what loses one message over TCP: the connection breaks.
   The message, everything in flight on that connection (both directions), and whatever either
   end sends on it before it learns of the break are lost; both ends learn `on_disconnect` one
@@ -102,6 +107,7 @@ class Network:
         self._arrival: dict[tuple[str, str], int] = {}    # FIFO per directed link
         self._conn: dict[tuple[str, str], int] = {}       # connection generation per node pair
         self._broken_until: dict[tuple[str, str], int] = {}   # both ends know of the break from then
+        self._held: dict[tuple[str, str], list[tuple]] = {}     # per directed link, while it is cut
         self._rng = sim.rng("network")
         self._ids = 0
 
@@ -120,6 +126,19 @@ class Network:
         self._check(a, b)
         self.cuts.discard(frozenset((a, b)))
         self.trace.state(self.sim.now, "network", "link.heal", a=a, b=b)
+        for link in ((a, b), (b, a)):
+            for mid, src, target, incarnation, msg, conn, daemon in self._held.pop(link, ()):
+                at = max(self.sim.now + self.latency_of(*link), self._arrival.get(link, 0))
+                self._arrival[link] = at
+                self.sim.schedule(at - self.sim.now, self._deliver, mid, src, target, incarnation, msg, conn,
+                                  daemon, daemon=daemon)
+
+    def close(self, a: str, b: str) -> None:
+        """`a` closes its connection to `b` (a request timed out): whatever is still in flight or
+        held on it is never delivered. `b` learns one latency later, if the link is not cut."""
+        pair = (a, b) if a < b else (b, a)
+        self._conn[pair] = self._conn.get(pair, 0) + 1
+        self._reset(a, b, self.nodes[a].incarnation)
 
     def heal_all(self) -> None:
         for pair in sorted(tuple(sorted(p)) for p in self.cuts):
@@ -165,9 +184,6 @@ class Network:
             self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "loss"})
             self._break(src, dst)
             return
-        if self.is_cut(src, dst):
-            self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "cut"})
-            return
         link = (src, dst)
         at = now + self.latency_of(src, dst) + delay
         prev = self._arrival.get(link, 0)
@@ -176,7 +192,8 @@ class Network:
         self._arrival[link] = at
         target = self.nodes[dst]
         conn = self._conn.get((src, dst) if src < dst else (dst, src), 0)
-        sim.schedule(at - now, self._deliver, mid, src, target, target.incarnation, msg, conn, daemon=daemon)
+        sim.schedule(at - now, self._deliver, mid, src, target, target.incarnation, msg, conn, daemon,
+                     daemon=daemon)
 
     def _break(self, a: str, b: str) -> None:
         """The connection between a and b breaks: what is in flight on it is lost, both ends
@@ -192,16 +209,19 @@ class Network:
         if rule.count is not None:
             rule.count -= 1
 
-    def _deliver(self, mid: int, src: str, target: Node, incarnation: int, msg: Any, conn: int = 0) -> None:
+    def _deliver(self, mid: int, src: str, target: Node, incarnation: int, msg: Any, conn: int = 0,
+                 daemon: bool = False) -> None:
         now = self.sim.now
         why = None
         dst = target.name
         if self._conn and self._conn.get((src, dst) if src < dst else (dst, src), 0) != conn:
             self.trace.add(now, "drop", dst, src, msg.kind, {"id": mid, "why": "reset"})
             return
-        if self.is_cut(src, target.name):
-            why = "cut"
-        elif not target.powered:
+        if self.is_cut(src, dst):
+            self._held.setdefault((src, dst), []).append((mid, src, target, incarnation, msg, conn, daemon))
+            self.trace.state(now, "network", "link.held", id=mid, src=src, dst=dst, message=msg.kind)
+            return
+        if not target.powered:
             why = "down"
         elif not target.alive or target.incarnation != incarnation:
             why = "refused"

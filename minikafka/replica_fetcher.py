@@ -11,8 +11,8 @@ Rules:
 3. A response with `diverging_epoch` (KIP-279) makes the follower truncate to where that epoch
    ends on the leader (or at its own end of that epoch, if earlier), then rebuild its producer
    state and transaction index from the log.
-4. A fetch that fails (timeout after `replica.socket.timeout.ms`, a reset connection, or only
-   errors) backs off `replica.fetch.backoff.ms` before the next one; an empty long poll is
+4. A fetch that fails (timeout after `replica.socket.timeout.ms`, which closes the
+   connection, a reset connection, or only errors) backs off `replica.fetch.backoff.ms` before the next one; an empty long poll is
    followed at once by the next.
 """
 from __future__ import annotations
@@ -69,6 +69,7 @@ class ReplicaFetcher:
     def _failed(self, f: Fetcher, cid: int) -> None:
         if f.cid == cid:
             f.cid = 0
+            self.b.net.close(self.b.name, f"b{f.leader}")
             self._backoff(f)
 
     def _backoff(self, f: Fetcher) -> None:

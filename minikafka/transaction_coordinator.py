@@ -315,6 +315,8 @@ class TransactionCoordinator(Coordinator):
             job.retry = self.broker.after(RETRY_MS, self._send_markers, job)
 
     def _marker_timeout(self, job: MarkerJob, cid: int) -> None:
+        if cid in job.flying:
+            self.broker.net.close(self.broker.name, job.flying[cid][0])
         if job.flying.pop(cid, None) is not None:
             self._retry(job)
 
@@ -334,8 +336,9 @@ class TransactionCoordinator(Coordinator):
             if msg.cid in job.flying:
                 job.flying.pop(msg.cid)[3].cancel()
                 for tp, err in msg.results:
-                    # written, or superseded by a marker with a newer epoch: done with it
-                    if err in (None, "INVALID_PRODUCER_EPOCH", "UNKNOWN_TOPIC_OR_PART") and tp in job.remaining:
+                    # written, or superseded by a marker with a newer epoch: done with it. Anything
+                    # else (not leader, a restarted broker that does not know the topic yet) retries.
+                    if err in (None, "INVALID_PRODUCER_EPOCH") and tp in job.remaining:
                         job.remaining.remove(tp)
                 if job.remaining:
                     self._retry(job)

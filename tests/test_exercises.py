@@ -38,11 +38,11 @@ def test_every_exercise_is_found_with_its_check_and_a_pytest_marker():
     markers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]
     names = {m.split(":")[0] for m in markers}
     assert len(EXERCISES) >= 3
-    for module, name, check in EXERCISES:
+    for module, name, _check in EXERCISES:
         number = stub(module, name).exercise.replace(".", "_")
         assert f"ex{number}" in names, f"add the marker ex{number} to pyproject.toml"
     learner = (ROOT / "tests" / "test_learner.py").read_text()
-    for module, name, check in EXERCISES:
+    for _module, name, check in EXERCISES:
         assert f"checks.{check.__name__}({name})" in learner, f"add {check.__name__} to tests/test_learner.py"
 
 

@@ -430,3 +430,29 @@ def test_eager_sticky_keeps_partitions_with_their_previous_owners_in_a_live_grou
     owners = [{tp: m.split(":")[0] for m in a for tp in m.split(":")[1].split("+") if tp} for a in stable]
     moved = sum(1 for tp in owners[-1] if tp in owners[-2] and owners[-1][tp] != owners[-2][tp])
     assert moved == 2 and sorted(len(owned(k)) for k in ks) == [2, 2, 2]
+
+
+def test_a_stale_heartbeat_answer_during_a_join_does_not_start_another_rebalance():
+    """M9: a heartbeat sent while stable comes back REBALANCE_IN_PROGRESS after the member has
+    already sent its JoinGroup (it changed its subscription). Kafka ignores it; acting on it
+    sends a second JoinGroup and costs the whole group one more generation."""
+    c = cluster(partitions=4)
+    c.create_topic("u", partitions=2, replication_factor=3)
+    a = member(c)
+    a.consume(100, 5.0)
+    c.set_latency(a.name, c.group_state("g").coordinator, 400)
+    sent = len(c.trace.filter(kind="send", name="HeartbeatRequest", node=a.name))
+    while len(c.trace.filter(kind="send", name="HeartbeatRequest", node=a.name)) == sent:
+        c.run(10)
+    b = member(c)
+    b.consume(1, 0.05)                  # b's JoinGroup starts a rebalance before a's heartbeat lands
+    a.subscribe(["t", "u"])
+    a.consume(1, 0.01)                  # a joins; the heartbeat's answer is still on its way
+    poll_all([a, b], rounds=20, timeout=0.2)
+    stale = [e for e in c.trace.filter(kind="send", name="HeartbeatResponse")
+             if e.peer == a.name and e.fields["error"] == "REBALANCE_IN_PROGRESS"]
+    assert stale, "the scenario must produce the stale answer"
+    joins = [e for e in c.trace.filter(kind="send", name="JoinGroupRequest", node=a.name) if e.time > stale[0].time - 800]
+    assert len(joins) == 1
+    assert c.group_state("g").generation == 2
+    assert sorted(owned(a) + owned(b)) == [0, 0, 1, 1, 2, 3]

@@ -69,28 +69,47 @@ def test_delay_on_one_link_does_not_hold_back_other_links():
     assert b.got == [(101, "a", 1)] and c.got == [(1, "a", 2)] and a.got == [(1, "b", 3)]
 
 
-def test_cut_drops_both_directions_and_heal_restores():
+def test_cut_holds_both_directions_and_heal_delivers_what_was_held_first_in_order():
     sim, net, _, a, b = make()
     net.cut("a", "b")
     a.send("b", Ping(1))
-    b.send("a", Ping(2))
-    sim.run_until_idle()
+    a.send("b", Ping(2))
+    b.send("a", Ping(3))
+    sim.run(1000)
     assert a.got == [] and b.got == []
     net.heal("b", "a")
-    a.send("b", Ping(3))
-    b.send("a", Ping(4))
+    a.send("b", Ping(4))
+    b.send("a", Ping(5))
     sim.run_until_idle()
-    assert [m for _, _, m in b.got] == [3] and [m for _, _, m in a.got] == [4]
+    assert [m for _, _, m in b.got] == [1, 2, 4] and [m for _, _, m in a.got] == [3, 5]
+    assert b.got[0][0] == 1001                      # one latency after the heal
 
 
-def test_cut_while_in_flight_drops_at_arrival():
+def test_cut_while_in_flight_holds_at_arrival_until_the_heal():
     sim, net, trace, a, b = make(latency_ms=5)
     a.send("b", Ping(1))
     sim.run(2)
     net.cut("a", "b")
+    a.send("b", Ping(2))                            # sent during the cut, queued behind 1
+    sim.run(100)
+    assert b.got == [] and not trace.filter(kind="drop")
+    net.heal("a", "b")
     sim.run_until_idle()
-    assert b.got == []
-    assert [e.fields["why"] for e in trace.filter(kind="drop")] == ["cut"]
+    assert b.got == [(107, "a", 1), (107, "a", 2)]
+
+
+def test_closing_a_connection_loses_what_was_held_on_it_and_tells_the_peer():
+    sim, net, trace, a, b = make(latency_ms=5)
+    net.cut("a", "b")
+    a.send("b", Ping(1))
+    sim.run(100)
+    net.close("a", "b")                             # a's request timed out
+    net.heal("a", "b")
+    a.send("b", Ping(2))                            # the retry, on a new connection
+    sim.run_until_idle()
+    assert [m for _, _, m in b.got] == [2]
+    assert [e.fields["why"] for e in trace.filter(kind="drop")] == ["reset"]
+    assert [p for _, p in b.disconnects] == []      # the close happened during the cut
 
 
 def test_drop_rule_with_count_one_drops_exactly_one_matching_message():

@@ -87,7 +87,7 @@ def test_sticky_may_pick_the_same_partition_again():
     for _ in range(50):
         picks.append(sp.partition("t", [0, 1], 2))
         sp.on_append("t", 1, True, [0, 1], 2)
-    assert any(a == b for a, b in zip(picks, picks[1:]))
+    assert any(a == b for a, b in zip(picks, picks[1:], strict=False))
 
 
 def test_sticky_uses_all_partitions_when_none_is_available():

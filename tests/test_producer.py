@@ -138,3 +138,39 @@ def test_request_timeout_fails_every_request_in_flight_to_that_broker(c):
     p.flush()
     assert d.failed == {b"0": "REQUEST_TIMED_OUT", b"1": "REQUEST_TIMED_OUT", b"2": "REQUEST_TIMED_OUT"}
     assert len(c.trace.filter(name="request.timeout")) == 1
+
+
+def test_a_request_held_by_a_cut_is_not_overtaken_by_a_later_one_after_the_heal():
+    """A cut is a partition, not a loss: TCP delivers the held ProduceRequest first after the heal,
+    so even without idempotence the log keeps the send order (it was A, B, A when a cut dropped)."""
+    c = Cluster(brokers=3, seed=5)
+    c.create_topic("t", partitions=1, replication_factor=3)
+    p = c.producer({"enable.idempotence": False, "acks": "all"})
+    p.produce("t", value=b"warm")
+    p.flush()
+    leader = c.partition_state("t", 0).leader
+    c.cut(p.name, leader)
+    p.produce("t", value=b"A")
+    c.run(2000)
+    c.heal(p.name, leader)
+    p.produce("t", value=b"B")
+    p.flush(60)
+    assert [v for _, _, v in c.log("t", 0)] == [b"warm", b"A", b"B"]
+
+
+def test_a_request_timeout_closes_the_connection_so_the_held_request_is_never_delivered():
+    c = Cluster(brokers=3, seed=5)
+    c.create_topic("t", partitions=1, replication_factor=3)
+    p = c.producer({"enable.idempotence": False, "acks": "all", "retries": 0})
+    p.produce("t", value=b"warm")
+    p.flush()
+    leader = c.partition_state("t", 0).leader
+    c.cut(p.name, leader)
+    errors = []
+    p.produce("t", value=b"A", on_delivery=lambda err, m: errors.append(err and err.name()))
+    p.flush(40)                                      # request.timeout.ms is 30 s
+    c.heal(p.name, leader)
+    c.run(1000)
+    assert errors == ["REQUEST_TIMED_OUT"]
+    assert [v for _, _, v in c.log("t", 0)] == [b"warm"]
+    assert [e.fields["why"] for e in c.trace.filter(kind="drop") if e.peer == p.name] == ["reset"]

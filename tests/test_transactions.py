@@ -382,6 +382,29 @@ def test_a_new_coordinator_resumes_writing_markers_of_a_prepared_commit():
     assert values(read(c, "read_committed")) == [b"x"]
 
 
+def test_a_marker_refused_with_unknown_topic_is_retried_until_written():
+    """A restarted broker answers UNKNOWN_TOPIC_OR_PART until its metadata arrives; the
+    coordinator must retry, not count the marker as written (chaos transactions seed 169)."""
+    c = cluster()
+    p = txn_producer(c, "uk")
+    p.begin_transaction()
+    p.produce("t", value=b"x")
+    p.flush()
+    b = c.brokers[c.partition_state("t", 0).leader]
+    meta, replica = b.metadata.pop("t"), b.replicas.pop(("t", 0))
+    p.commit_transaction()
+    c.run(500)
+    refused = [e for e in c.trace.filter(kind="send", name="WriteTxnMarkersResponse")
+               if e.fields["results"] == ("t-0:UNKNOWN_TOPIC_OR_PART",)]
+    assert len(refused) >= 3                         # retried, every RETRY_MS
+    assert values(read(c, "read_committed")) == []
+    b.metadata["t"], b.replicas[("t", 0)] = meta, replica
+    c.run(5000)
+    states = [e.fields["state"] for e in c.trace.filter(name="txn.state", node=f"b{coordinator(c, 'uk')}")]
+    assert states[-1] == "CompleteCommit"
+    assert values(read(c, "read_committed")) == [b"x"]
+
+
 def test_coordinator_crash_mid_transaction_keeps_the_transaction_on_the_new_coordinator():
     c = cluster()
     p = txn_producer(c, "fo2")
