@@ -13,9 +13,13 @@ Each checker is `check(history, cluster=None) -> Report`; with a cluster, anomal
    producer instance (a session) at a higher offset than a value of the same instance with a
    higher sequence number. Only the first copy of a value counts (its duplicates are rule 2's).
    Kafka promises nothing across instances of an application, so neither does this checker.
+   A value the application sent twice (a re-send from a new instance) counts for the instance
+   of its last send, so an old instance's copy landing late can show here.
 4. aborted_read: a read_committed consumer returned a value of a transaction that did not
    commit: aborted, or never asked to commit. A transaction whose outcome is unknown counts as
    committed when any of its values is in the final read_committed read, else as aborted.
+4b. uncommitted_read: the same, for read_uncommitted consumers during the run (the final
+   reads are left out): not a violation, what read_uncommitted means (H.52).
 5. non_atomic: in the final read_committed read, a committed (or unknown) transaction is
    partly visible; `committed_invisible`: a committed transaction with nothing visible.
 6. commit_beyond: a group committed offset N for a partition while the records its consumers
@@ -25,15 +29,24 @@ Each checker is `check(history, cluster=None) -> Report`; with a cluster, anomal
    read_uncommitted read, not from a transaction that did not commit when the consumer reads
    read_committed. Control records (transaction markers) are skipped legitimately. Without a
    final read, every commit beyond M + 1 counts.
-7. single_owner: one partition owned by two members in one generation. Needs consumer groups:
-   `single_owner_per_generation` raises NotImplementedError until they exist.
+7. single_owner: within a group, a partition owned by two consumers at once, from the
+   consumers' own events (history.py rule 7). A consumer owns what its last "assigned" gave
+   it until it is revoked or lost, until it closes, or until the coordinator removes the
+   member id that assignment was made to; a crash frees nothing by itself (the member stays
+   in the group until the coordinator removes it).
+8. exactly_once (pipelines, history.py rule 8): every input value (a workload value in the
+   final read_uncommitted read of an input topic) has exactly one output in the final
+   read_committed read of the output topic: "eos_missing" for none, "eos_duplicate" for more.
+9. unprocessed: a group that must process some topics (history.py rule 8) never processed a
+   workload value that is in the final read_uncommitted read of one of them.
+10. processed_twice: a group processed one record (topic, partition, offset, value) twice.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from .history import Commit, Entry, History, Read, Send, Txn
+from .history import Commit, Entry, GroupEvent, History, Pipeline, Processed, Read, Send, Txn
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -258,13 +271,14 @@ def _txn_fates(history: History) -> dict[int, str]:
     return fates
 
 
-def read_committed_reads(history: History, cluster: "Cluster | None" = None) -> Report:
-    """Rule 4."""
+def _reads_of_undecided(history: History, cluster: "Cluster | None", isolation: str, kind: str) -> Report:
+    """Rules 4 and 4b: reads at `isolation` (during the run for read_uncommitted) of values from
+    transactions that did not commit."""
     fates = _txn_fates(history)
     out = []
     checked = 0
     for r in history.reads:
-        if r.isolation != "read_committed":
+        if r.isolation != isolation or (isolation == "read_uncommitted" and r.final):
             continue
         checked += 1
         s = history.by_value(r.value)
@@ -273,10 +287,20 @@ def read_committed_reads(history: History, cluster: "Cluster | None" = None) -> 
         t = history.txns[s.txn]
         why = "was aborted" if t.outcome == "aborted" and t.error is None else (
             f"never committed ({t.error})" if t.outcome == "aborted" else "did not commit")
-        desc = (f"{r.consumer} (read_committed) read {r.value.decode()} at {r.topic}-{r.partition}@{r.offset}, "
+        desc = (f"{r.consumer} ({isolation}) read {r.value.decode()} at {r.topic}-{r.partition}@{r.offset}, "
                 f"from transaction {t.id} which {why}")
-        out.append(Anomaly("aborted_read", desc, (r, s, t), explain_txn(cluster, t, r.tp)))
-    return _report("aborted_read", out, f"{checked} read_committed reads")
+        out.append(Anomaly(kind, desc, (r, s, t), explain_txn(cluster, t, r.tp)))
+    return _report(kind, out, f"{checked} {isolation} reads")
+
+
+def read_committed_reads(history: History, cluster: "Cluster | None" = None) -> Report:
+    """Rule 4."""
+    return _reads_of_undecided(history, cluster, "read_committed", "aborted_read")
+
+
+def uncommitted_reads(history: History, cluster: "Cluster | None" = None) -> Report:
+    """Rule 4b."""
+    return _reads_of_undecided(history, cluster, "read_uncommitted", "uncommitted_read")
 
 
 def atomic_transactions(history: History, cluster: "Cluster | None" = None) -> Report:
@@ -362,9 +386,159 @@ def _uncommitted(history: History, fates: dict[int, str], r: Read) -> bool:
     return s is not None and s.txn is not None and fates.get(s.txn) != "committed"
 
 
+# -- groups (rules 7, 9, 10) ------------------------------------------------------------------
+@dataclass
+class _Holding:
+    event: GroupEvent                       # the "assigned" that gave it
+    partitions: set[str]
+
+
 def single_owner_per_generation(history: History, cluster: "Cluster | None" = None) -> Report:
-    """Rule 7: within a consumer group, one owner per partition per generation."""
-    raise NotImplementedError("needs consumer groups")
+    """Rule 7."""
+    holdings: dict[tuple[str, str], _Holding] = {}          # (group, consumer) -> what it owns
+    out = []
+    for e in history.group_events:
+        key = (e.group, e.consumer)
+        held = holdings.get(key)
+        if e.kind == "assigned":
+            out += _clashes(holdings, e)
+            holdings[key] = _Holding(e, set(e.partitions))
+        elif held is None:
+            continue
+        elif e.kind in ("revoked", "lost"):
+            held.partitions.difference_update(e.partitions)
+        elif e.kind == "closed" or (e.kind == "removed" and held.event.member in (None, e.member)):
+            del holdings[key]
+    return _report("single_owner", out, f"{len(history.group_events)} group events")
+
+
+def _clashes(holdings: dict[tuple[str, str], _Holding], e: GroupEvent) -> list[Anomaly]:
+    out = []
+    for (group, consumer), held in sorted(holdings.items()):
+        both = sorted(held.partitions & set(e.partitions))
+        if group != e.group or consumer == e.consumer or not both:
+            continue
+        prev = held.event
+        desc = (f"group {group}: {e.consumer} was assigned {', '.join(both)} in generation {e.generation} while "
+                f"{consumer} still owned {'it' if len(both) == 1 else 'them'} (assigned in generation "
+                f"{prev.generation}, never revoked, lost, closed or removed)")
+        out.append(Anomaly("single_owner", desc, (prev, e)))
+    return out
+
+
+def _processed_by_group(history: History) -> dict[str, dict[bytes | None, list[Processed]]]:
+    out: dict[str, dict[bytes | None, list[Processed]]] = {}
+    for p in history.processed:
+        out.setdefault(p.group, {}).setdefault(p.value, []).append(p)
+    return out
+
+
+def unprocessed(history: History, cluster: "Cluster | None" = None) -> Report:
+    """Rule 9."""
+    final = history.final_reads("read_uncommitted")
+    if not final and history.processing:
+        return _report("unprocessed", [], "nothing checked: the history has no final read_uncommitted read")
+    done = _processed_by_group(history)
+    out = []
+    checked = 0
+    for group, topics in sorted(history.processing.items()):
+        for r in final:
+            if r.topic not in topics or history.by_value(r.value) is None:
+                continue
+            checked += 1
+            if r.value in done.get(group, {}):
+                continue
+            out.append(_unprocessed_anomaly(history, cluster, group, r))
+    return _report("unprocessed", out, f"{checked} records the groups had to process")
+
+
+def _unprocessed_anomaly(history: History, cluster: "Cluster | None", group: str, r: Read) -> Anomaly:
+    reads = [x for x in history.reads if not x.final and x.group == group and x.value == r.value]
+    commits = [c for c in history.commits if c.ok and c.group == group and c.tp == r.tp and c.offset > r.offset]
+    readers = sorted({x.consumer for x in reads})
+    desc = f"group {group} never processed {_text(r.value)} at {r.topic}-{r.partition}@{r.offset}"
+    if readers:
+        desc += f" (returned to {', '.join(readers)})"
+    if commits:
+        desc += f"; its offset was committed past it ({commits[0].topic}-{commits[0].partition}={commits[0].offset})"
+    trace = _events(cluster, reads[0].trace_seq if reads else 0, None,
+                    lambda e: e.name in ("client.crash", "client.close") and e.node in readers)
+    return Anomaly("unprocessed", desc, (r, *reads[:3], *commits[:1]), trace)
+
+
+def processed_twice(history: History, cluster: "Cluster | None" = None) -> Report:
+    """Rule 10."""
+    out = []
+    for group, by_value in sorted(_processed_by_group(history).items()):
+        for value, done in by_value.items():
+            per_record: dict[tuple[str, int, int], list[Processed]] = {}
+            for p in done:
+                per_record.setdefault((p.topic, p.partition, p.offset), []).append(p)
+            for (topic, partition, offset), ps in sorted(per_record.items()):
+                if len(ps) < 2:
+                    continue
+                who = ", ".join(p.consumer for p in ps)
+                desc = (f"group {group} processed {_text(value)} at {topic}-{partition}@{offset} {len(ps)} times "
+                        f"(by {who})")
+                out.append(Anomaly("processed_twice", desc, tuple(ps[:4]),
+                                   _events(cluster, ps[0].trace_seq, ps[1].trace_seq, _rebalancing(ps))))
+    return _report("processed_twice", out, f"{len(history.processed)} records processed")
+
+
+def _rebalancing(ps: list[Processed]) -> Callable[["TraceEvent"], bool]:
+    names = {p.consumer for p in ps}
+    return lambda e: (e.node in names and e.name in ("client.crash", "group.revoked", "group.lost", "commit")) or (
+        e.name == "group.member_removed")
+
+
+def _text(value: bytes | None) -> str:
+    return "None" if value is None else value.decode(errors="replace")
+
+
+# -- pipelines (rule 8) ------------------------------------------------------------------------
+def exactly_once(history: History, cluster: "Cluster | None" = None) -> Report:
+    """Rule 8."""
+    if not history.pipelines:
+        return _report("exactly_once", [], "no pipeline declared")
+    final_ru = history.final_reads("read_uncommitted")
+    final_rc = history.final_reads("read_committed")
+    if not final_ru or not final_rc:
+        return _report("exactly_once", [], "nothing checked: the history lacks a final read of both isolations")
+    out = []
+    checked = 0
+    for pl in history.pipelines:
+        outputs: dict[bytes, list[Read]] = {}
+        for r in final_rc:
+            s = history.by_value(r.value) if r.topic == pl.output else None
+            if s is not None and s.source is not None:
+                outputs.setdefault(s.source, []).append(r)
+        inputs = list(dict.fromkeys(r.value for r in final_ru if r.topic in pl.inputs and history.by_value(r.value)))
+        checked += len(inputs)
+        for v in inputs:
+            made = outputs.get(v, [])
+            if len(made) != 1:
+                out.append(_eos_anomaly(history, cluster, pl, v, made))
+    return _report("exactly_once", out, f"{checked} input records against their committed outputs")
+
+
+def _eos_anomaly(history: History, cluster: "Cluster | None", pl: Pipeline, value: bytes,
+                 made: list[Read]) -> Anomaly:
+    src = history.by_value(value)
+    sends = [history.by_value(r.value) for r in made]
+    txns = [history.txn(s.txn) for s in sends if s is not None and s.txn is not None]
+    output = pl.output
+    if not made:
+        reads = sum(1 for r in history.reads if r.group == pl.group and r.value == value and not r.final)
+        desc = f"input {_text(value)} has no output in the committed {output}; " + (
+            f"the pipelines read it {reads} times" if reads else "no pipeline ever read it (the group made no progress)")
+        kind = "eos_missing"
+    else:
+        where = ", ".join(f"{_text(r.value)} at {r.topic}-{r.partition}@{r.offset}" for r in made)
+        desc = f"input {_text(value)} has {len(made)} committed outputs in {output}: {where}"
+        kind = "eos_duplicate"
+    trace = tuple(seq for t in txns[:2] if t is not None for seq in explain_txn(cluster, t)[:4])
+    recs: tuple[Entry, ...] = ((src,) if src is not None else ()) + tuple(made) + tuple(t for t in txns if t)
+    return Anomaly(kind, desc, recs, trace)
 
 
 CHECKERS: dict[str, Callable[[History, Any], Report]] = {
@@ -372,9 +546,17 @@ CHECKERS: dict[str, Callable[[History, Any], Report]] = {
     "duplicate": duplicates,
     "reorder": reordering,
     "aborted_read": read_committed_reads,
+    "uncommitted_read": uncommitted_reads,
     "non_atomic": atomic_transactions,
     "commit_beyond": commits_beyond_processed,
+    "single_owner": single_owner_per_generation,
+    "exactly_once": exactly_once,
+    "unprocessed": unprocessed,
+    "processed_twice": processed_twice,
 }
+# every anomaly kind the checkers report, in table order
+KINDS = ("lost", "duplicate", "reorder", "aborted_read", "uncommitted_read", "non_atomic", "committed_invisible",
+         "commit_beyond", "single_owner", "eos_missing", "eos_duplicate", "unprocessed", "processed_twice")
 
 
 def check_all(history: History, cluster: "Cluster | None" = None,

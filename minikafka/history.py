@@ -8,7 +8,10 @@ Rules:
    per-producer sequence number, `b"p0-17"` (`encode`, `decode`). The outcome is "pending"
    until a delivery report says "acked" (with partition and offset) or "failed" (with the
    error name); a send whose report can never come (its producer instance crashed, or the run
-   ended first) is "unknown": the record may or may not be in the log.
+   ended first) is "unknown": the record may or may not be in the log. An application that
+   sends a value again (after a crash) makes a second `Send` with the same value and
+   `resend_of` the first's index. A pipeline's output names the input value it was made from
+   (`source`).
 3. A read (`Read`) is one record returned to one consumer, with its isolation level and its
    group; the final full reads after the run are marked `final`.
 4. A commit (`Commit`) is one partition's offset in one commit call, ok or failed.
@@ -16,7 +19,15 @@ Rules:
    (abort returned, or the application never asked to commit: its instance died or it gave
    up first), or "unknown" (commit was called and raised or never returned: it may have been
    decided either way).
-6. Rendering is deterministic text: `render()` lists every entry in index order,
+6. A processing (`Processed`) is the application finishing its work on one record it read
+   in a group (the side effect at-least-once and at-most-once are about).
+7. A group event (`GroupEvent`) is a change of what one consumer owns, as it saw it:
+   "assigned" (its whole assignment, with the generation and its member id), "revoked",
+   "lost", "closed", "crashed", and "removed" (the coordinator dropped its member id).
+8. Declarations say what the checkers should expect: `declare_processing(group, topics)`
+   (every record of these topics must be processed by that group) and
+   `declare_pipeline(group, inputs, output)` (a consume-transform-produce pipeline).
+9. Rendering is deterministic text: `render()` lists every entry in index order,
    `summary()` counts them.
 """
 from __future__ import annotations
@@ -65,6 +76,8 @@ class Send:
     done_time: int = -1
     done_trace_seq: int = -1
     note: str = ""
+    source: bytes | None = None         # a pipeline's output: the input value it was made from
+    resend_of: int | None = None        # the index of the send this one repeats
 
     @property
     def tp(self) -> tuple[str, int]:
@@ -75,7 +88,9 @@ class Send:
         txn = f" txn {self.txn}" if self.txn is not None else ""
         what = {"acked": "acked", "failed": f"failed {self.error}",
                 "unknown": f"unknown ({self.note})" if self.note else "unknown"}.get(self.outcome, self.outcome)
-        return f"#{self.index} t={self.time} send {_v(self.value)} by {self.instance}{txn} -> {where} {what}"
+        extra = (f" (from {_v(self.source)})" if self.source is not None else "") + (
+            f" (re-send of #{self.resend_of})" if self.resend_of is not None else "")
+        return f"#{self.index} t={self.time} send {_v(self.value)}{extra} by {self.instance}{txn} -> {where} {what}"
 
 
 @dataclass
@@ -149,7 +164,57 @@ class Txn:
                 f"{self.epoch}): {len(self.values)} values, {self.outcome}{err}")
 
 
-Entry = Send | Read | Commit | Txn
+@dataclass
+class Processed:
+    index: int
+    consumer: str
+    group: str
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    time: int
+    trace_seq: int = -1
+
+    @property
+    def tp(self) -> tuple[str, int]:
+        return (self.topic, self.partition)
+
+    def __str__(self) -> str:
+        return (f"#{self.index} t={self.time} processed {_v(self.value)} from {self.topic}-{self.partition}@"
+                f"{self.offset} by {self.consumer} (group {self.group})")
+
+
+GROUP_EVENTS = ("assigned", "revoked", "lost", "closed", "crashed", "removed")
+
+
+@dataclass
+class GroupEvent:
+    index: int
+    consumer: str
+    group: str
+    kind: str                               # one of GROUP_EVENTS (rule 7)
+    time: int
+    trace_seq: int = -1
+    partitions: tuple[str, ...] = ()        # "topic-partition"
+    generation: int = -1
+    member: str | None = None
+
+    def __str__(self) -> str:
+        gen = f" generation {self.generation}" if self.generation >= 0 else ""
+        member = f" as {self.member}" if self.member else ""
+        parts = f": {', '.join(self.partitions) or 'nothing'}" if self.kind in ("assigned", "revoked", "lost") else ""
+        return f"#{self.index} t={self.time} group {self.group} {self.kind}{gen} {self.consumer}{member}{parts}"
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    group: str
+    inputs: tuple[str, ...]
+    output: str
+
+
+Entry = Send | Read | Commit | Txn | Processed | GroupEvent
 
 
 class History:
@@ -161,6 +226,10 @@ class History:
         self.reads: list[Read] = []
         self.commits: list[Commit] = []
         self.txns: list[Txn] = []
+        self.processed: list[Processed] = []
+        self.group_events: list[GroupEvent] = []
+        self.processing: dict[str, tuple[str, ...]] = {}     # group -> topics it must process (rule 8)
+        self.pipelines: list[Pipeline] = []
         self._next = 0
         self._by_value: dict[bytes, Send] = {}
 
@@ -174,10 +243,11 @@ class History:
 
     # -- recording ---------------------------------------------------------------------
     def send(self, producer: str, instance: str, seq: int, topic: str, time: int, partition: int = -1,
-             txn: Txn | None = None) -> Send:
+             txn: Txn | None = None, source: bytes | None = None, resend_of: Send | None = None) -> Send:
         i, ts = self._index()
         s = Send(i, producer, instance, seq, encode(producer, seq), topic, partition, time, ts,
-                 txn.id if txn is not None else None)
+                 txn.id if txn is not None else None, source=source,
+                 resend_of=resend_of.index if resend_of is not None else None)
         self.sends.append(s)
         self._by_value[s.value] = s
         if txn is not None:
@@ -224,6 +294,27 @@ class History:
         self.commits.append(c)
         return c
 
+    def process(self, consumer: str, group: str, read: Read, time: int) -> Processed:
+        i, ts = self._index()
+        p = Processed(i, consumer, group, read.topic, read.partition, read.offset, read.value, time, ts)
+        self.processed.append(p)
+        return p
+
+    def group_event(self, consumer: str, group: str, kind: str, time: int, partitions: Iterable[str] = (),
+                    generation: int = -1, member: str | None = None) -> GroupEvent:
+        if kind not in GROUP_EVENTS:
+            raise ValueError(f"a group event is one of {', '.join(GROUP_EVENTS)}, not {kind!r}")
+        i, ts = self._index()
+        e = GroupEvent(i, consumer, group, kind, time, ts, tuple(partitions), generation, member)
+        self.group_events.append(e)
+        return e
+
+    def declare_processing(self, group: str, topics: Iterable[str]) -> None:
+        self.processing[group] = tuple(topics)
+
+    def declare_pipeline(self, group: str, inputs: Iterable[str], output: str) -> None:
+        self.pipelines.append(Pipeline(group, tuple(inputs), output))
+
     def begin_txn(self, producer: str, instance: str, time: int, producer_id: int = -1, epoch: int = -1) -> Txn:
         i, ts = self._index()
         t = Txn(i, len(self.txns), producer, instance, time, ts, producer_id, epoch)
@@ -254,7 +345,8 @@ class History:
         return [r for r in self.reads if r.final and r.isolation == isolation]
 
     def entries(self) -> list[Entry]:
-        out: list[Entry] = [*self.sends, *self.reads, *self.commits, *self.txns]
+        out: list[Entry] = [*self.sends, *self.reads, *self.commits, *self.txns, *self.processed,
+                            *self.group_events]
         return sorted(out, key=lambda e: e.index)
 
     def render(self) -> str:
@@ -272,6 +364,10 @@ class History:
                   f"{len(self.final_reads('read_committed'))} read_committed"),
                  f"commits: {len(self.commits)} ({sum(1 for c in self.commits if c.ok)} ok)",
                  f"transactions: {len(self.txns)} ({count(self.txns, 'outcome', TXN_OUTCOMES)})"]
+        if self.processed or self.processing:
+            lines.append(f"processed: {len(self.processed)} by {len({p.consumer for p in self.processed})} consumer(s)")
+        if self.group_events:
+            lines.append(f"group events: {count(self.group_events, 'kind', GROUP_EVENTS)}")
         errors: dict[str, int] = {}
         for s in self.sends:
             if s.error:
@@ -282,4 +378,4 @@ class History:
 
     def __repr__(self) -> str:
         return (f"<History: {len(self.sends)} sends, {len(self.reads)} reads, {len(self.commits)} commits, "
-                f"{len(self.txns)} transactions>")
+                f"{len(self.txns)} transactions, {len(self.processed)} processed, {len(self.group_events)} group events>")

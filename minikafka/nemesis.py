@@ -8,16 +8,26 @@ Rules:
 2. `Nemesis(seed, kinds=..., rate=..., duration_ms=...).schedule()` is a pure function of its
    arguments: faults arrive as a Poisson process of `rate` faults per virtual second, each of a
    kind drawn from `kinds`, all from `random.Random(f"nemesis/{seed}")`. The schedule keeps the
-   arguments, so it can be regenerated from them alone (`schedule.params`).
+   arguments, so it can be regenerated from them alone (`schedule.params`). A kind listed
+   twice in `kinds` is drawn twice as often.
 3. Every crash gets a matching restart before the end (unless `restart=False`), and every
    cut a matching heal. Episodes (isolate, pause, drop, delay) carry their length and end by
    themselves. A broker takes part in at most one episode at a time, and at most `max_down`
-   brokers are crashed at once. With `settle=True` the schedule ends with `clear_rules`,
-   `heal_all` and `restart_all` at `duration_ms`, so the run can settle.
+   brokers are crashed at once, except in the two cluster-wide episodes of rule 4b. With
+   `settle=True` the schedule ends with `clear_rules`, `heal_all` and `restart_all` at
+   `duration_ms`, so the run can settle.
 4. Kinds: `crash`/`power_loss` (then `restart`) a broker; `cut`/`heal` the link between two
    nodes; `isolate` a node (cut every link it has, for `ms`, then heal only the links this
    fault cut); `pause` a node; `drop`/`delay` messages of one kind (a network rule that lives
    `ms`); `crash_client` (the workload replaces the instance).
+4b. Cluster-wide episodes, drawn only when every broker is up and free, written as plain
+   crash/power_loss/restart faults marked with the episode's name, always restarted:
+   `outage`: one broker crashes; once it has been fenced out of every ISR (`OUTAGE_MS`, past
+   `broker.session.timeout.ms`) the others crash too; the stale one restarts alone first, the
+   others a little later. Kafka with unclean election elects the stale broker and loses what
+   it missed; without, the partitions wait offline for an ISR member. Process crashes only:
+   the page caches survive. `blackout`: every broker loses power at once (a data-centre
+   outage); what the OS had not flushed is gone everywhere (Kafka does not fsync).
 5. Pause: a paused process neither sends nor receives, but the kernel keeps its connections,
    so nothing is lost: every message from or to the node during the pause arrives when the
    pause ends (within one slice, `PAUSE_SLICE_MS`). Implemented as delay rules on the node's
@@ -28,6 +38,8 @@ Rules:
    sum of their pauses.
 6. Clients are named by slot, `"producer#0"`, since instances are replaced; the workload maps
    a slot to the live instance (`clients=`), by default the index-th live client of that role.
+   A slot may stand for a process with several clients (a pipeline's consumer and producer):
+   the mapping then returns all their names, and crash_client and pause strike all of them.
 7. `schedule.apply(cluster, at=...)` turns each fault into a (daemon) simulation event, so
    faults strike during blocking client calls too; with `scheduled=False` nothing happens
    until `run.advance()` applies what is due (the stepping interface). Every applied fault
@@ -46,6 +58,9 @@ if TYPE_CHECKING:
     from .network import Rule
 
 KINDS = ("crash", "power_loss", "cut", "isolate", "pause", "drop", "delay", "crash_client")
+EPISODES = ("outage", "blackout")              # rule 4b: not in the default mix
+ALL_KINDS = KINDS + EPISODES
+OUTAGE_MS = ((10_500, 13_000), (1_000, 3_000), (3_000, 6_000))   # stale alone; all down; stale leads alone
 MESSAGES = ("ProduceRequest", "ProduceResponse", "FetchRequest", "FetchResponse", "EndTxnResponse",
             "AddPartitionsToTxnResponse", "WriteTxnMarkersRequest", "InitProducerIdResponse",
             "OffsetCommitResponse")
@@ -53,6 +68,7 @@ CLIENTS = (("producer", 2), ("consumer", 1))
 DROP_PROBABILITIES = (0.3, 0.6, 1.0)
 DELAYS_MS = (200, 2_000, 10_000, 35_000)      # the last outlives request.timeout.ms (30 s)
 PAUSE_SLICE_MS = 100
+ClientMap = Callable[[str, int], "str | tuple[str, ...] | None"]     # (role, index) -> live client name(s)
 END_KINDS = ("clear_rules", "heal_all", "restart_all")
 
 
@@ -89,6 +105,11 @@ def _node(n: Any) -> str:
     return f"b{n}" if isinstance(n, int) else str(n)
 
 
+def _episode_note(f: Fault) -> str:
+    episode = f.arg("episode")
+    return f" ({episode})" if episode else ""
+
+
 def _rule_text(f: Fault) -> str:
     ends = ""
     if f.arg("src", "*") != "*" or f.arg("dst", "*") != "*":
@@ -100,9 +121,9 @@ def _rule_text(f: Fault) -> str:
 
 
 _DESCRIBE: dict[str, Callable[[Fault], str]] = {
-    "crash": lambda f: f"crash {_node(f.arg('broker'))}",
-    "power_loss": lambda f: f"power-loss crash {_node(f.arg('broker'))}",
-    "restart": lambda f: f"restart {_node(f.arg('broker'))}",
+    "crash": lambda f: f"crash {_node(f.arg('broker'))}{_episode_note(f)}",
+    "power_loss": lambda f: f"power-loss crash {_node(f.arg('broker'))}{_episode_note(f)}",
+    "restart": lambda f: f"restart {_node(f.arg('broker'))}{_episode_note(f)}",
     "cut": lambda f: f"cut {_node(f.arg('a'))} | {_node(f.arg('b'))}",
     "heal": lambda f: f"heal {_node(f.arg('a'))} | {_node(f.arg('b'))}",
     "isolate": lambda f: f"isolate {_node(f.arg('node'))} for {f.arg('ms')} ms",
@@ -190,7 +211,7 @@ class Schedule:
     __str__ = table
 
     def apply(self, cluster: "Cluster", at: int | None = None,
-              clients: Callable[[str, int], str | None] | None = None, scheduled: bool = True) -> "NemesisRun":
+              clients: "ClientMap | None" = None, scheduled: bool = True) -> "NemesisRun":
         """Start this schedule on `cluster` at virtual time `at` (default: now). See rule 7."""
         run = NemesisRun(self, cluster, cluster.now if at is None else at, clients, scheduled)
         run.start()
@@ -242,8 +263,8 @@ class Nemesis:
     def __post_init__(self) -> None:
         kinds = tuple(self.kinds)
         for k in kinds:
-            if k not in KINDS:
-                raise ValueError(f"unknown nemesis kind {k!r}; kinds: {', '.join(KINDS)}")
+            if k not in ALL_KINDS:
+                raise ValueError(f"unknown nemesis kind {k!r}; kinds: {', '.join(ALL_KINDS)}")
         if not kinds:
             raise ValueError("a nemesis needs at least one kind of fault")
         object.__setattr__(self, "kinds", kinds)
@@ -360,6 +381,43 @@ class _Generator:
     def _delay(self, t: int) -> None:
         self._rule(t, "delay")
 
+    def _all_brokers_free(self, t: int) -> list[str] | None:
+        brokers = self._brokers()
+        if len(self._free(t, brokers)) < len(brokers) or any(r > t for r in self.down.values()):
+            return None
+        return brokers
+
+    def _outage(self, t: int) -> None:
+        """Rule 4b: stale broker down, then everyone, then the stale one back alone."""
+        brokers = self._all_brokers_free(t)
+        alone, together, leads = (self.rng.randint(*r) for r in OUTAGE_MS)
+        if brokers is None or len(brokers) < 2 or t + alone + together + leads > self.end:
+            return
+        stale = self.rng.choice(brokers)
+        rest = [b for b in brokers if b != stale]
+        note = {"episode": "outage"}
+        self.out.append(Fault(t, "crash", {"broker": int(stale[1:]), **note}))
+        self.out += [Fault(t + alone, "crash", {"broker": int(b[1:]), **note}) for b in rest]
+        back = t + alone + together
+        self.out.append(Fault(back, "restart", {"broker": int(stale[1:]), **note}))
+        self.out += [Fault(back + leads, "restart", {"broker": int(b[1:]), **note}) for b in rest]
+        for b in brokers:
+            self.busy[b] = back + leads
+        self.down[stale] = back
+        self.down.update({b: back + leads for b in rest})
+
+    def _blackout(self, t: int) -> None:
+        """Rule 4b: every broker loses power at once."""
+        brokers = self._all_brokers_free(t)
+        if brokers is None:
+            return
+        back = t + self._length(t, self.n.down_ms)
+        note = {"episode": "blackout"}
+        self.out += [Fault(t, "power_loss", {"broker": int(b[1:]), **note}) for b in brokers]
+        self.out += [Fault(back, "restart", {"broker": int(b[1:]), **note}) for b in brokers]
+        for b in brokers:
+            self.busy[b] = self.down[b] = back
+
     def _crash_client(self, t: int) -> None:
         slots = [f"{role}#{i}" for role, count in self.n.clients for i in range(count)]
         if slots:
@@ -387,11 +445,17 @@ class _Item:
     action: Callable[[], None] = field(compare=False)
 
 
+_APPLY = {"crash": "_broker_fault", "power_loss": "_broker_fault", "restart": "_broker_fault", "cut": "_link",
+          "heal": "_link", "isolate": "_isolate", "pause": "_pause", "drop": "_rule", "delay": "_rule",
+          "crash_client": "_crash_client", "clear_rules": "_clear_rules", "heal_all": "_heal_all",
+          "restart_all": "_restart_all"}
+
+
 class NemesisRun:
     """A schedule being applied to one cluster (rule 7)."""
 
     def __init__(self, schedule: Schedule, cluster: "Cluster", start: int,
-                 clients: Callable[[str, int], str | None] | None, scheduled: bool) -> None:
+                 clients: "ClientMap | None", scheduled: bool) -> None:
         self.schedule = schedule
         self.c = cluster
         self.start_ms = start
@@ -438,64 +502,73 @@ class NemesisRun:
 
     # -- faults ----------------------------------------------------------------------------
     def _apply(self, f: Fault) -> None:
-        c = self.c
-        text = str(f)
-        k = f.kind
-        if k in ("crash", "power_loss", "restart"):
-            b = c.brokers.get(f.arg("broker"))
-            if b is None or b.alive == (k == "restart"):
-                self._note(f, f"{text}: skipped ({'no such broker' if b is None else 'already ' + ('up' if b.alive else 'down')})")
-                return
-            self._note(f, text)
-            if k == "restart":
-                c.restart_broker(b.id)
-            else:
-                c.crash_broker(b.id, power_loss=k == "power_loss")
-        elif k in ("cut", "heal"):
-            a, b2 = self._resolve(f.arg("a")), self._resolve(f.arg("b"))
-            if a is None or b2 is None or a == b2:
-                self._note(f, f"{text}: skipped (no such node)")
-                return
-            self._note(f, text)
-            (c.cut if k == "cut" else c.heal)(a, b2)
-        elif k == "isolate":
-            self._isolate(f)
-        elif k == "pause":
-            self._pause(f)
-        elif k in ("drop", "delay"):
-            self._rule(f)
-        elif k == "crash_client":
-            name = self._resolve(f.arg("client"))
-            if name is None or not c.clients[name].alive:
-                self._note(f, f"{text}: skipped (no live client)")
-                return
-            self._note(f, f"{text} ({name})")
-            c.crash_client(name)
-        elif k == "clear_rules":
-            self._note(f, text)
-            c.clear_rules()
-            self._pauses.clear()
-        elif k == "heal_all":
-            self._note(f, text)
-            c.heal_all()
-            self._isolated.clear()
-        elif k == "restart_all":
-            down = [b for b, broker in sorted(c.brokers.items()) if not broker.alive]
-            self._note(f, f"{text}: {', '.join(f'b{b}' for b in down) or 'none down'}")
-            for b in down:
-                c.restart_broker(b)
+        getattr(self, _APPLY[f.kind])(f)
 
-    def _resolve(self, node: Any) -> str | None:
-        """A node name, a broker id, or a client slot "role#index" -> a node name (or None)."""
+    def _broker_fault(self, f: Fault) -> None:
+        c, k = self.c, f.kind
+        b = c.brokers.get(f.arg("broker"))
+        if b is None or b.alive == (k == "restart"):
+            why = "no such broker" if b is None else "already " + ("up" if b.alive else "down")
+            self._note(f, f"{f}: skipped ({why})")
+            return
+        self._note(f, str(f))
+        if k == "restart":
+            c.restart_broker(b.id)
+        else:
+            c.crash_broker(b.id, power_loss=k == "power_loss")
+
+    def _link(self, f: Fault) -> None:
+        a, b = self._resolve(f.arg("a")), self._resolve(f.arg("b"))
+        if a is None or b is None or a == b:
+            self._note(f, f"{f}: skipped (no such node)")
+            return
+        self._note(f, str(f))
+        (self.c.cut if f.kind == "cut" else self.c.heal)(a, b)
+
+    def _crash_client(self, f: Fault) -> None:
+        c = self.c
+        names = [n for n in self._resolve_all(f.arg("client")) if c.clients[n].alive]
+        if not names:
+            self._note(f, f"{f}: skipped (no live client)")
+            return
+        self._note(f, f"{f} ({', '.join(names)})")
+        for name in names:
+            c.crash_client(name)
+
+    def _clear_rules(self, f: Fault) -> None:
+        self._note(f, str(f))
+        self.c.clear_rules()
+        self._pauses.clear()
+
+    def _heal_all(self, f: Fault) -> None:
+        self._note(f, str(f))
+        self.c.heal_all()
+        self._isolated.clear()
+
+    def _restart_all(self, f: Fault) -> None:
+        c = self.c
+        down = [b for b, broker in sorted(c.brokers.items()) if not broker.alive]
+        self._note(f, f"{f}: {', '.join(f'b{b}' for b in down) or 'none down'}")
+        for b in down:
+            c.restart_broker(b)
+
+    def _resolve_all(self, node: Any) -> tuple[str, ...]:
+        """A node name, a broker id, or a client slot "role#index" -> its node names (rule 6)."""
         if isinstance(node, int):
-            return f"b{node}" if node in self.c.brokers else None
+            return (f"b{node}",) if node in self.c.brokers else ()
         if "#" in node:
             role, index = node.split("#", 1)
             if self.clients is not None:
-                return self.clients(role, int(index))
+                got = self.clients(role, int(index))
+                return () if got is None else (got,) if isinstance(got, str) else tuple(got)
             live = [name for name, cl in self.c.clients.items() if cl.role == role and cl.alive]
-            return live[int(index) % len(live)] if live else None
-        return node if node in self.c.net.nodes else None
+            return (live[int(index) % len(live)],) if live else ()
+        return (node,) if node in self.c.net.nodes else ()
+
+    def _resolve(self, node: Any) -> str | None:
+        """The first of `_resolve_all`, or None."""
+        names = self._resolve_all(node)
+        return names[0] if names else None
 
     def _isolate(self, f: Fault) -> None:
         c = self.c
@@ -520,13 +593,15 @@ class NemesisRun:
             self.c.heal(a, b)
 
     def _pause(self, f: Fault) -> None:
-        node = self._resolve(f.arg("node"))
-        if node is None or node in self._pauses:
-            self._note(f, f"{f}: skipped ({'no such node' if node is None else 'already paused'})")
+        names = self._resolve_all(f.arg("node"))
+        if not names or any(n in self._pauses for n in names):
+            self._note(f, f"{f}: skipped ({'no such node' if not names else 'already paused'})")
             return
-        self._note(f, f"{f} ({node})" if node != f.arg("node") else str(f))
-        self._pauses[node] = []
-        self._pause_slice(node, self.c.now + f.arg("ms"))
+        shown = ", ".join(names)
+        self._note(f, f"{f} ({shown})" if shown != f.arg("node") else str(f))
+        for node in names:
+            self._pauses[node] = []
+            self._pause_slice(node, self.c.now + f.arg("ms"))
 
     def _pause_slice(self, node: str, until: int) -> None:
         """Rule 5: hold everything from and to `node` until `until`, one slice at a time."""

@@ -1,5 +1,6 @@
-"""The chaos CLI: a campaign table of configurations x anomalies, replayable cells, and output
-that depends on the arguments only."""
+"""The chaos campaign: guarantee rows stay clean and every anomaly Kafka really has appears (a
+modest campaign here; `python tests/bench_chaos.py` runs the full one), cells replay, the table
+is deterministic, and a run replays byte for byte in another process and hash seed."""
 from __future__ import annotations
 
 import os
@@ -9,76 +10,158 @@ from pathlib import Path
 
 import pytest
 
-from minikafka.chaos import ANOMALIES, MATRICES, campaign, main, nemesis_for, render_table, replay
+from minikafka.chaos import MATRICES, PROFILES, RATE, Row, Setting, campaign, main, render_table, replay
 
 ROOT = Path(__file__).resolve().parents[1]
+CI_SEEDS = range(12)            # ~30 s on a quiet 2-core machine; the benchmark runs >= 10,000 schedules
+DEFAULT = MATRICES["default"]
 
 
-def setting(name: str):
-    return next(s for s in MATRICES["default"] if s.name == name)
+def setting(name: str) -> Setting:
+    return next(s for s in DEFAULT if s.name == name)
 
 
-def test_the_default_matrix_covers_the_settings_the_course_compares():
-    names = [s.name for s in MATRICES["default"]]
+@pytest.fixture(scope="module")
+def ci_rows() -> list[Row]:
+    return campaign(DEFAULT, CI_SEEDS)
+
+
+# -- the matrix ------------------------------------------------------------------------------------
+def test_the_matrix_separates_guarantees_from_anomalies_with_honest_fault_models():
+    names = [s.name for s in DEFAULT]
     assert len(names) == len(set(names))
-    assert {"acks1", "acks1-unclean", "all-noidem", "all-idem", "all-idem-unclean", "txn-rc"} <= set(names)
-    assert setting("acks1").unclean is False and setting("acks1-unclean").unclean is True
-    assert dict(setting("txn-rc").consumer_config)["isolation.level"] == "read_committed"
+    guarantees = {s.name for s in DEFAULT if s.section == "guarantees"}
+    assert guarantees == {"idempotent", "transactions", "eos-pipeline"}
+    assert {"lost", "duplicate", "reorder"} <= set(setting("idempotent").guarantees)
+    assert {"aborted_read", "non_atomic"} <= set(setting("transactions").guarantees)
+    assert {"eos_missing", "eos_duplicate", "single_owner"} <= set(setting("eos-pipeline").guarantees)
+    wanted = {"acks1": "lost", "unclean": "lost", "power-loss": "lost", "no-idempotence": "reorder",
+              "idempotent-restart": "duplicate", "read-uncommitted": "uncommitted_read",
+              "at-most-once": "unprocessed", "at-least-once": "processed_twice"}
+    assert {n: s.anomalies for n, s in ((n, setting(n)) for n in wanted)} == {n: (k,) for n, k in wanted.items()}
+    for s in DEFAULT:                       # only the blackout row meets correlated power loss
+        kinds = PROFILES[s.profile]["kinds"]
+        assert ("power_loss" in kinds or "blackout" in kinds) == (s.name == "power-loss"), s.name
+    w = {s.name: dict(s.workload) for s in DEFAULT}
+    assert w["unclean"]["unclean"] is True and not w["idempotent"].get("unclean")
+    assert w["eos-pipeline"]["pipelines"] == 2
+    assert w["at-most-once"]["processing"] == "commit-then-process"
+    assert w["at-least-once"]["processing"] == "process-then-commit"
     assert {s.name for s in MATRICES["quick"]} < set(names)
 
 
-def test_a_cell_counts_runs_with_the_anomaly_and_names_the_first_seed_which_replays_it():
-    seeds = range(4)
-    [row] = campaign([setting("all-noidem")], seeds)
-    assert row.runs == 4
+def test_rows_with_the_same_clients_meet_the_same_faults():
+    a, b = setting("idempotent"), setting("unclean")
+    assert a.nemesis(5).schedule() == b.nemesis(5).schedule()
+    assert setting("at-most-once").nemesis(5).schedule() == setting("at-least-once").nemesis(5).schedule()
+    assert dict(setting("eos-pipeline").nemesis(5).params())["clients"] == (("producer", 2), ("consumer", 1),
+                                                                               ("pipeline", 2))
+
+
+# -- the CI campaign -----------------------------------------------------------------------------------
+def test_ci_campaign_guarantees_hold_and_every_anomaly_appears(ci_rows):
+    table = render_table(ci_rows)
+    print("\n" + table)
+    assert [r.runs for r in ci_rows] == [len(CI_SEEDS)] * len(DEFAULT)
+    for r in ci_rows:
+        assert r.verdict() == "ok", f"{r.setting.name}: {r.verdict()}\n{table}"
+        for kind in r.setting.guarantees:
+            assert r.count(kind) == 0
+        for kind in r.setting.anomalies:
+            assert r.count(kind) > 0
+
+
+def test_a_cell_names_the_first_seed_and_replaying_it_shows_the_anomaly(ci_rows):
+    row = next(r for r in ci_rows if r.setting.name == "unclean")
+    seed = row.cells["lost"].first_seed
+    assert seed is not None
+    text = replay(row.setting, seed, limit=1)
+    assert "config unclean (" in text and f"seed {seed}" in text and "lost: FAIL" in text
+    assert "unclean=True" in text and "(outage)" in text           # the mechanism, in the trace lines
+
+
+def test_cells_count_runs_with_at_least_one_anomaly():
+    s = setting("no-idempotence")
+    [row] = campaign([s], range(3))
     expected: dict[str, list[int]] = {}
-    for seed in seeds:
-        for kind in setting("all-noidem").run(seed, nemesis_for(seed), 120).anomalies():
+    for seed in range(3):
+        for kind in s.run(seed).anomalies():
             expected.setdefault(kind, []).append(seed)
-    assert expected, "the nemesis found nothing to show"
+    assert expected
     for kind, cell in row.cells.items():
-        assert cell.runs == len(expected.get(kind, []))
-        assert cell.first_seed == (expected[kind][0] if kind in expected else None)
-    kind, hit = next((k, seeds[0]) for k, seeds in expected.items())
-    assert f"{kind}: FAIL" in replay(setting("all-noidem"), hit)
+        assert cell.runs == len(expected[kind]) and cell.first_seed == expected[kind][0]
 
 
-def test_the_table_is_deterministic_and_shows_timings_only_when_asked():
-    rows = campaign([setting("acks1")], range(2))
-    again = campaign([setting("acks1")], range(2))
-    table = render_table(rows)
-    assert table == render_table(again)
-    header = table.split("\n")[0].split()
-    assert header[:2] == ["config", "runs"] and header[2:] == list(ANOMALIES)
-    assert "seconds" not in table and "seconds" in render_table(rows, timing=True)
-    assert "--replay CONFIG SEED" in table and "acks=1 (idempotence off)" in table
+# -- the table -----------------------------------------------------------------------------------------
+def test_the_table_marks_claims_and_contradictions_and_is_deterministic():
+    good, bad = Row(setting("idempotent")), Row(setting("acks1"))
+    good.add(0, [])
+    good.add(1, ["uncommitted_read"])
+    bad.add(0, [])
+    bad.add(1, ["reorder"])
+    table = render_table([good, bad])
+    assert table == render_table([good, bad])
+    lines = table.split("\n")
+    assert lines[0].split()[:3] == ["config", "runs", "lost"] and lines[0].split()[-1] == "verdict"
+    assert lines[1].startswith("guarantees") and lines[3].startswith("anomalies")
+    idem, acks1 = lines[2].split(), lines[4].split()
+    assert idem[:5] == ["idempotent", "2", "0", "0", "0"] and idem[-1] == "ok"
+    assert "1 (s1)" in lines[2]                                      # no claim, but seen
+    assert acks1[:3] == ["acks1", "2", "0!"] and lines[4].endswith("BROKEN: lost")   # claimed, never seen
+    assert "seconds" not in table and "seconds" in render_table([good], timing=True)
+    assert "--replay CONFIG SEED" in table and "[nemesis: faults]" in table
+    good.add(2, ["lost"])
+    good.add(7, ["lost"])
+    assert "2 (s2)!" in render_table([good]) and good.verdict() == "BROKEN: lost"
+    assert render_table([good]).endswith("contradicted guarantees:\n  idempotent lost: seeds 2, 7")
+
+
+def test_chunks_merge_into_the_same_row():
+    whole, a, b = Row(setting("acks1")), Row(setting("acks1")), Row(setting("acks1"))
+    for seed, kinds in ((0, ["reorder"]), (1, ["lost"]), (2, ["lost", "reorder"])):
+        whole.add(seed, kinds)
+        (a if seed < 2 else b).add(seed, kinds)
+    b.merge(a)
+    assert (b.runs, {k: (c.runs, c.first_seed, c.seeds) for k, c in b.cells.items()}) == \
+        (whole.runs, {k: (c.runs, c.first_seed, c.seeds) for k, c in whole.cells.items()})
 
 
 def test_replay_prints_the_schedule_the_history_and_the_verdicts(capsys):
-    assert main(["--replay", "all-noidem", "1", "--history"]) == 0
+    assert main(["--replay", "no-idempotence", "1", "--history", "--limit", "1"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("config all-noidem (acks=all, enable.idempotence=false, 5 in flight), seed 1")
+    assert out.startswith("config no-idempotence (acks=all, enable.idempotence=false")
     for section in ("== schedule", "== applied", "== history", "== verdicts", "== full history"):
         assert section in out
-    assert "Nemesis(seed=1," in out and "duplicate: FAIL" in out
+    assert "Nemesis(seed=1," in out and "kinds=(crash,outage,outage," in out and f"rate={RATE:g}," in out
 
 
-def test_the_cli_refuses_unknown_configs_kinds_and_seeds(capsys):
-    for argv in (["--replay", "acks=2", "1"], ["--kinds", "crash,meteor"], ["--replay", "acks1", "x"]):
+def test_the_cli_refuses_unknown_configs_rows_and_seeds(capsys):
+    for argv in (["--replay", "acks=2", "1"], ["--only", "acks1,meteor"], ["--replay", "acks1", "x"]):
         with pytest.raises(SystemExit) as e:
             main(argv)
         assert e.value.code == 2
     assert "unknown config" in capsys.readouterr().err
 
 
+# -- determinism across processes -------------------------------------------------------------------
 def _cli(hashseed: str, *args: str) -> str:
     env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "minikafka.chaos", *args], env=env, cwd=ROOT, capture_output=True,
                           text=True, check=True).stdout
 
 
-def test_campaign_output_is_identical_across_processes_and_hash_seeds():
+def test_a_group_and_eos_campaign_and_replay_are_identical_across_processes_and_hash_seeds():
     args = ("--seeds", "1", "--first-seed", "3", "--matrix", "quick", "--records", "60")
     first, second = _cli("0", *args), _cli("977", *args)
     assert first == second
     assert first.startswith("chaos: matrix quick, seeds 3..3, 60 values per run")
+    assert "eos-pipeline" in first and "at-most-once" in first
+    replay_args = ("--replay", "at-least-once", "2", "--history", "--records", "60", "--limit", "50")
+    here, there = _cli("1", *replay_args), _cli("31337", *replay_args)
+    assert here == there and "group chaos assigned generation" in here and "processed p" in here
+
+
+def test_worker_processes_change_nothing_in_the_table():
+    rows = [setting("idempotent"), setting("at-most-once")]
+    assert render_table(campaign(rows, range(2), records=60, jobs=2)) == render_table(campaign(rows, range(2),
+                                                                                              records=60))

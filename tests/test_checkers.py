@@ -7,15 +7,20 @@ import pytest
 from minikafka import Cluster, Message
 from minikafka.checkers import (
     CHECKERS,
+    KINDS,
     atomic_transactions,
     check_all,
     commits_beyond_processed,
     duplicates,
+    exactly_once,
     lost_writes,
+    processed_twice,
     read_committed_reads,
     render_verdicts,
     reordering,
     single_owner_per_generation,
+    uncommitted_reads,
+    unprocessed,
 )
 from minikafka.history import History, decode, encode
 
@@ -43,12 +48,13 @@ class H:
         return s
 
     def read(self, value: bytes, partition: int, offset: int, consumer: str = "consumer-1",
-             isolation: str = "read_uncommitted", final: bool = False):
-        return self.h.read(consumer, Message("t", partition, offset, None, value), isolation, self.tick(), final)
+             isolation: str = "read_uncommitted", final: bool = False, topic: str = "t", group: str | None = None):
+        return self.h.read(consumer, Message(topic, partition, offset, None, value), isolation, self.tick(), final,
+                           group)
 
-    def final(self, *values_at: tuple[bytes, int, int], isolation: str = "read_uncommitted"):
+    def final(self, *values_at: tuple[bytes, int, int], isolation: str = "read_uncommitted", topic: str = "t"):
         for value, partition, offset in values_at:
-            self.read(value, partition, offset, "final", isolation, final=True)
+            self.read(value, partition, offset, "final", isolation, final=True, topic=topic)
 
     def txn(self, producer: str, values: list[tuple[int, int]], outcome: str):
         """A transaction of (seq, partition) sends, all acked at the given offsets (seq used as offset)."""
@@ -318,9 +324,147 @@ def test_commit_beyond_counts_records_returned_to_any_member_of_the_group():
     assert commits_beyond_processed(b.h).ok
 
 
-def test_single_owner_checker_waits_for_consumer_groups():
-    with pytest.raises(NotImplementedError, match="needs consumer groups"):
-        single_owner_per_generation(History())
+# -- read_uncommitted --------------------------------------------------------------------------------
+def test_uncommitted_read_finds_a_read_uncommitted_consumer_returning_aborted_data():
+    b = H()
+    b.txn("p0", [(0, 0), (1, 1)], "aborted")
+    b.read(v("p0", 0), 0, 0, isolation="read_uncommitted")
+    [a] = uncommitted_reads(b.h).anomalies
+    assert a.kind == "uncommitted_read" and "(read_uncommitted) read p0-0" in a.description
+    assert read_committed_reads(b.h).ok                             # not a read_committed violation
+
+
+def test_uncommitted_read_passes_for_committed_data_and_ignores_the_final_read():
+    b = H()
+    b.txn("p0", [(0, 0)], "committed")
+    b.txn("p0", [(1, 0)], "aborted")
+    b.read(v("p0", 0), 0, 0, isolation="read_uncommitted")
+    b.final((v("p0", 0), 0, 0), (v("p0", 1), 0, 1))                 # the final read sees everything
+    assert uncommitted_reads(b.h).ok
+
+
+# -- single owner ---------------------------------------------------------------------------------
+def assigned(b: H, consumer: str, generation: int, *parts: str, member: str | None = None):
+    return b.h.group_event(consumer, "g", "assigned", b.tick(), parts, generation, member or f"{consumer}-m{generation}")
+
+
+def test_single_owner_finds_a_partition_given_to_a_second_consumer_before_the_first_let_go():
+    b = H()
+    assigned(b, "consumer-1", 1, "t-0", "t-1")
+    b.h.group_event("consumer-1", "g", "revoked", b.tick(), ("t-1",))
+    assigned(b, "consumer-2", 2, "t-0", "t-1")                      # t-0 was never revoked
+    [a] = single_owner_per_generation(b.h).anomalies
+    assert a.kind == "single_owner" and "consumer-2 was assigned t-0 in generation 2" in a.description
+    assert "consumer-1 still owned it (assigned in generation 1" in a.description
+
+
+def test_single_owner_passes_when_the_first_owner_revoked_lost_closed_or_was_removed():
+    for release in ("revoked", "lost", "closed", "removed"):
+        b = H()
+        assigned(b, "consumer-1", 1, "t-0", member="consumer-1-aa")
+        b.h.group_event("consumer-1", "g", release, b.tick(), ("t-0",) if release in ("revoked", "lost") else (),
+                        member="consumer-1-aa" if release == "removed" else None)
+        assigned(b, "consumer-2", 2, "t-0")
+        assert single_owner_per_generation(b.h).ok, release
+
+
+def test_single_owner_a_crash_frees_nothing_until_the_coordinator_removes_that_member():
+    b = H()
+    assigned(b, "consumer-1", 1, "t-0", member="consumer-1-aa")
+    b.h.group_event("consumer-1", "g", "crashed", b.tick())
+    b.h.group_event("consumer-1", "g", "removed", b.tick(), member="consumer-1-old")   # an older member id
+    assigned(b, "consumer-2", 2, "t-0")
+    assert not single_owner_per_generation(b.h).ok
+    b = H()
+    assigned(b, "consumer-1", 1, "t-0", member="consumer-1-aa")
+    b.h.group_event("consumer-1", "g", "crashed", b.tick())
+    b.h.group_event("consumer-1", "g", "removed", b.tick(), member="consumer-1-aa")
+    assigned(b, "consumer-2", 2, "t-0")
+    assert single_owner_per_generation(b.h).ok
+
+
+def test_single_owner_keeps_groups_apart_and_a_new_assignment_replaces_the_old():
+    b = H()
+    assigned(b, "consumer-1", 1, "t-0", "t-1")
+    b.h.group_event("consumer-9", "other", "assigned", b.tick(), ("t-0",), 1)   # another group: no clash
+    assigned(b, "consumer-1", 2, "t-1")                              # gave up t-0 with its new assignment
+    assigned(b, "consumer-2", 2, "t-0")
+    assert single_owner_per_generation(b.h).ok
+
+
+# -- exactly once through a pipeline -----------------------------------------------------------------
+def pipeline(outputs: list[tuple[int, int, str]]) -> History:
+    """Inputs p0-0 and p0-1 in t; outputs (input seq, output offset, txn outcome) by x0 into out."""
+    b = H()
+    b.h.declare_pipeline("eos", ["t"], "out")
+    for seq in range(2):
+        b.send("p0", seq, offset=seq)
+    b.final((v("p0", 0), 0, 0), (v("p0", 1), 0, 1))
+    committed = []
+    for n, (seq, offset, outcome) in enumerate(outputs):
+        t = b.h.begin_txn("x0", "producer-3", b.tick())
+        s = b.h.send("x0", "producer-3", n, "out", b.tick(), 0, t, source=v("p0", seq))
+        b.h.delivered(s, None, 0, offset, b.tick())
+        b.h.end_txn(t, outcome, b.tick())
+        b.final((s.value, 0, offset), topic="out")
+        if outcome == "committed":
+            committed.append((s.value, 0, offset))
+    b.final(*committed, isolation="read_committed", topic="out")
+    return b.h
+
+
+def test_exactly_once_finds_an_input_without_output_and_one_with_two():
+    r = exactly_once(pipeline([(0, 0, "committed")]))
+    [a] = r.anomalies
+    assert a.kind == "eos_missing" and "input p0-1 has no output" in a.description
+    r = exactly_once(pipeline([(0, 0, "committed"), (1, 2, "committed"), (1, 4, "committed")]))
+    [a] = r.anomalies
+    assert a.kind == "eos_duplicate" and "input p0-1 has 2 committed outputs" in a.description
+
+
+def test_exactly_once_passes_when_aborted_attempts_are_invisible_to_read_committed():
+    h = pipeline([(0, 0, "aborted"), (0, 2, "committed"), (1, 4, "committed")])
+    r = exactly_once(h)
+    assert r.ok and "2 input records" in r.checked
+    assert exactly_once(History()).ok and "no pipeline" in exactly_once(History()).checked
+
+
+# -- processing in a group -------------------------------------------------------------------------------
+def processing(processed: list[tuple[int, int]]) -> History:
+    """p0-0..p0-2 at t-0@0..2, read by consumer-1 of group g; processed: (offset, times)."""
+    b = H()
+    b.h.declare_processing("g", ["t"])
+    reads = []
+    for seq in range(3):
+        b.send("p0", seq, offset=seq)
+        reads.append(b.read(v("p0", seq), 0, seq, group="g"))
+    for offset, times in processed:
+        for _ in range(times):
+            b.h.process("consumer-1", "g", reads[offset], b.tick())
+    b.h.commit("consumer-1", "g", "t", 0, 3, True, b.tick())
+    b.final(*((v("p0", s), 0, s) for s in range(3)))
+    return b.h
+
+
+def test_unprocessed_finds_a_record_the_group_never_processed():
+    r = unprocessed(processing([(0, 1), (2, 1)]))
+    [a] = r.anomalies
+    assert a.kind == "unprocessed" and "never processed p0-1 at t-0@1" in a.description
+    assert "committed past it (t-0=3)" in a.description
+
+
+def test_unprocessed_passes_when_every_record_was_processed_and_ignores_undeclared_groups():
+    assert unprocessed(processing([(0, 1), (1, 1), (2, 1)])).ok
+    b = H()
+    b.send("p0", 0, offset=0)
+    b.final((v("p0", 0), 0, 0))
+    assert unprocessed(b.h).ok                                      # nothing declared: nothing to process
+
+
+def test_processed_twice_finds_one_record_processed_twice_but_not_two_records():
+    [a] = processed_twice(processing([(0, 1), (1, 2), (2, 1)])).anomalies
+    assert a.kind == "processed_twice" and "p0-1 at t-0@1 2 times" in a.description
+    assert processed_twice(processing([(0, 1), (1, 1), (2, 1)])).ok
 
 
 # -- reports -------------------------------------------------------------------------------------
@@ -333,6 +477,7 @@ def test_check_all_runs_every_checker_and_renders_deterministically():
     b.final((v("p0", 0), 0, 0), (v("p0", 0), 0, 1))
     verdicts = check_all(b.h)
     assert list(verdicts) == list(CHECKERS)
+    assert set(CHECKERS) - {"exactly_once"} <= set(KINDS)            # a checker reports its own kind
     failing = sorted(n for n, r in verdicts.items() if not r.ok)
     assert failing == ["duplicate", "lost"]
     text = render_verdicts(verdicts)

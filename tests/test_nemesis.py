@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from minikafka import Cluster
-from minikafka.nemesis import KINDS, Fault, Nemesis, Schedule, merge
+from minikafka.nemesis import ALL_KINDS, KINDS, OUTAGE_MS, Fault, Nemesis, Schedule, merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,6 +107,54 @@ def test_schedules_compose_by_merge_and_in_sequence():
 def test_the_default_nemesis_uses_every_kind_over_a_few_seeds():
     seen = {f.kind for seed in range(10) for f in Nemesis(seed=seed, rate=0.6).schedule()}
     assert set(KINDS) <= seen
+    assert not {f.arg("episode") for seed in range(10) for f in Nemesis(seed=seed).schedule()} - {None}
+
+
+def episodes(kind: str, seeds=range(30)) -> list[tuple[Schedule, list[Fault]]]:
+    out = []
+    for seed in seeds:
+        s = Nemesis(seed=seed, kinds=(kind, "cut", "crash"), rate=0.5).schedule()
+        mine = [f for f in s if f.arg("episode") == kind]
+        if mine:
+            out.append((s, mine))
+    return out
+
+
+def test_an_outage_crashes_one_broker_then_the_rest_and_restarts_the_stale_one_alone_first():
+    found = episodes("outage")
+    assert len(found) >= 5
+    for s, faults in found:
+        assert s.problems() == []
+        [stale_down, *rest_down] = [f for f in faults if f.kind == "crash"]
+        [stale_up, *rest_up] = [f for f in faults if f.kind == "restart"]
+        assert stale_up.arg("broker") == stale_down.arg("broker") and len(rest_down) == len(rest_up) == 2
+        assert {f.arg("broker") for f in rest_down} == {1, 2, 3} - {stale_down.arg("broker")}
+        alone = rest_down[0].at_ms - stale_down.at_ms
+        assert OUTAGE_MS[0][0] <= alone <= OUTAGE_MS[0][1]          # long enough to be fenced out of the ISR
+        assert rest_down[0].at_ms < stale_up.at_ms < rest_up[0].at_ms <= s.duration_ms - 2_000
+        assert str(stale_down) == f"crash b{stale_down.arg('broker')} (outage)"
+        between = [f for f in s if stale_down.at_ms < f.at_ms < rest_up[0].at_ms and f.kind in ("crash", "restart")]
+        assert all(f.arg("episode") == "outage" for f in between)   # nothing else touches the brokers
+
+
+def test_a_blackout_cuts_the_power_of_every_broker_at_once():
+    found = episodes("blackout")
+    assert len(found) >= 5
+    for s, faults in found:
+        downs = sorted({f.at_ms for f in faults if f.kind == "power_loss"})
+        ups = sorted({f.at_ms for f in faults if f.kind == "restart"})
+        assert len(downs) == len(ups) and all(d < u for d, u in zip(downs, ups, strict=True))
+        for at in downs + ups:                                      # all three at once, every time
+            assert sorted(f.arg("broker") for f in faults if f.at_ms == at) == [1, 2, 3]
+        assert str(faults[0]).startswith("power-loss crash b") and str(faults[0]).endswith("(blackout)")
+        assert s.problems() == []
+
+
+def test_episode_kinds_are_known_and_a_repeated_kind_is_drawn_more_often():
+    assert set(ALL_KINDS) == set(KINDS) | {"outage", "blackout"}
+    once = sum(Nemesis(seed, kinds=("cut", "pause")).schedule().count("cut") for seed in range(20))
+    twice = sum(Nemesis(seed, kinds=("cut", "cut", "pause")).schedule().count("cut") for seed in range(20))
+    assert twice > once
 
 
 # -- applying a schedule ------------------------------------------------------------------------
@@ -194,6 +242,38 @@ def test_a_drop_rule_lives_for_its_length():
     assert len(c.net.rules) == 1
     c.run(1_000)
     assert c.net.rules == []
+
+
+def test_an_outage_applied_shows_the_stale_broker_leading_alone_when_unclean_election_is_on():
+    c = Cluster(brokers=3, seed=2)
+    c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 2,
+                                                                    "unclean.leader.election.enable": True})
+    stale = c.partition_state("t", 0).leader
+    others = [b for b in (1, 2, 3) if b != stale]
+    note = {"episode": "outage"}
+    s = Schedule((Fault(0, "crash", {"broker": stale, **note}),
+                  *(Fault(12_000, "crash", {"broker": b, **note}) for b in others),
+                  Fault(14_000, "restart", {"broker": stale, **note}),
+                  *(Fault(18_000, "restart", {"broker": b, **note}) for b in others)), 30_000)
+    run = s.apply(c)
+    c.run(25_000)
+    elect = [e for e in c.trace.filter(name="leader.elect") if e.fields["tp"] == "t-0"]
+    assert elect[-1].fields["leader"] == stale and elect[-1].fields["unclean"] is True
+    assert [a.text for a in run.applied][:2] == [f"crash b{stale} (outage)", f"crash b{others[0]} (outage)"]
+
+
+def test_a_slot_naming_a_process_crashes_and_pauses_every_client_of_it():
+    c = cluster()
+    k, p = c.consumer({"group.id": "g"}), c.producer()
+    process = (k.name, p.name)
+    s = Schedule((Fault(0, "pause", {"node": "pipeline#0", "ms": 500}),
+                  Fault(1_000, "crash_client", {"client": "pipeline#0"})))
+    run = s.apply(c, clients=lambda role, i: process if role == "pipeline" else None)
+    c.run(10)
+    assert len(c.net.rules) == 4                                    # held both ways, for both clients
+    c.run(2_000)
+    assert not k.alive and not p.alive and c.net.rules == []
+    assert run.applied[-1].text == f"crash client pipeline#0 ({k.name}, {p.name})"
 
 
 def test_crash_client_picks_the_slot_given_by_the_workload():
