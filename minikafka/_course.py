@@ -11,7 +11,9 @@ exactly what nbval will see and diffs stay small:
   inline PNG backend is used), started in the notebook's folder, 120 s per cell.
 - ``MINIKAFKA_USE_REFERENCE`` and ``MINIKAFKA_STRICT`` are unset: committed outputs show
   the exercises in their stub state.
-- Widget state (``metadata.widgets``) and cell ``execution`` timings are not stored.
+- Widget state (``metadata.widgets``) and cell ``execution`` timings are not stored. A
+  widget view's ``model_id`` (random in the kernel) is replaced by one made from the cell id
+  and the output's position, so a regen that changes nothing leaves no diff.
 - Cells marked ``# NBVAL_RAISES_EXCEPTION`` may raise; any other error aborts ``regen``.
 - ``check-stale`` compares code-cell outputs roughly as nbval does, after the
   ``tests/nbval-sanitize.cfg`` substitutions: stdout, text/plain, text/html and error
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import os
 import re
 import sys
@@ -83,6 +86,10 @@ def regen(path: Path) -> None:
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        for i, out in enumerate(cell.get("outputs", [])):
+            view = out.get("data", {}).get(WIDGET)
+            if view is not None:
+                view["model_id"] = hashlib.md5(f"{path.name}/{cell.get('id', '')}/{i}".encode()).hexdigest()
     nbformat.write(nb, path)
 
 

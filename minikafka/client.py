@@ -8,7 +8,9 @@ Rules:
   connection; a timeout or a disconnect (connection reset) fails every request in flight to
   that broker, in the order they were sent, as Kafka's NetworkClient does.
 - Blocking calls (`flush`, `poll(timeout)`) run the simulation in virtual time until they can
-  return; they may not be called from inside a simulation event.
+  return; they may not be called from inside a simulation event. If the client crashes
+  meanwhile (`Cluster.crash_client`, say from a scheduled fault), the call raises _STATE at
+  once: the process is gone.
 """
 from __future__ import annotations
 
@@ -235,11 +237,18 @@ class Client(Node):
         deadline = None if timeout_ms is None else sim.now + timeout_ms
         self.cluster._blocking = True
         try:
-            return sim.run_until(done, deadline)
+            sim.run_until(lambda: done() or not self.alive, deadline)
         finally:
             self.cluster._blocking = False
+        if not self.alive:
+            raise KafkaException("_STATE", f"{self.role} {self.name} crashed during {what}; "
+                                           "a crashed client cannot be used: create a new one")
+        return done()
 
     def check_open(self) -> None:
+        if not self.alive:
+            raise KafkaException("_STATE", f"{self.role} {self.name} crashed; a crashed client cannot be "
+                                           "used: create a new one")
         if self.closed:
             raise KafkaException("_STATE", f"{self.role} {self.name} is closed")
 

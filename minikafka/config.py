@@ -235,6 +235,8 @@ BROKER = Schema("broker", (
     _i("transaction.abort.timed.out.transaction.cleanup.interval.ms", 10000, 1),
     _i("offsets.topic.num.partitions", 50, 1),
     _i("offsets.topic.replication.factor", 3, 1),
+    _i("offsets.commit.timeout.ms", 5000, 1, doc="how long a group coordinator write (offsets, group state) "
+                                                 "may wait for the replicas"),
     _i("group.initial.rebalance.delay.ms", 3000, 0),
     _i("group.min.session.timeout.ms", 6000, 1),
     _i("group.max.session.timeout.ms", 1800000, 1),

@@ -340,8 +340,8 @@ class Consumer(Client):
             if off is None or key in self.buffered_tps or self.backoff.get(key, 0) > now:
                 continue
             if key in self.validating:
-                if not self.validating[key]:
-                    self._validate(key)
+                if not self.validating[key] and not self._validate(key):
+                    missing = True                  # no leader to ask: find one first
                 continue
             leader, epoch = self.leader_of(key)
             if leader < 0:
@@ -510,15 +510,17 @@ class Consumer(Client):
         self._fetch()
 
     # -- position validation (KIP-320) ---------------------------------------------------
-    def _validate(self, key: tuple[str, int]) -> None:
+    def _validate(self, key: tuple[str, int]) -> bool:
+        """Send the validation; False if no leader is known to send it to."""
         leader, epoch = self.leader_of(key)
         if leader < 0:
-            return
+            return False
         cid = self.next_cid()
         self.validating[key] = cid
         req = P.OffsetsForLeaderEpochRequest(cid, [(key, epoch, self.position_epochs[key])])
         self.request(leader, req, lambda resp: self._validated(key, cid, resp),
                      lambda err: self._validation_failed(key, cid))
+        return True
 
     def _validation_failed(self, key: tuple[str, int], cid: int) -> None:
         if self.validating.get(key) == cid:

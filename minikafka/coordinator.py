@@ -107,6 +107,7 @@ class Coordinator:
     writes (rule 4). Subclasses implement `load(partition, batches)` and `unload(partition)`."""
 
     topic = ""
+    write_timeout = "request.timeout.ms"            # the broker config bounding a write's wait
 
     def __init__(self, broker: "Broker") -> None:
         self.broker = broker
@@ -177,4 +178,4 @@ class Coordinator:
                 then("COORDINATOR_NOT_AVAILABLE")
             else:
                 then(None)
-        self.broker.append_records([(tp, batch)], -1, self.broker.cfg["request.timeout.ms"], done)
+        self.broker.append_records([(tp, batch)], -1, self.broker.cfg[self.write_timeout], done)

@@ -47,6 +47,7 @@ def parse_offset_key(key: str) -> tuple[str, TP]:
 
 class GroupCoordinator(Coordinator):
     topic = CONSUMER_OFFSETS
+    write_timeout = "offsets.commit.timeout.ms"
 
     def __init__(self, broker: "Broker") -> None:
         super().__init__(broker)

@@ -22,9 +22,6 @@ Rules:
 3. `consumers` consumers ("c0", ...) read every topic ("out" only when there are pipelines):
    with `subscribe` they join the `group.id` of `consumer_config` with subscribe(), else they
    `assign()` every partition. They poll every tick. Everything they return is recorded.
-   They refresh metadata every 10 s (`metadata.max.age.ms`, Kafka's default is 5 min): a
-   minikafka consumer validating its position (KIP-320) while its metadata shows no leader
-   does not ask for new metadata, and would otherwise stall until the periodic refresh.
    Without `processing`, a consumer with a `group.id` commits its positions every
    `commit_interval_ms`, asynchronously (auto-commit off); a commit is recorded when its
    outcome is traced.
@@ -93,7 +90,6 @@ SETTLE_TICK_MS = 100
 DRAIN_QUIET_MS = 15_000
 DRAIN_MAX_MS = 120_000
 GROUP_DEFAULTS = {"session.timeout.ms": 10_000}          # members of groups this workload starts
-CONSUMER_DEFAULTS = {"metadata.max.age.ms": 10_000}      # see rule 3
 PIPELINE_TXN_TIMEOUT_MS = 20_000
 
 
@@ -462,7 +458,7 @@ class Workload:
         cs.batch, cs.phase, cs.uncommitted = [], "poll", {}
         if c.now < cs.retry_at:
             return None
-        extra = {**CONSUMER_DEFAULTS, **(GROUP_DEFAULTS if self.cfg.subscribe else {})}
+        extra = GROUP_DEFAULTS if self.cfg.subscribe else {}
         config = {"auto.offset.reset": "earliest", **extra, **self.cfg.consumer_config, "enable.auto.commit": False}
         k = c.consumer(config)
         self._consumer_names.add(k.name)
@@ -596,7 +592,7 @@ class Workload:
         if not self._init_transactions(p):
             ps.retry_at = c.now + INIT_BACKOFF_MS
             return False
-        k = c.consumer({**CONSUMER_DEFAULTS, **GROUP_DEFAULTS, "group.id": group, "isolation.level": "read_committed",
+        k = c.consumer({**GROUP_DEFAULTS, "group.id": group, "isolation.level": "read_committed",
                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
         try:
             self._join(k, group, self.inputs)

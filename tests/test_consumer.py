@@ -138,3 +138,33 @@ def test_enable_partition_eof_reports_the_end_once_each_time_it_is_reached(c):
     plain = c.consumer({"auto.offset.reset": "earliest"})
     plain.assign([TopicPartition("t", 1)])
     assert [m.value() for m in plain.consume(10, 1.0)] == [b"a", b"b"]
+
+
+def test_a_position_validation_waiting_for_an_unknown_leader_asks_for_metadata():
+    """KIP-320: the epoch changed, then the partition went offline before the validation was
+    sent. The consumer must look for the new leader, not wait for metadata.max.age.ms (5 min)."""
+    c = Cluster(brokers=3, seed=2)
+    c.create_topic("t", partitions=1, replication_factor=2)
+    p = c.producer()
+    p.produce("t", value=b"a")
+    p.flush()
+    k = c.consumer({"auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 0)])
+    assert [m.value() for m in k.consume(10, 1.0)] == [b"a"]
+    first = c.partition_state("t", 0).leader
+    second = next(r.broker for r in c.partition_state("t", 0).replicas if r.broker != first)
+    c.crash_broker(first)
+    c.run(12_000)
+    k.consume(1, 0.5)                               # sees epoch 1: its position needs validating
+    c.crash_broker(second)
+    c.run(12_000)
+    k.consume(1, 2.0)
+    assert c.partition_state("t", 0).leader == -1 and ("t", 0) in k.validating
+    c.restart_broker(second)
+    c.restart_broker(first)
+    c.run(15_000)
+    p.produce("t", value=b"b")
+    p.flush(60)
+    start = c.now
+    assert [m.value() for m in k.consume(1, 60.0)] == [b"b"]
+    assert c.now - start < 5_000

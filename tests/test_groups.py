@@ -456,3 +456,21 @@ def test_a_stale_heartbeat_answer_during_a_join_does_not_start_another_rebalance
     assert len(joins) == 1
     assert c.group_state("g").generation == 2
     assert sorted(owned(a) + owned(b)) == [0, 0, 1, 1, 2, 3]
+
+
+def test_a_commit_the_replicas_cannot_confirm_fails_after_offsets_commit_timeout_ms():
+    c = cluster(partitions=1, records=0)
+    k = c.consumer({"group.id": "g", "enable.auto.commit": False})
+    k.assign([TopicPartition("t", 0)])
+    k.commit(offsets=[TopicPartition("t", 0, 1)], asynchronous=False)
+    coordinator = c.group_state("g").coordinator
+    for b in sorted(c.brokers):
+        if b != coordinator:
+            c.cut(coordinator, b)                   # acks=all on __consumer_offsets cannot complete
+    start = c.now
+    k.commit(offsets=[TopicPartition("t", 0, 2)], asynchronous=True)
+    c.run(8000)
+    got = [e for e in c.trace.filter(kind="recv", name="OffsetCommitRequest") if e.time >= start]
+    answers = [e for e in c.trace.filter(kind="send", name="OffsetCommitResponse") if e.time >= start]
+    assert answers[0].fields["results"] == ("t-0:COORDINATOR_NOT_AVAILABLE",)
+    assert answers[0].time - got[0].time == 5000    # offsets.commit.timeout.ms, not request.timeout.ms

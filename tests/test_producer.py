@@ -174,3 +174,19 @@ def test_a_request_timeout_closes_the_connection_so_the_held_request_is_never_de
     assert errors == ["REQUEST_TIMED_OUT"]
     assert [v for _, _, v in c.log("t", 0)] == [b"warm"]
     assert [e.fields["why"] for e in c.trace.filter(kind="drop") if e.peer == p.name] == ["reset"]
+
+
+def test_a_client_that_crashes_inside_flush_raises_state_at_once_instead_of_waiting_out_the_timeout():
+    c = Cluster(brokers=3, seed=5)
+    c.create_topic("t", partitions=1, replication_factor=3)
+    p = c.producer()
+    c.cut(p.name, c.partition_state("t", 0).leader)
+    p.produce("t", value=b"A")
+    start = c.now
+    c.sim.schedule(1000, c.crash_client, p.name)     # a fault fires while the application waits
+    with pytest.raises(KafkaException) as e:
+        p.flush(60)
+    assert e.value.args[0].name() == "_STATE" and "crashed during" in str(e.value)
+    assert c.now - start == 1000
+    with pytest.raises(KafkaException, match="crashed; a crashed client cannot be used"):
+        p.produce("t", value=b"B")
