@@ -81,8 +81,33 @@ class _View:
         return _w().Image(format="png", layout=_w().Layout(max_width="100%"))
 
 
+class _BrokerControls(_View):
+    """The crash and restart buttons of a lab with its own cluster: they act on the broker chosen
+    in `self.broker`, with power loss if the lab has a `power_loss` checkbox that is ticked."""
+
+    cluster: Cluster
+    broker: Any
+
+    def refresh(self) -> None:
+        raise NotImplementedError
+
+    @_guarded
+    def _crash(self, _: Any = None) -> None:
+        power_loss = getattr(self, "power_loss", None)
+        lost = bool(power_loss is not None and power_loss.value)
+        self.cluster.crash_broker(self.broker.value, power_loss=lost)
+        self.say(f"t={self.cluster.now} ms: crashed b{self.broker.value}" + (" (power loss)" if lost else ""))
+        self.refresh()
+
+    @_guarded
+    def _restart(self, _: Any = None) -> None:
+        self.cluster.restart_broker(self.broker.value)
+        self.say(f"t={self.cluster.now} ms: restarted b{self.broker.value}")
+        self.refresh()
+
+
 # -- (a) cluster explorer -------------------------------------------------------------------
-class ClusterExplorer(_View):
+class ClusterExplorer(_BrokerControls):
     """Produce, crash, cut, step and run a cluster; see its map and one partition's logs."""
 
     def __init__(self, cluster: Cluster | None = None, topic: str = "orders", seed: int = 7,
@@ -163,19 +188,6 @@ class ClusterExplorer(_View):
         self.refresh()
 
     @_guarded
-    def _crash(self, _: Any = None) -> None:
-        self.cluster.crash_broker(self.broker.value, power_loss=self.power_loss.value)
-        self.say(f"t={self.cluster.now} ms: crashed b{self.broker.value}"
-                 + (" (power loss)" if self.power_loss.value else ""))
-        self.refresh()
-
-    @_guarded
-    def _restart(self, _: Any = None) -> None:
-        self.cluster.restart_broker(self.broker.value)
-        self.say(f"t={self.cluster.now} ms: restarted b{self.broker.value}")
-        self.refresh()
-
-    @_guarded
     def _cut(self, _: Any = None) -> None:
         self.cluster.cut(self.link_a.value, self.link_b.value)
         self.say(f"t={self.cluster.now} ms: cut {self.link_a.value} <-> {self.link_b.value}")
@@ -244,7 +256,7 @@ class PartitionerPlayground(_View):
 
 
 # -- (c) replication stepper -------------------------------------------------------------------
-class ReplicationStepper(_View):
+class ReplicationStepper(_BrokerControls):
     """Produce a record, then step event by event and watch LEO and HW move on each replica."""
 
     def __init__(self, cluster: Cluster | None = None, topic: str = "t", partition: int = 0, seed: int = 7,
@@ -317,17 +329,6 @@ class ReplicationStepper(_View):
             if any(not (self.quiet.value and e.name in HIDDEN_BY_DEFAULT) for e in new):
                 return
 
-    @_guarded
-    def _crash(self, _: Any = None) -> None:
-        self.cluster.crash_broker(self.broker.value)
-        self.say(f"t={self.cluster.now} ms: crashed b{self.broker.value}")
-        self.refresh()
-
-    @_guarded
-    def _restart(self, _: Any = None) -> None:
-        self.cluster.restart_broker(self.broker.value)
-        self.say(f"t={self.cluster.now} ms: restarted b{self.broker.value}")
-        self.refresh()
 
 
 # -- (d) durability lab ------------------------------------------------------------------------
