@@ -433,6 +433,7 @@ class Applied:
     trace_seq: int
     fault: Fault | None
     text: str
+    skipped: bool = False           # the fault found nothing to act on (no such node, no live client...)
 
     def __str__(self) -> str:
         return f"{self.time:>8}  #{self.trace_seq:<7} {self.text}"
@@ -495,9 +496,9 @@ class NemesisRun:
             self._order += 1
             heapq.heappush(self._agenda, _Item(time, self._order, action))
 
-    def _note(self, fault: Fault | None, text: str) -> None:
+    def _note(self, fault: Fault | None, text: str, skipped: bool = False) -> None:
         c = self.c
-        self.applied.append(Applied(c.now, len(c.trace), fault, text))
+        self.applied.append(Applied(c.now, len(c.trace), fault, text, skipped))
         c.trace.state(c.now, "nemesis", "nemesis", fault=text)
 
     # -- faults ----------------------------------------------------------------------------
@@ -509,7 +510,7 @@ class NemesisRun:
         b = c.brokers.get(f.arg("broker"))
         if b is None or b.alive == (k == "restart"):
             why = "no such broker" if b is None else "already " + ("up" if b.alive else "down")
-            self._note(f, f"{f}: skipped ({why})")
+            self._note(f, f"{f}: skipped ({why})", skipped=True)
             return
         self._note(f, str(f))
         if k == "restart":
@@ -520,7 +521,7 @@ class NemesisRun:
     def _link(self, f: Fault) -> None:
         a, b = self._resolve(f.arg("a")), self._resolve(f.arg("b"))
         if a is None or b is None or a == b:
-            self._note(f, f"{f}: skipped (no such node)")
+            self._note(f, f"{f}: skipped (no such node)", skipped=True)
             return
         self._note(f, str(f))
         (self.c.cut if f.kind == "cut" else self.c.heal)(a, b)
@@ -529,7 +530,7 @@ class NemesisRun:
         c = self.c
         names = [n for n in self._resolve_all(f.arg("client")) if c.clients[n].alive]
         if not names:
-            self._note(f, f"{f}: skipped (no live client)")
+            self._note(f, f"{f}: skipped (no live client)", skipped=True)
             return
         self._note(f, f"{f} ({', '.join(names)})")
         for name in names:
@@ -574,7 +575,8 @@ class NemesisRun:
         c = self.c
         node = self._resolve(f.arg("node"))
         if node is None or node in self._isolated:
-            self._note(f, f"{f}: skipped ({'no such node' if node is None else 'already isolated'})")
+            why = "no such node" if node is None else "already isolated"
+            self._note(f, f"{f}: skipped ({why})", skipped=True)
             return
         self._note(f, str(f))
         links = [(node, other) for other in sorted(c.net.nodes)
@@ -595,7 +597,7 @@ class NemesisRun:
     def _pause(self, f: Fault) -> None:
         names = self._resolve_all(f.arg("node"))
         if not names or any(n in self._pauses for n in names):
-            self._note(f, f"{f}: skipped ({'no such node' if not names else 'already paused'})")
+            self._note(f, f"{f}: skipped ({'no such node' if not names else 'already paused'})", skipped=True)
             return
         shown = ", ".join(names)
         self._note(f, f"{f} ({shown})" if shown != f.arg("node") else str(f))
@@ -625,7 +627,7 @@ class NemesisRun:
         c = self.c
         src, dst = self._end(f.arg("src", "*")), self._end(f.arg("dst", "*"))
         if src is None or dst is None:
-            self._note(f, f"{f}: skipped (no such node)")
+            self._note(f, f"{f}: skipped (no such node)", skipped=True)
             return
         self._note(f, str(f))
         if f.kind == "drop":

@@ -320,3 +320,12 @@ def test_schedule_history_and_verdicts_replay_identically_in_another_process_and
     there = _replay("31337")
     assert there == here
     assert len(r.history.sends) == 60 and "crash" in there
+
+
+def test_a_fault_that_finds_nothing_to_act_on_is_marked_skipped():
+    c = Cluster(brokers=3, seed=1)
+    run = Schedule((Fault(10, "crash_client", {"client": "producer#0"}), Fault(20, "crash", {"broker": 1})),
+                   100).apply(c)
+    c.run(200)
+    assert [(a.skipped, a.text) for a in run.applied if a.fault] == [
+        (True, "crash client producer#0: skipped (no live client)"), (False, "crash b1")]

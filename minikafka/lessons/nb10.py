@@ -1,6 +1,8 @@
 """References for notebook 10, exactly-once: one iteration of a consume-transform-produce loop
 (`process_batch`), its configuration (`eos_config`), a pipeline that runs it in a seeded cluster
-and crashes it at a chosen point (`run_pipeline`), and a pure checker (`exactly_once`).
+and crashes it at a chosen point (`run_pipeline`), a pure checker (`exactly_once`), and the
+counts the notebook prints for a chaos workload run (`run_counts`; the verdicts come from
+minikafka.checkers).
 
 Rules (kafka-semantics.md G.44-G.47, misconceptions (d), (e), (h), scenario 10):
 1. The consumer reads in a group with `enable.auto.commit=False` and
@@ -231,3 +233,31 @@ def crash_table(seeds: Sequence[int] = (1, 2), transactional: bool = True,
             r = run_pipeline(seed, point, b, transactional=transactional, process=process)
             rows.append((point, seed, b, len(r.committed), r.emails, r.report.violations))
     return rows
+
+
+# -- the chaos section: what happened in a workload run (minikafka.workload.Result) ---------------
+class RunCounts(NamedTuple):
+    faults: int        # faults in the schedule, the three that end it included
+    killed: int        # crash_client faults that killed a live client of the role (a pipeline: both clients)
+    inputs: int        # distinct workload values in the input topics' log: what had to be processed
+    logged: int        # records of "out" in its log: the final read_uncommitted read, aborted ones included
+    outputs: int       # records of "out" that the final read_committed read returned
+    processed: int     # records the group's application processed (processing workloads)
+    committed: int     # transactions committed
+    aborted: int       # transactions aborted (or never committed: the process died first)
+
+
+def run_counts(result: Any, role: str = "pipeline") -> RunCounts:
+    """Counts for one row of the notebook's tables, read from a workload `Result`: its schedule,
+    the faults the nemesis applied (`killed`: crash_client of a `role` slot, not skipped), and
+    its history. No verdict here: those come from the checkers (`result.verdicts`)."""
+    h = result.history
+    killed = sum(1 for a in result.nemesis.applied
+                 if a.fault is not None and a.fault.kind == "crash_client"
+                 and str(a.fault.arg("client")).startswith(role + "#") and not a.skipped)
+    inputs = {r.value for r in h.final_reads("read_uncommitted") if r.topic != "out" and h.by_value(r.value)}
+    logged = sum(1 for r in h.final_reads("read_uncommitted") if r.topic == "out")
+    outputs = sum(1 for r in h.final_reads("read_committed") if r.topic == "out")
+    return RunCounts(len(result.schedule), killed, len(inputs), logged, outputs, len(h.processed),
+                     sum(1 for t in h.txns if t.outcome == "committed"),
+                     sum(1 for t in h.txns if t.outcome == "aborted"))
