@@ -12,8 +12,8 @@ Rules:
 """
 from __future__ import annotations
 
-import heapq
 import random
+from heapq import heappop, heappush
 from typing import Any, Callable
 
 
@@ -55,9 +55,10 @@ class Simulation:
     def schedule(self, delay: int, fn: Callable[..., Any], *args: Any, daemon: bool = False) -> Event:
         if delay < 0:
             raise ValueError(f"cannot schedule {delay} ms in the past")
-        ev = Event(self, self.now + delay, fn, args, daemon)
+        time = self.now + delay
+        ev = Event(self, time, fn, args, daemon)
         self._seq += 1
-        heapq.heappush(self._heap, (ev.time, self._seq, ev))
+        heappush(self._heap, (time, self._seq, ev))
         if not daemon:
             self._pending += 1
         return ev
@@ -66,44 +67,49 @@ class Simulation:
         """Time of the next live event, or None."""
         heap = self._heap
         while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
+            heappop(heap)
         return heap[0][0] if heap else None
 
     def step(self) -> bool:
         """Run exactly one event. Returns False when the queue is empty."""
-        heap = self._heap
-        while heap:
-            _, _, ev = heapq.heappop(heap)
-            if ev.cancelled:
-                continue
-            if not ev.daemon:
-                self._pending -= 1
-            ev.cancelled = True
-            self.now = ev.time
-            self.events_run += 1
-            ev.fn(*ev.args)
-            return True
-        return False
+        if self.peek() is None:
+            return False
+        self._run(heappop(self._heap)[2])
+        return True
+
+    def _run(self, ev: Event) -> None:
+        if not ev.daemon:
+            self._pending -= 1
+        ev.cancelled = True
+        self.now = ev.time
+        self.events_run += 1
+        ev.fn(*ev.args)
 
     def run(self, ms: int) -> None:
         """Run every event due in the next `ms` milliseconds; time then stands at now + ms."""
         if ms < 0:
             raise ValueError(f"run() takes a duration in ms >= 0, got {ms}")
-        self.run_until(lambda: False, self.now + ms)
+        self.run_until(None, self.now + ms)
 
-    def run_until(self, done: Callable[[], bool], deadline: int | None) -> bool:
+    def run_until(self, done: Callable[[], bool] | None, deadline: int | None) -> bool:
         """Run events until `done()` is true or time would pass `deadline` (None: no deadline,
-        stop when only daemon events remain). Returns `done()`."""
-        while not done():
-            nxt = self.peek()
+        stop when only daemon events remain). Returns `done()`; `done=None` never stops early
+        (and returns False)."""
+        heap = self._heap
+        while done is None or not done():
+            while heap and heap[0][2].cancelled:        # peek(), inlined: this loop is the hot path
+                heappop(heap)
             if deadline is None:
                 if self._pending <= 0:
-                    return done()
-            elif nxt is None or nxt > deadline:
-                self.now = max(self.now, deadline)
-                return done()
-            self.step()
-        return True
+                    break
+            elif not heap or heap[0][0] > deadline:
+                if self.now < deadline:
+                    self.now = deadline
+                break
+            self._run(heappop(heap)[2])
+        else:
+            return True
+        return done is not None and done()
 
     def run_until_idle(self, max_ms: int = 3_600_000) -> bool:
         """Run until only daemon events remain (or `max_ms` of virtual time passed).
@@ -113,7 +119,7 @@ class Simulation:
             nxt = self.peek()
             if nxt is None or nxt > deadline:
                 return False
-            self.step()
+            self._run(heappop(self._heap)[2])
         return True
 
     @property
