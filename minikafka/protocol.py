@@ -5,6 +5,8 @@ Rules:
   fields the trace records. Summaries carry offsets and counts, never record contents.
 - Requests from clients carry a correlation id `cid`; the response echoes it.
 - A topic-partition travels as a (topic, partition) tuple.
+- Messages are slotted dataclasses (`slots=True`): fixed fields and no per-instance dict, so
+  the many messages a run keeps (the trace holds each until its summary is read) stay small.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ def _tp(tp: TP) -> str:
     return f"{tp[0]}-{tp[1]}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartitionState:
     """The controller's record of one partition."""
 
@@ -38,6 +40,7 @@ class PartitionState:
 
 
 class Msg:
+    __slots__ = ()
     kind = "Msg"
 
     def summary(self) -> dict[str, Any]:
@@ -51,7 +54,7 @@ def _kind(cls):
 
 # -- metadata ----------------------------------------------------------------------------
 @_kind
-@dataclass
+@dataclass(slots=True)
 class MetadataRequest(Msg):
     cid: int
     topics: tuple[str, ...] | None
@@ -61,7 +64,7 @@ class MetadataRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class MetadataResponse(Msg):
     cid: int
     brokers: tuple[int, ...]
@@ -74,7 +77,7 @@ class MetadataResponse(Msg):
 
 # -- produce -----------------------------------------------------------------------------
 @_kind
-@dataclass
+@dataclass(slots=True)
 class ProduceRequest(Msg):
     cid: int
     acks: int
@@ -94,7 +97,7 @@ class ProduceRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class ProduceResponse(Msg):
     cid: int
     results: list[tuple[TP, str | None, int]]        # (tp, error name or None, base offset)
@@ -104,7 +107,7 @@ class ProduceResponse(Msg):
 
 
 # -- fetch -------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class FetchPartition:
     tp: TP
     fetch_offset: int
@@ -112,7 +115,7 @@ class FetchPartition:
     last_fetched_epoch: int = -1
 
 
-@dataclass
+@dataclass(slots=True)
 class FetchPartitionResult:
     tp: TP
     error: str | None
@@ -126,7 +129,7 @@ class FetchPartitionResult:
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class FetchRequest(Msg):
     cid: int
     replica_id: int                 # broker id of a follower, -1 for a consumer
@@ -148,7 +151,7 @@ class FetchRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class FetchResponse(Msg):
     cid: int
     partitions: list[FetchPartitionResult]
@@ -175,7 +178,7 @@ class FetchResponse(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class ListOffsetsRequest(Msg):
     cid: int
     partitions: list[tuple[TP, int]]          # (tp, -2 earliest | -1 latest)
@@ -186,7 +189,7 @@ class ListOffsetsRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class ListOffsetsResponse(Msg):
     cid: int
     results: list[tuple[TP, str | None, int]]
@@ -197,7 +200,7 @@ class ListOffsetsResponse(Msg):
 
 # -- controller --------------------------------------------------------------------------
 @_kind
-@dataclass
+@dataclass(slots=True)
 class BrokerRegistration(Msg):
     broker_id: int
     incarnation: int
@@ -207,7 +210,7 @@ class BrokerRegistration(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class BrokerHeartbeat(Msg):
     broker_id: int
     incarnation: int
@@ -218,7 +221,7 @@ class BrokerHeartbeat(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class BrokerHeartbeatResponse(Msg):
     fenced: bool
     registered: bool
@@ -228,7 +231,7 @@ class BrokerHeartbeatResponse(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class UpdateMetadata(Msg):
     """A metadata delta (or, with `full`, a snapshot) pushed by the controller."""
 
@@ -251,7 +254,7 @@ class UpdateMetadata(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class AlterPartition(Msg):
     broker_id: int
     tp: TP
@@ -264,7 +267,7 @@ class AlterPartition(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class AlterPartitionResponse(Msg):
     tp: TP
     error: str | None
@@ -279,7 +282,7 @@ class AlterPartitionResponse(Msg):
 
 # -- producer ids ------------------------------------------------------------------------
 @_kind
-@dataclass
+@dataclass(slots=True)
 class InitProducerIdRequest(Msg):
     cid: int
     transactional_id: str | None = None
@@ -290,7 +293,7 @@ class InitProducerIdRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class InitProducerIdResponse(Msg):
     cid: int
     error: str | None
@@ -303,7 +306,7 @@ class InitProducerIdResponse(Msg):
 
 # -- consumer position validation (KIP-320) ---------------------------------------------------
 @_kind
-@dataclass
+@dataclass(slots=True)
 class OffsetsForLeaderEpochRequest(Msg):
     cid: int
     partitions: list[tuple[TP, int, int]]      # (tp, current leader epoch, epoch to look up)
@@ -313,7 +316,7 @@ class OffsetsForLeaderEpochRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class OffsetsForLeaderEpochResponse(Msg):
     cid: int
     results: list[tuple[TP, str | None, int, int]]    # (tp, error, epoch, end offset)
@@ -323,7 +326,7 @@ class OffsetsForLeaderEpochResponse(Msg):
 
 
 # -- coordinators (transactions and groups) --------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class ErrorResponse(Msg):
     """A response that carries only an error (or None)."""
     cid: int
@@ -333,7 +336,7 @@ class ErrorResponse(Msg):
         return {"error": self.error or "none"}
 
 
-@dataclass
+@dataclass(slots=True)
 class PartitionResults(Msg):
     """A response with one error (or None) per partition."""
     cid: int
@@ -345,7 +348,7 @@ class PartitionResults(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class FindCoordinatorRequest(Msg):
     cid: int
     key: str
@@ -356,7 +359,7 @@ class FindCoordinatorRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class FindCoordinatorResponse(Msg):
     cid: int
     error: str | None
@@ -367,7 +370,7 @@ class FindCoordinatorResponse(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class CreateTopicsRequest(Msg):
     """A broker asks the controller for an internal topic (auto-created on first use)."""
     name: str
@@ -381,7 +384,7 @@ class CreateTopicsRequest(Msg):
 
 # -- transactions ---------------------------------------------------------------------------
 @_kind
-@dataclass
+@dataclass(slots=True)
 class AddPartitionsToTxnRequest(Msg):
     cid: int
     transactional_id: str
@@ -395,13 +398,13 @@ class AddPartitionsToTxnRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class AddPartitionsToTxnResponse(PartitionResults):
     pass
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class AddOffsetsToTxnRequest(Msg):
     cid: int
     transactional_id: str
@@ -415,13 +418,13 @@ class AddOffsetsToTxnRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class AddOffsetsToTxnResponse(ErrorResponse):
     pass
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class EndTxnRequest(Msg):
     cid: int
     transactional_id: str
@@ -435,13 +438,13 @@ class EndTxnRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class EndTxnResponse(ErrorResponse):
     pass
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class WriteTxnMarkersRequest(Msg):
     """Coordinator -> partition leader: append a COMMIT or ABORT marker to each partition."""
     cid: int
@@ -458,14 +461,14 @@ class WriteTxnMarkersRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class WriteTxnMarkersResponse(PartitionResults):
     pass
 
 
 # -- committed offsets ------------------------------------------------------------------------
 @_kind
-@dataclass
+@dataclass(slots=True)
 class TxnOffsetCommitRequest(Msg):
     cid: int
     transactional_id: str
@@ -482,7 +485,7 @@ class TxnOffsetCommitRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class OffsetCommitRequest(Msg):
     cid: int
     group_id: str
@@ -496,13 +499,13 @@ class OffsetCommitRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class OffsetCommitResponse(PartitionResults):
     """Also the answer to TxnOffsetCommit."""
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class OffsetFetchRequest(Msg):
     cid: int
     group_id: str
@@ -514,7 +517,7 @@ class OffsetFetchRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class OffsetFetchResponse(Msg):
     cid: int
     error: str | None
@@ -526,7 +529,7 @@ class OffsetFetchResponse(Msg):
 
 
 # -- consumer groups (classic protocol) -------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupProtocol:
     """One assignor a member supports, with its subscription metadata."""
     name: str
@@ -536,7 +539,7 @@ class GroupProtocol:
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class JoinGroupRequest(Msg):
     cid: int
     group_id: str
@@ -553,7 +556,7 @@ class JoinGroupRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class JoinGroupResponse(Msg):
     cid: int
     error: str | None
@@ -574,7 +577,7 @@ class JoinGroupResponse(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class SyncGroupRequest(Msg):
     cid: int
     group_id: str
@@ -590,7 +593,7 @@ class SyncGroupRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class SyncGroupResponse(Msg):
     cid: int
     error: str | None
@@ -601,7 +604,7 @@ class SyncGroupResponse(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class HeartbeatRequest(Msg):
     cid: int
     group_id: str
@@ -613,13 +616,13 @@ class HeartbeatRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class HeartbeatResponse(ErrorResponse):
     pass
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class LeaveGroupRequest(Msg):
     cid: int
     group_id: str
@@ -630,6 +633,6 @@ class LeaveGroupRequest(Msg):
 
 
 @_kind
-@dataclass
+@dataclass(slots=True)
 class LeaveGroupResponse(ErrorResponse):
     pass
