@@ -6,14 +6,16 @@ Rules:
   scheduling order, so two runs with the same seed execute the same events in the same order.
 - An event is either ordinary or a *daemon* (background activity such as heartbeats and
   empty long polls). `run_until_idle()` runs until only daemons remain.
-- A cancelled event stays in the heap and is skipped when it comes up.
+- A cancelled event drops its call at once and is skipped when it comes up; when cancelled
+  events are over half the heap, the heap is rebuilt without them. Neither changes which
+  events run or their order, which depends only on (time, sequence).
 - Randomness comes from `Random` streams derived from the cluster seed and a name
   (`rng("network")`), so adding a producer does not change which messages the network drops.
 """
 from __future__ import annotations
 
 import random
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from typing import Any, Callable
 
 
@@ -27,10 +29,15 @@ class Event:
         self.cancelled = False
 
     def cancel(self) -> None:
-        if not self.cancelled:
+        if not self.cancelled:          # still queued (an event that ran is marked cancelled)
             self.cancelled = True
+            self.fn = self.args = None  # what the call held (closures, messages) is freed now
+            sim = self.sim
             if not self.daemon:
-                self.sim._pending -= 1
+                sim._pending -= 1
+            sim._cancelled += 1
+            if sim._cancelled > 64 and 2 * sim._cancelled > len(sim._heap):
+                sim._compact()
 
 
 class Simulation:
@@ -43,6 +50,7 @@ class Simulation:
         self._heap: list[tuple[int, int, Event]] = []
         self._seq = 0
         self._pending = 0                  # ordinary (non-daemon) events not yet run
+        self._cancelled = 0                # cancelled events still in the heap
         self._streams: dict[str, random.Random] = {}
 
     def rng(self, name: str) -> random.Random:
@@ -63,11 +71,19 @@ class Simulation:
             self._pending += 1
         return ev
 
+    def _compact(self) -> None:
+        """Rebuild the heap without its cancelled events (in place: run loops hold the list)."""
+        heap = self._heap
+        heap[:] = [entry for entry in heap if not entry[2].cancelled]
+        heapify(heap)
+        self._cancelled = 0
+
     def peek(self) -> int | None:
         """Time of the next live event, or None."""
         heap = self._heap
         while heap and heap[0][2].cancelled:
             heappop(heap)
+            self._cancelled -= 1
         return heap[0][0] if heap else None
 
     def step(self) -> bool:
@@ -99,6 +115,7 @@ class Simulation:
         while done is None or not done():
             while heap and heap[0][2].cancelled:        # peek(), inlined: this loop is the hot path
                 heappop(heap)
+                self._cancelled -= 1
             if deadline is None:
                 if self._pending <= 0:
                     break
