@@ -30,6 +30,8 @@ from .txn_index import TxnIndex
 
 @dataclass
 class FollowerState:
+    """What a leader knows of one follower (rule 2)."""
+
     leo: int = -1                   # -1: unknown until the follower fetches
     last_caught_up_ms: int = 0
     last_fetch_ms: int = 0
