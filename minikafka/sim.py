@@ -118,15 +118,13 @@ class Simulation:
                 self._cancelled -= 1
             if deadline is None:
                 if self._pending <= 0:
-                    break
+                    return done is not None and done()
             elif not heap or heap[0][0] > deadline:
                 if self.now < deadline:
                     self.now = deadline
-                break
+                return done is not None and done()
             self._run(heappop(heap)[2])
-        else:
-            return True
-        return done is not None and done()
+        return True
 
     def run_until_idle(self, max_ms: int = 3_600_000) -> bool:
         """Run until only daemon events remain (or `max_ms` of virtual time passed).
