@@ -25,7 +25,11 @@ class Event:
     __slots__ = ("time", "fn", "args", "daemon", "cancelled", "sim")
 
     def __init__(self, sim: "Simulation", time: int, fn: Callable[..., Any], args: tuple, daemon: bool) -> None:
-        self.sim, self.time, self.fn, self.args, self.daemon = sim, time, fn, args, daemon
+        self.sim = sim
+        self.time = time
+        self.fn = fn
+        self.args = args
+        self.daemon = daemon
         self.cancelled = False
 
     def cancel(self) -> None:
