@@ -50,6 +50,8 @@ def _is_int(x: object) -> bool:
 
 @dataclass(frozen=True)
 class Subscription:
+    """What one member brings to an assignment: the topics it wants and what it owned."""
+
     member_id: str
     topics: tuple[str, ...]
     owned: tuple[TP, ...] = ()             # partitions this member owned before this rebalance
@@ -287,6 +289,8 @@ def check_assignment(partitions_per_topic: Mapping[str, int], subscriptions: Seq
 
 @dataclass(frozen=True)
 class AssignorSpec:
+    """An assignor by its protocol name: the function and the rebalance protocols it supports."""
+
     name: str                   # Kafka's protocol name
     assign: Assignor
     protocols: tuple[str, ...]  # supported rebalance protocols

@@ -401,18 +401,20 @@ class Broker(Node):
 
     # -- fetch (leader side) -----------------------------------------------
     def _on_fetch(self, src: str, msg: P.FetchRequest) -> None:
+        in_line: set[tuple] = set()     # follower partitions found not diverging (rule 3)
         if msg.replica_id >= 0:
             for fp in msg.partitions:
                 r = self.replicas.get(fp.tp)
                 if r is not None and r.is_leader and fp.current_leader_epoch == r.leader_epoch \
                         and self._diverging(r, fp) is None:
+                    in_line.add(fp.tp)
                     r.update_follower(msg.replica_id, fp.fetch_offset, self.sim.now)
                     new_isr = r.isr_expansion(msg.replica_id)
                     if new_isr is not None:
                         self._alter_isr(r, new_isr)
                     if r.maybe_advance_hw():
                         self._on_hw_advance(r)
-        results, nbytes = self._fetch_results(msg)
+        results, nbytes = self._fetch_results(msg, in_line)
         ready = nbytes >= msg.min_bytes or msg.max_wait_ms == 0 or any(
             res.error or res.diverging_epoch for res in results)
         if ready:
@@ -453,7 +455,11 @@ class Broker(Node):
                 results.append((tp, None, *self._epoch_end(r, epoch)))
         self.send(src, P.OffsetsForLeaderEpochResponse(msg.cid, results))
 
-    def _fetch_results(self, msg: P.FetchRequest) -> tuple[list[P.FetchPartitionResult], int]:
+    def _fetch_results(self, msg: P.FetchRequest, in_line: set[tuple] | frozenset = frozenset()
+                       ) -> tuple[list[P.FetchPartitionResult], int]:
+        """The response's partitions and their total size. `in_line`: follower partitions this
+        event already found not diverging (a leader's log only grows meanwhile, so they still
+        are not), whose check is not repeated."""
         follower = msg.replica_id >= 0
         results = []
         total = 0
@@ -469,7 +475,7 @@ class Broker(Node):
                 results.append(P.FetchPartitionResult(fp.tp, err))
                 continue
             if follower:
-                div = self._diverging(r, fp)
+                div = None if fp.tp in in_line else self._diverging(r, fp)
                 if div is not None:
                     results.append(P.FetchPartitionResult(fp.tp, None, r.hw, r.lso, r.log.log_start_offset,
                                                           diverging_epoch=div, leader_epoch=r.leader_epoch))

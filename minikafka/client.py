@@ -73,7 +73,7 @@ class Client(Node):
         return p
 
     def inflight_to(self, node: str) -> int:
-        return sum(1 for p in self.inflight.values() if p.node == node)
+        return [p.node for p in self.inflight.values()].count(node)
 
     def receive(self, src: str, msg: Any) -> None:
         p = self.inflight.pop(msg.cid, None)

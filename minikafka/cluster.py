@@ -42,6 +42,8 @@ _TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 
 @dataclass(frozen=True)
 class ReplicaView:
+    """One replica of a partition as `Cluster.partition_state` shows it."""
+
     broker: int
     role: str               # "leader", "follower", "offline" (broker down) or "none"
     leo: int
@@ -144,6 +146,8 @@ class GroupView:
 
 @dataclass(frozen=True)
 class LagRow:
+    """One partition of `Cluster.group_lag`: committed offset, end, lag and owner."""
+
     topic: str
     partition: int
     committed: int          # -1: nothing committed

@@ -11,7 +11,6 @@ Rules:
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -23,6 +22,8 @@ MAX_INT = 2**31 - 1
 
 @dataclass(frozen=True)
 class Key:
+    """One configuration key: its type, default, bounds or choices, and what it does."""
+
     name: str
     kind: str                       # "int" | "bool" | "str" | "choice" | "acks" | "list"
     default: Any
@@ -136,6 +137,7 @@ def unknown_key_message(schema: Schema, name: str) -> str:
     if name in schema.unmodelled:
         return (f"'{name}' is a real Kafka {schema.what} setting that minikafka does not model; "
                 f"remove it (accepted keys: {', '.join(sorted(schema.keys))})")
+    import difflib      # only on this error path: not loaded by `import minikafka`
     close = difflib.get_close_matches(name, list(schema.keys), n=1, cutoff=0.5)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     return (f"Unknown {schema.what} configuration '{name}'.{hint} "

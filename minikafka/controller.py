@@ -35,6 +35,8 @@ CONTROLLER = "controller"
 
 @dataclass
 class BrokerRecord:
+    """The controller's record of one registered broker."""
+
     incarnation: int
     fenced: bool
     last_heartbeat: int

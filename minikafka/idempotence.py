@@ -29,6 +29,8 @@ SEQ_MOD = 2**31
 
 @dataclass
 class ProducerEntry:
+    """One producer id's state in a partition: its epoch and its last batches' sequences."""
+
     epoch: int
     batches: deque = field(default_factory=lambda: deque(maxlen=BATCHES_TO_RETAIN))
     # each: (first_seq, last_seq, first_offset, last_offset)

@@ -30,6 +30,8 @@ from .txn_index import TxnIndex
 
 @dataclass
 class FollowerState:
+    """What a leader knows of one follower (rule 2)."""
+
     leo: int = -1                   # -1: unknown until the follower fetches
     last_caught_up_ms: int = 0
     last_fetch_ms: int = 0
@@ -109,12 +111,11 @@ class Replica:
 
     def maybe_advance_hw(self) -> bool:
         """Recompute the leader's HW; True when it moved."""
-        leos = {r: f.leo for r, f in self.followers.items()}
-        leos[self.broker_id] = self.log.log_end_offset
-        isr = self.maximal_isr()
         if self.under_min_isr:
             return False
-        new = self.hw_rule(leos, isr, self.hw)
+        leos = {r: f.leo for r, f in self.followers.items()}
+        leos[self.broker_id] = self.log.log_end_offset
+        new = self.hw_rule(leos, self.maximal_isr(), self.hw)
         if new != self.hw:
             self.hw = new
             self.txn.prune(new)

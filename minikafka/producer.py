@@ -37,10 +37,10 @@ from .errors import ConfigException, KafkaError, KafkaException
 from .message import Message
 from .partitioner import StickyPartitioner
 from .records import BATCH_OVERHEAD, Record, RecordBatch, record_size
-from .transaction_manager import TransactionManager
 
 if TYPE_CHECKING:
     from .cluster import Cluster
+    from .transaction_manager import TransactionManager
 
 RETRIABLE_METADATA = frozenset({"NOT_LEADER_OR_FOLLOWER", "UNKNOWN_TOPIC_OR_PART", "LEADER_NOT_AVAILABLE",
                                 "FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH", "NETWORK_EXCEPTION",
@@ -131,7 +131,10 @@ class Producer(Client):
         self.next_sequence: dict[tuple[str, int], int] = {}
         self.last_acked: dict[tuple[str, int], int] = {}      # highest sequence acknowledged
         self.in_flight: dict[tuple[str, int], list[ProducerBatch]] = {}   # idempotent: by sequence
-        self.txn = TransactionManager(self) if cfg["transactional.id"] is not None else None
+        self.txn: TransactionManager | None = None
+        if cfg["transactional.id"] is not None:
+            from .transaction_manager import TransactionManager   # loaded by the first transactional producer
+            self.txn = TransactionManager(self)
         if self.idempotent and self.txn is None:
             self.after(0, self._init_producer_id)      # the sender asks at once, as Java's does
 

@@ -5,6 +5,10 @@ Rules:
   fields the trace records. Summaries carry offsets and counts, never record contents.
 - Requests from clients carry a correlation id `cid`; the response echoes it.
 - A topic-partition travels as a (topic, partition) tuple.
+- Messages (`@message`) are slotted dataclasses: fixed fields and no per-instance dict, so the
+  many messages a run keeps (the trace holds each until its summary is read) stay small. They
+  compare by identity. Each has a docstring (which also spares `dataclass` from computing one
+  at import).
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def _tp(tp: TP) -> str:
     return f"{tp[0]}-{tp[1]}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartitionState:
     """The controller's record of one partition."""
 
@@ -38,21 +42,27 @@ class PartitionState:
 
 
 class Msg:
+    """What every message has: a `kind` and a trace summary."""
+
+    __slots__ = ()
     kind = "Msg"
 
     def summary(self) -> dict[str, Any]:
         return {}
 
 
-def _kind(cls):
+def message(cls: type) -> type:
+    """Class decorator: `cls` is a protocol message, a slotted dataclass whose `kind` is its
+    class name. Messages compare by identity (eq=False): each send is a message of its own, as
+    each Kafka request is, and no rule compares two messages' contents."""
     cls.kind = cls.__name__
-    return cls
+    return dataclass(cls, slots=True, eq=False)
 
 
 # -- metadata ----------------------------------------------------------------------------
-@_kind
-@dataclass
+@message
 class MetadataRequest(Msg):
+    """Which brokers are live and who leads each partition of `topics` (None: every topic)."""
     cid: int
     topics: tuple[str, ...] | None
 
@@ -60,9 +70,9 @@ class MetadataRequest(Msg):
         return {"topics": self.topics or "all"}
 
 
-@_kind
-@dataclass
+@message
 class MetadataResponse(Msg):
+    """The live brokers, the partitions of each topic asked for, and the topics the broker does not know."""
     cid: int
     brokers: tuple[int, ...]
     partitions: dict[str, tuple[PartitionState, ...]]
@@ -73,9 +83,9 @@ class MetadataResponse(Msg):
 
 
 # -- produce -----------------------------------------------------------------------------
-@_kind
-@dataclass
+@message
 class ProduceRequest(Msg):
+    """Batches to append to partitions this broker leads, with the producer's acks."""
     cid: int
     acks: int
     timeout_ms: int
@@ -93,9 +103,9 @@ class ProduceRequest(Msg):
         return out
 
 
-@_kind
-@dataclass
+@message
 class ProduceResponse(Msg):
+    """Per partition: an error, or the base offset its batch got."""
     cid: int
     results: list[tuple[TP, str | None, int]]        # (tp, error name or None, base offset)
 
@@ -104,16 +114,18 @@ class ProduceResponse(Msg):
 
 
 # -- fetch -------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class FetchPartition:
+    """One partition of a Fetch: the offset to read from and the epochs that fence stale readers."""
     tp: TP
     fetch_offset: int
     current_leader_epoch: int
     last_fetched_epoch: int = -1
 
 
-@dataclass
+@dataclass(slots=True)
 class FetchPartitionResult:
+    """One partition of a FetchResponse: an error, or batches with the leader's offsets."""
     tp: TP
     error: str | None
     high_watermark: int = -1
@@ -125,9 +137,9 @@ class FetchPartitionResult:
     leader_epoch: int = -1
 
 
-@_kind
-@dataclass
+@message
 class FetchRequest(Msg):
+    """Read partitions this broker leads, as a follower (replica_id >= 0) or a consumer (-1)."""
     cid: int
     replica_id: int                 # broker id of a follower, -1 for a consumer
     max_wait_ms: int
@@ -147,9 +159,9 @@ class FetchRequest(Msg):
         return out
 
 
-@_kind
-@dataclass
+@message
 class FetchResponse(Msg):
+    """The answer to a Fetch: one result per partition asked for."""
     cid: int
     partitions: list[FetchPartitionResult]
 
@@ -174,9 +186,9 @@ class FetchResponse(Msg):
         return out
 
 
-@_kind
-@dataclass
+@message
 class ListOffsetsRequest(Msg):
+    """The earliest (-2) or latest (-1) offset of each partition."""
     cid: int
     partitions: list[tuple[TP, int]]          # (tp, -2 earliest | -1 latest)
     isolation: str = "read_uncommitted"
@@ -185,9 +197,9 @@ class ListOffsetsRequest(Msg):
         return {"parts": tuple(f"{_tp(tp)}:{'earliest' if ts == -2 else 'latest'}" for tp, ts in self.partitions)}
 
 
-@_kind
-@dataclass
+@message
 class ListOffsetsResponse(Msg):
+    """Per partition: an error, or the offset asked for."""
     cid: int
     results: list[tuple[TP, str | None, int]]
 
@@ -196,9 +208,9 @@ class ListOffsetsResponse(Msg):
 
 
 # -- controller --------------------------------------------------------------------------
-@_kind
-@dataclass
+@message
 class BrokerRegistration(Msg):
+    """A starting broker registers with the controller."""
     broker_id: int
     incarnation: int
 
@@ -206,9 +218,9 @@ class BrokerRegistration(Msg):
         return {"broker": self.broker_id, "incarnation": self.incarnation}
 
 
-@_kind
-@dataclass
+@message
 class BrokerHeartbeat(Msg):
+    """A broker's periodic sign of life to the controller, with the metadata version it has applied."""
     broker_id: int
     incarnation: int
     metadata_version: int
@@ -217,9 +229,9 @@ class BrokerHeartbeat(Msg):
         return {"broker": self.broker_id, "version": self.metadata_version}
 
 
-@_kind
-@dataclass
+@message
 class BrokerHeartbeatResponse(Msg):
+    """The controller's answer to a heartbeat: is the broker fenced, is it registered."""
     fenced: bool
     registered: bool
 
@@ -227,8 +239,7 @@ class BrokerHeartbeatResponse(Msg):
         return {"fenced": self.fenced}
 
 
-@_kind
-@dataclass
+@message
 class UpdateMetadata(Msg):
     """A metadata delta (or, with `full`, a snapshot) pushed by the controller."""
 
@@ -250,9 +261,9 @@ class UpdateMetadata(Msg):
         return out
 
 
-@_kind
-@dataclass
+@message
 class AlterPartition(Msg):
+    """A partition leader asks the controller to commit a new ISR."""
     broker_id: int
     tp: TP
     leader_epoch: int
@@ -263,9 +274,9 @@ class AlterPartition(Msg):
         return {"tp": _tp(self.tp), "isr": self.new_isr, "leader_epoch": self.leader_epoch}
 
 
-@_kind
-@dataclass
+@message
 class AlterPartitionResponse(Msg):
+    """The controller's answer to AlterPartition: an error, or the partition's new state."""
     tp: TP
     error: str | None
     state: PartitionState | None
@@ -278,9 +289,9 @@ class AlterPartitionResponse(Msg):
 
 
 # -- producer ids ------------------------------------------------------------------------
-@_kind
-@dataclass
+@message
 class InitProducerIdRequest(Msg):
+    """A producer asks for a producer id and epoch (with a transactional id: its coordinator does)."""
     cid: int
     transactional_id: str | None = None
     transaction_timeout_ms: int = -1
@@ -289,9 +300,9 @@ class InitProducerIdRequest(Msg):
         return {"txn_id": self.transactional_id} if self.transactional_id else {}
 
 
-@_kind
-@dataclass
+@message
 class InitProducerIdResponse(Msg):
+    """An error, or the producer id and epoch."""
     cid: int
     error: str | None
     producer_id: int
@@ -302,9 +313,9 @@ class InitProducerIdResponse(Msg):
 
 
 # -- consumer position validation (KIP-320) ---------------------------------------------------
-@_kind
-@dataclass
+@message
 class OffsetsForLeaderEpochRequest(Msg):
+    """Where each asked leader epoch ends on the leader, per partition."""
     cid: int
     partitions: list[tuple[TP, int, int]]      # (tp, current leader epoch, epoch to look up)
 
@@ -312,9 +323,9 @@ class OffsetsForLeaderEpochRequest(Msg):
         return {"parts": tuple(f"{_tp(tp)}:epoch{e}" for tp, _, e in self.partitions)}
 
 
-@_kind
-@dataclass
+@message
 class OffsetsForLeaderEpochResponse(Msg):
+    """Per partition: an error, or the epoch found and where it ends."""
     cid: int
     results: list[tuple[TP, str | None, int, int]]    # (tp, error, epoch, end offset)
 
@@ -323,7 +334,7 @@ class OffsetsForLeaderEpochResponse(Msg):
 
 
 # -- coordinators (transactions and groups) --------------------------------------------------
-@dataclass
+@dataclass(slots=True, eq=False)
 class ErrorResponse(Msg):
     """A response that carries only an error (or None)."""
     cid: int
@@ -333,7 +344,7 @@ class ErrorResponse(Msg):
         return {"error": self.error or "none"}
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class PartitionResults(Msg):
     """A response with one error (or None) per partition."""
     cid: int
@@ -344,9 +355,9 @@ class PartitionResults(Msg):
 
 
 
-@_kind
-@dataclass
+@message
 class FindCoordinatorRequest(Msg):
+    """Which broker coordinates this group or transactional id?"""
     cid: int
     key: str
     key_type: str              # "transaction" or "group"
@@ -355,9 +366,9 @@ class FindCoordinatorRequest(Msg):
         return {"key": self.key, "type": self.key_type}
 
 
-@_kind
-@dataclass
+@message
 class FindCoordinatorResponse(Msg):
+    """An error, or the coordinator's broker id."""
     cid: int
     error: str | None
     node_id: int
@@ -366,8 +377,7 @@ class FindCoordinatorResponse(Msg):
         return {"error": self.error or "none", "node": self.node_id}
 
 
-@_kind
-@dataclass
+@message
 class CreateTopicsRequest(Msg):
     """A broker asks the controller for an internal topic (auto-created on first use)."""
     name: str
@@ -380,9 +390,9 @@ class CreateTopicsRequest(Msg):
 
 
 # -- transactions ---------------------------------------------------------------------------
-@_kind
-@dataclass
+@message
 class AddPartitionsToTxnRequest(Msg):
+    """A transactional producer adds partitions to its ongoing transaction."""
     cid: int
     transactional_id: str
     producer_id: int
@@ -394,15 +404,14 @@ class AddPartitionsToTxnRequest(Msg):
                 "parts": tuple(_tp(tp) for tp in self.partitions)}
 
 
-@_kind
-@dataclass
+@message
 class AddPartitionsToTxnResponse(PartitionResults):
-    pass
+    """Per partition: an error, or None when added."""
 
 
-@_kind
-@dataclass
+@message
 class AddOffsetsToTxnRequest(Msg):
+    """A transactional producer adds a group's offset commit to its transaction."""
     cid: int
     transactional_id: str
     producer_id: int
@@ -414,15 +423,14 @@ class AddOffsetsToTxnRequest(Msg):
                 "group": self.group_id}
 
 
-@_kind
-@dataclass
+@message
 class AddOffsetsToTxnResponse(ErrorResponse):
-    pass
+    """None, or an error."""
 
 
-@_kind
-@dataclass
+@message
 class EndTxnRequest(Msg):
+    """Commit or abort the producer's ongoing transaction."""
     cid: int
     transactional_id: str
     producer_id: int
@@ -434,14 +442,12 @@ class EndTxnRequest(Msg):
                 "result": "COMMIT" if self.committed else "ABORT"}
 
 
-@_kind
-@dataclass
+@message
 class EndTxnResponse(ErrorResponse):
-    pass
+    """None, or an error."""
 
 
-@_kind
-@dataclass
+@message
 class WriteTxnMarkersRequest(Msg):
     """Coordinator -> partition leader: append a COMMIT or ABORT marker to each partition."""
     cid: int
@@ -457,16 +463,15 @@ class WriteTxnMarkersRequest(Msg):
                 "parts": tuple(_tp(tp) for tp in self.partitions)}
 
 
-@_kind
-@dataclass
+@message
 class WriteTxnMarkersResponse(PartitionResults):
-    pass
+    """Per partition: an error, or None when the marker is written."""
 
 
 # -- committed offsets ------------------------------------------------------------------------
-@_kind
-@dataclass
+@message
 class TxnOffsetCommitRequest(Msg):
+    """Offsets a transactional producer commits for a group, inside its transaction."""
     cid: int
     transactional_id: str
     group_id: str
@@ -481,9 +486,9 @@ class TxnOffsetCommitRequest(Msg):
                 "generation": self.generation, "offsets": tuple(f"{_tp(tp)}:{o}" for tp, o in self.offsets)}
 
 
-@_kind
-@dataclass
+@message
 class OffsetCommitRequest(Msg):
+    """A consumer commits offsets for its group."""
     cid: int
     group_id: str
     generation: int
@@ -495,15 +500,14 @@ class OffsetCommitRequest(Msg):
                 "offsets": tuple(f"{_tp(tp)}:{o}" for tp, o in self.offsets)}
 
 
-@_kind
-@dataclass
+@message
 class OffsetCommitResponse(PartitionResults):
     """Also the answer to TxnOffsetCommit."""
 
 
-@_kind
-@dataclass
+@message
 class OffsetFetchRequest(Msg):
+    """A consumer asks for its group's committed offsets."""
     cid: int
     group_id: str
     partitions: tuple[TP, ...]
@@ -513,9 +517,9 @@ class OffsetFetchRequest(Msg):
         return {"group": self.group_id, "parts": tuple(_tp(tp) for tp in self.partitions)}
 
 
-@_kind
-@dataclass
+@message
 class OffsetFetchResponse(Msg):
+    """An error, or the committed offsets."""
     cid: int
     error: str | None
     offsets: tuple[tuple[TP, int, str | None], ...]     # (tp, committed offset or -1, error)
@@ -526,7 +530,7 @@ class OffsetFetchResponse(Msg):
 
 
 # -- consumer groups (classic protocol) -------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupProtocol:
     """One assignor a member supports, with its subscription metadata."""
     name: str
@@ -535,9 +539,9 @@ class GroupProtocol:
     generation: int = -1
 
 
-@_kind
-@dataclass
+@message
 class JoinGroupRequest(Msg):
+    """A consumer joins (or rejoins) a group, with the protocols (assignors) it supports."""
     cid: int
     group_id: str
     member_id: str
@@ -552,9 +556,9 @@ class JoinGroupRequest(Msg):
                 "topics": self.protocols[0].topics if self.protocols else ()}
 
 
-@_kind
-@dataclass
+@message
 class JoinGroupResponse(Msg):
+    """The new generation, the chosen protocol, the leader, and (for the leader) the members."""
     cid: int
     error: str | None
     generation: int = -1
@@ -573,9 +577,9 @@ class JoinGroupResponse(Msg):
         return out
 
 
-@_kind
-@dataclass
+@message
 class SyncGroupRequest(Msg):
+    """A member asks for its assignment; the leader brings every member's."""
     cid: int
     group_id: str
     generation: int
@@ -589,9 +593,9 @@ class SyncGroupRequest(Msg):
         return out
 
 
-@_kind
-@dataclass
+@message
 class SyncGroupResponse(Msg):
+    """An error, or this member's assignment."""
     cid: int
     error: str | None
     assignment: tuple[TP, ...] = ()
@@ -600,9 +604,9 @@ class SyncGroupResponse(Msg):
         return {"error": self.error or "none", "assignment": tuple(_tp(tp) for tp in self.assignment)}
 
 
-@_kind
-@dataclass
+@message
 class HeartbeatRequest(Msg):
+    """A member tells its coordinator it is alive in this generation."""
     cid: int
     group_id: str
     generation: int
@@ -612,15 +616,14 @@ class HeartbeatRequest(Msg):
         return {"group": self.group_id, "generation": self.generation, "member": self.member_id}
 
 
-@_kind
-@dataclass
+@message
 class HeartbeatResponse(ErrorResponse):
-    pass
+    """None, or an error (REBALANCE_IN_PROGRESS: rejoin)."""
 
 
-@_kind
-@dataclass
+@message
 class LeaveGroupRequest(Msg):
+    """A member leaves its group."""
     cid: int
     group_id: str
     member_id: str
@@ -629,7 +632,6 @@ class LeaveGroupRequest(Msg):
         return {"group": self.group_id, "member": self.member_id}
 
 
-@_kind
-@dataclass
+@message
 class LeaveGroupResponse(ErrorResponse):
-    pass
+    """None, or an error."""

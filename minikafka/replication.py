@@ -27,7 +27,7 @@ def high_watermark(leo_by_replica: Mapping[int, int], isr: Sequence[int], curren
     """The leader's new high watermark. `leo_by_replica` maps broker id to LEO (-1: unknown)."""
     if len(isr) < min_isr:
         return current_hw
-    lowest = min(leo_by_replica.get(r, -1) for r in isr)
+    lowest = min([leo_by_replica.get(r, -1) for r in isr])
     return max(current_hw, lowest)
 
 

@@ -6,14 +6,16 @@ Rules:
   scheduling order, so two runs with the same seed execute the same events in the same order.
 - An event is either ordinary or a *daemon* (background activity such as heartbeats and
   empty long polls). `run_until_idle()` runs until only daemons remain.
-- A cancelled event stays in the heap and is skipped when it comes up.
+- A cancelled event drops its call at once and is skipped when it comes up; when cancelled
+  events are over half the heap, the heap is rebuilt without them. Neither changes which
+  events run or their order, which depends only on (time, sequence).
 - Randomness comes from `Random` streams derived from the cluster seed and a name
   (`rng("network")`), so adding a producer does not change which messages the network drops.
 """
 from __future__ import annotations
 
-import heapq
 import random
+from heapq import heapify, heappop, heappush
 from typing import Any, Callable
 
 
@@ -23,14 +25,23 @@ class Event:
     __slots__ = ("time", "fn", "args", "daemon", "cancelled", "sim")
 
     def __init__(self, sim: "Simulation", time: int, fn: Callable[..., Any], args: tuple, daemon: bool) -> None:
-        self.sim, self.time, self.fn, self.args, self.daemon = sim, time, fn, args, daemon
+        self.sim = sim
+        self.time = time
+        self.fn = fn
+        self.args = args
+        self.daemon = daemon
         self.cancelled = False
 
     def cancel(self) -> None:
-        if not self.cancelled:
+        if not self.cancelled:          # still queued (an event that ran is marked cancelled)
             self.cancelled = True
+            self.fn = self.args = None  # what the call held (closures, messages) is freed now
+            sim = self.sim
             if not self.daemon:
-                self.sim._pending -= 1
+                sim._pending -= 1
+            sim._cancelled += 1
+            if sim._cancelled > 64 and 2 * sim._cancelled > len(sim._heap):
+                sim._compact()
 
 
 class Simulation:
@@ -43,6 +54,7 @@ class Simulation:
         self._heap: list[tuple[int, int, Event]] = []
         self._seq = 0
         self._pending = 0                  # ordinary (non-daemon) events not yet run
+        self._cancelled = 0                # cancelled events still in the heap
         self._streams: dict[str, random.Random] = {}
 
     def rng(self, name: str) -> random.Random:
@@ -55,54 +67,67 @@ class Simulation:
     def schedule(self, delay: int, fn: Callable[..., Any], *args: Any, daemon: bool = False) -> Event:
         if delay < 0:
             raise ValueError(f"cannot schedule {delay} ms in the past")
-        ev = Event(self, self.now + delay, fn, args, daemon)
+        time = self.now + delay
+        ev = Event(self, time, fn, args, daemon)
         self._seq += 1
-        heapq.heappush(self._heap, (ev.time, self._seq, ev))
+        heappush(self._heap, (time, self._seq, ev))
         if not daemon:
             self._pending += 1
         return ev
+
+    def _compact(self) -> None:
+        """Rebuild the heap without its cancelled events (in place: run loops hold the list)."""
+        heap = self._heap
+        heap[:] = [entry for entry in heap if not entry[2].cancelled]
+        heapify(heap)
+        self._cancelled = 0
 
     def peek(self) -> int | None:
         """Time of the next live event, or None."""
         heap = self._heap
         while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
+            heappop(heap)
+            self._cancelled -= 1
         return heap[0][0] if heap else None
 
     def step(self) -> bool:
         """Run exactly one event. Returns False when the queue is empty."""
-        heap = self._heap
-        while heap:
-            _, _, ev = heapq.heappop(heap)
-            if ev.cancelled:
-                continue
-            if not ev.daemon:
-                self._pending -= 1
-            ev.cancelled = True
-            self.now = ev.time
-            self.events_run += 1
-            ev.fn(*ev.args)
-            return True
-        return False
+        if self.peek() is None:
+            return False
+        self._run(heappop(self._heap)[2])
+        return True
+
+    def _run(self, ev: Event) -> None:
+        if not ev.daemon:
+            self._pending -= 1
+        ev.cancelled = True
+        self.now = ev.time
+        self.events_run += 1
+        ev.fn(*ev.args)
 
     def run(self, ms: int) -> None:
         """Run every event due in the next `ms` milliseconds; time then stands at now + ms."""
         if ms < 0:
             raise ValueError(f"run() takes a duration in ms >= 0, got {ms}")
-        self.run_until(lambda: False, self.now + ms)
+        self.run_until(None, self.now + ms)
 
-    def run_until(self, done: Callable[[], bool], deadline: int | None) -> bool:
+    def run_until(self, done: Callable[[], bool] | None, deadline: int | None) -> bool:
         """Run events until `done()` is true or time would pass `deadline` (None: no deadline,
-        stop when only daemon events remain). Returns `done()`."""
-        while not done():
-            nxt = self.peek()
+        stop when only daemon events remain). Returns `done()`; `done=None` never stops early
+        (and returns False)."""
+        heap = self._heap
+        while done is None or not done():
+            while heap and heap[0][2].cancelled:        # peek(), inlined: this loop is the hot path
+                heappop(heap)
+                self._cancelled -= 1
             if deadline is None:
                 if self._pending <= 0:
-                    return done()
-            elif nxt is None or nxt > deadline:
-                self.now = max(self.now, deadline)
-                return done()
-            self.step()
+                    return done is not None and done()
+            elif not heap or heap[0][0] > deadline:
+                if self.now < deadline:
+                    self.now = deadline
+                return done is not None and done()
+            self._run(heappop(heap)[2])
         return True
 
     def run_until_idle(self, max_ms: int = 3_600_000) -> bool:
@@ -113,7 +138,7 @@ class Simulation:
             nxt = self.peek()
             if nxt is None or nxt > deadline:
                 return False
-            self.step()
+            self._run(heappop(self._heap)[2])
         return True
 
     @property

@@ -72,6 +72,9 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+_new_event = tuple.__new__     # builds a TraceEvent from a tuple without NamedTuple's Python-level __new__
+
+
 class Trace:
     """An append-only list of TraceEvents with a few views."""
 
@@ -82,12 +85,12 @@ class Trace:
     def add(self, time: int, kind: str, node: str, peer: str | None, name: str, fields: dict[str, Any]) -> None:
         if self.enabled:
             ev = self.events
-            ev.append(TraceEvent(len(ev), time, kind, node, peer, name, fields))
+            ev.append(_new_event(TraceEvent, (len(ev), time, kind, node, peer, name, fields)))
 
     def state(self, time: int, node: str, name: str, /, **fields: Any) -> None:
         if self.enabled:
             ev = self.events
-            ev.append(TraceEvent(len(ev), time, "state", node, None, name, fields))
+            ev.append(_new_event(TraceEvent, (len(ev), time, "state", node, None, name, fields)))
 
     def __len__(self) -> int:
         return len(self.events)
