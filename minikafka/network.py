@@ -179,19 +179,20 @@ class Network:
                 if rule.delay_ms:
                     self._fire(rule)
                     delay += rule.delay_ms
-        loss = self.loss.get((src, dst))
-        if loss and self._rng.random() < loss:
-            self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "loss"})
-            self._break(src, dst)
-            return
         link = (src, dst)
-        at = now + self.latency_of(src, dst) + delay
+        if self.loss:
+            loss = self.loss.get(link)
+            if loss and self._rng.random() < loss:
+                self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "loss"})
+                self._break(src, dst)
+                return
+        at = now + self.latency.get(link, self.default_latency) + delay
         prev = self._arrival.get(link, 0)
         if at < prev:
             at = prev
         self._arrival[link] = at
         target = self.nodes[dst]
-        conn = self._conn.get((src, dst) if src < dst else (dst, src), 0)
+        conn = self._conn.get((src, dst) if src < dst else (dst, src), 0) if self._conn else 0
         sim.schedule(at - now, self._deliver, mid, src, target, target.incarnation, msg, conn, daemon,
                      daemon=daemon)
 
@@ -217,7 +218,7 @@ class Network:
         if self._conn and self._conn.get((src, dst) if src < dst else (dst, src), 0) != conn:
             self.trace.add(now, "drop", dst, src, msg.kind, {"id": mid, "why": "reset"})
             return
-        if self.is_cut(src, dst):
+        if self.cuts and frozenset((src, dst)) in self.cuts:
             self._held.setdefault((src, dst), []).append((mid, src, target, incarnation, msg, conn, daemon))
             self.trace.state(now, "network", "link.held", id=mid, src=src, dst=dst, message=msg.kind)
             return
