@@ -58,8 +58,19 @@ def _v(value: bytes | None) -> str:
     return "None" if value is None else value.decode(errors="replace")
 
 
+class _OnPartition:
+    """An entry about one partition: `tp` is (topic, partition)."""
+
+    topic: str
+    partition: int
+
+    @property
+    def tp(self) -> tuple[str, int]:
+        return (self.topic, self.partition)
+
+
 @dataclass
-class Send:
+class Send(_OnPartition):
     index: int
     producer: str           # the application's producer slot, stable across instances
     instance: str           # the client instance (its name in the cluster)
@@ -79,10 +90,6 @@ class Send:
     source: bytes | None = None         # a pipeline's output: the input value it was made from
     resend_of: int | None = None        # the index of the send this one repeats
 
-    @property
-    def tp(self) -> tuple[str, int]:
-        return (self.topic, self.partition)
-
     def __str__(self) -> str:
         where = f"{self.topic}-{self.partition}" + (f"@{self.offset}" if self.offset >= 0 else "")
         txn = f" txn {self.txn}" if self.txn is not None else ""
@@ -94,7 +101,7 @@ class Send:
 
 
 @dataclass
-class Read:
+class Read(_OnPartition):
     index: int
     consumer: str
     topic: str
@@ -108,10 +115,6 @@ class Read:
     leader_epoch: int | None = None
     group: str | None = None            # the consumer's group.id, if it has one
 
-    @property
-    def tp(self) -> tuple[str, int]:
-        return (self.topic, self.partition)
-
     def __str__(self) -> str:
         final = " (final read)" if self.final else f" (group {self.group})" if self.group else ""
         return (f"#{self.index} t={self.time} read {_v(self.value)} at {self.topic}-{self.partition}@{self.offset} "
@@ -119,7 +122,7 @@ class Read:
 
 
 @dataclass
-class Commit:
+class Commit(_OnPartition):
     index: int
     consumer: str
     group: str
@@ -131,10 +134,6 @@ class Commit:
     trace_seq: int = -1
     error: str | None = None
     isolation: str = "read_uncommitted"     # the committing consumer's
-
-    @property
-    def tp(self) -> tuple[str, int]:
-        return (self.topic, self.partition)
 
     def __str__(self) -> str:
         result = "ok" if self.ok else f"failed {self.error}"
@@ -165,7 +164,7 @@ class Txn:
 
 
 @dataclass
-class Processed:
+class Processed(_OnPartition):
     index: int
     consumer: str
     group: str
@@ -175,10 +174,6 @@ class Processed:
     value: bytes | None
     time: int
     trace_seq: int = -1
-
-    @property
-    def tp(self) -> tuple[str, int]:
-        return (self.topic, self.partition)
 
     def __str__(self) -> str:
         return (f"#{self.index} t={self.time} processed {_v(self.value)} from {self.topic}-{self.partition}@"
