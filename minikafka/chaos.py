@@ -114,6 +114,9 @@ MATRICES: dict[str, tuple[Setting, ...]] = {
         _row("eos-pipeline", "consume-transform-produce: 2 pipelines (group, transactions, "
              "send_offsets_to_transaction), read_committed downstream", IDEMPOTENT, READ_COMMITTED,
              guarantees=EOS, pipelines=2),
+        _row("plain-pipeline", "the same 2 pipelines without transactions: produce, flush, then commit the "
+             "input offsets", IDEMPOTENT, READ_COMMITTED, guarantees=("lost", "single_owner", "eos_missing"),
+             anomalies=("eos_duplicate",), pipelines=2, pipeline_transactions=False),
         _row("acks1", "acks=1 (idempotence off): the leader acknowledges alone", {"acks": 1},
              anomalies=("lost",)),
         _row("unclean", "acks=all, idempotent, unclean.leader.election.enable=true", IDEMPOTENT,

@@ -537,7 +537,15 @@ def _eos_anomaly(history: History, cluster: "Cluster | None", pl: Pipeline, valu
         desc = f"input {_text(value)} has {len(made)} committed outputs in {output}: {where}"
         kind = "eos_duplicate"
     trace = tuple(seq for t in txns[:2] if t is not None for seq in explain_txn(cluster, t)[:4])
-    recs: tuple[Entry, ...] = ((src,) if src is not None else ()) + tuple(made) + tuple(t for t in txns if t)
+    writers = [s for s in sends if s is not None]
+    if writers and not txns:
+        # no transaction to explain it: what happened to the writers between the two writes
+        names = {s.instance for s in writers}
+        trace = _events(cluster, writers[0].trace_seq, writers[-1].trace_seq + 1,
+                        lambda e: e.name in ("client.crash", "commit") and e.node in names
+                        or e.name == "group.assigned")
+    recs: tuple[Entry, ...] = ((src,) if src is not None else ()) + tuple(writers) + tuple(made) + tuple(
+        t for t in txns if t)
     return Anomaly(kind, desc, recs, trace)
 
 

@@ -40,6 +40,11 @@ Rules:
    metadata, and commit. An abortable error aborts and rewinds the consumer to the group's
    committed offsets; any other error, or either client dying, restarts the whole process
    (both clients, same ids: the new producer's init_transactions aborts what was open).
+   With `pipeline_transactions=False` the same loop runs without a transaction, as most
+   applications written before exactly-once did: an idempotent producer produces the outputs,
+   `process_ms` later flush() waits for them, then the consumer commits the input offsets
+   (synchronously). Any error, or either client dying, restarts the process, which resumes at
+   the group's committed offsets: a crash between the outputs and the commit writes them again.
 6. A crashed client (the nemesis's crash_client: slots "producer#i", "consumer#i",
    "pipeline#i", the last naming both clients of the process) is replaced by a new instance
    at the next tick. Its sends without a report become unknown; its open transaction never
@@ -132,6 +137,7 @@ class WorkloadConfig:
     process_ms: int = 200
     pipelines: int = 0
     pipeline_group: str = "eos"
+    pipeline_transactions: bool = True
     nemesis: Nemesis | Schedule | None = None
     checkers: tuple[str, ...] | None = None
 
@@ -231,9 +237,11 @@ class _PipelineSlot:
     p: "Producer | None" = None
     seq: int = 0
     retry_at: int = 0
-    txn: Txn | None = None                                # open while transforming
+    txn: Txn | None = None                                # open while transforming (transactions)
+    busy: bool = False                                    # a batch is being transformed
     ends: dict[tuple[str, int], int] = field(default_factory=dict)   # its input offsets
     until: int = 0                                        # end of the transforming
+    outputs: list[Send] = field(default_factory=list)     # the batch's outputs
 
 
 class Workload:
@@ -565,7 +573,7 @@ class Workload:
         """Poll a batch and start its transaction; `process_ms` later, finish it (rule 5)."""
         if not self._pipeline_up(ps):
             return False
-        if ps.txn is not None:
+        if ps.busy:
             if self.c.now >= ps.until:
                 self._finish_transform(ps)
             return True
@@ -588,10 +596,14 @@ class Workload:
         if c.now < ps.retry_at:
             return False
         group = self.cfg.pipeline_group
-        p = c.producer({"transactional.id": f"{group}-{ps.index}", "transaction.timeout.ms": PIPELINE_TXN_TIMEOUT_MS})
-        if not self._init_transactions(p):
-            ps.retry_at = c.now + INIT_BACKOFF_MS
-            return False
+        if self.cfg.pipeline_transactions:
+            p = c.producer({"transactional.id": f"{group}-{ps.index}",
+                            "transaction.timeout.ms": PIPELINE_TXN_TIMEOUT_MS})
+            if not self._init_transactions(p):
+                ps.retry_at = c.now + INIT_BACKOFF_MS
+                return False
+        else:
+            p = c.producer({"acks": "all"})                 # idempotent by default
         k = c.consumer({**GROUP_DEFAULTS, "group.id": group, "isolation.level": "read_committed",
                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
         try:
@@ -609,9 +621,12 @@ class Workload:
         c, h, k, p = self.c, self.h, ps.k, ps.p
         assert k is not None and p is not None
         reads = [h.read(k.name, m, "read_committed", c.now, group=self.cfg.pipeline_group) for m in msgs]
+        ps.busy = True
+        ps.outputs = []
         try:
-            p.begin_transaction()
-            ps.txn = h.begin_txn(ps.name, p.name, c.now, p.producer_id, p.producer_epoch)
+            if self.cfg.pipeline_transactions:
+                p.begin_transaction()
+                ps.txn = h.begin_txn(ps.name, p.name, c.now, p.producer_id, p.producer_epoch)
             for r in reads:
                 self._emit(ps, ps.txn, r)
         except (KafkaException, BufferError) as e:
@@ -622,23 +637,41 @@ class Workload:
     def _finish_transform(self, ps: _PipelineSlot) -> None:
         """Send the input offsets with the group's metadata, and commit."""
         c, h, k, p = self.c, self.h, ps.k, ps.p
-        assert k is not None and p is not None and ps.txn is not None
+        assert k is not None and p is not None
+        offsets = [TopicPartition(t, q, o) for (t, q), o in sorted(ps.ends.items())]
+        if not self.cfg.pipeline_transactions:
+            self._finish_plain(ps, offsets)
+            return
+        assert ps.txn is not None
         stage = "offsets"
         try:
-            p.send_offsets_to_transaction([TopicPartition(t, q, o) for (t, q), o in sorted(ps.ends.items())],
-                                          k.consumer_group_metadata(), TXN_CALL_TIMEOUT_S)
+            p.send_offsets_to_transaction(offsets, k.consumer_group_metadata(), TXN_CALL_TIMEOUT_S)
             stage = "commit"
             p.commit_transaction(TXN_CALL_TIMEOUT_S)
             h.end_txn(ps.txn, "committed", c.now)
-            ps.txn = None
+            ps.txn, ps.busy = None, False
         except (KafkaException, BufferError) as e:
             self._pipeline_failed(ps, stage, e)
+
+    def _finish_plain(self, ps: _PipelineSlot, offsets: list[TopicPartition]) -> None:
+        """Without a transaction: wait for the outputs, then commit the inputs (rule 5)."""
+        k, p = ps.k, ps.p
+        assert k is not None and p is not None
+        try:
+            if p.flush(TXN_CALL_TIMEOUT_S) or any(s.outcome != "acked" for s in ps.outputs):
+                failed = next((s.error for s in ps.outputs if s.outcome == "failed"), None)
+                raise KafkaException(failed or "_TIMED_OUT", "an output was not acknowledged")
+            k.commit(offsets=offsets, asynchronous=False)
+            ps.busy = False
+        except KafkaException as e:
+            self._pipeline_failed(ps, "commit", e)
 
     def _emit(self, ps: _PipelineSlot, txn: Txn, r: Read) -> None:
         c, h, p = self.c, self.h, ps.p
         assert p is not None
         s = h.send(ps.name, p.name, ps.seq, OUTPUT, c.now, r.partition, txn, source=r.value)
         ps.seq += 1
+        ps.outputs.append(s)
         try:
             p.produce(OUTPUT, value=s.value, partition=r.partition, on_delivery=h.on_delivery(s, lambda: c.now))
         except (KafkaException, BufferError) as e:
@@ -656,7 +689,7 @@ class Workload:
             try:
                 p.abort_transaction(TXN_CALL_TIMEOUT_S)
                 h.end_txn(txn, "aborted", c.now, name)
-                ps.txn = None
+                ps.txn, ps.busy = None, False
                 self._rewind(ps)
                 return
             except KafkaException:
@@ -687,6 +720,7 @@ class Workload:
         if ps.txn is not None and ps.txn.outcome == "open":
             self.h.end_txn(ps.txn, "aborted", c.now, f"stopped before commit: {why}")
         ps.k = ps.p = ps.txn = None
+        ps.busy = False
         ps.retry_at = c.now
 
     # -- the trace (rules 3, 9) -------------------------------------------------------------------

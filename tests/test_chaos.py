@@ -37,14 +37,15 @@ def test_the_matrix_separates_guarantees_from_anomalies_with_honest_fault_models
     assert {"eos_missing", "eos_duplicate", "single_owner"} <= set(setting("eos-pipeline").guarantees)
     wanted = {"acks1": "lost", "unclean": "lost", "power-loss": "lost", "no-idempotence": "reorder",
               "idempotent-restart": "duplicate", "read-uncommitted": "uncommitted_read",
-              "at-most-once": "unprocessed", "at-least-once": "processed_twice"}
+              "at-most-once": "unprocessed", "at-least-once": "processed_twice", "plain-pipeline": "eos_duplicate"}
     assert {n: s.anomalies for n, s in ((n, setting(n)) for n in wanted)} == {n: (k,) for n, k in wanted.items()}
     for s in DEFAULT:                       # only the blackout row meets correlated power loss
         kinds = PROFILES[s.profile]["kinds"]
         assert ("power_loss" in kinds or "blackout" in kinds) == (s.name == "power-loss"), s.name
     w = {s.name: dict(s.workload) for s in DEFAULT}
     assert w["unclean"]["unclean"] is True and not w["idempotent"].get("unclean")
-    assert w["eos-pipeline"]["pipelines"] == 2
+    assert w["eos-pipeline"]["pipelines"] == 2 and w["eos-pipeline"].get("pipeline_transactions", True)
+    assert w["plain-pipeline"]["pipelines"] == 2 and w["plain-pipeline"]["pipeline_transactions"] is False
     assert w["at-most-once"]["processing"] == "commit-then-process"
     assert w["at-least-once"]["processing"] == "process-then-commit"
     assert {s.name for s in MATRICES["quick"]} < set(names)
@@ -54,6 +55,7 @@ def test_rows_with_the_same_clients_meet_the_same_faults():
     a, b = setting("idempotent"), setting("unclean")
     assert a.nemesis(5).schedule() == b.nemesis(5).schedule()
     assert setting("at-most-once").nemesis(5).schedule() == setting("at-least-once").nemesis(5).schedule()
+    assert setting("eos-pipeline").nemesis(5).schedule() == setting("plain-pipeline").nemesis(5).schedule()
     assert dict(setting("eos-pipeline").nemesis(5).params())["clients"] == (("producer", 2), ("consumer", 1),
                                                                                ("pipeline", 2))
 

@@ -224,3 +224,18 @@ def test_an_eos_pipeline_restarted_mid_transaction_outputs_every_input_exactly_o
     assert set(open_one.values) <= uncommitted and not set(open_one.values) & committed
     outputs = [s for s in h.sends if s.source is not None]
     assert {s.source for s in outputs} == {s.value for s in h.sends if s.source is None}
+
+
+def test_the_same_pipeline_crash_without_transactions_writes_the_batch_twice():
+    """Rule 5: the crash of test_an_eos_pipeline_restarted_mid_transaction_... hits a plain
+    pipeline after its outputs were written and before it committed the inputs."""
+    schedule = Schedule((Fault(9_000, "crash_client", {"client": "pipeline#0"}),), 20_000)
+    runs = {tx: run_workload(5, IDEMPOTENT, {"group.id": "down", "isolation.level": "read_committed"},
+                             nemesis=schedule, records=60, duration_ms=20_000, pipelines=2, process_ms=400,
+                             pipeline_transactions=tx) for tx in (True, False)}
+    assert runs[True].ok
+    plain = runs[False]
+    assert set(plain.anomalies()) == {"eos_duplicate"} and not plain.history.txns
+    dup = plain.verdicts["exactly_once"].anomalies[0]
+    made = [r for r in dup.records if getattr(r, "topic", None) == "out" and hasattr(r, "final")]
+    assert len(made) == 2 and len({plain.history.by_value(r.value).instance for r in made}) == 2
