@@ -310,7 +310,7 @@ class Broker(Node):
             if stored.control:
                 self.trace.state(now, self.name, "marker", tp=_n(tp), offset=stored.base_offset,
                                  type=stored.control_type, pid=stored.producer_id, epoch=stored.producer_epoch)
-            else:
+            elif self.trace.enabled:
                 fields = {"pid": stored.producer_id, "seq": stored.base_sequence} if stored.producer_id >= 0 else {}
                 if stored.transactional:
                     fields["txn"] = True
@@ -386,7 +386,8 @@ class Broker(Node):
                 self._try_complete(d)
 
     def _on_hw_advance(self, r: Replica) -> None:
-        self.trace.state(self.sim.now, self.name, "hw", tp=_n(r.tp), hw=r.hw)
+        if self.trace.enabled:
+            self.trace.state(self.sim.now, self.name, "hw", tp=_n(r.tp), hw=r.hw)
         pending = self.delayed.get(r.tp)
         if pending:
             for d in list(pending):

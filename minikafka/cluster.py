@@ -15,6 +15,8 @@ Rules:
   where a broker is meant, its integer id works too.
 - `impl={"partitioner": f, ...}` runs a learner's version of a pure rule in this cluster only
   (seams.py).
+- `trace=False` records no trace (`c.trace` stays empty); the cluster behaves exactly the same,
+  faster. For experiments that only count outcomes.
 Simplifications the learner is told about: a single controller that never fails and commits
 metadata instantly; perfect disks below the page cache; no compaction, segments or retention;
 topics are never auto-created.
@@ -159,7 +161,7 @@ class LagRow:
 class Cluster:
     def __init__(self, brokers: int = 3, seed: int = 0, *, config: dict[str, Any] | None = None,
                  latency_ms: int = 1, page_cache_flush_ms: int = 5000,
-                 impl: dict[str, Any] | None = None) -> None:
+                 impl: dict[str, Any] | None = None, trace: bool = True) -> None:
         if not isinstance(brokers, int) or isinstance(brokers, bool) or not 1 <= brokers <= 64:
             raise ValueError(f"brokers must be an integer from 1 to 64, got {brokers!r}")
         if not isinstance(seed, int) or isinstance(seed, bool):
@@ -172,6 +174,9 @@ class Cluster:
             print(note)
         self.sim = Simulation(seed)
         self.trace = Trace()
+        if not isinstance(trace, bool):
+            raise ValueError(f"trace must be True or False, got {trace!r}")
+        self.trace.enabled = trace          # False: record nothing (nothing in the cluster reads it)
         self.net = Network(self.sim, self.trace, latency_ms)
         self.config = resolve(BROKER, config)
         self._blocking = False

@@ -162,7 +162,8 @@ class Network:
         self._ids += 1
         mid = self._ids
         kind = msg.kind
-        self.trace.add(now, "send", src, dst, kind, MessageFields(msg, mid))
+        if self.trace.enabled:
+            self.trace.add(now, "send", src, dst, kind, MessageFields(msg, mid))
         delay = 0
         if self._broken_until:
             pair = (src, dst) if src < dst else (dst, src)
@@ -231,7 +232,8 @@ class Network:
             if why == "refused":
                 self._reset(target.name, src, incarnation)
             return
-        self.trace.add(now, "recv", target.name, src, msg.kind, {"id": mid})
+        if self.trace.enabled:
+            self.trace.add(now, "recv", dst, src, msg.kind, {"id": mid})
         target.receive(src, msg)
 
     def _reset(self, dead: str, peer: str, incarnation: int) -> None:

@@ -533,8 +533,9 @@ class Producer(Client):
                     self.reports.append((cb, err, Message(topic, part, off, r.key, r.value, r.headers,
                                                           r.timestamp, error=err)))
         if err is None:
-            self.trace.state(self.sim.now, self.name, "delivered", tp=f"{b.tp[0]}-{b.tp[1]}",
-                             offset=base_offset, records=n)
+            if self.trace.enabled:
+                self.trace.state(self.sim.now, self.name, "delivered", tp=f"{b.tp[0]}-{b.tp[1]}",
+                                 offset=base_offset, records=n)
         else:
             self.trace.state(self.sim.now, self.name, "delivery.failed", tp=f"{b.tp[0]}-{b.tp[1]}",
                              error=err.name(), records=n)

@@ -10,6 +10,8 @@ Rules:
   computed from the message only when first read (`MessageFields`), so recording is cheap;
   messages are never changed after they are sent, so the summary is the same either way.
 - `dumps()` is a canonical text form: the same seed gives byte-identical dumps in any process.
+- Nothing in the simulated cluster reads the trace: a cluster made with `trace=False` records
+  nothing and behaves exactly the same. Experiments that only count outcomes run that way.
 """
 from __future__ import annotations
 

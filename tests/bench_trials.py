@@ -2,8 +2,11 @@
 durability lab runs them. Each trial: 3 brokers, RF=3, min.insync.replicas=2; produce 100
 records while the leader crashes at a seeded moment; count acknowledged records that are lost.
 Prints one line: total seconds, and the machine-independent context (trials, events, losses).
+Like the durability lab (experiments.acks_trial), the clusters record no trace by default:
+the trials only count outcomes, and `--trace` shows what recording one costs (the events and
+losses are the same either way).
 
-    python tests/bench_trials.py [--trials N] [--acks 1|all]
+    python tests/bench_trials.py [--trials N] [--acks 1|all] [--trace]
 """
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ import time
 from minikafka import Cluster, TopicPartition
 
 
-def trial(seed: int, acks: str) -> tuple[int, int]:
+def trial(seed: int, acks: str, trace: bool = False) -> tuple[int, int]:
     """(acknowledged records lost, events run) for one seeded trial."""
-    c = Cluster(brokers=3, seed=seed)
+    c = Cluster(brokers=3, seed=seed, trace=trace)
     c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
     rng = random.Random(seed)
     acked: set[bytes] = set()
@@ -41,17 +44,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=1000)
     ap.add_argument("--acks", default="1")
+    ap.add_argument("--trace", action="store_true", help="record each cluster's trace")
     args = ap.parse_args()
     t0 = time.perf_counter()
     lost = events = runs_with_loss = 0
     for seed in range(args.trials):
-        n, ev = trial(seed, args.acks)
+        n, ev = trial(seed, args.acks, args.trace)
         lost += n
         events += ev
         runs_with_loss += n > 0
     dt = time.perf_counter() - t0
     print(f"trials: {args.trials} trials in {dt:.2f} s ({dt / args.trials * 1000:.1f} ms each); "
-          f"acks={args.acks} records/trial=100 events={events} trials_with_loss={runs_with_loss} "
+          f"acks={args.acks} records/trial=100 trace={'on' if args.trace else 'off'} events={events} "
+          f"trials_with_loss={runs_with_loss} "
           f"acknowledged_lost={lost}")
 
 

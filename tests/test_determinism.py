@@ -70,3 +70,32 @@ def test_different_seeds_give_different_histories():
         p.flush()
         dumps.append(hashlib.sha256(c.trace.dumps().encode()).hexdigest())
     assert dumps[0] != dumps[1]
+
+
+def test_a_cluster_without_a_trace_behaves_exactly_like_one_with_it():
+    """trace=False only stops recording: the same seed runs the same events to the same logs."""
+    from minikafka import Cluster
+
+    def scenario(trace: bool) -> tuple:
+        c = Cluster(brokers=3, seed=11, trace=trace)
+        c.create_topic("t", partitions=2, replication_factor=3, config={"min.insync.replicas": 2})
+        c.drop("ProduceResponse", probability=0.2)
+        p = c.producer({"acks": "all"})
+        for i in range(100):
+            p.produce("t", value=b"v%d" % i)
+            if i == 40:
+                c.crash_broker(c.partition_state("t", 0).leader, power_loss=True)
+            c.run(3)
+        p.flush(60)
+        t = c.producer({"transactional.id": "x"})
+        t.init_transactions()
+        t.begin_transaction()
+        t.produce("t", value=b"txn")
+        t.commit_transaction()
+        k = c.consumer({"group.id": "g", "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
+        k.subscribe(["t"])
+        got = [(m.partition(), m.offset(), m.value()) for m in k.consume(1000, 8.0)]
+        return c.now, c.sim.events_run, got, [c.log("t", q) for q in range(2)], len(c.trace)
+
+    on, off = scenario(True), scenario(False)
+    assert on[:4] == off[:4] and on[4] > 1000 and off[4] == 0
