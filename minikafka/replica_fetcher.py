@@ -30,13 +30,14 @@ if TYPE_CHECKING:
 class Fetcher:
     """The fetcher for one leader broker."""
 
-    __slots__ = ("leader", "cid", "incarnation", "timer", "backoff")
+    __slots__ = ("leader", "cid", "incarnation", "deadline", "watchdog", "backoff")
 
     def __init__(self, leader: int) -> None:
         self.leader = leader
         self.cid = 0            # correlation id of the fetch in flight, 0 if none
         self.incarnation = 0    # of the leader process that fetch went to
-        self.timer = None
+        self.deadline = 0       # when the fetch in flight times out
+        self.watchdog = None    # one timer per fetcher, not one per fetch (most fetches are answered)
         self.backoff = None
 
 
@@ -64,13 +65,23 @@ class ReplicaFetcher:
         node = f"b{leader}"
         f.incarnation = b.net.nodes[node].incarnation
         b.send(node, req, daemon=daemon)
-        f.timer = b.after(b.cfg["replica.socket.timeout.ms"], self._failed, f, f.cid, daemon=True)
+        timeout = b.cfg["replica.socket.timeout.ms"]
+        f.deadline = b.sim.now + timeout
+        if f.watchdog is None:
+            f.watchdog = b.after(timeout, self._watch, f, daemon=True)
 
-    def _failed(self, f: Fetcher, cid: int) -> None:
-        if f.cid == cid:
-            f.cid = 0
-            self.b.net.close(self.b.name, f"b{f.leader}")
-            self._backoff(f)
+    def _watch(self, f: Fetcher) -> None:
+        """The fetch in flight times out at its deadline; a later fetch's deadline re-arms."""
+        f.watchdog = None
+        if not f.cid:
+            return
+        now = self.b.sim.now
+        if now < f.deadline:
+            f.watchdog = self.b.after(f.deadline - now, self._watch, f, daemon=True)
+            return
+        f.cid = 0
+        self.b.net.close(self.b.name, f"b{f.leader}")
+        self._backoff(f)
 
     def _backoff(self, f: Fetcher) -> None:
         if f.backoff is None:
@@ -84,8 +95,6 @@ class ReplicaFetcher:
         for f in self.fetchers.values():
             if f"b{f.leader}" == peer and f.cid and f.incarnation == incarnation:
                 f.cid = 0
-                if f.timer is not None:
-                    f.timer.cancel()
                 self._backoff(f)
 
     def on_fetch_response(self, src: str, msg: P.FetchResponse) -> None:
@@ -96,8 +105,6 @@ class ReplicaFetcher:
         if f is None or f.cid != msg.cid:
             return
         f.cid = 0
-        if f.timer is not None:
-            f.timer.cancel()
         appended = False
         errors = 0
         for res in msg.partitions:
