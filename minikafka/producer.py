@@ -85,12 +85,12 @@ def check_idempotence_config(cfg: Config) -> None:
     turned off when left unset with acks != all or retries = 0, and conflicting settings with an
     explicit true (or more than 5 requests in flight while enabled) raise ConfigException."""
     explicit = cfg.is_set("enable.idempotence") and cfg["enable.idempotence"]
+    if explicit and cfg["retries"] == 0:           # checked before acks, as Java and librdkafka do
+        raise ConfigException("Must set retries to non-zero when using the idempotent producer "
+                              "(enable.idempotence=true, retries=0)")
     if explicit and cfg["acks"] != -1:
         raise ConfigException("Must set acks to all in order to use the idempotent producer "
                               "(enable.idempotence=true, acks=%s)" % cfg["acks"])
-    if explicit and cfg["retries"] == 0:
-        raise ConfigException("Must set retries to non-zero when using the idempotent producer "
-                              "(enable.idempotence=true, retries=0)")
     if not cfg.is_set("enable.idempotence") and (cfg["acks"] != -1 or cfg["retries"] == 0):
         cfg["enable.idempotence"] = False
     if cfg["enable.idempotence"] and cfg["max.in.flight.requests.per.connection"] > 5:

@@ -189,6 +189,7 @@ def test_idempotence_defaults_on_and_explicit_true_with_acks_all_is_accepted(clu
     ({"enable.idempotence": True, "acks": 1}, "acks"),
     ({"enable.idempotence": True, "acks": 0}, "acks"),
     ({"enable.idempotence": True, "retries": 0}, "retries"),
+    ({"enable.idempotence": True, "retries": 0, "acks": 1}, "Must set retries"),   # retries is checked first
     ({"enable.idempotence": True, "max.in.flight.requests.per.connection": 6},
      "max.in.flight.requests.per.connection"),
     ({"max.in.flight.requests.per.connection": 6}, "max.in.flight.requests.per.connection"),
