@@ -57,7 +57,7 @@ def idempotence_enabled(config: Mapping[str, Any]) -> bool:
     `raise ConfigException("acks must be all for the idempotent producer")`.
     The rules are in notebook 07, section "Defaults, and when idempotence is silently off".
     minikafka applies them in this order, and the first refusal wins: enable.idempotence set to
-    True with acks other than all, then with retries=0; the silent switch-off of an unset
+    True with retries=0, then with acks other than all (Kafka's order); the silent switch-off of an unset
     enable.idempotence; more than 5 requests in flight while idempotence is still on; a
     transactional.id while it is off.
 

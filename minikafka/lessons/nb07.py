@@ -3,8 +3,8 @@
 Rules (kafka-semantics.md E.34, F.35-F.39; the broker's check is `idempotence.check_sequence`):
 1. Idempotence is on by default (`enable.idempotence`=true since Kafka 3.0) and needs
    acks=all, retries > 0 and at most 5 requests in flight per connection.
-2. Set to true explicitly with acks != all, or with retries=0: ConfigException. (Checked in
-   this order: acks first, then retries.)
+2. Set to true explicitly with retries=0, or with acks != all: ConfigException. (Checked in
+   this order, as Kafka does: retries first, then acks.)
 3. Left unset with acks != all or retries=0: silently turned off (KAFKA-13673).
 4. Enabled (by default or explicitly) with max.in.flight.requests.per.connection > 5:
    ConfigException (Kafka 4.0+, KAFKA-17927). Turned off, any number is allowed.
@@ -33,12 +33,12 @@ def idempotence_enabled(config: Mapping[str, Any]) -> bool:
     explicit = "enable.idempotence" in config
     enabled = str(config["enable.idempotence"]).lower() == "true" if explicit else True
     if explicit and enabled:
+        if retries == 0:                    # checked before acks, as Kafka does
+            raise ConfigException("retries must be non-zero for the idempotent producer "
+                                  "(enable.idempotence=true, retries=0)")
         if acks != "all":
             raise ConfigException(f"acks must be all for the idempotent producer (enable.idempotence=true, "
                                   f"acks={acks})")
-        if retries == 0:
-            raise ConfigException("retries must be non-zero for the idempotent producer "
-                                  "(enable.idempotence=true, retries=0)")
     if not explicit and (acks != "all" or retries == 0):
         enabled = False
     if enabled and in_flight > 5:
