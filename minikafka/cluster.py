@@ -166,6 +166,8 @@ class Cluster:
             raise ValueError(f"brokers must be an integer from 1 to 64, got {brokers!r}")
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ValueError(f"seed must be an integer, got {seed!r}")
+        if not isinstance(trace, bool):
+            raise ValueError(f"trace must be True or False, got {trace!r}")
         if not isinstance(latency_ms, int) or latency_ms < 0:
             raise ValueError(f"latency_ms must be an integer >= 0, got {latency_ms!r}")
         self.seed = seed
@@ -174,8 +176,6 @@ class Cluster:
             print(note)
         self.sim = Simulation(seed)
         self.trace = Trace()
-        if not isinstance(trace, bool):
-            raise ValueError(f"trace must be True or False, got {trace!r}")
         self.trace.enabled = trace          # False: record nothing (nothing in the cluster reads it)
         self.net = Network(self.sim, self.trace, latency_ms)
         self.config = resolve(BROKER, config)

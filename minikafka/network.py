@@ -127,11 +127,8 @@ class Network:
         self.cuts.discard(frozenset((a, b)))
         self.trace.state(self.sim.now, "network", "link.heal", a=a, b=b)
         for link in ((a, b), (b, a)):
-            for mid, src, target, incarnation, msg, conn, daemon in self._held.pop(link, ()):
-                at = max(self.sim.now + self.latency_of(*link), self._arrival.get(link, 0))
-                self._arrival[link] = at
-                self.sim.schedule(at - self.sim.now, self._deliver, mid, src, target, incarnation, msg, conn,
-                                  daemon, daemon=daemon)
+            for held in self._held.pop(link, ()):
+                self._enqueue(link, self.sim.now + self.latency_of(*link), *held)
 
     def close(self, a: str, b: str) -> None:
         """`a` closes its connection to `b` (a request timed out): whatever is still in flight or
@@ -187,15 +184,20 @@ class Network:
                 self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "loss"})
                 self._break(src, dst)
                 return
-        at = now + self.latency.get(link, self.default_latency) + delay
+        target = self.nodes[dst]
+        conn = self._conn.get((src, dst) if src < dst else (dst, src), 0) if self._conn else 0
+        self._enqueue(link, now + self.latency.get(link, self.default_latency) + delay,
+                      mid, src, target, target.incarnation, msg, conn, daemon)
+
+    def _enqueue(self, link: tuple[str, str], at: int, mid: int, src: str, target: Node, incarnation: int,
+                 msg: Any, conn: int, daemon: bool) -> None:
+        """Deliver at `at`, or behind the link's previous message (FIFO)."""
         prev = self._arrival.get(link, 0)
         if at < prev:
             at = prev
         self._arrival[link] = at
-        target = self.nodes[dst]
-        conn = self._conn.get((src, dst) if src < dst else (dst, src), 0) if self._conn else 0
-        sim.schedule(at - now, self._deliver, mid, src, target, target.incarnation, msg, conn, daemon,
-                     daemon=daemon)
+        self.sim.schedule(at - self.sim.now, self._deliver, mid, src, target, incarnation, msg, conn, daemon,
+                          daemon=daemon)
 
     def _break(self, a: str, b: str) -> None:
         """The connection between a and b breaks: what is in flight on it is lost, both ends
@@ -219,7 +221,7 @@ class Network:
         if self._conn and self._conn.get((src, dst) if src < dst else (dst, src), 0) != conn:
             self.trace.add(now, "drop", dst, src, msg.kind, {"id": mid, "why": "reset"})
             return
-        if self.cuts and frozenset((src, dst)) in self.cuts:
+        if self.is_cut(src, dst):
             self._held.setdefault((src, dst), []).append((mid, src, target, incarnation, msg, conn, daemon))
             self.trace.state(now, "network", "link.held", id=mid, src=src, dst=dst, message=msg.kind)
             return

@@ -12,8 +12,8 @@ Rules:
    ends on the leader (or at its own end of that epoch, if earlier), then rebuild its producer
    state and transaction index from the log.
 4. A fetch that fails (timeout after `replica.socket.timeout.ms`, which closes the
-   connection, a reset connection, or only errors) backs off `replica.fetch.backoff.ms` before the next one; an empty long poll is
-   followed at once by the next.
+   connection, a reset connection, or only errors) backs off `replica.fetch.backoff.ms` before
+   the next one; an empty long poll is followed at once by the next.
 """
 from __future__ import annotations
 

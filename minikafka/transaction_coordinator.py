@@ -315,9 +315,9 @@ class TransactionCoordinator(Coordinator):
             job.retry = self.broker.after(RETRY_MS, self._send_markers, job)
 
     def _marker_timeout(self, job: MarkerJob, cid: int) -> None:
-        if cid in job.flying:
-            self.broker.net.close(self.broker.name, job.flying[cid][0])
-        if job.flying.pop(cid, None) is not None:
+        flying = job.flying.pop(cid, None)
+        if flying is not None:
+            self.broker.net.close(self.broker.name, flying[0])      # as a client's timeout does
             self._retry(job)
 
     def on_disconnect(self, peer: str, incarnation: int) -> None:

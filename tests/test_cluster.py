@@ -214,3 +214,14 @@ def test_remove_rule_stops_one_rule_and_refuses_an_inactive_one():
     assert c.net.rules == [r2]
     with pytest.raises(ValueError, match="not active"):
         c.remove_rule(r1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"brokers": 0}, "brokers must be an integer from 1 to 64"),
+    ({"seed": "7"}, "seed must be an integer"),
+    ({"trace": "no"}, "trace must be True or False"),
+    ({"latency_ms": -1}, "latency_ms must be an integer >= 0"),
+])
+def test_cluster_arguments_are_checked_with_the_accepted_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Cluster(**kwargs)
