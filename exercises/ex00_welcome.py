@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import exercise
 
 
-@exercise("0.1", reference="minikafka.lessons.nb00:partition_name")
+@exercise("0.1", reference="minikafka.course.lessons.nb00:partition_name")
 def partition_name(topic: str, partition: int) -> str:
     """The name Kafka gives one partition of a topic: the topic, a dash, the partition number.
 

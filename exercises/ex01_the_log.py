@@ -8,7 +8,7 @@ from minikafka import KafkaException  # noqa: F401  (exercise 1.3 raises it)
 from . import exercise
 
 
-@exercise("1.1", reference="minikafka.lessons.nb01:assign_offsets")
+@exercise("1.1", reference="minikafka.course.lessons.nb01:assign_offsets")
 def assign_offsets(log_end_offset: int, batch_sizes: Sequence[int]) -> list[list[int]]:
     """The offsets the leader gives to the records of batches appended to a partition's log.
 
@@ -26,7 +26,7 @@ def assign_offsets(log_end_offset: int, batch_sizes: Sequence[int]) -> list[list
     raise NotImplementedError("Exercise 1.1: assign_offsets (exercises/ex01_the_log.py)")
 
 
-@exercise("1.2", reference="minikafka.lessons.nb01:read")
+@exercise("1.2", reference="minikafka.course.lessons.nb01:read")
 def read(records_by_offset: Mapping[int, bytes], position: int, max_records: int) -> tuple[list[int], int]:
     """What one poll returns from a partition, and where the consumer's position goes.
 
@@ -45,7 +45,7 @@ def read(records_by_offset: Mapping[int, bytes], position: int, max_records: int
     raise NotImplementedError("Exercise 1.2: read (exercises/ex01_the_log.py)")
 
 
-@exercise("1.3", reference="minikafka.lessons.nb01:starting_position")
+@exercise("1.3", reference="minikafka.course.lessons.nb01:starting_position")
 def starting_position(position: int | None, policy: str, log_start: int, log_end: int) -> int:
     """Where a consumer reads next in a partition: auto.offset.reset.
 

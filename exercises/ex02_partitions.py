@@ -9,7 +9,7 @@ from minikafka import murmur2  # noqa: F401  (you will want it)
 from . import exercise
 
 
-@exercise("2.1", reference="minikafka.partitioner:partition_for_key")
+@exercise("2.1", reference="minikafka.clients.producer.partitioner:partition_for_key")
 def partition_for_key(key: bytes, num_partitions: int) -> int:
     """The partition Kafka's default partitioner picks for a record with this (non-null) key.
 
@@ -22,7 +22,7 @@ def partition_for_key(key: bytes, num_partitions: int) -> int:
     raise NotImplementedError("Exercise 2.1: partition_for_key (exercises/ex02_partitions.py)")
 
 
-@exercise("2.2", reference="minikafka.lessons.nb02:keys_that_move")
+@exercise("2.2", reference="minikafka.course.lessons.nb02:keys_that_move")
 def keys_that_move(keys: Sequence[bytes], old_count: int, new_count: int) -> dict[bytes, tuple[int, int]]:
     """Which keys land on another partition once a topic grows from `old_count` to `new_count`
     partitions.
@@ -40,7 +40,7 @@ def keys_that_move(keys: Sequence[bytes], old_count: int, new_count: int) -> dic
     raise NotImplementedError("Exercise 2.2: keys_that_move (exercises/ex02_partitions.py)")
 
 
-@exercise("2.3", reference="minikafka.partitioner:murmur2")
+@exercise("2.3", reference="minikafka.clients.producer.partitioner:murmur2")
 def murmur2_port(data: bytes) -> int:
     """Kafka's murmur2 hash (org.apache.kafka.common.utils.Utils.murmur2), ported to Python.
 

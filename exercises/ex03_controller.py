@@ -7,7 +7,7 @@ from typing import Collection, Mapping, Sequence
 from . import exercise
 
 
-@exercise("3.1", reference="minikafka.replication:elect_leader")
+@exercise("3.1", reference="minikafka.controller.election:elect_leader")
 def elect_leader(replicas: Sequence[int], isr: Collection[int], live: Collection[int],
                  unclean: bool = False) -> tuple[int, bool]:
     """The controller's choice of a new leader for one partition.
@@ -23,7 +23,7 @@ def elect_leader(replicas: Sequence[int], isr: Collection[int], live: Collection
     raise NotImplementedError("Exercise 3.1: elect_leader (exercises/ex03_controller.py)")
 
 
-@exercise("3.2", reference="minikafka.lessons.nb03:offline_partitions")
+@exercise("3.2", reference="minikafka.course.lessons.nb03:offline_partitions")
 def offline_partitions(assignments: Mapping[str, Sequence[int]], isr: Mapping[str, Collection[int]],
                        live: Collection[int]) -> list[str]:
     """Which partitions go offline when only the brokers in `live` are left.
@@ -41,7 +41,7 @@ def offline_partitions(assignments: Mapping[str, Sequence[int]], isr: Mapping[st
     raise NotImplementedError("Exercise 3.2: offline_partitions (exercises/ex03_controller.py)")
 
 
-@exercise("3.3", reference="minikafka.lessons.nb03:fenced")
+@exercise("3.3", reference="minikafka.course.lessons.nb03:fenced")
 def fenced(last_heartbeat_by_broker: Mapping[int, int], now: int, session_timeout_ms: int) -> list[int]:
     """Which brokers the controller fences at virtual time `now`.
 

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 from . import exercise
 
 
-@exercise("4.1", reference="minikafka.replication:high_watermark")
+@exercise("4.1", reference="minikafka.server.replication:high_watermark")
 def high_watermark(leo_by_replica: Mapping[int, int], isr: Sequence[int], current_hw: int,
                    min_isr: int = 1) -> int:
     """The leader's new high watermark.
@@ -22,7 +22,7 @@ def high_watermark(leo_by_replica: Mapping[int, int], isr: Sequence[int], curren
     raise NotImplementedError("Exercise 4.1: high_watermark (exercises/ex04_replication.py)")
 
 
-@exercise("4.2", reference="minikafka.lessons.nb04:truncation_offset")
+@exercise("4.2", reference="minikafka.course.lessons.nb04:truncation_offset")
 def truncation_offset(leader_epochs: Sequence[tuple[int, int]], leader_leo: int,
                       follower_epochs: Sequence[tuple[int, int]], follower_leo: int) -> int:
     """Where a returning follower (for example the old leader) truncates its log before it
@@ -50,7 +50,7 @@ def truncation_offset(leader_epochs: Sequence[tuple[int, int]], leader_leo: int,
     raise NotImplementedError("Exercise 4.2: truncation_offset (exercises/ex04_replication.py)")
 
 
-@exercise("4.3", reference="minikafka.replication:is_lagging")
+@exercise("4.3", reference="minikafka.server.replication:is_lagging")
 def is_lagging(now_ms: int, last_caught_up_ms: int, replica_lag_time_max_ms: int) -> bool:
     """Whether the leader drops a follower from the ISR at time now_ms (virtual milliseconds).
 

@@ -13,7 +13,7 @@ ACK_ON_APPEND = "ACK_ON_APPEND"                 # written; acknowledged by the l
 NO_ACK = "NO_ACK"                               # written; no answer ever comes
 
 
-@exercise("5.1", reference="minikafka.lessons.nb05:produce_outcome")
+@exercise("5.1", reference="minikafka.course.lessons.nb05:produce_outcome")
 def produce_outcome(acks: str, isr_size: int, min_insync: int, replication_factor: int = 3) -> tuple[str, bool]:
     """What happens to one record sent to a partition whose leader is up.
 
@@ -35,7 +35,7 @@ def produce_outcome(acks: str, isr_size: int, min_insync: int, replication_facto
     raise NotImplementedError("Exercise 5.1: produce_outcome (exercises/ex05_acks.py)")
 
 
-@exercise("5.2", reference="minikafka.lessons.nb05:acked_then_lost")
+@exercise("5.2", reference="minikafka.course.lessons.nb05:acked_then_lost")
 def acked_then_lost(acks: str, records: int, fetched: Sequence[int]) -> list[int]:
     """Predict which acknowledged records this crash schedule loses; the check runs it.
 
@@ -57,7 +57,7 @@ def acked_then_lost(acks: str, records: int, fetched: Sequence[int]) -> list[int
     raise NotImplementedError("Exercise 5.2: acked_then_lost (exercises/ex05_acks.py)")
 
 
-@exercise("5.3", reference="minikafka.lessons.nb05:durable_config")
+@exercise("5.3", reference="minikafka.course.lessons.nb05:durable_config")
 def durable_config() -> dict[str, Any]:
     """Choose a configuration for a topic with replication factor 3 and its producer.
 

@@ -9,7 +9,7 @@ from minikafka.config import MAX_INT
 from . import exercise
 
 
-@exercise("6.1", reference="minikafka.lessons.nb06:reorder")
+@exercise("6.1", reference="minikafka.course.lessons.nb06:reorder")
 def reorder(records: Sequence[tuple[Hashable, int, Any]]) -> list[tuple[Hashable, int, Any]]:
     """A consumer-side reorder buffer: release records per key in sequence order.
 
@@ -31,7 +31,7 @@ def reorder(records: Sequence[tuple[Hashable, int, Any]]) -> list[tuple[Hashable
     raise NotImplementedError("Exercise 6.1: reorder (exercises/ex06_ordering.py)")
 
 
-@exercise("6.2", reference="minikafka.lessons.nb06:log_after_loss")
+@exercise("6.2", reference="minikafka.course.lessons.nb06:log_after_loss")
 def log_after_loss(records: int, max_in_flight: int, idempotent: bool, lost: str,
                    retries: int = MAX_INT) -> list[int]:
     """Predict the partition's log after one lost request or response; the check runs it.
@@ -57,7 +57,7 @@ def log_after_loss(records: int, max_in_flight: int, idempotent: bool, lost: str
     raise NotImplementedError("Exercise 6.2: log_after_loss (exercises/ex06_ordering.py)")
 
 
-@exercise("6.3", reference="minikafka.lessons.nb06:can_reorder")
+@exercise("6.3", reference="minikafka.course.lessons.nb06:can_reorder")
 def can_reorder(config: Mapping[str, Any]) -> bool:
     """Can retries reorder one producer's records within a partition with this config?
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from minikafka import ConfigException  # noqa: F401  (exercise 7.2 raises it)
-from minikafka.idempotence import ProducerEntry
+from minikafka.storage.producer_state import ProducerEntry
 
 from . import exercise
 
 
-@exercise("7.1", reference="minikafka.idempotence:check_sequence")
+@exercise("7.1", reference="minikafka.storage.producer_state:check_sequence")
 def check_sequence(entry: ProducerEntry | None, epoch: int, first: int, last: int) -> tuple[str | None, int]:
     """The leader's check of one batch from an idempotent producer, for one partition.
 
@@ -41,7 +41,7 @@ def check_sequence(entry: ProducerEntry | None, epoch: int, first: int, last: in
     raise NotImplementedError("Exercise 7.1: check_sequence (exercises/ex07_idempotence.py)")
 
 
-@exercise("7.2", reference="minikafka.lessons.nb07:idempotence_enabled")
+@exercise("7.2", reference="minikafka.course.lessons.nb07:idempotence_enabled")
 def idempotence_enabled(config: Mapping[str, Any]) -> bool:
     """Is a producer with this config idempotent? Or does Kafka refuse the config?
 
@@ -67,7 +67,7 @@ def idempotence_enabled(config: Mapping[str, Any]) -> bool:
     raise NotImplementedError("Exercise 7.2: idempotence_enabled (exercises/ex07_idempotence.py)")
 
 
-@exercise("7.3", reference="minikafka.lessons.nb07:sequence_ranges")
+@exercise("7.3", reference="minikafka.course.lessons.nb07:sequence_ranges")
 def sequence_ranges(batch_sizes: Sequence[int], next_sequence: int = 0) -> list[tuple[int, int]]:
     """The (first, last) sequence numbers an idempotent producer gives its batches for one
     partition.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from minikafka.lessons.nb08 import Batch  # the batches of exercise 8.1
+from minikafka.course.lessons.nb08 import Batch  # the batches of exercise 8.1
 
 from . import exercise
 
 
-@exercise("8.1", reference="minikafka.lessons.nb08:read_committed")
+@exercise("8.1", reference="minikafka.course.lessons.nb08:read_committed")
 def read_committed(batches: Sequence[Batch], aborted: Sequence[tuple[int, int]]) -> list[str]:
     """The values a read_committed consumer returns when it reads this log from offset 0.
 
@@ -36,7 +36,7 @@ def read_committed(batches: Sequence[Batch], aborted: Sequence[tuple[int, int]])
     raise NotImplementedError("Exercise 8.1: read_committed (exercises/ex08_transactions.py)")
 
 
-@exercise("8.2", reference="minikafka.lessons.nb08:last_stable_offset")
+@exercise("8.2", reference="minikafka.course.lessons.nb08:last_stable_offset")
 def last_stable_offset(high_watermark: int, open_first_offsets: Sequence[int],
                        decided: Sequence[tuple[int, int]] = ()) -> int:
     """The partition's last stable offset (LSO): where a read_committed consumer stops.
@@ -55,7 +55,7 @@ def last_stable_offset(high_watermark: int, open_first_offsets: Sequence[int],
     raise NotImplementedError("Exercise 8.2: last_stable_offset (exercises/ex08_transactions.py)")
 
 
-@exercise("8.3", reference="minikafka.coordinator:partition_for")
+@exercise("8.3", reference="minikafka.coordinator.internal_topics:partition_for")
 def coordinator_partition(key: str, partitions: int) -> int:
     """The partition of __transaction_state whose leader coordinates the transactional id
     `key` (the same rule places a group.id in __consumer_offsets); `partitions` is 50 by

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from minikafka.assignors import TP, Subscription  # the assignors' input and output
+from minikafka.clients.consumer.assignors import TP, Subscription  # the assignors' input and output
 
 from . import exercise
 
 
-@exercise("9.1", reference="minikafka.assignors:range_assignor")
+@exercise("9.1", reference="minikafka.clients.consumer.assignors:range_assignor")
 def range_assignor(partitions_per_topic: Mapping[str, int],
                    subscriptions: Sequence[Subscription]) -> dict[str, list[TP]]:
     """Kafka's RangeAssignor: which partitions each member of a group gets.
@@ -35,7 +35,7 @@ def range_assignor(partitions_per_topic: Mapping[str, int],
     raise NotImplementedError("Exercise 9.1: range_assignor (exercises/ex09_groups.py)")
 
 
-@exercise("9.2", reference="minikafka.assignors:sticky_assignor")
+@exercise("9.2", reference="minikafka.clients.consumer.assignors:sticky_assignor")
 def sticky_assignor(partitions_per_topic: Mapping[str, int],
                     subscriptions: Sequence[Subscription]) -> dict[str, list[TP]]:
     """A sticky assignor: balanced first, then keep partitions where they were.
@@ -60,7 +60,7 @@ def sticky_assignor(partitions_per_topic: Mapping[str, int],
     raise NotImplementedError("Exercise 9.2: sticky_assignor (exercises/ex09_groups.py)")
 
 
-@exercise("9.3", reference="minikafka.lessons.nb09:partition_lag")
+@exercise("9.3", reference="minikafka.course.lessons.nb09:partition_lag")
 def partition_lag(end_offsets: Mapping[TP, int], committed: Mapping[TP, int]) -> dict[TP, int]:
     """The group's lag on each partition.
 

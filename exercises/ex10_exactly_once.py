@@ -8,7 +8,7 @@ from typing import Any
 from . import exercise
 
 
-@exercise("10.1", reference="minikafka.lessons.nb10:process_batch")
+@exercise("10.1", reference="minikafka.course.lessons.nb10:process_batch")
 def process_batch(consumer: Any, producer: Any, records: Sequence[Any], transform: Callable[[Any], Any]) -> None:
     """One iteration of the exactly-once loop, for a batch the pipeline has just consumed.
 
@@ -28,7 +28,7 @@ def process_batch(consumer: Any, producer: Any, records: Sequence[Any], transfor
     raise NotImplementedError("Exercise 10.1: process_batch (exercises/ex10_exactly_once.py)")
 
 
-@exercise("10.2", reference="minikafka.lessons.nb10:eos_config")
+@exercise("10.2", reference="minikafka.course.lessons.nb10:eos_config")
 def eos_config(group_id: str, transactional_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(consumer config, producer config) of one instance of an exactly-once pipeline.
 

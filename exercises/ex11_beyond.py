@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 # the three tables the rules below refer to (print them to see them)
-from minikafka.lessons.nb11 import JAVA_DEFAULTS, NOT_IN_LIBRDKAFKA, RENAMED  # noqa: F401
+from minikafka.course.lessons.nb11 import JAVA_DEFAULTS, NOT_IN_LIBRDKAFKA, RENAMED  # noqa: F401
 
 from . import exercise
 
 
-@exercise("11.1", reference="minikafka.lessons.nb11:port_config")
+@exercise("11.1", reference="minikafka.course.lessons.nb11:port_config")
 def port_config(config: Mapping[str, Any], role: str, bootstrap_servers: str = "localhost:9092") -> dict[str, Any]:
     """Turn a minikafka client config (Java client names, Kafka 4.x defaults) into a
     confluent-kafka config that behaves the same on a real cluster.

@@ -7,13 +7,13 @@
 
 Importing minikafka loads only the standard library.
 """
-from .cluster import Cluster, PartitionView, ReplicaView
-from .consumer import Consumer
-from .errors import ConfigException, KafkaError, KafkaException
-from .message import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, OFFSET_STORED, Message,
-                      TopicPartition)
-from .partitioner import murmur2, partition_for_key
-from .producer import Producer
+from minikafka.clients.consumer.consumer import Consumer
+from minikafka.clients.message import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, OFFSET_STORED, Message,
+                                       TopicPartition)
+from minikafka.clients.producer.partitioner import murmur2, partition_for_key
+from minikafka.clients.producer.producer import Producer
+from minikafka.cluster import Cluster, PartitionView, ReplicaView
+from minikafka.errors import ConfigException, KafkaError, KafkaException
 
 __all__ = ["Cluster", "PartitionView", "ReplicaView", "Consumer", "Producer", "ConfigException",
            "KafkaError", "KafkaException", "Message", "TopicPartition", "OFFSET_BEGINNING", "OFFSET_END",

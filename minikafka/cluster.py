@@ -27,17 +27,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import seams
-from .broker import Broker, broker_name
-from .config import BROKER, TOPIC, resolve
-from .consumer import Consumer
-from .controller import Controller
-from .errors import KafkaException
-from .network import Network, Rule
-from .producer import Producer
-from .replication import NO_LEADER
-from .sim import Simulation
-from .trace import Trace
+from minikafka import seams
+from minikafka.clients.consumer.consumer import Consumer
+from minikafka.clients.producer.producer import Producer
+from minikafka.config import BROKER, TOPIC, resolve
+from minikafka.controller.controller import Controller
+from minikafka.controller.election import NO_LEADER
+from minikafka.errors import KafkaException
+from minikafka.server.broker import Broker, broker_name
+from minikafka.sim.kernel import Simulation
+from minikafka.sim.network import Network, Rule
+from minikafka.sim.trace import Trace
 
 _TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 
@@ -56,7 +56,7 @@ class ReplicaView:
 
 @dataclass(frozen=True)
 class ProducerView:
-    """One producer id in a replica's producer state (idempotence.py, txn_index.py)."""
+    """One producer id in a replica's producer state (producer_state.py, transaction_index.py)."""
 
     producer_id: int
     epoch: int
@@ -375,7 +375,7 @@ class Cluster:
         return self._rule(Rule(kind, self._end(src), self._end(dst), delay_ms=ms, count=count))
 
     def _rule(self, rule: Rule) -> Rule:
-        from . import protocol
+        from minikafka import protocol
         kinds = sorted(n for n, v in vars(protocol).items()
                        if isinstance(v, type) and issubclass(v, protocol.Msg) and v.kind == n)
         if rule.kind != "*" and rule.kind not in kinds:
@@ -442,7 +442,7 @@ class Cluster:
     def group_state(self, group_id: str) -> GroupView:
         """The group as its coordinator sees it (state, generation, members and assignments,
         committed offsets)."""
-        from .coordinator import CONSUMER_OFFSETS, partition_for
+        from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, partition_for
         states = self.controller.topics.get(CONSUMER_OFFSETS)
         coordinator = states[partition_for(group_id, len(states))].leader if states else -1
         gc = self.brokers[coordinator].group_coordinator if coordinator >= 0 and self.brokers[coordinator].alive \

@@ -8,14 +8,17 @@ Rules:
 - An unknown key, a value of the wrong type or out of range raises `ConfigException`
   naming the key, the value, what is accepted and the closest known key. A real Kafka key
   that minikafka does not model is refused with a message saying so: nothing is ignored.
+
+The schemas live with their roles, as Kafka's do: the topic's and the broker's here (Kafka:
+`TopicConfig`/`LogConfig` and `KafkaConfig`), the clients' in `clients/config.py`,
+`clients/producer/config.py` and `clients/consumer/config.py`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-from .assignors import ASSIGNORS
-from .errors import ConfigException
+from minikafka.errors import ConfigException
 
 MAX_INT = 2**31 - 1
 
@@ -137,109 +140,62 @@ def unknown_key_message(schema: Schema, name: str) -> str:
     if name in schema.unmodelled:
         return (f"'{name}' is a real Kafka {schema.what} setting that minikafka does not model; "
                 f"remove it (accepted keys: {', '.join(sorted(schema.keys))})")
-    import difflib      # only on this error path: not loaded by `import minikafka`
+    import difflib  # only on this error path: not loaded by `import minikafka`
     close = difflib.get_close_matches(name, list(schema.keys), n=1, cutoff=0.5)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     return (f"Unknown {schema.what} configuration '{name}'.{hint} "
             f"Accepted keys: {', '.join(sorted(schema.keys))}")
 
 
-def _i(name: str, default: int, lo: int = 0, hi: int | None = None, doc: str = "") -> Key:
+def int_key(name: str, default: int, lo: int = 0, hi: int | None = None, doc: str = "") -> Key:
     return Key(name, "int", default, lo, hi, doc=doc)
 
 
-def _b(name: str, default: bool, doc: str = "") -> Key:
+def bool_key(name: str, default: bool, doc: str = "") -> Key:
     return Key(name, "bool", default, doc=doc)
 
 
-def _s(name: str, default: str | None, doc: str = "") -> Key:
+def str_key(name: str, default: str | None, doc: str = "") -> Key:
     return Key(name, "str", default, doc=doc)
 
 
-def _c(name: str, default: str, choices: tuple[str, ...], doc: str = "") -> Key:
+def choice_key(name: str, default: str, choices: tuple[str, ...], doc: str = "") -> Key:
     return Key(name, "choice", default, choices=choices, doc=doc)
 
 
-_COMMON_CLIENT = (
-    _s("bootstrap.servers", None, "accepted for portability; the simulated cluster is the only one"),
-    _s("client.id", None, "node name in the trace; default producer-N / consumer-N"),
-    _i("request.timeout.ms", 30000, 1),
-    _i("retry.backoff.ms", 100, 0),
-    _i("retry.backoff.max.ms", 1000, 0),
-    _i("metadata.max.age.ms", 300000, 0),
-)
-
-PRODUCER = Schema("producer", _COMMON_CLIENT + (
-    Key("acks", "acks", -1, doc="0, 1 or all (-1); default all since Kafka 3.0"),
-    _i("linger.ms", 5, 0, doc="5 since Kafka 4.0 (KIP-1030), 0 before"),
-    _i("batch.size", 16384, 0),
-    _i("buffer.memory", 33554432, 0),
-    _i("max.block.ms", 60000, 0),
-    _i("max.request.size", 1048576, 1),
-    _i("retries", MAX_INT, 0, MAX_INT),
-    _i("delivery.timeout.ms", 120000, 1),
-    _i("max.in.flight.requests.per.connection", 5, 1),
-    _b("enable.idempotence", True),
-    _s("transactional.id", None),
-    _i("transaction.timeout.ms", 60000, 1),
-    _b("partitioner.ignore.keys", False),
-), unmodelled=("compression.type", "key.serializer", "value.serializer", "partitioner.class",
-               "security.protocol", "linger", "queue.buffering.max.ms", "message.max.bytes"))
-
-CONSUMER = Schema("consumer", _COMMON_CLIENT + (
-    _s("group.id", None),
-    _s("group.instance.id", None),
-    _c("auto.offset.reset", "latest", ("earliest", "latest", "none")),
-    _b("enable.auto.commit", True),
-    _i("auto.commit.interval.ms", 5000, 0),
-    _c("isolation.level", "read_uncommitted", ("read_uncommitted", "read_committed")),
-    _i("fetch.min.bytes", 1, 0),
-    _i("fetch.max.wait.ms", 500, 0),
-    _i("fetch.max.bytes", 52428800, 0),
-    _i("max.partition.fetch.bytes", 1048576, 1),
-    _i("max.poll.records", 500, 1),
-    _i("session.timeout.ms", 45000, 1),
-    _i("heartbeat.interval.ms", 3000, 1),
-    _i("max.poll.interval.ms", 300000, 1),
-    Key("partition.assignment.strategy", "list", ("range", "cooperative-sticky"),
-        choices=lambda: tuple(ASSIGNORS), doc="assignors by name; add your own with assignors.register_assignor"),
-    _b("enable.partition.eof", False),
-), unmodelled=("key.deserializer", "value.deserializer", "client.rack", "group.protocol",
-               "security.protocol", "check.crcs"))
-
 TOPIC = Schema("topic", (
-    _i("min.insync.replicas", 1, 1),
-    _b("unclean.leader.election.enable", False),
-    _i("max.message.bytes", 1048588, 0),
-    _c("message.timestamp.type", "CreateTime", ("CreateTime", "LogAppendTime")),
-    _c("cleanup.policy", "delete", ("delete",),
+    int_key("min.insync.replicas", 1, 1),
+    bool_key("unclean.leader.election.enable", False),
+    int_key("max.message.bytes", 1048588, 0),
+    choice_key("message.timestamp.type", "CreateTime", ("CreateTime", "LogAppendTime")),
+    choice_key("cleanup.policy", "delete", ("delete",),
        doc="compaction is not modelled: only 'delete' is accepted"),
-    _i("retention.ms", 604800000, -1),
+    int_key("retention.ms", 604800000, -1),
 ), unmodelled=("segment.bytes", "retention.bytes", "compression.type", "min.compaction.lag.ms"))
 
 BROKER = Schema("broker", (
-    _i("broker.heartbeat.interval.ms", 2000, 1),
-    _i("broker.session.timeout.ms", 9000, 1),
-    _i("replica.lag.time.max.ms", 30000, 1),
-    _i("replica.fetch.wait.max.ms", 500, 0),
-    _i("replica.fetch.backoff.ms", 1000, 0),
-    _i("replica.fetch.max.bytes", 1048576, 1),
-    _i("replica.socket.timeout.ms", 30000, 1),
-    _i("default.replication.factor", 1, 1),
-    _i("num.partitions", 1, 1),
-    _i("min.insync.replicas", 1, 1),
-    _b("unclean.leader.election.enable", False),
-    _i("request.timeout.ms", 30000, 1, doc="inter-broker requests (transaction markers)"),
-    _i("transaction.state.log.num.partitions", 50, 1),
-    _i("transaction.state.log.replication.factor", 3, 1),
-    _i("transaction.state.log.min.isr", 2, 1),
-    _i("transaction.max.timeout.ms", 900000, 1),
-    _i("transaction.abort.timed.out.transaction.cleanup.interval.ms", 10000, 1),
-    _i("offsets.topic.num.partitions", 50, 1),
-    _i("offsets.topic.replication.factor", 3, 1),
-    _i("offsets.commit.timeout.ms", 5000, 1, doc="how long a group coordinator write (offsets, group state) "
+    int_key("broker.heartbeat.interval.ms", 2000, 1),
+    int_key("broker.session.timeout.ms", 9000, 1),
+    int_key("replica.lag.time.max.ms", 30000, 1),
+    int_key("replica.fetch.wait.max.ms", 500, 0),
+    int_key("replica.fetch.backoff.ms", 1000, 0),
+    int_key("replica.fetch.max.bytes", 1048576, 1),
+    int_key("replica.socket.timeout.ms", 30000, 1),
+    int_key("default.replication.factor", 1, 1),
+    int_key("num.partitions", 1, 1),
+    int_key("min.insync.replicas", 1, 1),
+    bool_key("unclean.leader.election.enable", False),
+    int_key("request.timeout.ms", 30000, 1, doc="inter-broker requests (transaction markers)"),
+    int_key("transaction.state.log.num.partitions", 50, 1),
+    int_key("transaction.state.log.replication.factor", 3, 1),
+    int_key("transaction.state.log.min.isr", 2, 1),
+    int_key("transaction.max.timeout.ms", 900000, 1),
+    int_key("transaction.abort.timed.out.transaction.cleanup.interval.ms", 10000, 1),
+    int_key("offsets.topic.num.partitions", 50, 1),
+    int_key("offsets.topic.replication.factor", 3, 1),
+    int_key("offsets.commit.timeout.ms", 5000, 1, doc="how long a group coordinator write (offsets, group state) "
                                                  "may wait for the replicas"),
-    _i("group.initial.rebalance.delay.ms", 3000, 0),
-    _i("group.min.session.timeout.ms", 6000, 1),
-    _i("group.max.session.timeout.ms", 1800000, 1),
+    int_key("group.initial.rebalance.delay.ms", 3000, 0),
+    int_key("group.min.session.timeout.ms", 6000, 1),
+    int_key("group.max.session.timeout.ms", 1800000, 1),
 ), unmodelled=("auto.create.topics.enable", "log.dirs", "process.roles", "node.id"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from minikafka.cluster import Cluster
 
 
 def offsets_dense(c: "Cluster") -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .records import RecordBatch
+from minikafka.storage.records import RecordBatch
 
 TP = tuple  # (topic, partition)
 

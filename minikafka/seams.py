@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .partitioner import partition_for_key
-from .replication import elect_leader, high_watermark
+from minikafka.clients.producer.partitioner import partition_for_key
+from minikafka.controller.election import elect_leader
+from minikafka.server.replication import high_watermark
 
 REFERENCE: dict[str, Callable[..., Any]] = {
     "partitioner": partition_for_key,

@@ -32,12 +32,13 @@ import functools
 import html
 from typing import Any, Callable
 
-from . import experiments, viz
-from .cluster import Cluster
-from .partitioner import partition_for_key
-from .viz import _style as viz_style
-from .viz import groups as viz_groups
-from .viz.sequence import HIDDEN_BY_DEFAULT
+from minikafka import viz
+from minikafka.clients.producer.partitioner import partition_for_key
+from minikafka.cluster import Cluster
+from minikafka.course import experiments
+from minikafka.viz import _style as viz_style
+from minikafka.viz import groups as viz_groups
+from minikafka.viz.sequence import HIDDEN_BY_DEFAULT
 
 
 def _w() -> Any:

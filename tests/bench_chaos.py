@@ -15,7 +15,7 @@ import math
 import sys
 import time
 
-from minikafka.chaos import MATRICES, RATE, Row, campaign, render_table
+from minikafka.chaos.campaign import MATRICES, RATE, Row, campaign, render_table
 
 TARGET = 10_000
 

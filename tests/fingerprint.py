@@ -24,8 +24,8 @@ import sys
 from typing import Callable, Iterator
 
 from minikafka import Cluster, TopicPartition
-from minikafka.chaos import every_setting
-from minikafka.experiments import acks_trial, ordering_trial
+from minikafka.chaos.campaign import every_setting
+from minikafka.course.experiments import acks_trial, ordering_trial
 
 EXPECTED = "047220fbe141795341f4a0b32f9098fb8dacc3f9b6a078add1aa21f3ef334e67"
 

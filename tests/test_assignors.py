@@ -1,10 +1,12 @@
-"""minikafka.assignors: range, roundrobin, sticky and cooperative-sticky as pure functions."""
+"""minikafka.clients.consumer.assignors: range, roundrobin, sticky and cooperative-sticky as pure functions."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from minikafka.assignors import (ASSIGNORS, AssignorSpec, Subscription, check_assignment, choose_protocol,
-                                 cooperative_sticky_assignor, range_assignor, revoked_partitions,
-                                 roundrobin_assignor, sticky_assignor)
+from minikafka.clients.consumer.assignors import (ASSIGNORS, AssignorSpec, Subscription, check_assignment,
+                                                  choose_protocol, cooperative_sticky_assignor,
+                                                  range_assignor, revoked_partitions, roundrobin_assignor,
+                                                  sticky_assignor)
 
 EAGER_ASSIGNORS = [range_assignor, roundrobin_assignor, sticky_assignor]
 ALL_ASSIGNORS = [spec.assign for spec in ASSIGNORS.values()]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from minikafka.chaos import MATRICES, PROFILES, RATE, Row, Setting, campaign, main, render_table, replay
+from minikafka.chaos.campaign import MATRICES, PROFILES, RATE, Row, Setting, campaign, main, render_table, replay
 
 ROOT = Path(__file__).resolve().parents[1]
 CI_SEEDS = range(40)            # 440 runs, ~40 s on 2 cores; the benchmark runs >= 10,000 schedules

@@ -5,24 +5,11 @@ from __future__ import annotations
 import pytest
 
 from minikafka import Cluster, Message
-from minikafka.checkers import (
-    CHECKERS,
-    KINDS,
-    atomic_transactions,
-    check_all,
-    commits_beyond_processed,
-    duplicates,
-    exactly_once,
-    lost_writes,
-    processed_twice,
-    read_committed_reads,
-    render_verdicts,
-    reordering,
-    single_owner_per_generation,
-    uncommitted_reads,
-    unprocessed,
-)
-from minikafka.history import History, decode, encode
+from minikafka.chaos.checkers import (CHECKERS, KINDS, atomic_transactions, check_all,
+                                      commits_beyond_processed, duplicates, exactly_once, lost_writes,
+                                      processed_twice, read_committed_reads, render_verdicts, reordering,
+                                      single_owner_per_generation, uncommitted_reads, unprocessed)
+from minikafka.chaos.history import History, decode, encode
 
 
 class H:

@@ -2,7 +2,9 @@
 import pytest
 
 from minikafka import Cluster, ConfigException
-from minikafka.config import BROKER, CONSUMER, PRODUCER, TOPIC, resolve
+from minikafka.clients.consumer.config import CONSUMER
+from minikafka.clients.producer.config import PRODUCER
+from minikafka.config import BROKER, TOPIC, resolve
 
 MAX_INT = 2**31 - 1
 

@@ -1,11 +1,11 @@
-"""minikafka._course.compare: the staleness check behind `python -m minikafka._course check-stale`."""
+"""minikafka.course.notebooks.compare: the staleness check behind `python -m minikafka.course check-stale`."""
 
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
 from nbformat.v4 import new_code_cell, new_notebook, new_output  # noqa: E402
 
-from minikafka._course import compare  # noqa: E402
+from minikafka.course.notebooks import compare  # noqa: E402
 
 
 def notebook(stdout, count, repr_text="<Figure size 640x480 with 1 Axes>"):

@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from minikafka import Cluster, checks
+from minikafka import Cluster
+from minikafka.course import checks
 
 ROOT = pathlib.Path(__file__).parent.parent
 
@@ -106,7 +107,7 @@ def test_a_learner_partitioner_plugged_into_a_cluster_decides_where_keys_go():
 def test_an_unfinished_stub_plugged_into_a_cluster_falls_back_to_the_reference_and_says_so(capsys):
     c = Cluster(brokers=1, seed=1, impl={"high_watermark": stub("ex04_replication", "high_watermark")})
     assert capsys.readouterr().out.startswith("[todo] high_watermark: Exercise 4.1")
-    from minikafka.replication import high_watermark
+    from minikafka.server.replication import high_watermark
     assert c.impl_notes and c.impl["high_watermark"] is high_watermark
 
 

@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 
-from minikafka.experiments import (acks_experiment, acks_trial, lost_by_setting, ordering_sweep, ordering_trial,
-                                   setting_label, sticky_distribution)
+from minikafka.course.experiments import (acks_experiment, acks_trial, lost_by_setting, ordering_sweep,
+                                          ordering_trial, setting_label, sticky_distribution)
 
 SEEDS = range(30)
 
@@ -17,7 +17,7 @@ SEEDS = range(30)
 def test_same_seed_same_result_also_in_another_process():
     assert acks_trial(4, "1") == acks_trial(4, "1")
     assert ordering_trial(3) == ordering_trial(3)
-    code = "from minikafka.experiments import acks_trial, ordering_trial; print(acks_trial(4, '1'), ordering_trial(3))"
+    code = "from minikafka.course.experiments import acks_trial, ordering_trial; print(acks_trial(4, '1'), ordering_trial(3))"
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": h}).stdout for h in ("1", "2")}
     assert outs == {f"{acks_trial(4, '1')} {ordering_trial(3)}\n"}

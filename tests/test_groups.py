@@ -388,7 +388,7 @@ def test_cooperative_and_eager_groups_never_give_a_partition_two_live_owners(see
 
 
 def test_a_registered_assignor_is_used_by_the_group_leader():
-    from minikafka.assignors import ASSIGNORS, register_assignor
+    from minikafka.clients.consumer.assignors import ASSIGNORS, register_assignor
 
     def everything_to_first(partitions_per_topic, subscriptions):
         first = min(s.member_id for s in subscriptions)
@@ -406,7 +406,7 @@ def test_a_registered_assignor_is_used_by_the_group_leader():
 
 
 def test_an_assignor_returning_an_invalid_assignment_is_reported_by_poll():
-    from minikafka.assignors import ASSIGNORS, register_assignor
+    from minikafka.clients.consumer.assignors import ASSIGNORS, register_assignor
     register_assignor("forgetful", lambda ppt, subs: {s.member_id: [] for s in subs})
     try:
         c = cluster()

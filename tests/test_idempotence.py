@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from helpers import Deliveries, lose_third_of_five_requests, values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minikafka import Cluster, ConfigException
-from minikafka.idempotence import ProducerEntry, check_sequence
-
-from helpers import Deliveries, lose_third_of_five_requests, values
+from minikafka.storage.producer_state import ProducerEntry, check_sequence
 
 
 def three_brokers(seed: int) -> Cluster:

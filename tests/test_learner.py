@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from minikafka import checks
+from minikafka.course import checks
 
 
 @pytest.fixture(autouse=True)

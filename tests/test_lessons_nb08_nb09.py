@@ -8,10 +8,11 @@ import random
 import pytest
 
 from minikafka import Cluster, TopicPartition
-from minikafka.assignors import ASSIGNORS, Subscription, range_assignor, roundrobin_assignor, sticky_assignor
-from minikafka.lessons.nb08 import (Batch, last_stable_offset, log_batches, random_log, read_committed,
-                                    read_uncommitted, simulated_log)
-from minikafka.lessons.nb09 import most_kept, moves, partition_lag, sticky_verdict, use_assignor
+from minikafka.clients.consumer.assignors import (ASSIGNORS, Subscription, range_assignor,
+                                                  roundrobin_assignor, sticky_assignor)
+from minikafka.course.lessons.nb08 import (Batch, last_stable_offset, log_batches, random_log, read_committed,
+                                           read_uncommitted, simulated_log)
+from minikafka.course.lessons.nb09 import most_kept, moves, partition_lag, sticky_verdict, use_assignor
 
 
 @pytest.mark.parametrize("seed", range(40))

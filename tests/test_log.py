@@ -1,9 +1,10 @@
-"""minikafka.log.PartitionLog: dense offsets, leader-epoch cache, truncation, reads, flushing."""
+"""minikafka.storage.log.PartitionLog: dense offsets, leader-epoch cache, truncation, reads, flushing."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from minikafka.log import PartitionLog
-from minikafka.records import BATCH_OVERHEAD, Record, RecordBatch, record_size
+from minikafka.storage.log import PartitionLog
+from minikafka.storage.records import BATCH_OVERHEAD, Record, RecordBatch, record_size
 
 
 def batch(n, value=b"v" * 10):

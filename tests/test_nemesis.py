@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from minikafka import Cluster
-from minikafka.nemesis import ALL_KINDS, KINDS, OUTAGE_MS, Fault, Nemesis, Schedule, merge
+from minikafka.chaos.nemesis import ALL_KINDS, KINDS, OUTAGE_MS, Fault, Nemesis, Schedule, merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -291,9 +291,9 @@ def test_crash_client_picks_the_slot_given_by_the_workload():
 
 # -- determinism across processes -------------------------------------------------------------------
 SCRIPT = r"""
-from minikafka.checkers import render_verdicts
-from minikafka.nemesis import Nemesis
-from minikafka.workload import run_workload
+from minikafka.chaos.checkers import render_verdicts
+from minikafka.chaos.nemesis import Nemesis
+from minikafka.chaos.workload import run_workload
 n = Nemesis(seed=6)
 print(n.schedule().table())
 r = run_workload(6, {"acks": "all", "enable.idempotence": False}, {"group.id": "g"}, nemesis=n, records=60)
@@ -311,8 +311,8 @@ def _replay(hashseed: str) -> str:
 
 
 def test_schedule_history_and_verdicts_replay_identically_in_another_process_and_hash_seed():
-    from minikafka.checkers import render_verdicts
-    from minikafka.workload import run_workload
+    from minikafka.chaos.checkers import render_verdicts
+    from minikafka.chaos.workload import run_workload
     n = Nemesis(seed=6)
     r = run_workload(6, {"acks": "all", "enable.idempotence": False}, {"group.id": "g"}, nemesis=n, records=60)
     here = "\n".join([n.schedule().table(), r.nemesis.log(), r.history.render(),

@@ -1,11 +1,11 @@
-"""minikafka.network: FIFO links, cuts, fault rules, crashed and restarted receivers, trace."""
+"""minikafka.sim.network: FIFO links, cuts, fault rules, crashed and restarted receivers, trace."""
 from dataclasses import dataclass
 
 import pytest
 
-from minikafka.network import Network, Node, Rule
-from minikafka.sim import Simulation
-from minikafka.trace import Trace
+from minikafka.sim.kernel import Simulation
+from minikafka.sim.network import Network, Node, Rule
+from minikafka.sim.trace import Trace
 
 
 @dataclass

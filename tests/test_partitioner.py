@@ -1,9 +1,9 @@
-"""minikafka.partitioner: murmur2 key hashing and the uniform sticky partitioner (KIP-794)."""
+"""minikafka.clients.producer.partitioner: murmur2 key hashing and the uniform sticky partitioner (KIP-794)."""
 import random
 
 import pytest
 
-from minikafka.partitioner import StickyPartitioner, murmur2, partition_for_key, to_positive
+from minikafka.clients.producer.partitioner import StickyPartitioner, murmur2, partition_for_key, to_positive
 
 
 @pytest.mark.parametrize("key, expected", [

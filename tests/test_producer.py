@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers import Deliveries, values
 
 from minikafka import Cluster, KafkaError, KafkaException, partition_for_key
-
-from helpers import Deliveries, values
 
 
 @pytest.fixture

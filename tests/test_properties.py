@@ -2,13 +2,12 @@
 and durability of acknowledged writes under acks=all, min.insync.replicas=2, unclean off."""
 from __future__ import annotations
 
+from helpers import Deliveries, read_all
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minikafka import Cluster
 from minikafka.invariants import check_all
-
-from helpers import Deliveries, read_all
 
 BROKERS = (1, 2, 3)
 

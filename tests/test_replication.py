@@ -1,8 +1,9 @@
-"""minikafka.replication: high watermark, ISR membership and leader election as pure functions."""
-from hypothesis import given, strategies as st
+"""minikafka.server.replication: high watermark, ISR membership and leader election as pure functions."""
+from hypothesis import given
+from hypothesis import strategies as st
 
-from minikafka.replication import (NO_LEADER, can_join_isr, effective_min_isr, elect_leader,
-                                   high_watermark, is_lagging)
+from minikafka.controller.election import NO_LEADER, elect_leader
+from minikafka.server.replication import can_join_isr, effective_min_isr, high_watermark, is_lagging
 
 
 def test_high_watermark_is_min_leo_over_isr():

@@ -2,9 +2,9 @@
 cut link, a lost message. No test scripts an outcome; each checks what the cluster did."""
 from __future__ import annotations
 
-from minikafka import Cluster, TopicPartition
-
 from helpers import Deliveries, leader_and_followers, lose_third_of_five_requests, read_all, values
+
+from minikafka import Cluster, TopicPartition
 
 
 def three_brokers(seed: int, **topic_config) -> Cluster:
@@ -309,6 +309,7 @@ def test_consumer_without_reset_policy_raises_log_truncation():
         p.produce("t", value=b"n%d" % i)
     p.flush()
     import pytest
+
     from minikafka import KafkaException
     with pytest.raises(KafkaException, match="_LOG_TRUNCATION"):
         k.consume(20, 5.0)

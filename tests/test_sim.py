@@ -1,7 +1,7 @@
-"""minikafka.sim: virtual time, event order, daemons, named random streams."""
+"""minikafka.sim.kernel: virtual time, event order, daemons, named random streams."""
 import pytest
 
-from minikafka.sim import Simulation
+from minikafka.sim.kernel import Simulation
 
 
 def test_events_run_in_time_order_then_scheduling_order():

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import Deliveries
 
 from minikafka import Cluster, KafkaException, TopicPartition
-from minikafka.coordinator import TRANSACTION_STATE, java_string_hash, partition_for
-
-from helpers import Deliveries
+from minikafka.coordinator.internal_topics import TRANSACTION_STATE, java_string_hash, partition_for
 
 
 def cluster(seed: int = 3, partitions: int = 1) -> Cluster:

@@ -10,9 +10,9 @@ import warnings
 import pytest
 
 from minikafka import Cluster, viz
-from minikafka.experiments import ExperimentRow
-from minikafka.records import Record, RecordBatch, control_batch
-from minikafka.trace import Trace
+from minikafka.course.experiments import ExperimentRow
+from minikafka.sim.trace import Trace
+from minikafka.storage.records import Record, RecordBatch, control_batch
 
 
 # -- states ---------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def render(fn, *args, **kw):
 # -- import hygiene ---------------------------------------------------------------------------
 def test_importing_minikafka_and_its_views_loads_no_plotting_or_widget_library():
     code = ("import sys, minikafka; assert 'matplotlib' not in sys.modules\n"
-            "import minikafka.viz, minikafka.widgets, minikafka.experiments\n"
+            "import minikafka.viz, minikafka.widgets, minikafka.course.experiments\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'ipywidgets', 'IPython', 'numpy'))\n"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

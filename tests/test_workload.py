@@ -3,9 +3,8 @@ the faults, and the guarantees each setting promises hold. Campaigns here are sh
 ones belong to `python -m minikafka.chaos`."""
 from __future__ import annotations
 
-
-from minikafka.nemesis import Fault, Nemesis, Schedule
-from minikafka.workload import Result, Workload, WorkloadConfig, run_workload
+from minikafka.chaos.nemesis import Fault, Nemesis, Schedule
+from minikafka.chaos.workload import Result, Workload, WorkloadConfig, run_workload
 
 GROUP = {"group.id": "g"}
 NO_POWER_LOSS = ("crash", "outage", "cut", "isolate", "pause", "drop", "delay", "crash_client")

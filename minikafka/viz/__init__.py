@@ -23,14 +23,15 @@ Rules:
   display as PNG in a notebook; `png_bytes(fig)` gives the same PNG for an ipywidgets Image.
 - Colours come from one palette, `PALETTE`, shared by every picture.
 """
-from ._style import PALETTE, member_colour, png_bytes
-from .charts import (distribution_figure, distribution_table, experiment_figure, experiment_table, key_table,
-                     order_figure, order_table)
-from .clustermap import cluster_figure, cluster_table, cluster_view
-from .groups import group_figure, group_table, group_view, rebalance_figure, rebalance_table, rebalance_view
-from .logs import log_figure, log_table, log_view
-from .sequence import sequence_figure, sequence_table, sequence_view
-from .txns import isolation_figure, isolation_table, isolation_view
+from minikafka.viz._style import PALETTE, member_colour, png_bytes
+from minikafka.viz.charts import (distribution_figure, distribution_table, experiment_figure,
+                                  experiment_table, key_table, order_figure, order_table)
+from minikafka.viz.clustermap import cluster_figure, cluster_table, cluster_view
+from minikafka.viz.groups import (group_figure, group_table, group_view, rebalance_figure, rebalance_table,
+                                  rebalance_view)
+from minikafka.viz.logs import log_figure, log_table, log_view
+from minikafka.viz.sequence import sequence_figure, sequence_table, sequence_view
+from minikafka.viz.txns import isolation_figure, isolation_table, isolation_view
 
 __all__ = ["PALETTE", "png_bytes", "log_view", "log_table", "log_figure", "cluster_view", "cluster_table",
            "cluster_figure", "sequence_view", "sequence_table", "sequence_figure", "experiment_table",

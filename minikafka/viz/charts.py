@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from ..partitioner import murmur2, to_positive
-from ._style import PALETTE, new_figure, patch, table
+from minikafka.clients.producer.partitioner import murmur2, to_positive
+from minikafka.viz._style import PALETTE, new_figure, patch, table
 
 
 def _as_data(data: Any) -> dict[str, tuple[int, ...]]:

@@ -28,11 +28,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ._style import PALETTE, clip, member_colour, new_figure, patch, table
+from minikafka.viz._style import PALETTE, clip, member_colour, new_figure, patch, table
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
-    from ..trace import Trace
+    from minikafka.cluster import Cluster
+    from minikafka.sim.trace import Trace
 
 _MEMBER_ID = re.compile(r"(.+)-[0-9a-f]{8}")
 

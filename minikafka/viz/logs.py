@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..replication import NO_LEADER
-from ._style import PALETTE, new_figure, patch, short_key, table
+from minikafka.controller.election import NO_LEADER
+from minikafka.viz._style import PALETTE, new_figure, patch, short_key, table
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from minikafka.cluster import Cluster
 
 
 @dataclass(frozen=True)

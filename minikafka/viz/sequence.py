@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ._style import PALETTE, clip, fmt_fields, new_figure
+from minikafka.viz._style import PALETTE, clip, fmt_fields, new_figure
 
 if TYPE_CHECKING:
-    from ..trace import Trace
+    from minikafka.sim.trace import Trace
 
 HIDDEN_BY_DEFAULT = ("BrokerHeartbeat", "BrokerHeartbeatResponse")
 FIELDS_LIMIT = 120          # characters of a message's fields the table shows

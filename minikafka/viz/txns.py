@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._style import PALETTE, new_figure, patch, table
-from .logs import Cell, Strip, _batches, _draw_cell, _draw_markers, _strip_text, log_view
+from minikafka.viz._style import PALETTE, new_figure, patch, table
+from minikafka.viz.logs import Cell, Strip, _batches, _draw_cell, _draw_markers, _strip_text, log_view
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from minikafka.cluster import Cluster
 
 LEVELS = ("read_uncommitted", "read_committed")
 

@@ -1,0 +1,28 @@
+"""The consumer's configuration keys (Kafka: `ConsumerConfig.java`), with Kafka 4.x defaults.
+The rules of keys and values are `minikafka/config.py`'s; what each key does is the consumer's."""
+from __future__ import annotations
+
+from minikafka.clients.config import COMMON_CLIENT
+from minikafka.clients.consumer.assignors import ASSIGNORS
+from minikafka.config import Key, Schema, bool_key, choice_key, int_key, str_key
+
+CONSUMER = Schema("consumer", COMMON_CLIENT + (
+    str_key("group.id", None),
+    str_key("group.instance.id", None),
+    choice_key("auto.offset.reset", "latest", ("earliest", "latest", "none")),
+    bool_key("enable.auto.commit", True),
+    int_key("auto.commit.interval.ms", 5000, 0),
+    choice_key("isolation.level", "read_uncommitted", ("read_uncommitted", "read_committed")),
+    int_key("fetch.min.bytes", 1, 0),
+    int_key("fetch.max.wait.ms", 500, 0),
+    int_key("fetch.max.bytes", 52428800, 0),
+    int_key("max.partition.fetch.bytes", 1048576, 1),
+    int_key("max.poll.records", 500, 1),
+    int_key("session.timeout.ms", 45000, 1),
+    int_key("heartbeat.interval.ms", 3000, 1),
+    int_key("max.poll.interval.ms", 300000, 1),
+    Key("partition.assignment.strategy", "list", ("range", "cooperative-sticky"),
+        choices=lambda: tuple(ASSIGNORS), doc="assignors by name; add your own with assignors.register_assignor"),
+    bool_key("enable.partition.eof", False),
+), unmodelled=("key.deserializer", "value.deserializer", "client.rack", "group.protocol",
+               "security.protocol", "check.crcs"))

@@ -1,0 +1,369 @@
+"""The transactional producer's side of transactions (Kafka's TransactionManager;
+kafka-semantics.md G.40-G.49).
+
+States: UNINITIALIZED -> INITIALIZING -> READY -> IN_TRANSACTION -> COMMITTING_TRANSACTION or
+ABORTING_TRANSACTION -> READY, plus ABORTABLE_ERROR and FATAL_ERROR.
+
+Rules:
+1. `init_transactions()`: FindCoordinator for the transactional id, then InitProducerId with
+   `transaction.timeout.ms`; COORDINATOR_NOT_AVAILABLE and NOT_COORDINATOR look the coordinator
+   up again, CONCURRENT_TRANSACTIONS (an older instance's transaction being aborted) retries.
+   The answer (producer id, epoch) fences every older instance. Then READY.
+2. `begin_transaction()` is local: READY -> IN_TRANSACTION.
+3. `produce()` is allowed only IN_TRANSACTION. The first record for a partition adds it to the
+   transaction (AddPartitionsToTxn, batched while one is in flight; CONCURRENT_TRANSACTIONS, the
+   previous transaction's markers still being written, is retried after 20 ms); the sender
+   holds that partition's batches until the coordinator has added it. Batches carry the
+   transactional bit.
+4. `commit_transaction()`: flush; if any send failed, the transaction must be aborted
+   (ABORTABLE_ERROR, raised with `txn_requires_abort()`); else EndTxn(commit) (a transaction that
+   added nothing completes locally). When it returns, the commit is decided and durable; the
+   markers, and so read_committed visibility, follow shortly after (G.45).
+5. `abort_transaction()`: queued records fail with _PURGE_QUEUE, requests in flight finish,
+   EndTxn(abort). If a sent batch's fate is unknown, the epoch is bumped afterwards through
+   InitProducerId (KIP-360), so the next transaction's sequences start clean.
+6. `send_offsets_to_transaction(offsets, group_metadata)`: AddOffsetsToTxn to the transaction
+   coordinator, then TxnOffsetCommit to the group coordinator; the offsets stay pending there
+   until the transaction's marker (G.49).
+7. PRODUCER_FENCED (an older epoch), INVALID_PRODUCER_ID_MAPPING or INVALID_TXN_STATE from the
+   coordinator are fatal: every later call raises that error with `fatal()` true. A produce
+   refused with INVALID_PRODUCER_EPOCH (the partition saw a newer epoch's marker) is abortable
+   (KIP-588); the abort then meets PRODUCER_FENCED.
+8. A call in the wrong state raises _STATE, naming the transition Kafka refuses. Blocking calls
+   wait at most their timeout (seconds of virtual time; default `max.block.ms`); one that
+   timed out raises a retriable _TIMED_OUT and resumes when called again.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from minikafka import protocol as P
+from minikafka.clients.message import GroupMetadata, offsets_to_wire
+from minikafka.errors import KafkaError, KafkaException
+
+if TYPE_CHECKING:
+    from minikafka.clients.producer.producer import Producer, ProducerBatch
+
+UNINITIALIZED, INITIALIZING, READY = "UNINITIALIZED", "INITIALIZING", "READY"
+IN_TRANSACTION, COMMITTING, ABORTING = "IN_TRANSACTION", "COMMITTING_TRANSACTION", "ABORTING_TRANSACTION"
+ABORTABLE_ERROR, FATAL_ERROR = "ABORTABLE_ERROR", "FATAL_ERROR"
+
+FIND_AGAIN = frozenset({"COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR", "COORDINATOR_LOAD_IN_PROGRESS",
+                        "REQUEST_TIMED_OUT", "NETWORK_EXCEPTION"})
+RETRY = frozenset({"CONCURRENT_TRANSACTIONS", "UNKNOWN_TOPIC_OR_PART", "REBALANCE_IN_PROGRESS",
+                   "UNSTABLE_OFFSET_COMMIT"})
+FATAL = frozenset({"PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "INVALID_PRODUCER_ID_MAPPING",
+                   "INVALID_TXN_STATE", "TRANSACTION_COORDINATOR_FENCED", "INVALID_TRANSACTION_TIMEOUT"})
+
+
+class Op:
+    """A blocking call in progress; a later call of the same method resumes it."""
+
+    __slots__ = ("name", "stage", "done", "error")
+
+    def __init__(self, name: str, stage: str) -> None:
+        self.name, self.stage, self.done, self.error = name, stage, False, None
+
+
+class TransactionManager:
+    def __init__(self, producer: "Producer") -> None:
+        self.p = producer
+        self.txn_id: str = producer.cfg["transactional.id"]
+        self.timeout_ms: int = producer.cfg["transaction.timeout.ms"]
+        self.state = UNINITIALIZED
+        self.error: KafkaError | None = None
+        self.partitions: dict[tuple[str, int], bool] = {}     # in this transaction -> added yet
+        self.to_add: list[tuple[str, int]] = []
+        self.adding: tuple[tuple[str, int], ...] = ()
+        self.offsets_added = False
+        self.bump_required = False
+        self.op: Op | None = None
+
+    # -- the application's calls -------------------------------------------------------
+    def init_transactions(self, timeout: float | None) -> None:
+        op = self._resume("init_transactions") or self._start("init_transactions", (UNINITIALIZED,), INITIALIZING,
+                                                               "init")
+        if op.stage == "init":
+            op.stage = "waiting"
+            self._init_producer_id(op)
+        self._wait(op, timeout)
+
+    def begin_transaction(self) -> None:
+        self._check_usable()
+        if self.state != READY:
+            raise self._transition_error(IN_TRANSACTION)
+        self.state = IN_TRANSACTION
+        self.partitions, self.to_add, self.offsets_added = {}, [], False
+        self._trace("txn.begin")
+
+    def commit_transaction(self, timeout: float | None) -> None:
+        op = self._resume("commit_transaction") or self._start("commit_transaction", (IN_TRANSACTION,), COMMITTING,
+                                                               "flush")
+        self._wait(op, timeout)
+
+    def abort_transaction(self, timeout: float | None) -> None:
+        op = self._resume("abort_transaction")
+        if op is None:
+            op = self._start("abort_transaction", (IN_TRANSACTION, ABORTABLE_ERROR), ABORTING, "flush")
+            self.to_add = []
+            self.p.purge_queued(KafkaError("_PURGE_QUEUE", "Purged in queue: the transaction was aborted"))
+        self._wait(op, timeout)
+
+    def send_offsets_to_transaction(self, offsets: Any, group_metadata: Any, timeout: float | None) -> None:
+        if not isinstance(group_metadata, GroupMetadata):
+            raise TypeError("group_metadata must come from consumer.consumer_group_metadata(), "
+                            f"got {type(group_metadata).__name__}")
+        wire = offsets_to_wire(offsets, "send_offsets_to_transaction")
+        op = self._resume("send_offsets_to_transaction")
+        if op is None:
+            op = self._start("send_offsets_to_transaction", (IN_TRANSACTION,), IN_TRANSACTION, "add")
+            if not wire:
+                op.done = True
+            else:
+                self._add_offsets(op, wire, group_metadata)
+        self._wait(op, timeout)
+
+    # -- produce path (called by the producer) --------------------------------------------
+    def check_produce(self) -> None:
+        self._check_usable()
+        if self.state != IN_TRANSACTION:
+            raise KafkaException("_STATE", f"Cannot produce in state {self.state}: a transactional producer "
+                                           "sends only inside a transaction (call begin_transaction() first)")
+
+    def on_record(self, tp: tuple[str, int]) -> None:
+        if tp not in self.partitions:
+            self.partitions[tp] = False
+            self.to_add.append(tp)
+            self._send_add()
+
+    def may_send(self, tp: tuple[str, int]) -> bool:
+        return self.partitions.get(tp, False) and self.state in (IN_TRANSACTION, COMMITTING, ABORTING)
+
+    def on_batch_failed(self, b: "ProducerBatch", err: KafkaError) -> None:
+        if b.base_sequence >= 0:
+            self.bump_required = True           # it may or may not have been written
+        if self.state in (IN_TRANSACTION, COMMITTING) and err.name() != "_PURGE_QUEUE":
+            self._abortable(err)
+
+    def busy(self) -> bool:
+        return self.op is not None or bool(self.adding)
+
+    # -- AddPartitionsToTxn (rule 3) ----------------------------------------------------
+    def _send_add(self) -> None:
+        if self.adding or not self.to_add or self.state not in (IN_TRANSACTION, COMMITTING):
+            return
+        tps = tuple(sorted(self.to_add))
+        self.to_add = []
+        self.adding = tps
+        p = self.p
+
+        def handle(resp: P.AddPartitionsToTxnResponse) -> str | None:
+            errors = [err for _, err in resp.results if err is not None]
+            if not errors:
+                for tp in tps:
+                    self.partitions[tp] = True
+                self.adding = ()
+                p._wake(0)
+                self._send_add()
+                return None
+            verdict = self._classify(errors[0] if errors[0] != "OPERATION_NOT_ATTEMPTED" else errors[-1])
+            if verdict in ("retry", "refind") and self.state in (IN_TRANSACTION, COMMITTING):
+                return "retry-soon" if errors[0] == "CONCURRENT_TRANSACTIONS" else verdict
+            self.adding = ()
+            if verdict not in ("retry", "refind"):
+                self._fail_with(verdict, errors[0] if errors[0] != "OPERATION_NOT_ATTEMPTED" else errors[-1])
+            return None
+        p.coordinator_call("transaction", self.txn_id,
+                           lambda cid: P.AddPartitionsToTxnRequest(cid, self.txn_id, p.producer_id, p.producer_epoch,
+                                                                   tps), handle)
+
+    # -- stages of the blocking calls -----------------------------------------------------
+    def _progress(self, op: Op) -> bool:
+        """Drive commit/abort: once every record is delivered or failed, end the transaction."""
+        if op.done:
+            return True
+        p = self.p
+        if op.stage == "flush":
+            op.stage = "flushing"
+            p.flushing = True
+            p._wake(0)
+        if op.stage == "flushing" and p.in_queue == 0 and not self.adding:
+            if self.state == ABORTABLE_ERROR:      # a send failed while committing
+                op.error = KafkaError(self.error.name(), f"Unable to commit: {self.error.str()}; the transaction "
+                                      "must be aborted", txn_requires_abort=True)
+                op.done = True
+                return True
+            committed = self.state == COMMITTING
+            if any(self.partitions.values()) or self.offsets_added:
+                op.stage = "end"
+                self._end_txn(op, committed)
+            else:
+                self._ended(op)
+        return op.done
+
+    def _end_txn(self, op: Op, committed: bool) -> None:
+        p = self.p
+
+        def handle(resp: P.EndTxnResponse) -> str | None:
+            if resp.error is None:
+                self._ended(op)
+                return None
+            return self._op_error(op, resp.error)
+        p.coordinator_call("transaction", self.txn_id,
+                           lambda cid: P.EndTxnRequest(cid, self.txn_id, p.producer_id, p.producer_epoch, committed),
+                           handle)
+
+    def _ended(self, op: Op) -> None:
+        committed = self.state == COMMITTING
+        self._trace("txn.commit" if committed else "txn.abort", partitions=tuple(
+            f"{t}-{n}" for t, n in sorted(self.partitions)))
+        self.partitions, self.offsets_added, self.error = {}, False, None
+        self.p.flushing = False
+        if not committed and self.bump_required:
+            self.state = INITIALIZING
+            op.stage = "bump"
+            self._init_producer_id(op)
+            return
+        self.state = READY
+        op.done = True
+
+    def _init_producer_id(self, op: Op) -> None:
+        p = self.p
+
+        def handle(resp: P.InitProducerIdResponse) -> str | None:
+            if resp.error is None:
+                p.set_producer_id(resp.producer_id, resp.producer_epoch)
+                self.bump_required = False
+                self.state = READY
+                op.done = True
+                self._trace("txn.init")
+                return None
+            return self._op_error(op, resp.error)
+        p.coordinator_call("transaction", self.txn_id,
+                           lambda cid: P.InitProducerIdRequest(cid, self.txn_id, self.timeout_ms), handle)
+
+    def _add_offsets(self, op: Op, wire: tuple, group: GroupMetadata) -> None:
+        p = self.p
+
+        def added(resp: P.AddOffsetsToTxnResponse) -> str | None:
+            if resp.error is None:
+                self.offsets_added = True
+                op.stage = "commit"
+                p.coordinator_call("group", group.group_id, lambda cid: P.TxnOffsetCommitRequest(
+                    cid, self.txn_id, group.group_id, p.producer_id, p.producer_epoch, group.generation_id,
+                    group.member_id, wire), committed)
+                return None
+            return self._op_error(op, resp.error)
+
+        def committed(resp: P.OffsetCommitResponse) -> str | None:
+            errors = [err for _, err in resp.results if err is not None]
+            if not errors:
+                op.done = True
+                return None
+            return self._op_error(op, errors[0])
+        p.coordinator_call("transaction", self.txn_id, lambda cid: P.AddOffsetsToTxnRequest(
+            cid, self.txn_id, p.producer_id, p.producer_epoch, group.group_id), added)
+
+    def _op_error(self, op: Op, error: str) -> str | None:
+        verdict = self._classify(error)
+        if verdict in ("retry", "refind"):
+            return verdict
+        self._fail_with(verdict, error)
+        return None
+
+    # -- errors (rules 7, 8) ---------------------------------------------------------------
+    @staticmethod
+    def _classify(error: str) -> str:
+        if error in FIND_AGAIN:
+            return "refind"
+        if error in RETRY:
+            return "retry"
+        return "fatal" if error in FATAL else "abortable"
+
+    def _fail_with(self, verdict: str, error: str) -> None:
+        if verdict == "fatal":
+            self._fatal(error)
+        else:
+            self._abortable(KafkaError(error))
+        op = self.op
+        if op is not None and not op.done:
+            op.error = self.error
+            op.done = True
+
+    def _abortable(self, err: KafkaError) -> None:
+        if self.state == FATAL_ERROR:
+            return
+        self.error = KafkaError(err.name(), err.str(), txn_requires_abort=True)
+        self.state = ABORTABLE_ERROR
+        self._trace("txn.abortable_error", error=err.name())
+
+    def _fatal(self, error: str) -> None:
+        p = self.p
+        if error == "PRODUCER_FENCED" or error == "INVALID_PRODUCER_EPOCH":
+            reason = (f"There is a newer producer with the same transactional.id '{self.txn_id}' which fences "
+                      f"this one (producer id {p.producer_id}, epoch {p.producer_epoch})")
+            error = "PRODUCER_FENCED"
+        elif error == "INVALID_TRANSACTION_TIMEOUT":
+            reason = (f"transaction.timeout.ms={self.timeout_ms} is larger than the broker's "
+                      "transaction.max.timeout.ms (900000 by default)")
+        else:
+            reason = f"Fatal transactional error {error} for transactional.id '{self.txn_id}'"
+        self.error = KafkaError(error, reason, fatal=True)
+        self.state = FATAL_ERROR
+        self._trace("txn.fatal_error", error=error)
+        p.purge_queued(self.error)
+
+    def _check_usable(self) -> None:
+        self.p.check_open()
+        if self.state == FATAL_ERROR:
+            raise KafkaException(self.error)
+        if self.state == ABORTABLE_ERROR:
+            raise KafkaException(KafkaError(self.error.name(), f"{self.error.str()} (an earlier transactional request "
+                                            "failed: call abort_transaction())", txn_requires_abort=True))
+
+    def _transition_error(self, target: str) -> KafkaException:
+        return KafkaException("_STATE", f"TransactionalId {self.txn_id}: Invalid transition attempted from state "
+                                        f"{self.state} to state {target}")
+
+    def _resume(self, name: str) -> Op | None:
+        op = self.op
+        if op is None:
+            return None
+        if op.name != name:
+            raise KafkaException("_STATE", f"Conflicting {op.name} call in progress: call {op.name}() again "
+                                           f"to finish it before {name}()")
+        return op
+
+    def _start(self, name: str, allowed: tuple[str, ...], target: str, stage: str) -> Op:
+        if self.state == ABORTABLE_ERROR and ABORTABLE_ERROR not in allowed:
+            self._check_usable()
+        if self.state == FATAL_ERROR:
+            self._check_usable()
+        self.p.check_open()
+        if self.state not in allowed:
+            raise self._transition_error(target)
+        self.state = target
+        self.op = Op(name, stage)
+        return self.op
+
+    def _wait(self, op: Op, timeout: float | None) -> None:
+        p = self.p
+        ms = p.timeout_ms(timeout)
+        if ms is None:
+            ms = p.cfg["max.block.ms"]
+        p.block_until(lambda: self._progress(op), ms, op.name)
+        if op.name in ("commit_transaction", "abort_transaction"):
+            p._serve_reports()              # they flush, and flush serves delivery reports
+        if not op.done:
+            raise KafkaException(KafkaError("_TIMED_OUT", f"{op.name} timed out after {ms} ms; call {op.name}() "
+                                            "again to resume it", retriable=True))
+        self.op = None
+        p.flushing = False
+        if op.error is not None:
+            raise KafkaException(op.error)
+
+    def _trace(self, name: str, **fields: Any) -> None:
+        p = self.p
+        p.trace.state(p.sim.now, p.name, name, txn_id=self.txn_id, pid=p.producer_id, epoch=p.producer_epoch,
+                      **fields)
+

@@ -1,0 +1,414 @@
+"""The group coordinator, on the leader of the group's `__consumer_offsets` partition: group
+membership (the classic protocol, classic_group.py) and committed offsets (kafka-semantics.md
+H.56, I.57, G.49).
+
+Rules:
+0. Group state (generation, protocol, leader, members and their assignments) is a record
+   "group/<group>" (JSON) written when a rebalance completes or the group empties; a new
+   coordinator loads it and the members carry on heartbeating. Timers (sessions, joins) restart
+   on load.
+1. Committed offsets are records in the group's partition (internal_topics.py rule 1), key
+   "offset/<group>/<topic>/<partition>", value "offset=N". A commit takes effect once
+   replicated (internal_topics.py rule 4); on load, the last record per key wins. A committed
+   offset is the position to resume from: the next record to read.
+2. OffsetCommit and TxnOffsetCommit are validated against the group (classic_group.py rule 7).
+   A partition of an unknown topic gets UNKNOWN_TOPIC_OR_PART.
+3. TxnOffsetCommit is written as a transactional batch with the producer's id and epoch, and
+   stays *pending* for that producer until the transaction's marker lands in the same
+   partition: COMMIT makes the offsets committed, ABORT drops them. Loading replays the log by
+   the same rule. An older producer epoch gets INVALID_PRODUCER_EPOCH (the zombie is fenced).
+4. OffsetFetch with require_stable: a partition with pending transactional offsets answers
+   UNSTABLE_OFFSET_COMMIT and the consumer retries; otherwise the committed offset, or -1.
+"""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from minikafka import protocol as P
+from minikafka.coordinator.group.classic_group import COMPLETING, EMPTY, PREPARING, STABLE, ClassicGroup, Member
+from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, Coordinator, parse_value, record_value
+
+if TYPE_CHECKING:
+    from minikafka.server.broker import Broker
+
+TP = tuple[str, int]
+
+
+def offset_key(group: str, tp: TP) -> str:
+    return f"offset/{group}/{tp[0]}/{tp[1]}"
+
+
+def parse_offset_key(key: str) -> tuple[str, TP]:
+    _, rest = key.split("/", 1)
+    group, topic, part = rest.rsplit("/", 2)
+    return group, (topic, int(part))
+
+
+class GroupCoordinator(Coordinator):
+    topic = CONSUMER_OFFSETS
+    write_timeout = "offsets.commit.timeout.ms"
+
+    def __init__(self, broker: "Broker") -> None:
+        super().__init__(broker)
+        self.offsets: dict[str, dict[TP, int]] = {}                 # group -> tp -> committed offset
+        self.pending: dict[tuple[int, int], list[tuple[str, TP, int]]] = {}   # (partition, pid) -> offsets
+        self.groups: dict[str, ClassicGroup] = {}
+        self.member_rng = broker.member_rng
+
+    # -- loading (rule 1, rule 3) ---------------------------------------------------------
+    def load(self, partition: int, batches: list) -> None:
+        for b in batches:
+            if b.control:
+                self._complete(partition, b.producer_id, b.control_type == "COMMIT")
+                continue
+            for rec in b.records:
+                key = rec.key.decode()
+                if key.startswith("group/"):
+                    self._load_group(key[len("group/"):], rec.value)
+                    continue
+                group, tp = parse_offset_key(key)
+                offset = int(parse_value(rec.value)["offset"])
+                if b.transactional:
+                    self.pending.setdefault((partition, b.producer_id), []).append((group, tp, offset))
+                else:
+                    self.offsets.setdefault(group, {})[tp] = offset
+
+    def unload(self, partition: int) -> None:
+        for group in sorted(self.offsets):
+            if self.partition_of(group) == partition:
+                del self.offsets[group]
+        for group_id in sorted(self.groups):
+            if self.partition_of(group_id) == partition:
+                g = self.groups.pop(group_id)
+                for m in g.members.values():
+                    if m.expiry is not None:
+                        m.expiry.cancel()
+                if g.join_timer is not None:
+                    g.join_timer.cancel()
+        for key in sorted(self.pending):
+            if key[0] == partition:
+                del self.pending[key]
+
+    def _complete(self, partition: int, pid: int, committed: bool) -> None:
+        for group, tp, offset in self.pending.pop((partition, pid), []):
+            if committed:
+                self.offsets.setdefault(group, {})[tp] = offset
+
+    def on_marker(self, partition: int, pid: int, committed: bool) -> None:
+        """Rule 3: a transaction marker was written and replicated in one of our partitions."""
+        if partition in self.epochs and (partition, pid) in self.pending:
+            self.trace.state(self.sim.now, self.broker.name, "offsets.txn_complete", partition=partition, pid=pid,
+                             result="COMMIT" if committed else "ABORT",
+                             offsets=tuple(f"{g}:{t}-{p}={o}" for g, (t, p), o in self.pending[(partition, pid)]))
+            self._complete(partition, pid, committed)
+
+    # -- requests ----------------------------------------------------------------------
+    def on_offset_commit(self, src: str, msg: P.OffsetCommitRequest) -> None:
+        self._commit(src, msg.cid, msg.group_id, msg.offsets, None, msg.member_id, msg.generation)
+
+    def on_txn_offset_commit(self, src: str, msg: P.TxnOffsetCommitRequest) -> None:
+        self._commit(src, msg.cid, msg.group_id, msg.offsets, (msg.producer_id, msg.producer_epoch),
+                     msg.member_id, msg.generation)
+
+    def _commit(self, src: str, cid: int, group: str, offsets: tuple, producer: tuple[int, int] | None,
+                member_id: str = "", generation: int = -1) -> None:
+        def answer(err: str | None, per_tp: dict | None = None) -> None:
+            results = tuple((tp, (per_tp or {}).get(tp, err)) for tp, _ in offsets)
+            self.broker.send(src, P.OffsetCommitResponse(cid, results))
+        err = self.owner_error(group)
+        if err is None and group in self.groups:
+            err = self.groups[group].validate_commit(member_id, generation, producer is not None)
+            if err is None and member_id:
+                self._touch(self.groups[group], self.groups[group].members[member_id])
+        if err is not None:
+            if err in ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"):
+                self.trace.state(self.sim.now, self.broker.name, "offsets.commit_rejected", group=group,
+                                 member=member_id or "none", generation=generation, error=err)
+            return answer(err)
+        unknown = {tp: "UNKNOWN_TOPIC_OR_PART" for tp, _ in offsets if not self._exists(tp)}
+        if unknown:
+            return answer(None, unknown)
+        partition = self.partition_of(group)
+        records = [(offset_key(group, tp), record_value({"offset": off})) for tp, off in offsets]
+
+        def written(err: str | None) -> None:
+            if err is None:
+                if producer is None:
+                    self.offsets.setdefault(group, {}).update(dict(offsets))
+                else:
+                    self.pending.setdefault((partition, producer[0]), []).extend(
+                        (group, tp, off) for tp, off in offsets)
+                self.trace.state(self.sim.now, self.broker.name,
+                                 "offsets.commit" if producer is None else "offsets.txn_pending", group=group,
+                                 offsets=tuple(f"{t}-{p}={o}" for (t, p), o in offsets),
+                                 **({"pid": producer[0]} if producer else {}))
+            answer(err)
+        self.write(partition, records, written, producer)
+
+    def on_offset_fetch(self, src: str, msg: P.OffsetFetchRequest) -> None:
+        err = self.owner_error(msg.group_id)
+        if err is not None:
+            self.broker.send(src, P.OffsetFetchResponse(msg.cid, err, ()))
+            return
+        committed = self.offsets.get(msg.group_id, {})
+        partition = self.partition_of(msg.group_id)
+        unstable = {tp for (part, _), items in self.pending.items() if part == partition
+                    for g, tp, _ in items if g == msg.group_id}
+        out = tuple((tp, committed.get(tp, -1),
+                     "UNSTABLE_OFFSET_COMMIT" if msg.require_stable and tp in unstable else None)
+                    for tp in msg.partitions)
+        self.broker.send(src, P.OffsetFetchResponse(msg.cid, None, out))
+
+    def _exists(self, tp: TP) -> bool:
+        parts = self.broker.metadata.get(tp[0])
+        return parts is not None and 0 <= tp[1] < len(parts)
+
+    # -- membership (classic_group.py) ---------------------------------------------------------
+    def on_join_group(self, src: str, msg: P.JoinGroupRequest) -> None:
+        def reply(error: str | None, **fields: Any) -> None:
+            self.broker.send(src, P.JoinGroupResponse(msg.cid, error, **fields))
+        err = self.owner_error(msg.group_id)
+        cfg = self.broker.cfg
+        if err is None and not cfg["group.min.session.timeout.ms"] <= msg.session_timeout_ms \
+                <= cfg["group.max.session.timeout.ms"]:
+            err = "INVALID_SESSION_TIMEOUT"
+        if err is None and not msg.protocols:
+            err = "INCONSISTENT_GROUP_PROTOCOL"
+        if err is not None:
+            return reply(err)
+        g = self.groups.get(msg.group_id)
+        if g is None:
+            g = self.groups[msg.group_id] = ClassicGroup(msg.group_id)
+        if msg.member_id and msg.member_id not in g.members:
+            return reply("UNKNOWN_MEMBER_ID")
+        if g.members and all(not any(p.name == q.name for q in msg.protocols)
+                             for p in next(iter(g.members.values())).protocols):
+            return reply("INCONSISTENT_GROUP_PROTOCOL")
+        now = self.sim.now
+        if not msg.member_id:                                          # rule 1
+            member_id = f"{msg.client_id}-{self.member_rng.getrandbits(32):08x}"
+            m = g.members[member_id] = Member(member_id, msg.client_id, msg.session_timeout_ms,
+                                              msg.rebalance_timeout_ms, msg.protocols, joined_at=now)
+            m.join_reply = reply
+            self._touch(g, m)
+            self.trace.state(now, self.broker.name, "group.join", group=g.group_id, member=member_id, new=True)
+            self._prepare_rebalance(g, f"{member_id} joined")
+            return
+        m = g.members[msg.member_id]
+        changed = m.protocols != msg.protocols
+        subscribed = [p.topics for p in m.protocols] != [p.topics for p in msg.protocols]
+        m.protocols, m.session_timeout_ms, m.rebalance_timeout_ms = (msg.protocols, msg.session_timeout_ms,
+                                                                     msg.rebalance_timeout_ms)
+        self._touch(g, m)
+        if g.state == STABLE and not changed and m.member_id != g.leader:
+            reply(None, generation=g.generation, protocol=g.protocol, leader=g.leader, member_id=m.member_id)
+            return
+        m.join_reply = reply
+        if g.state == PREPARING:
+            self._maybe_complete_join(g)
+        else:
+            self._prepare_rebalance(g, f"{m.member_id} rejoined" + (" with a new subscription" if subscribed else ""))
+
+    def _prepare_rebalance(self, g: ClassicGroup, why: str) -> None:
+        """Rule 2: start the join phase, or (already in it) see whether it can end."""
+        if g.state == PREPARING:
+            if g.initial:
+                g.new_member_added = True
+            self._maybe_complete_join(g)
+            return
+        now = self.sim.now
+        delay = self.broker.cfg["group.initial.rebalance.delay.ms"]
+        for m in g.members.values():          # syncs of a round that will not finish: rejoin
+            if m.sync_reply is not None:
+                m.sync_reply("REBALANCE_IN_PROGRESS")
+                m.sync_reply = None
+        g.initial = g.state == EMPTY and delay > 0
+        g.new_member_added = False
+        g.state = PREPARING
+        self.trace.state(now, self.broker.name, "group.rebalance", group=g.group_id, generation=g.generation,
+                         why=why, members=tuple(g.members))
+        timeout = g.rebalance_timeout()
+        g.join_deadline = now + timeout
+        if g.join_timer is not None:
+            g.join_timer.cancel()
+        g.join_timer = self.broker.after(min(delay, timeout) if g.initial else timeout, self._join_timer, g)
+        self._maybe_complete_join(g)
+
+    def _join_timer(self, g: ClassicGroup) -> None:
+        g.join_timer = None
+        if self.groups.get(g.group_id) is not g or g.state != PREPARING:
+            return
+        remaining = g.join_deadline - self.sim.now
+        if g.initial and g.new_member_added and remaining > 0:      # each newcomer extends the delay
+            g.new_member_added = False
+            delay = self.broker.cfg["group.initial.rebalance.delay.ms"]
+            g.join_timer = self.broker.after(min(delay, remaining), self._join_timer, g)
+            return
+        if g.initial:
+            g.initial = False
+            if not g.all_joined() and remaining > 0:
+                g.join_timer = self.broker.after(remaining, self._join_timer, g)
+                return
+        self._complete_join(g)
+
+    def _maybe_complete_join(self, g: ClassicGroup) -> None:
+        if g.state == PREPARING and not g.initial and g.all_joined():
+            if g.join_timer is not None:
+                g.join_timer.cancel()
+                g.join_timer = None
+            self._complete_join(g)
+
+    def _complete_join(self, g: ClassicGroup) -> None:
+        """Rule 3."""
+        for member_id in [mid for mid, m in g.members.items() if m.join_reply is None]:
+            self._remove(g, member_id, "did not rejoin in time")
+        g.generation += 1
+        if not g.members:
+            g.state, g.leader, g.protocol = EMPTY, "", ""
+            self.trace.state(self.sim.now, self.broker.name, "group.empty", group=g.group_id,
+                             generation=g.generation)
+            self._persist(g, lambda err: None)
+            return
+        if g.leader not in g.members:
+            g.leader = next(iter(g.members))
+        protocol = g.choose_protocol()
+        if protocol is None:
+            for m in g.members.values():
+                m.join_reply("INCONSISTENT_GROUP_PROTOCOL")
+                m.join_reply = None
+            g.members.clear()
+            g.state = EMPTY
+            return
+        g.protocol = protocol
+        g.state = COMPLETING
+        self.trace.state(self.sim.now, self.broker.name, "group.generation", group=g.group_id,
+                         generation=g.generation, protocol=protocol, leader=g.leader, members=tuple(g.members))
+        everyone = tuple((mid, m.protocol(protocol)) for mid, m in g.members.items())
+        for mid, m in g.members.items():
+            reply, m.join_reply = m.join_reply, None
+            reply(None, generation=g.generation, protocol=protocol, leader=g.leader, member_id=mid,
+                  members=everyone if mid == g.leader else ())
+
+    def on_sync_group(self, src: str, msg: P.SyncGroupRequest) -> None:
+        """Rule 4."""
+        def reply(error: str | None, assignment: tuple = ()) -> None:
+            self.broker.send(src, P.SyncGroupResponse(msg.cid, error, assignment))
+        err = self.owner_error(msg.group_id)
+        g = self.groups.get(msg.group_id)
+        if err is None and (g is None or msg.member_id not in g.members):
+            err = "UNKNOWN_MEMBER_ID"
+        elif err is None and msg.generation != g.generation:
+            err = "ILLEGAL_GENERATION"
+        elif err is None and g.state == PREPARING:
+            err = "REBALANCE_IN_PROGRESS"
+        if err is not None:
+            return reply(err)
+        m = g.members[msg.member_id]
+        self._touch(g, m)
+        if g.state == STABLE:
+            return reply(None, m.assignment)
+        m.sync_reply = reply
+        if msg.member_id != g.leader:
+            return
+        assignment = dict(msg.assignments)
+        generation = g.generation
+        for mid, member in g.members.items():
+            member.assignment = tuple(sorted(assignment.get(mid, ())))
+
+        def persisted(err: str | None) -> None:
+            if self.groups.get(g.group_id) is not g or g.generation != generation or g.state != COMPLETING:
+                return
+            if err is not None:
+                for member in g.members.values():
+                    if member.sync_reply is not None:
+                        member.sync_reply(err)
+                        member.sync_reply = None
+                self._prepare_rebalance(g, f"could not store the assignment: {err}")
+                return
+            g.state = STABLE
+            self.trace.state(self.sim.now, self.broker.name, "group.stable", group=g.group_id,
+                             generation=g.generation, assignment=tuple(
+                                 f"{mid}:" + "+".join(f"{t}-{p}" for t, p in member.assignment)
+                                 for mid, member in g.members.items()))
+            for member in g.members.values():
+                if member.sync_reply is not None:
+                    member.sync_reply(None, member.assignment)
+                    member.sync_reply = None
+        self._persist(g, persisted)
+
+    def on_heartbeat(self, src: str, msg: P.HeartbeatRequest) -> None:
+        """Rule 5."""
+        err = self.owner_error(msg.group_id)
+        g = self.groups.get(msg.group_id)
+        if err is None and (g is None or msg.member_id not in g.members):
+            err = "UNKNOWN_MEMBER_ID"
+        elif err is None:
+            self._touch(g, g.members[msg.member_id])
+            if g.state == PREPARING:
+                err = "REBALANCE_IN_PROGRESS"
+            elif msg.generation != g.generation:
+                err = "ILLEGAL_GENERATION"
+        self.broker.send(src, P.HeartbeatResponse(msg.cid, err), daemon=True)
+
+    def on_leave_group(self, src: str, msg: P.LeaveGroupRequest) -> None:
+        """Rule 6."""
+        err = self.owner_error(msg.group_id)
+        g = self.groups.get(msg.group_id)
+        if err is None and (g is None or msg.member_id not in g.members):
+            err = "UNKNOWN_MEMBER_ID"
+        if err is None:
+            self._remove(g, msg.member_id, "left the group")
+            self._prepare_rebalance(g, f"{msg.member_id} left")
+        self.broker.send(src, P.LeaveGroupResponse(msg.cid, err))
+
+    def _touch(self, g: ClassicGroup, m: Member) -> None:
+        if m.expiry is not None:
+            m.expiry.cancel()
+        m.expiry = self.broker.after(m.session_timeout_ms, self._expire, g, m.member_id, daemon=True)
+
+    def _expire(self, g: ClassicGroup, member_id: str) -> None:
+        if self.groups.get(g.group_id) is not g or member_id not in g.members:
+            return
+        m = g.members[member_id]
+        if m.join_reply is not None or m.sync_reply is not None:
+            self._touch(g, m)           # waiting for the coordinator keeps a member alive
+            return
+        self._remove(g, member_id, "session timeout")
+        self._prepare_rebalance(g, f"{member_id} session timed out")
+
+    def _remove(self, g: ClassicGroup, member_id: str, why: str) -> None:
+        m = g.members.pop(member_id)
+        if m.expiry is not None:
+            m.expiry.cancel()
+        if m.join_reply is not None:
+            m.join_reply("UNKNOWN_MEMBER_ID")
+        if m.sync_reply is not None:
+            m.sync_reply("UNKNOWN_MEMBER_ID")
+        self.trace.state(self.sim.now, self.broker.name, "group.member_removed", group=g.group_id,
+                         member=member_id, why=why)
+
+    # -- persistence (rule 0) ----------------------------------------------------------------
+    def _persist(self, g: ClassicGroup, then: Any) -> None:
+        value = json.dumps({"generation": g.generation, "protocol": g.protocol, "leader": g.leader,
+                            "members": [[m.member_id, m.client_id, m.session_timeout_ms, m.rebalance_timeout_ms,
+                                         [[p.name, list(p.topics)] for p in m.protocols],
+                                         [list(tp) for tp in m.assignment]] for m in g.members.values()]},
+                           sort_keys=True).encode()
+        self.write(self.partition_of(g.group_id), [(f"group/{g.group_id}", value)], then)
+
+    def _load_group(self, group_id: str, value: bytes) -> None:
+        old = self.groups.pop(group_id, None)
+        if old is not None:
+            for m in old.members.values():
+                if m.expiry is not None:
+                    m.expiry.cancel()
+        d = json.loads(value)
+        g = ClassicGroup(group_id, STABLE if d["members"] else EMPTY, d["generation"], d["protocol"], d["leader"])
+        for mid, client, session, rebalance, protocols, assignment in d["members"]:
+            m = Member(mid, client, session, rebalance,
+                       tuple(P.GroupProtocol(name, tuple(topics)) for name, topics in protocols),
+                       tuple((t, p) for t, p in assignment))
+            g.members[mid] = m
+            self._touch(g, m)
+        self.groups[group_id] = g

@@ -1,0 +1,181 @@
+"""Coordinators: broker-side state machines that keep their state in a replicated internal
+topic (`__transaction_state` for transactions, `__consumer_offsets` for groups).
+
+Rules (kafka-semantics.md G.41-G.42, I.57):
+1. A key (a transactional id or a group id) belongs to partition
+   abs(java_string_hash(key)) % N of its internal topic, and its coordinator is the leader of
+   that partition. The hash is Java's String.hashCode, so the mapping is Kafka's and never
+   depends on Python's per-process `hash()`.
+2. FindCoordinator may go to any broker. When the internal topic does not exist yet, that
+   broker asks the controller to create it (N partitions, replication factor
+   min(configured, brokers)) and answers COORDINATOR_NOT_AVAILABLE, as it does while the
+   partition has no leader; the client retries.
+3. A broker that becomes leader of a partition of the topic loads its state by replaying the
+   partition's log; the coordinator epoch is that leader epoch. A leader that becomes follower
+   (or crashes) drops the state. A request for a key it does not own gets NOT_COORDINATOR.
+4. A state change is appended to the partition with acks=all and takes effect only once the
+   high watermark passes it. If that fails the change is not applied: NOT_COORDINATOR when the
+   leadership moved, COORDINATOR_NOT_AVAILABLE otherwise (not enough replicas, timeout).
+Simplification: loading is instantaneous (Kafka answers COORDINATOR_LOAD_IN_PROGRESS while it
+reads the log).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from minikafka import protocol as P
+from minikafka.storage.records import BATCH_OVERHEAD, Record, RecordBatch, record_size
+
+if TYPE_CHECKING:
+    from minikafka.server.broker import Broker
+    from minikafka.server.partition import Replica
+
+TRANSACTION_STATE = "__transaction_state"
+CONSUMER_OFFSETS = "__consumer_offsets"
+INTERNAL_TOPICS = (CONSUMER_OFFSETS, TRANSACTION_STATE)
+
+
+def java_string_hash(s: str) -> int:
+    """Java's String.hashCode: s[0]*31^(n-1) + ... + s[n-1] over UTF-16 code units, as a
+    signed 32-bit int."""
+    h = 0
+    data = s.encode("utf-16-be")
+    for i in range(0, len(data), 2):
+        h = (31 * h + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """Kafka's Utils.abs(key.hashCode()) % partitions (abs of MIN_VALUE is 0)."""
+    h = java_string_hash(key)
+    return (0 if h == -(1 << 31) else abs(h)) % partitions
+
+
+def internal_topic_settings(topic: str, cfg: dict[str, Any]) -> tuple[int, int, dict[str, Any]]:
+    """(partitions, replication factor, topic config) of an internal topic from broker configs."""
+    if topic == TRANSACTION_STATE:
+        return (cfg["transaction.state.log.num.partitions"], cfg["transaction.state.log.replication.factor"],
+                {"min.insync.replicas": cfg["transaction.state.log.min.isr"]})
+    return (cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"],
+            {"min.insync.replicas": cfg["min.insync.replicas"]})
+
+
+def find_coordinator(broker: "Broker", src: str, msg: P.FindCoordinatorRequest) -> None:
+    """Rule 2, on any broker."""
+    if msg.key_type not in ("transaction", "group"):
+        broker.send(src, P.FindCoordinatorResponse(msg.cid, "INVALID_REQUEST", -1))
+        return
+    topic = TRANSACTION_STATE if msg.key_type == "transaction" else CONSUMER_OFFSETS
+    leader = coordinator_of(broker, topic, msg.key)
+    if leader is None:
+        broker.send(src, P.FindCoordinatorResponse(msg.cid, "COORDINATOR_NOT_AVAILABLE", -1))
+    else:
+        broker.send(src, P.FindCoordinatorResponse(msg.cid, None, leader))
+
+
+def coordinator_of(broker: "Broker", topic: str, key: str) -> int | None:
+    """The broker id that coordinates `key`, from this broker's metadata; None if unknown (and
+    the topic is created if missing)."""
+    parts = broker.metadata.get(topic)
+    if parts is None:
+        ensure_topic(broker, topic)
+        return None
+    st = parts[partition_for(key, len(parts))]
+    return st.leader if st is not None and st.leader >= 0 else None
+
+
+def ensure_topic(broker: "Broker", topic: str) -> None:
+    if topic in broker.metadata or broker.sim.now < broker.create_requested.get(topic, -1):
+        return
+    n, rf, config = internal_topic_settings(topic, broker.cfg)
+    broker.create_requested[topic] = broker.sim.now + 1000       # ask again after a second
+    from minikafka.controller.controller import CONTROLLER
+    broker.send(CONTROLLER, P.CreateTopicsRequest(topic, n, rf, config))
+
+
+def record_value(fields: dict[str, Any]) -> bytes:
+    """A readable, parseable value for an internal-topic record: b"k=v k=v"."""
+    return " ".join(f"{k}={v}" for k, v in fields.items()).encode()
+
+
+def parse_value(value: bytes) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in value.decode().split(" ") if item)
+
+
+class Coordinator:
+    """What the transaction and group coordinators share: ownership (rule 3) and durable
+    writes (rule 4). Subclasses implement `load(partition, batches)` and `unload(partition)`."""
+
+    topic = ""
+    write_timeout = "request.timeout.ms"            # the broker config bounding a write's wait
+
+    def __init__(self, broker: "Broker") -> None:
+        self.broker = broker
+        self.sim = broker.sim
+        self.trace = broker.trace
+        self.epochs: dict[int, int] = {}          # partition -> coordinator epoch, while loaded
+
+    # -- rule 3 ----------------------------------------------------------------------
+    def on_role_change(self, r: "Replica") -> None:
+        p = r.partition
+        if r.is_leader:
+            if self.epochs.get(p) == r.leader_epoch:
+                return
+            if p in self.epochs:
+                self.unload(p)
+            self.epochs[p] = r.leader_epoch
+            self.load(p, r.log.batches)
+            self.trace.state(self.sim.now, self.broker.name, "coordinator.load", topic=self.topic, partition=p,
+                             epoch=r.leader_epoch)
+        elif p in self.epochs:
+            del self.epochs[p]
+            self.unload(p)
+            self.trace.state(self.sim.now, self.broker.name, "coordinator.unload", topic=self.topic, partition=p)
+
+    def partition_of(self, key: str) -> int:
+        parts = self.broker.metadata.get(self.topic)
+        return partition_for(key, len(parts) if parts else 1)
+
+    def owner_error(self, key: str) -> str | None:
+        """None if this broker coordinates `key` now, else NOT_COORDINATOR."""
+        if self.topic not in self.broker.metadata or self.partition_of(key) not in self.epochs:
+            return "NOT_COORDINATOR"
+        return None
+
+    def load(self, partition: int, batches: list[RecordBatch]) -> None:
+        raise NotImplementedError
+
+    def unload(self, partition: int) -> None:
+        raise NotImplementedError
+
+    # -- rule 4 ----------------------------------------------------------------------
+    def write(self, partition: int, records: list[tuple[str, bytes | None]], then: Callable[[str | None], None],
+              producer: tuple[int, int] | None = None) -> None:
+        """Append `records` (key, value) to our partition with acks=all; `then(error)` once the
+        HW passed them (error None) or the write failed. `producer` = (pid, epoch) writes a
+        transactional batch (transactional offset commits)."""
+        epoch = self.epochs.get(partition)
+        if epoch is None:
+            then("NOT_COORDINATOR")
+            return
+        now = self.sim.now
+        recs = [Record(k.encode(), v, None, now) for k, v in records]
+        size = BATCH_OVERHEAD + sum(record_size(r.key, r.value) for r in recs)
+        batch = RecordBatch(recs, size, max_timestamp=now)
+        if producer is not None:
+            batch.producer_id, batch.producer_epoch, batch.transactional = producer[0], producer[1], True
+        tp = (self.topic, partition)
+
+        def done(results: list) -> None:
+            err = results[0][1] if results else "NOT_LEADER_OR_FOLLOWER"
+            if self.epochs.get(partition) != epoch:
+                then("NOT_COORDINATOR")
+            elif err in ("NOT_LEADER_OR_FOLLOWER", "UNKNOWN_TOPIC_OR_PART"):
+                then("NOT_COORDINATOR")
+            elif err == "INVALID_PRODUCER_EPOCH":
+                then(err)
+            elif err is not None:
+                then("COORDINATOR_NOT_AVAILABLE")
+            else:
+                then(None)
+        self.broker.append_records([(tp, batch)], -1, self.broker.cfg[self.write_timeout], done)

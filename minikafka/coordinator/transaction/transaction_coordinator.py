@@ -1,0 +1,360 @@
+"""The transaction coordinator: one per transactional id, on the leader of its
+`__transaction_state` partition (kafka-semantics.md G.40-G.48).
+
+State per transactional id (TxnMetadata): producer id, epoch, timeout, state, the partitions
+in the transaction, and when it started. Every change is a record in `__transaction_state`
+(key: the transactional id; value: readable `state=... pid=... epoch=...`), written and
+replicated before it takes effect (internal_topics.py rule 4), so a new coordinator resumes from
+the log after a failover.
+
+States: Empty -> Ongoing -> PrepareCommit | PrepareAbort -> CompleteCommit | CompleteAbort,
+and a completed transaction goes back to Ongoing when its producer adds a partition again.
+
+Rules:
+1. InitProducerId(txn id): an unknown id gets a new producer id with epoch 0. Otherwise the
+   epoch is bumped, which fences every older instance (a producer id whose epoch is exhausted
+   gets a new id). If the old epoch left a transaction Ongoing, it is aborted first: the
+   coordinator bumps the epoch, writes PrepareAbort, and answers CONCURRENT_TRANSACTIONS; the
+   client retries and gets the epoch bumped once more (scenario 7). While a transaction is
+   being prepared or completed, the answer is CONCURRENT_TRANSACTIONS.
+2. Every other request names (producer id, epoch). A producer id that is not the current one
+   gets INVALID_PRODUCER_ID_MAPPING; an older epoch gets PRODUCER_FENCED (the zombie).
+3. AddPartitionsToTxn / AddOffsetsToTxn (which adds the group's `__consumer_offsets`
+   partition) write Ongoing with the union of partitions; the first one starts the
+   transaction's clock.
+4. EndTxn(commit|abort) on an Ongoing transaction writes PrepareCommit/PrepareAbort (the
+   commit point) and then answers. The markers are written afterwards: WriteTxnMarkers to the
+   leader of every partition, retried until each is written; then CompleteCommit/CompleteAbort.
+   A retried EndTxn whose outcome is already complete succeeds; one that contradicts it, or
+   comes with no transaction, gets INVALID_TXN_STATE.
+5. Every `transaction.abort.timed.out.transaction.cleanup.interval.ms`, an Ongoing transaction
+   older than its `transaction.timeout.ms` is aborted with the epoch bumped, which fences its
+   producer: its next request gets PRODUCER_FENCED, its next produce INVALID_PRODUCER_EPOCH.
+6. A coordinator that loads a partition resumes every Prepare* transaction's markers.
+Simplifications: transaction protocol v1 (explicit AddPartitionsToTxn; the epoch stays the
+same across a producer's transactions; no partition verification by the leaders), which is
+what Kafka 3.x does and still teaches the mechanism; `transactional.id.expiration.ms` is not
+modelled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from minikafka import protocol as P
+from minikafka.coordinator.internal_topics import (CONSUMER_OFFSETS, TRANSACTION_STATE, Coordinator,
+                                                   ensure_topic, parse_value, partition_for, record_value)
+
+if TYPE_CHECKING:
+    from minikafka.server.broker import Broker
+
+EMPTY, ONGOING = "Empty", "Ongoing"
+PREPARE_COMMIT, PREPARE_ABORT = "PrepareCommit", "PrepareAbort"
+COMPLETE_COMMIT, COMPLETE_ABORT = "CompleteCommit", "CompleteAbort"
+MAX_EPOCH = 32767
+RETRY_MS = 100
+
+
+@dataclass(frozen=True)
+class TxnMetadata:
+    txn_id: str
+    producer_id: int
+    producer_epoch: int
+    timeout_ms: int
+    state: str
+    partitions: tuple[tuple[str, int], ...] = ()
+    start_ms: int = -1
+
+    def value(self) -> bytes:
+        parts = ",".join(f"{t}:{p}" for t, p in self.partitions)
+        return record_value({"state": self.state, "pid": self.producer_id, "epoch": self.producer_epoch,
+                             "timeout_ms": self.timeout_ms, "start_ms": self.start_ms, "partitions": parts})
+
+    @staticmethod
+    def parse(txn_id: str, value: bytes) -> "TxnMetadata":
+        f = parse_value(value)
+        parts = tuple((t, int(p)) for t, p in (x.rsplit(":", 1) for x in f["partitions"].split(",") if x))
+        return TxnMetadata(txn_id, int(f["pid"]), int(f["epoch"]), int(f["timeout_ms"]), f["state"], parts,
+                           int(f["start_ms"]))
+
+
+class MarkerJob:
+    """Rule 4: markers of one decided transaction still to be written."""
+
+    __slots__ = ("meta", "remaining", "flying", "partition", "coordinator_epoch", "retry")
+
+    def __init__(self, meta: TxnMetadata, partition: int, coordinator_epoch: int) -> None:
+        self.meta = meta
+        self.remaining = list(meta.partitions)
+        self.flying: dict[int, tuple[str, int, tuple, Any]] = {}   # cid -> (node, incarnation, tps, timer)
+        self.partition = partition
+        self.coordinator_epoch = coordinator_epoch
+        self.retry = None
+
+
+class TransactionCoordinator(Coordinator):
+    topic = TRANSACTION_STATE
+
+    def __init__(self, broker: "Broker") -> None:
+        super().__init__(broker)
+        self.txns: dict[str, TxnMetadata] = {}
+        self.pending: dict[str, str] = {}              # txn id -> state being written
+        self.jobs: dict[str, MarkerJob] = {}
+        self._cid = 0
+        interval = broker.cfg["transaction.abort.timed.out.transaction.cleanup.interval.ms"]
+        broker.after(interval, self._abort_timed_out, daemon=True)
+
+    # -- loading (internal_topics.py rule 3, rule 6) -------------------------------------------
+    def load(self, partition: int, batches: list) -> None:
+        for b in batches:
+            for rec in b.records:
+                txn_id = rec.key.decode()
+                self.txns[txn_id] = TxnMetadata.parse(txn_id, rec.value)
+        for txn_id in sorted(self.txns):
+            meta = self.txns[txn_id]
+            if self.partition_of(txn_id) == partition and meta.state in (PREPARE_COMMIT, PREPARE_ABORT):
+                self._start_markers(meta)
+
+    def unload(self, partition: int) -> None:
+        for txn_id in sorted(self.txns):
+            if self.partition_of(txn_id) == partition:
+                del self.txns[txn_id]
+                self.pending.pop(txn_id, None)
+                job = self.jobs.pop(txn_id, None)
+                if job is not None:
+                    for timer in [job.retry] + [f[3] for f in job.flying.values()]:
+                        if timer is not None:
+                            timer.cancel()
+
+    # -- writes ------------------------------------------------------------------------
+    def _transition(self, new: TxnMetadata, then: Any) -> None:
+        """Write `new` to the log; it becomes the state only once replicated."""
+        txn_id = new.txn_id
+        self.pending[txn_id] = new.state
+
+        def done(err: str | None) -> None:
+            if self.pending.get(txn_id) == new.state:
+                del self.pending[txn_id]
+            if err is None:
+                old = self.txns.get(txn_id)
+                self.txns[txn_id] = new
+                self.trace.state(self.sim.now, self.broker.name, "txn.state", txn_id=txn_id, pid=new.producer_id,
+                                 epoch=new.producer_epoch, state=new.state,
+                                 was=old.state if old is not None else "none",
+                                 partitions=tuple(f"{t}-{p}" for t, p in new.partitions))
+            then(err)
+        self.write(self.partition_of(txn_id), [(txn_id, new.value())], done)
+
+    def _check(self, txn_id: str, pid: int, epoch: int) -> tuple[str | None, TxnMetadata | None]:
+        """Ownership and rule 2."""
+        err = self.owner_error(txn_id)
+        if err is not None:
+            return err, None
+        meta = self.txns.get(txn_id)
+        if meta is None or meta.producer_id != pid:
+            return "INVALID_PRODUCER_ID_MAPPING", None
+        if epoch < meta.producer_epoch:
+            return "PRODUCER_FENCED", None
+        if epoch > meta.producer_epoch:
+            return "INVALID_PRODUCER_EPOCH", None
+        if txn_id in self.pending or meta.state in (PREPARE_COMMIT, PREPARE_ABORT):
+            return "CONCURRENT_TRANSACTIONS", None
+        return None, meta
+
+    # -- rule 1 ------------------------------------------------------------------------
+    def on_init_producer_id(self, src: str, msg: P.InitProducerIdRequest) -> None:
+        txn_id = msg.transactional_id
+
+        def answer(err: str | None, pid: int = -1, epoch: int = -1) -> None:
+            self.broker.send(src, P.InitProducerIdResponse(msg.cid, err, pid, epoch))
+        err = self.owner_error(txn_id)
+        if err is not None:
+            return answer(err)
+        if not 0 < msg.transaction_timeout_ms <= self.broker.cfg["transaction.max.timeout.ms"]:
+            return answer("INVALID_TRANSACTION_TIMEOUT")
+        meta = self.txns.get(txn_id)
+        if txn_id in self.pending or (meta is not None and meta.state in (PREPARE_COMMIT, PREPARE_ABORT)):
+            return answer("CONCURRENT_TRANSACTIONS")
+        if meta is not None and meta.state == ONGOING:
+            self._abort(meta, bump=True, why="fenced by InitProducerId")
+            return answer("CONCURRENT_TRANSACTIONS")
+        if meta is None or meta.producer_epoch >= MAX_EPOCH:
+            pid, epoch = self.broker.allocate_producer_id(), 0
+        else:
+            pid, epoch = meta.producer_id, meta.producer_epoch + 1
+        new = TxnMetadata(txn_id, pid, epoch, msg.transaction_timeout_ms, EMPTY)
+        self._transition(new, lambda e: answer(e) if e else answer(None, pid, epoch))
+
+    # -- rule 3 ------------------------------------------------------------------------
+    def on_add_partitions(self, src: str, msg: P.AddPartitionsToTxnRequest) -> None:
+        def answer(err: str | None, per_tp: dict | None = None) -> None:
+            results = tuple((tp, (per_tp or {}).get(tp, err)) for tp in msg.partitions)
+            self.broker.send(src, P.AddPartitionsToTxnResponse(msg.cid, results))
+        err, meta = self._check(msg.transactional_id, msg.producer_id, msg.producer_epoch)
+        if err is not None:
+            return answer(err)
+        unknown = {tp: "UNKNOWN_TOPIC_OR_PART" for tp in msg.partitions if not self._exists(tp)}
+        if unknown:
+            return answer("OPERATION_NOT_ATTEMPTED", unknown)
+        self._add(meta, msg.partitions, answer)
+
+    def on_add_offsets(self, src: str, msg: P.AddOffsetsToTxnRequest) -> None:
+        def answer(err: str | None) -> None:
+            self.broker.send(src, P.AddOffsetsToTxnResponse(msg.cid, err))
+        err, meta = self._check(msg.transactional_id, msg.producer_id, msg.producer_epoch)
+        if err is not None:
+            return answer(err)
+        parts = self.broker.metadata.get(CONSUMER_OFFSETS)
+        if parts is None:
+            ensure_topic(self.broker, CONSUMER_OFFSETS)
+            return answer("COORDINATOR_NOT_AVAILABLE")
+        self._add(meta, ((CONSUMER_OFFSETS, partition_for(msg.group_id, len(parts))),), answer)
+
+    def _add(self, meta: TxnMetadata, partitions: tuple, answer: Any) -> None:
+        merged = tuple(sorted(set(meta.partitions) | set(partitions)))
+        if meta.state == ONGOING and merged == meta.partitions:
+            return answer(None)
+        start = meta.start_ms if meta.state == ONGOING else self.sim.now
+        self._transition(replace(meta, state=ONGOING, partitions=merged, start_ms=start), answer)
+
+    def _exists(self, tp: tuple[str, int]) -> bool:
+        parts = self.broker.metadata.get(tp[0])
+        return parts is not None and 0 <= tp[1] < len(parts)
+
+    # -- rule 4 ------------------------------------------------------------------------
+    def on_end_txn(self, src: str, msg: P.EndTxnRequest) -> None:
+        def answer(err: str | None) -> None:
+            self.broker.send(src, P.EndTxnResponse(msg.cid, err))
+        txn_id = msg.transactional_id
+        meta = self.txns.get(txn_id)
+        if meta is not None and self.owner_error(txn_id) is None and txn_id not in self.pending \
+                and meta.producer_id == msg.producer_id and meta.producer_epoch == msg.producer_epoch:
+            done = COMPLETE_COMMIT if msg.committed else COMPLETE_ABORT
+            preparing = PREPARE_COMMIT if msg.committed else PREPARE_ABORT
+            if meta.state == done:
+                return answer(None)                 # a retry of an EndTxn that completed
+            if meta.state == preparing:
+                return answer("CONCURRENT_TRANSACTIONS")
+        err, meta = self._check(txn_id, msg.producer_id, msg.producer_epoch)
+        if err is not None:
+            return answer(err)
+        if meta.state != ONGOING:
+            return answer("INVALID_TXN_STATE")
+        prepare = PREPARE_COMMIT if msg.committed else PREPARE_ABORT
+        new = replace(meta, state=prepare)
+
+        def prepared(err: str | None) -> None:
+            answer(err)
+            if err is None:
+                self._start_markers(new)
+        self._transition(new, prepared)
+
+    def _abort(self, meta: TxnMetadata, bump: bool, why: str) -> None:
+        """Rules 1 and 5: abort an Ongoing transaction, fencing its producer by an epoch bump."""
+        new = replace(meta, state=PREPARE_ABORT, producer_epoch=meta.producer_epoch + (1 if bump else 0))
+        self.trace.state(self.sim.now, self.broker.name, "txn.abort", txn_id=meta.txn_id, pid=meta.producer_id,
+                         epoch=new.producer_epoch, why=why)
+
+        def prepared(err: str | None) -> None:
+            if err is None:
+                self._start_markers(new)
+        self._transition(new, prepared)
+
+    def _abort_timed_out(self) -> None:
+        now = self.sim.now
+        for txn_id in sorted(self.txns):
+            meta = self.txns[txn_id]
+            if meta.state == ONGOING and txn_id not in self.pending and now - meta.start_ms > meta.timeout_ms:
+                self._abort(meta, bump=True, why=f"transaction.timeout.ms={meta.timeout_ms} expired")
+        self.broker.after(self.broker.cfg["transaction.abort.timed.out.transaction.cleanup.interval.ms"],
+                          self._abort_timed_out, daemon=True)
+
+    # -- markers (rule 4) ----------------------------------------------------------------
+    def _start_markers(self, meta: TxnMetadata) -> None:
+        partition = self.partition_of(meta.txn_id)
+        epoch = self.epochs.get(partition)
+        if epoch is None:
+            return
+        job = MarkerJob(meta, partition, epoch)
+        self.jobs[meta.txn_id] = job
+        self._send_markers(job)
+
+    def _send_markers(self, job: MarkerJob) -> None:
+        job.retry = None
+        if self.jobs.get(job.meta.txn_id) is not job:
+            return
+        if not job.remaining and not job.flying:
+            self._complete(job)
+            return
+        flying = {tp for _, _, tps, _ in job.flying.values() for tp in tps}
+        by_leader: dict[int, list] = {}
+        unknown = False
+        for tp in job.remaining:
+            if tp in flying:
+                continue
+            parts = self.broker.metadata.get(tp[0])
+            leader = parts[tp[1]].leader if parts is not None and tp[1] < len(parts) else -1
+            if leader < 0:
+                unknown = True
+            else:
+                by_leader.setdefault(leader, []).append(tp)
+        meta = job.meta
+        for leader in sorted(by_leader):
+            self._cid += 1
+            node = f"b{leader}"
+            tps = tuple(by_leader[leader])
+            timer = self.broker.after(self.broker.cfg["request.timeout.ms"], self._marker_timeout, job, self._cid)
+            job.flying[self._cid] = (node, self.broker.net.nodes[node].incarnation, tps, timer)
+            self.broker.send(node, P.WriteTxnMarkersRequest(self._cid, meta.producer_id, meta.producer_epoch,
+                                                            meta.state == PREPARE_COMMIT, job.coordinator_epoch, tps))
+        if unknown:
+            self._retry(job)
+
+    def _retry(self, job: MarkerJob) -> None:
+        if job.retry is None:
+            job.retry = self.broker.after(RETRY_MS, self._send_markers, job)
+
+    def _marker_timeout(self, job: MarkerJob, cid: int) -> None:
+        flying = job.flying.pop(cid, None)
+        if flying is not None:
+            self.broker.net.close(self.broker.name, flying[0])      # as a client's timeout does
+            self._retry(job)
+
+    def on_disconnect(self, peer: str, incarnation: int) -> None:
+        for txn_id in sorted(self.jobs):
+            job = self.jobs[txn_id]
+            for cid in sorted(job.flying):
+                node, inc, _, timer = job.flying[cid]
+                if node == peer and inc == incarnation:
+                    del job.flying[cid]
+                    timer.cancel()
+                    self._retry(job)
+
+    def on_markers_response(self, src: str, msg: P.WriteTxnMarkersResponse) -> None:
+        for txn_id in sorted(self.jobs):
+            job = self.jobs[txn_id]
+            if msg.cid in job.flying:
+                job.flying.pop(msg.cid)[3].cancel()
+                for tp, err in msg.results:
+                    # written, or superseded by a marker with a newer epoch: done with it. Anything
+                    # else (not leader, a restarted broker that does not know the topic yet) retries.
+                    if err in (None, "INVALID_PRODUCER_EPOCH") and tp in job.remaining:
+                        job.remaining.remove(tp)
+                if job.remaining:
+                    self._retry(job)
+                elif not job.flying:
+                    self._complete(job)
+                return
+
+    def _complete(self, job: MarkerJob) -> None:
+        meta = job.meta
+        done = COMPLETE_COMMIT if meta.state == PREPARE_COMMIT else COMPLETE_ABORT
+        new = replace(meta, state=done, partitions=())
+
+        def written(err: str | None) -> None:
+            if err is None:
+                if self.jobs.get(meta.txn_id) is job:
+                    del self.jobs[meta.txn_id]
+            elif err == "COORDINATOR_NOT_AVAILABLE" and self.jobs.get(meta.txn_id) is job:
+                self.broker.after(RETRY_MS, self._complete, job)
+        self._transition(new, written)

@@ -1,0 +1,105 @@
+"""Checks of notebook 09, consumer groups."""
+from __future__ import annotations
+
+import functools
+import random
+from typing import Any, Callable
+
+from minikafka.clients.consumer.assignors import Subscription, range_assignor, sticky_assignor
+from minikafka.course.checks import run
+from minikafka.course.lessons.nb09 import partition_lag, show_group, sticky_verdict
+
+
+def _member_ids(rng: random.Random, n: int) -> list[str]:
+    """Member ids as the coordinator makes them: the client's name and 8 hex digits."""
+    numbers = rng.sample(range(1, 13), n)
+    return [f"consumer-{i}-{rng.getrandbits(32):08x}" for i in numbers]
+
+
+def ex9_1(fn: Callable[..., dict[str, list[tuple[str, int]]]]) -> None:
+    """range_assignor(partitions_per_topic, subscriptions) against assignors.range_assignor on
+    hand-made and seeded random groups."""
+    rng = random.Random("ex9_1")
+    S = Subscription
+    groups: list[tuple[dict[str, int], list[Subscription]]] = [
+        ({"t": 3}, [S("a", ("t",)), S("b", ("t",))]),
+        ({"t0": 3, "t1": 3}, [S("C1", ("t0", "t1")), S("C0", ("t0", "t1"))]),      # Kafka's javadoc example
+        ({"t": 2}, [S("a", ("t",)), S("b", ("t",)), S("c", ("t",))]),              # one member idle
+        ({"t": 7}, [S("consumer-2-0a", ("t",)), S("consumer-10-0b", ("t",)), S("consumer-1-0c", ("t",))]),
+        ({"t0": 2, "t1": 4}, [S("a", ("t0",)), S("b", ("t0", "t1")), S("c", ("t1",))]),
+        ({"t": 4}, [S("a", ("t", "not-yet")), S("b", ("not-yet",))]),             # a topic not in metadata
+        ({"t": 5}, [S("a", ("t",)), S("z", ("t",), group_instance_id="i2"), S("y", ("t",), group_instance_id="i1")]),
+        ({"t": 0}, [S("a", ("t",))]),
+        ({"t": 3}, []),
+    ]
+    while len(groups) < 35:
+        topics = [f"t{i}" for i in range(rng.randrange(1, 4))]
+        ppt = {t: rng.randrange(0, 9) for t in topics}
+        subs = [S(m, tuple(rng.sample(topics, rng.randrange(1, len(topics) + 1))),
+                  group_instance_id=f"i{rng.randrange(10)}-{m[-2:]}" if rng.random() < 0.1 else None)
+                for m in _member_ids(rng, rng.randrange(1, 6))]
+        groups.append((ppt, subs))
+    run("9_1", fn, range_assignor, [((ppt, subs), show_group(ppt, subs)) for ppt, subs in groups])
+
+
+def _sticky_groups() -> list[tuple[dict[str, int], list[Subscription]]]:
+    rng = random.Random("ex9_2")
+    S = Subscription
+    t = ("t",)
+    groups = [
+        ({"t": 6}, [S("a", t, tuple(("t", p) for p in range(6)), generation=1), S("b", t)]),    # b joins
+        ({"t": 6}, [S("a", t, (("t", 0), ("t", 3)), generation=1), S("b", t, (("t", 1), ("t", 4)), generation=1)]),
+        ({"t": 6}, [S("a", t), S("b", t), S("c", t)]),                                          # a new group
+        ({"t": 2}, [S("a", t, (("t", 0), ("t", 1)), generation=1), S("b", t), S("c", t)]),     # one stays idle
+        ({"t": 7}, [S("a", t, tuple(("t", p) for p in range(5)), generation=1), S("b", t, (("t", 5),), generation=1),
+                    S("c", t)]),
+        ({"u": 3, "v": 3}, [S("a", ("u", "v"), (("u", 0), ("u", 1), ("u", 2)), generation=1),
+                            S("b", ("u", "v"), (("v", 0), ("v", 1), ("v", 2)), generation=1), S("c", ("u", "v"))]),
+    ]
+    while len(groups) < 30:
+        topics = tuple(f"t{i}" for i in range(rng.randrange(1, 3)))
+        ppt = {t: rng.randrange(0, 10) for t in topics}
+        ids = _member_ids(rng, rng.randrange(1, 6))
+        owned: dict[str, list[tuple[str, int]]] = {m: [] for m in ids}
+        for tp in [(t, p) for t in topics for p in range(ppt[t])]:
+            owner = rng.choice(ids + [None, None])        # None: a member that left owned it
+            if owner is not None:
+                owned[owner].append(tp)
+        subs = [S(m, topics, tuple(owned[m]), generation=1) for m in ids]
+        rng.shuffle(subs)
+        groups.append((ppt, subs))
+    return groups
+
+
+def ex9_2(fn: Callable[..., dict[str, list[tuple[str, int]]]]) -> None:
+    """sticky_assignor(partitions_per_topic, subscriptions): the properties of its result
+    (lessons.nb09 rule 2: valid, balanced, as sticky as balance allows), not equality with
+    the reference, on hand-made and seeded random groups with identical subscriptions."""
+    @functools.wraps(fn)
+    def judged(ppt: dict[str, int], subs: list[Subscription]) -> str:
+        return sticky_verdict(ppt, subs, fn(ppt, subs))
+
+    def reference(ppt: dict[str, int], subs: list[Subscription]) -> str:
+        return sticky_verdict(ppt, subs, sticky_assignor(ppt, subs))
+
+    run("9_2", judged, reference, [((ppt, subs), show_group(ppt, subs)) for ppt, subs in _sticky_groups()])
+
+
+def ex9_3(fn: Callable[..., dict[tuple[str, int], int]]) -> None:
+    """partition_lag(end_offsets, committed) against lessons.nb09.partition_lag."""
+    rng = random.Random("ex9_3")
+    cases: list[tuple[dict[Any, int], dict[Any, int]]] = [
+        ({("t", 0): 10}, {("t", 0): 10}),                  # caught up: committed 10 = "resume at 10"
+        ({("t", 0): 10}, {("t", 0): 4}),
+        ({("t", 0): 10, ("t", 1): 5}, {("t", 0): 7}),       # t-1: nothing committed
+        ({("t", 0): 3}, {("t", 0): 5}),                     # committed beyond the end: lag 0
+        ({}, {}),
+        ({("a", 0): 0, ("b", 1): 2}, {}),
+    ]
+    while len(cases) < 30:
+        topics = rng.sample(["orders", "clicks", "pay"], rng.randrange(1, 3))
+        tps = [(t, p) for t in topics for p in range(rng.randrange(1, 4))]
+        end = {tp: rng.randrange(0, 50) for tp in tps}
+        committed = {tp: max(e - rng.randrange(0, 12), 0) for tp, e in end.items() if rng.random() < 0.8}
+        cases.append((end, committed))
+    run("9_3", fn, partition_lag, [((e, c), f"end_offsets={e}, committed={c}") for e, c in cases])

@@ -1,0 +1,188 @@
+"""References for notebook 08, transactions: what a read_committed consumer returns, the last
+stable offset, and (in internal_topics.py, `partition_for`) where a transactional id's coordinator
+lives.
+
+Rules (kafka-semantics.md A.1-A.2, G.44-G.47, H.52):
+1. A partition's log is a list of batches in offset order. A data batch holds records of one
+   producer id, transactional or not. A control batch holds one transaction marker (COMMIT or
+   ABORT) of one producer id and takes one offset. Control batches are never returned to the
+   application, at either isolation level: consumers see gaps in the offsets.
+2. The aborted index (what a read_committed fetch response carries) lists (producer id, first
+   offset) for every aborted transaction. A read_committed consumer drops producer p's
+   transactional batches from that first offset up to p's ABORT marker; everything else it
+   returns, in offset order (Kafka's CompletedFetch). Aborted records stay in the log:
+   read_uncommitted consumers return them.
+3. LSO = min(HW, the first offset of every open transaction, the first offset of every decided
+   transaction whose marker is not yet below the HW). read_committed consumers read up to the
+   LSO, read_uncommitted ones up to the HW.
+"""
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+
+from minikafka.storage.transaction_index import TxnIndex
+
+if TYPE_CHECKING:
+    from minikafka.cluster import Cluster
+
+
+class Batch(NamedTuple):
+    """One batch of a partition's log, as exercise 8.1 sees it."""
+
+    offset: int                     # base offset: the offset of its first record
+    producer_id: int                # -1: a producer without a producer id
+    values: tuple[str, ...]         # the records' values, one offset each; () for a marker
+    transactional: bool = False
+    marker: str | None = None       # "COMMIT" or "ABORT" for a control batch (one offset), else None
+
+
+# -- rules 1-2: what read_committed returns ----------------------------------------------------
+def read_committed(batches: Sequence[Batch], aborted: Sequence[tuple[int, int]]) -> list[str]:
+    """The values a read_committed consumer returns when it reads this whole log from offset 0
+    (every transaction in it decided and the LSO at its end), in offset order (rules 1-2)."""
+    index = sorted(aborted, key=lambda a: a[1])
+    aborting: set[int] = set()
+    i = 0
+    out: list[str] = []
+    for b in batches:
+        last = b.offset + max(len(b.values), 1) - 1
+        while i < len(index) and index[i][1] <= last:       # aborted transactions that began by now
+            aborting.add(index[i][0])
+            i += 1
+        if b.marker is not None:
+            if b.marker == "ABORT":
+                aborting.discard(b.producer_id)             # its aborted transaction ends here
+            continue
+        if b.transactional and b.producer_id in aborting:
+            continue
+        out.extend(b.values)
+    return out
+
+
+def read_uncommitted(batches: Sequence[Batch]) -> list[str]:
+    """The values a read_uncommitted consumer returns from the same log: every record (rule 1)."""
+    return [v for b in batches if b.marker is None for v in b.values]
+
+
+def log_batches(cluster: "Cluster", topic: str, partition: int = 0) -> tuple[list[Batch], list[tuple[int, int]]]:
+    """(batches, aborted index) of the leader's log of one partition, below its high watermark:
+    the arguments `read_committed` takes for that partition."""
+    st = cluster.partition_state(topic, partition)
+    r = cluster.broker(st.leader).replicas[(topic, partition)]
+    batches = []
+    for b in r.log.batches:
+        if b.base_offset >= r.hw:
+            break
+        if b.control:
+            batches.append(Batch(b.base_offset, b.producer_id, (), True, b.control_type))
+        else:
+            values = tuple(rec.value.decode() if rec.value is not None else "" for rec in b.records)
+            batches.append(Batch(b.base_offset, b.producer_id, values, b.transactional))
+    aborted = [(a.producer_id, a.first_offset) for a in r.txn.aborted if a.last_offset < r.hw]
+    return batches, aborted
+
+
+def describe(batches: Sequence[Batch]) -> str:
+    """A log in one line: `0-1:[a,b] txn pid 7 | 2:ABORT pid 7 | 3:[c]`."""
+    parts = []
+    for b in batches:
+        if b.marker is not None:
+            parts.append(f"{b.offset}:{b.marker} pid {b.producer_id}")
+            continue
+        where = f"{b.offset}" if len(b.values) == 1 else f"{b.offset}-{b.offset + len(b.values) - 1}"
+        who = (" txn" if b.transactional else "") + (f" pid {b.producer_id}" if b.producer_id >= 0 else "")
+        parts.append(f"{where}:[{','.join(b.values)}]{who}")
+    return " | ".join(parts) or "(empty)"
+
+
+def random_log(rng: random.Random) -> tuple[list[Batch], list[tuple[int, int]]]:
+    """A random decided log as a partition could hold it: plain batches and the transactions
+    of up to three producers (7, 8, 9), interleaved, each ended by its marker; and its aborted
+    index."""
+    batches: list[Batch] = []
+    aborted: list[tuple[int, int]] = []
+    open_from: dict[int, int] = {}
+    offset = 0
+    n = 0
+    for _ in range(rng.randrange(1, 12)):
+        pid = rng.choice([-1, 7, 8, 9])
+        if pid in open_from and rng.random() < 0.45:
+            kind = rng.choice(["COMMIT", "ABORT"])
+            batches.append(Batch(offset, pid, (), True, kind))
+            if kind == "ABORT":
+                aborted.append((pid, open_from[pid]))
+            del open_from[pid]
+            offset += 1
+            continue
+        values = tuple(f"{'p' if pid < 0 else 'abc'[pid - 7]}{n + i}" for i in range(rng.randrange(1, 4)))
+        n += len(values)
+        if pid >= 0 and pid not in open_from:
+            open_from[pid] = offset
+        batches.append(Batch(offset, pid, values, pid >= 0))
+        offset += len(values)
+    for pid in sorted(open_from):                       # decide what is still open
+        kind = rng.choice(["COMMIT", "ABORT"])
+        batches.append(Batch(offset, pid, (), True, kind))
+        if kind == "ABORT":
+            aborted.append((pid, open_from[pid]))
+        offset += 1
+    return batches, aborted
+
+
+def simulated_log(seed: int) -> tuple[list[Batch], list[tuple[int, int]], list[str]]:
+    """Run a small random transactional workload in a real cluster and return the partition's
+    log as (batches, aborted index) and what a real read_committed consumer returned from it."""
+    from minikafka.clients.message import TopicPartition
+    from minikafka.cluster import Cluster
+    rng = random.Random(f"nb08-log-{seed}")
+    c = Cluster(brokers=1, seed=seed)
+    c.create_topic("t", partitions=1, replication_factor=1)
+    plain = c.producer({"linger.ms": 0})
+    txn = {name: c.producer({"transactional.id": name, "linger.ms": 0}) for name in ("a", "b")}
+    for p in txn.values():
+        p.init_transactions()
+    open_: set[str] = set()
+    n = 0
+    for _ in range(rng.randrange(3, 9)):
+        name = rng.choice(["plain", "a", "b"])
+        if name in open_ and rng.random() < 0.4:
+            _end(txn[name], rng)
+            open_.discard(name)
+            continue
+        if name != "plain" and name not in open_:
+            txn[name].begin_transaction()
+            open_.add(name)
+        p = plain if name == "plain" else txn[name]
+        for _ in range(rng.randrange(1, 3)):
+            p.produce("t", value=f"{name[0]}{n}")
+            n += 1
+        p.flush()
+    for name in sorted(open_):
+        _end(txn[name], rng)
+    c.run(50)
+    k = c.consumer({"isolation.level": "read_committed", "auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 0)])
+    seen = [m.value().decode() for m in k.consume(1000, 0.5)]
+    batches, aborted = log_batches(c, "t", 0)
+    return batches, aborted, seen
+
+
+def _end(producer: Any, rng: random.Random) -> None:
+    if rng.random() < 0.5:
+        producer.commit_transaction()
+    else:
+        producer.abort_transaction()
+
+
+# -- rule 3: the last stable offset ------------------------------------------------------------
+def last_stable_offset(high_watermark: int, open_first_offsets: Sequence[int],
+                       decided: Sequence[tuple[int, int]] = ()) -> int:
+    """Rule 3, computed by the simulator's own transaction index (txn_index.TxnIndex.lso).
+
+    open_first_offsets: the first offset of each open transaction. decided: (first offset,
+    marker offset) of each transaction whose marker is written."""
+    index = TxnIndex()
+    index.ongoing = {pid: first for pid, first in enumerate(open_first_offsets)}
+    index.unreplicated = [(first, marker) for first, marker in decided]
+    return index.lso(high_watermark)
