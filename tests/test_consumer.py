@@ -159,7 +159,7 @@ def test_a_position_validation_waiting_for_an_unknown_leader_asks_for_metadata()
     c.crash_broker(second)
     c.run(12_000)
     k.consume(1, 2.0)
-    assert c.partition_state("t", 0).leader == -1 and ("t", 0) in k.validating
+    assert c.partition_state("t", 0).leader == -1 and ("t", 0) in k.subscriptions.validating
     c.restart_broker(second)
     c.restart_broker(first)
     c.run(15_000)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from minikafka import Cluster
-from minikafka.chaos.nemesis import ALL_KINDS, KINDS, OUTAGE_MS, Fault, Nemesis, Schedule, merge
+from minikafka.chaos.faults import Fault, Schedule, merge
+from minikafka.chaos.nemesis import ALL_KINDS, KINDS, OUTAGE_MS, Nemesis
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,8 @@ the faults, and the guarantees each setting promises hold. Campaigns here are sh
 ones belong to `python -m minikafka.chaos`."""
 from __future__ import annotations
 
-from minikafka.chaos.nemesis import Fault, Nemesis, Schedule
+from minikafka.chaos.faults import Fault, Schedule
+from minikafka.chaos.nemesis import Nemesis
 from minikafka.chaos.workload import Result, Workload, WorkloadConfig, run_workload
 
 GROUP = {"group.id": "g"}

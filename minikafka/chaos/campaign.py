@@ -16,7 +16,7 @@ Rules:
    in an `outage`), cuts, isolation, pauses, dropped and delayed messages, client crashes, and
    no power loss; the "blackout" profile, where every broker loses power at once, only backs
    an anomaly row.
-2b. Idempotent producers warm up (workload.py rule 2): each new instance waits for the
+2b. Idempotent producers warm up (workload_producers.py rule 2): each new instance waits for the
    acknowledgement of its first send to each partition before sending more. A minikafka
    network cut drops messages silently while later ones on the same connection still arrive,
    which TCP never does (it delivers in order or breaks the connection); a broker that holds
@@ -51,7 +51,7 @@ from minikafka.chaos.workload import Result, run_workload
 
 RATE = 0.5                                     # faults per virtual second
 KEEP_SEEDS = 10                                # seeds a cell remembers (to list contradictions)
-# a kind listed twice is drawn twice as often (nemesis.py rule 2)
+# a kind listed twice is drawn twice as often (nemesis.py rule 1)
 NO_POWER_LOSS = ("crash", "outage", "outage", "cut", "cut", "isolate", "pause", "drop", "delay", "crash_client",
                  "crash_client", "crash_client")
 PROFILES: dict[str, dict[str, Any]] = {

@@ -178,4 +178,4 @@ class Coordinator:
                 then("COORDINATOR_NOT_AVAILABLE")
             else:
                 then(None)
-        self.broker.append_records([(tp, batch)], -1, self.broker.cfg[self.write_timeout], done)
+        self.broker.replica_manager.append_records([(tp, batch)], -1, self.broker.cfg[self.write_timeout], done)

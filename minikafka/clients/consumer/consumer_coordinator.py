@@ -113,16 +113,16 @@ class ConsumerCoordinator:
         self.c.trace.state(self.c.sim.now, self.c.name, "subscribe", group=self.group_id, topics=topics)
 
     def unsubscribe(self) -> None:
-        self._revoke(tuple(self.c.assigned), "on_revoke")
+        self._revoke(tuple(self.c.subscriptions.assigned), "on_revoke")
         self.leave("unsubscribe")
         self.subscription = None
         self.rejoin_needed = False
 
     def close(self) -> None:
-        if self.auto_commit and self.c.positions and (self.state == STABLE or self.subscription is None):
+        if self.auto_commit and self.c.subscriptions.positions and (self.state == STABLE or self.subscription is None):
             self._commit_positions(sync=True)
         if self.subscription is not None:
-            self._revoke(tuple(self.c.assigned), "on_revoke")
+            self._revoke(tuple(self.c.subscriptions.assigned), "on_revoke")
             self.leave("close")
 
     # -- poll (M2, M3, M5, M7) ---------------------------------------------------------------
@@ -143,7 +143,7 @@ class ConsumerCoordinator:
             return
         if self.lost:
             self.lost = False
-            self._revoke(tuple(c.assigned), "on_lost")
+            self._revoke(tuple(c.subscriptions.assigned), "on_lost")
         if self.pending is not None:
             self._apply(self.pending)
             self.pending = None
@@ -153,11 +153,11 @@ class ConsumerCoordinator:
     def _join(self) -> None:
         c = self.c
         self.rejoin_needed = False
-        before = tuple(sorted(c.assigned))
-        if self.rebalance_protocol == "EAGER" and c.assigned:
+        before = tuple(sorted(c.subscriptions.assigned))
+        if self.rebalance_protocol == "EAGER" and c.subscriptions.assigned:
             if self.auto_commit and self.state == STABLE:
                 self._commit_positions(sync=False)      # FIFO: it reaches the coordinator first
-            self._revoke(tuple(c.assigned), "on_revoke")
+            self._revoke(tuple(c.subscriptions.assigned), "on_revoke")
         self.state = JOINING
         self.join_seq += 1
         seq = self.join_seq
@@ -231,13 +231,13 @@ class ConsumerCoordinator:
 
     def _apply(self, assignment: tuple[TP, ...]) -> None:
         c = self.c
-        now_owned = tuple(c.assigned)
+        now_owned = tuple(c.subscriptions.assigned)
         if self.rebalance_protocol == "COOPERATIVE":
             revoked = tuple(tp for tp in now_owned if tp not in assignment)
             if revoked:
                 self._revoke(revoked, "on_revoke")
                 self.rejoin_needed = True               # M2: the second round hands them over
-        added = tuple(tp for tp in assignment if tp not in c.assigned)
+        added = tuple(tp for tp in assignment if tp not in c.subscriptions.assigned)
         c.set_assignment(assignment)
         c.trace.state(c.sim.now, c.name, "group.assigned", group=self.group_id, generation=self.generation,
                       partitions=tuple(f"{t}-{p}" for t, p in assignment))
@@ -253,7 +253,7 @@ class ConsumerCoordinator:
         cb = self.callbacks.get(callback) or (self.callbacks.get("on_revoke") if callback == "on_lost" else None)
         if cb is not None:
             cb(c, [TopicPartition(t, p) for t, p in tps])
-        c.set_assignment(tuple(tp for tp in c.assigned if tp not in tps))
+        c.set_assignment(tuple(tp for tp in c.subscriptions.assigned if tp not in tps))
         c.trace.state(c.sim.now, c.name, "group.revoked" if callback == "on_revoke" else "group.lost",
                       group=self.group_id, partitions=tuple(f"{t}-{p}" for t, p in tps))
 
@@ -262,7 +262,7 @@ class ConsumerCoordinator:
         c = self.c
         if error == "UNKNOWN_MEMBER_ID":
             self.member_id, self.generation = "", -1
-        if error in MEMBERSHIP_GONE and c.assigned:
+        if error in MEMBERSHIP_GONE and c.subscriptions.assigned:
             self.lost = True
         self.state = UNJOINED
         if error in ("REBALANCE_IN_PROGRESS",) + tuple(MEMBERSHIP_GONE):
@@ -298,7 +298,7 @@ class ConsumerCoordinator:
             c.trace.state(c.sim.now, c.name, "consumer.poll_timeout", group=self.group_id,
                           max_poll_interval_ms=c.cfg["max.poll.interval.ms"])
             self.leave("max.poll.interval.ms expired")
-            self.lost = bool(c.assigned)
+            self.lost = bool(c.subscriptions.assigned)
             self.rejoin_needed = True
             return
         if self.state not in (SYNCING, STABLE) or not self.member_id:
@@ -337,7 +337,7 @@ class ConsumerCoordinator:
     # -- offsets (rules 1-3, M7, M8) -----------------------------------------------------------
     def _commit_positions(self, sync: bool) -> None:
         c = self.c
-        offsets = tuple((tp, pos) for tp, pos in sorted(c.positions.items()) if pos is not None)
+        offsets = tuple((tp, pos) for tp, pos in sorted(c.subscriptions.positions.items()) if pos is not None)
         if not offsets:
             return
         if sync:
@@ -413,7 +413,7 @@ def commit_args(consumer: "Consumer", message: Any, offsets: Any) -> tuple[tuple
         return (((message.topic(), message.partition()), message.offset() + 1),)
     if offsets is not None:
         return offsets_to_wire(offsets, "commit")
-    positions = [(tp, pos) for tp, pos in sorted(consumer.positions.items()) if pos is not None]
+    positions = [(tp, pos) for tp, pos in sorted(consumer.subscriptions.positions.items()) if pos is not None]
     if not positions:
         raise KafkaException("_NO_OFFSET", "commit(): no positions to commit (nothing consumed yet)")
     return tuple(positions)

@@ -42,7 +42,8 @@ from minikafka.clients.message import GroupMetadata, offsets_to_wire
 from minikafka.errors import KafkaError, KafkaException
 
 if TYPE_CHECKING:
-    from minikafka.clients.producer.producer import Producer, ProducerBatch
+    from minikafka.clients.producer.accumulator import ProducerBatch
+    from minikafka.clients.producer.producer import Producer
 
 UNINITIALIZED, INITIALIZING, READY = "UNINITIALIZED", "INITIALIZING", "READY"
 IN_TRANSACTION, COMMITTING, ABORTING = "IN_TRANSACTION", "COMMITTING_TRANSACTION", "ABORTING_TRANSACTION"

@@ -1,0 +1,190 @@
+"""The consumer's fetching (Kafka's Fetcher and AbstractFetch, with CompletedFetch and
+FetchCollector): Fetch requests to the partitions' leaders, their responses, the records they
+carry into the buffer that `poll()` takes from, and fetch errors.
+
+Rules (kafka-semantics.md A.2, H.52-H.53; the numbers are the consumer's, stated where they are
+implemented: 1 and 4b in offset_fetcher.py, 5 in consumer.py):
+2. It fetches from each partition's leader with long polls (`fetch.max.wait.ms`,
+   `fetch.min.bytes`), one fetch in flight per broker, and only for partitions whose
+   previously fetched records have all been returned.
+3. Brokers return data below the HW (read_uncommitted, the default) or the LSO
+   (read_committed); control records are never returned to the application.
+4. OFFSET_OUT_OF_RANGE (for example after an unclean election truncated the log) resets the
+   position by `auto.offset.reset`; leadership errors refresh metadata and retry.
+6. With `enable.partition.eof`, reaching the end of a partition (the HW, or the LSO) returns
+   one message whose error() is _PARTITION_EOF, once each time the end is reached.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from minikafka import protocol as P
+from minikafka.clients.message import Message
+from minikafka.errors import KafkaError
+
+if TYPE_CHECKING:
+    from minikafka.clients.consumer.consumer import Consumer
+
+LEADERSHIP_ERRORS = frozenset({"NOT_LEADER_OR_FOLLOWER", "FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH",
+                               "UNKNOWN_TOPIC_OR_PART", "LEADER_NOT_AVAILABLE"})
+
+
+class Fetcher:
+    def __init__(self, consumer: "Consumer") -> None:
+        self.c = consumer
+        self.subscriptions = consumer.subscriptions
+        self.buffer: deque[Message] = deque()
+        self.buffered_tps: dict[tuple[str, int], int] = {}        # tp -> messages buffered
+        self.fetching: dict[int, int] = {}                        # broker -> cid in flight
+        self.eof_at: dict[tuple[str, int], int] = {}              # where _PARTITION_EOF was last reported
+
+    # -- the buffer (FetchCollector) -------------------------------------------------------
+    def take(self) -> Message:
+        """The next buffered message; the position moves past it."""
+        s = self.subscriptions
+        msg = self.buffer.popleft()
+        key = (msg._topic, msg._partition)
+        s.positions[key] = msg._offset + 1 if msg._error is None else msg._offset
+        s.position_epochs[key] = msg._leader_epoch
+        left = self.buffered_tps[key] - 1
+        if left:
+            self.buffered_tps[key] = left
+        else:       # past the fetched data, including control records after the last message
+            del self.buffered_tps[key]
+            if s.fetch_offsets.get(key, -1) > msg._offset + 1:
+                s.positions[key] = s.fetch_offsets[key]
+            self.send_fetches()
+        return msg
+
+    def drop_buffers(self, which: Any) -> None:
+        if any(which(tp) for tp in self.buffered_tps):
+            self.buffer = deque(m for m in self.buffer if not which((m._topic, m._partition)))
+            for tp in [tp for tp in self.buffered_tps if which(tp)]:
+                del self.buffered_tps[tp]
+
+    # -- fetching (rule 2) -----------------------------------------------------------------
+    def send_fetches(self) -> None:
+        c, s = self.c, self.subscriptions
+        if c.closed:
+            return
+        now = c.sim.now
+        by_leader: dict[int, list[P.FetchPartition]] = {}
+        missing = False
+        for key in s.assigned:
+            off = s.fetch_offsets.get(key)
+            if off is None and key not in s.resetting and c.error is None:
+                c.offset_fetcher.initial_position(key)
+                off = s.fetch_offsets.get(key)
+            if off is None or key in self.buffered_tps or s.backoff.get(key, 0) > now:
+                continue
+            if key in s.validating:
+                if not s.validating[key] and not c.offset_fetcher.validate(key):
+                    missing = True                  # no leader to ask: find one first
+                continue
+            leader, epoch = c.leader_of(key)
+            if leader < 0:
+                missing = True
+                continue
+            if leader in self.fetching:
+                continue
+            s.seen_epochs.setdefault(key, epoch)
+            by_leader.setdefault(leader, []).append(P.FetchPartition(key, off, epoch))
+        if missing:
+            c.request_metadata()
+        for leader in sorted(by_leader):
+            cid = c.next_cid()
+            req = P.FetchRequest(cid, -1, c.cfg["fetch.max.wait.ms"], c.cfg["fetch.min.bytes"],
+                                 c.cfg["fetch.max.bytes"], by_leader[leader], c.isolation)
+            self.fetching[leader] = cid
+            c.request(leader, req, lambda resp, b=leader: self._on_fetch(b, resp),
+                      lambda err, b=leader: self._on_fetch_error(b, err), daemon=True)
+
+    def _on_fetch(self, broker: int, resp: P.FetchResponse) -> None:
+        c, s = self.c, self.subscriptions
+        self.fetching.pop(broker, None)
+        for res in resp.partitions:
+            key = res.tp
+            if key not in s.fetch_offsets:
+                continue
+            if res.error is not None:
+                self._partition_error(key, res.error)
+                continue
+            s.high_watermarks[key] = res.last_stable_offset if c.isolation == "read_committed" \
+                else res.high_watermark
+            msgs = self.records_from(key, res)
+            end = s.high_watermarks[key]
+            if c.cfg["enable.partition.eof"] and s.fetch_offsets.get(key, -1) >= end \
+                    and self.eof_at.get(key) != end:
+                self.eof_at[key] = end          # rule 6: once per time the end is reached
+                msgs.append(Message(key[0], key[1], end, None, None, None, -1,
+                                    KafkaError("_PARTITION_EOF", f"Fetch reached the end of {key[0]} "
+                                               f"[{key[1]}] at offset {end}")))
+            if msgs:
+                self.buffer.extend(msgs)
+                self.buffered_tps[key] = self.buffered_tps.get(key, 0) + len(msgs)
+        self.send_fetches()
+
+    # -- a partition's records (CompletedFetch; rule 3) -------------------------------------
+    def records_from(self, key: tuple[str, int], res: P.FetchPartitionResult) -> list[Message]:
+        """The application records of a fetch response, from the fetch offset on. Control
+        batches are never returned; read_committed drops the batches of aborted transactions:
+        an aborted (producer id, first offset) from the response applies to that producer's
+        transactional batches from the first offset up to its ABORT marker (Kafka's
+        CompletedFetch)."""
+        s, isolation = self.subscriptions, self.c.isolation
+        start = s.fetch_offsets[key]
+        topic, part = key
+        out: list[Message] = []
+        upper = res.last_stable_offset if isolation == "read_committed" else res.high_watermark
+        aborted = sorted(res.aborted, key=lambda a: a[1]) if res.aborted and isolation == "read_committed" else ()
+        aborting: set[int] = set()
+        i = 0
+        end = start
+        for b in res.batches:
+            while i < len(aborted) and aborted[i][1] <= b.last_offset:
+                aborting.add(aborted[i][0])
+                i += 1
+            if b.control or (b.transactional and b.producer_id in aborting):
+                if b.control and b.control_type == "ABORT":
+                    aborting.discard(b.producer_id)
+                if b.base_offset < upper:
+                    end = max(end, min(b.next_offset, upper))
+                continue
+            base, epoch = b.base_offset, b.leader_epoch
+            recs = b.records
+            lo = start - base if start > base else 0
+            hi = min(len(recs), upper - base)
+            for j in range(lo, hi):
+                r = recs[j]
+                out.append(Message(topic, part, base + j, r.key, r.value, r.headers, r.timestamp, None, epoch))
+            end = max(end, base + hi)
+        if end > start:
+            s.fetch_offsets[key] = end
+            if not out:
+                s.positions[key] = end
+        return out
+
+    # -- errors (rule 4) -----------------------------------------------------------------------
+    def _partition_error(self, key: tuple[str, int], error: str) -> None:
+        c = self.c
+        if error == "OFFSET_OUT_OF_RANGE":
+            policy = c.cfg["auto.offset.reset"]
+            c.trace.state(c.sim.now, c.name, "offset.out_of_range", tp=f"{key[0]}-{key[1]}",
+                          position=self.subscriptions.positions.get(key), policy=policy)
+            c.offset_fetcher.start_reset(key, policy)
+            return
+        if error in LEADERSHIP_ERRORS:
+            c.request_metadata()
+        self.back_off(key)
+
+    def back_off(self, key: tuple[str, int]) -> None:
+        c = self.c
+        self.subscriptions.backoff[key] = c.sim.now + c.cfg["retry.backoff.ms"]
+        c.after(c.cfg["retry.backoff.ms"], self.send_fetches, daemon=True)
+
+    def _on_fetch_error(self, broker: int, err: KafkaError) -> None:
+        self.fetching.pop(broker, None)
+        for key in self.subscriptions.assigned:
+            if self.c.leader_of(key)[0] == broker:
+                self.back_off(key)

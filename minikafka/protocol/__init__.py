@@ -1,0 +1,46 @@
+"""Protocol messages, named after Kafka's requests: one module per area, gathered here so that
+`from minikafka import protocol as P` gives every message as `P.ProduceRequest`, `P.FetchRequest`, ...
+
+| module | messages | Kafka |
+|---|---|---|
+| `base` | `Msg`, `@message`, `ErrorResponse`, `PartitionResults` | `AbstractRequest`, `AbstractResponse` |
+| `metadata` | Metadata, FindCoordinator, CreateTopics; `PartitionState` | `MetadataRequest.json`, ... |
+| `produce` | Produce, InitProducerId | `ProduceRequest.json`, `InitProducerIdRequest.json` |
+| `fetch` | Fetch, ListOffsets, OffsetsForLeaderEpoch | `FetchRequest.json`, ... |
+| `controller` | BrokerRegistration, BrokerHeartbeat, UpdateMetadata, AlterPartition | `BrokerHeartbeatRequest.json`, ... |
+| `transactions` | AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit | `EndTxnRequest.json`, ... |
+| `groups` | OffsetCommit, OffsetFetch, JoinGroup, SyncGroup, Heartbeat, LeaveGroup | `JoinGroupRequest.json`, ... |
+
+The rules every message follows are in `base`. Kafka keeps one JSON schema per API, with its
+versions, in `clients/src/main/resources/common/message/`.
+"""
+from minikafka.protocol.base import TP, ErrorResponse, Msg, PartitionResults, message
+from minikafka.protocol.controller import (AlterPartition, AlterPartitionResponse, BrokerHeartbeat,
+                                           BrokerHeartbeatResponse, BrokerRegistration, UpdateMetadata)
+from minikafka.protocol.fetch import (FetchPartition, FetchPartitionResult, FetchRequest, FetchResponse,
+                                      ListOffsetsRequest, ListOffsetsResponse, OffsetsForLeaderEpochRequest,
+                                      OffsetsForLeaderEpochResponse)
+from minikafka.protocol.groups import (GroupProtocol, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
+                                       JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
+                                       OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
+                                       OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse)
+from minikafka.protocol.metadata import (CreateTopicsRequest, FindCoordinatorRequest, FindCoordinatorResponse,
+                                         MetadataRequest, MetadataResponse, PartitionState)
+from minikafka.protocol.produce import InitProducerIdRequest, InitProducerIdResponse, ProduceRequest, ProduceResponse
+from minikafka.protocol.transactions import (AddOffsetsToTxnRequest, AddOffsetsToTxnResponse,
+                                             AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
+                                             EndTxnRequest, EndTxnResponse, TxnOffsetCommitRequest,
+                                             WriteTxnMarkersRequest, WriteTxnMarkersResponse)
+
+__all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "PartitionState", "MetadataRequest",
+           "MetadataResponse", "FindCoordinatorRequest", "FindCoordinatorResponse", "CreateTopicsRequest",
+           "ProduceRequest", "ProduceResponse", "InitProducerIdRequest", "InitProducerIdResponse",
+           "FetchPartition", "FetchPartitionResult", "FetchRequest", "FetchResponse", "ListOffsetsRequest",
+           "ListOffsetsResponse", "OffsetsForLeaderEpochRequest", "OffsetsForLeaderEpochResponse",
+           "BrokerRegistration", "BrokerHeartbeat", "BrokerHeartbeatResponse", "UpdateMetadata",
+           "AlterPartition", "AlterPartitionResponse", "AddPartitionsToTxnRequest",
+           "AddPartitionsToTxnResponse", "AddOffsetsToTxnRequest", "AddOffsetsToTxnResponse", "EndTxnRequest",
+           "EndTxnResponse", "WriteTxnMarkersRequest", "WriteTxnMarkersResponse", "TxnOffsetCommitRequest",
+           "OffsetCommitRequest", "OffsetCommitResponse", "OffsetFetchRequest", "OffsetFetchResponse",
+           "GroupProtocol", "JoinGroupRequest", "JoinGroupResponse", "SyncGroupRequest", "SyncGroupResponse",
+           "HeartbeatRequest", "HeartbeatResponse", "LeaveGroupRequest", "LeaveGroupResponse"]

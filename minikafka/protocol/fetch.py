@@ -1,0 +1,125 @@
+"""Reading: Fetch (consumers and followers), ListOffsets (where a log starts and ends) and
+OffsetsForLeaderEpoch (KIP-101/320: where an epoch ended, for truncation and position validation)
+(Kafka: `FetchRequest.json`, `ListOffsetsRequest.json`, `OffsetForLeaderEpochRequest.json`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from minikafka.protocol.base import TP, Msg, _tp, message
+from minikafka.storage.records import RecordBatch
+
+
+# -- fetch -------------------------------------------------------------------------------
+@dataclass(slots=True)
+class FetchPartition:
+    """One partition of a Fetch: the offset to read from and the epochs that fence stale readers."""
+    tp: TP
+    fetch_offset: int
+    current_leader_epoch: int
+    last_fetched_epoch: int = -1
+
+
+@dataclass(slots=True)
+class FetchPartitionResult:
+    """One partition of a FetchResponse: an error, or batches with the leader's offsets."""
+    tp: TP
+    error: str | None
+    high_watermark: int = -1
+    last_stable_offset: int = -1
+    log_start_offset: int = 0
+    batches: list[RecordBatch] = field(default_factory=list)
+    diverging_epoch: tuple[int, int] | None = None      # (epoch, end offset) per KIP-279
+    aborted: tuple[tuple[int, int], ...] = ()           # (producer id, first offset)
+    leader_epoch: int = -1
+
+
+@message
+class FetchRequest(Msg):
+    """Read partitions this broker leads, as a follower (replica_id >= 0) or a consumer (-1)."""
+    cid: int
+    replica_id: int                 # broker id of a follower, -1 for a consumer
+    max_wait_ms: int
+    min_bytes: int
+    max_bytes: int
+    partitions: list[FetchPartition]
+    isolation: str = "read_uncommitted"
+
+    def summary(self):
+        """Internal topics' partitions are counted, not listed (there are 50 of each)."""
+        out: dict[str, Any] = {"replica": self.replica_id,
+                               "parts": tuple(f"{_tp(p.tp)}@{p.fetch_offset}" for p in self.partitions
+                                              if not p.tp[0].startswith("__"))}
+        internal = sum(1 for p in self.partitions if p.tp[0].startswith("__"))
+        if internal:
+            out["internal"] = internal
+        return out
+
+
+@message
+class FetchResponse(Msg):
+    """The answer to a Fetch: one result per partition asked for."""
+    cid: int
+    partitions: list[FetchPartitionResult]
+
+    def summary(self):
+        """Internal topics' partitions are listed only when they carry data or an error."""
+        parts = []
+        quiet = 0
+        for r in self.partitions:
+            if r.error:
+                parts.append(f"{_tp(r.tp)}:{r.error}")
+            elif r.diverging_epoch:
+                parts.append(f"{_tp(r.tp)}:diverging{r.diverging_epoch[0]}@{r.diverging_epoch[1]}")
+            elif r.tp[0].startswith("__") and not r.batches:
+                quiet += 1
+            else:
+                n = sum(b.count for b in r.batches)
+                first = r.batches[0].base_offset if r.batches else -1
+                parts.append(f"{_tp(r.tp)}:{n}@{first} hw={r.high_watermark}")
+        out: dict[str, Any] = {"parts": tuple(parts)}
+        if quiet:
+            out["internal_empty"] = quiet
+        return out
+
+
+@message
+class ListOffsetsRequest(Msg):
+    """The earliest (-2) or latest (-1) offset of each partition."""
+    cid: int
+    partitions: list[tuple[TP, int]]          # (tp, -2 earliest | -1 latest)
+    isolation: str = "read_uncommitted"
+
+    def summary(self):
+        return {"parts": tuple(f"{_tp(tp)}:{'earliest' if ts == -2 else 'latest'}" for tp, ts in self.partitions)}
+
+
+@message
+class ListOffsetsResponse(Msg):
+    """Per partition: an error, or the offset asked for."""
+    cid: int
+    results: list[tuple[TP, str | None, int]]
+
+    def summary(self):
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}@{off}" for tp, err, off in self.results)}
+
+
+# -- consumer position validation (KIP-320) ---------------------------------------------------
+@message
+class OffsetsForLeaderEpochRequest(Msg):
+    """Where each asked leader epoch ends on the leader, per partition."""
+    cid: int
+    partitions: list[tuple[TP, int, int]]      # (tp, current leader epoch, epoch to look up)
+
+    def summary(self):
+        return {"parts": tuple(f"{_tp(tp)}:epoch{e}" for tp, _, e in self.partitions)}
+
+
+@message
+class OffsetsForLeaderEpochResponse(Msg):
+    """Per partition: an error, or the epoch found and where it ends."""
+    cid: int
+    results: list[tuple[TP, str | None, int, int]]    # (tp, error, epoch, end offset)
+
+    def summary(self):
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'} epoch{e}@{off}" for tp, err, e, off in self.results)}

@@ -1,0 +1,103 @@
+"""Transactions: AddPartitionsToTxn, AddOffsetsToTxn and EndTxn (producer to coordinator),
+WriteTxnMarkers (coordinator to partition leaders) and TxnOffsetCommit (producer to the group
+coordinator) (Kafka: `AddPartitionsToTxnRequest.json`, `EndTxnRequest.json`,
+`WriteTxnMarkersRequest.json`, `TxnOffsetCommitRequest.json`)."""
+from __future__ import annotations
+
+from minikafka.protocol.base import TP, ErrorResponse, Msg, PartitionResults, _tp, message
+
+
+# -- transactions ---------------------------------------------------------------------------
+@message
+class AddPartitionsToTxnRequest(Msg):
+    """A transactional producer adds partitions to its ongoing transaction."""
+    cid: int
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    partitions: tuple[TP, ...]
+
+    def summary(self):
+        return {"txn_id": self.transactional_id, "pid": self.producer_id, "epoch": self.producer_epoch,
+                "parts": tuple(_tp(tp) for tp in self.partitions)}
+
+
+@message
+class AddPartitionsToTxnResponse(PartitionResults):
+    """Per partition: an error, or None when added."""
+
+
+@message
+class AddOffsetsToTxnRequest(Msg):
+    """A transactional producer adds a group's offset commit to its transaction."""
+    cid: int
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    group_id: str
+
+    def summary(self):
+        return {"txn_id": self.transactional_id, "pid": self.producer_id, "epoch": self.producer_epoch,
+                "group": self.group_id}
+
+
+@message
+class AddOffsetsToTxnResponse(ErrorResponse):
+    """None, or an error."""
+
+
+@message
+class EndTxnRequest(Msg):
+    """Commit or abort the producer's ongoing transaction."""
+    cid: int
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    committed: bool
+
+    def summary(self):
+        return {"txn_id": self.transactional_id, "pid": self.producer_id, "epoch": self.producer_epoch,
+                "result": "COMMIT" if self.committed else "ABORT"}
+
+
+@message
+class EndTxnResponse(ErrorResponse):
+    """None, or an error."""
+
+
+@message
+class WriteTxnMarkersRequest(Msg):
+    """Coordinator -> partition leader: append a COMMIT or ABORT marker to each partition."""
+    cid: int
+    producer_id: int
+    producer_epoch: int
+    committed: bool
+    coordinator_epoch: int
+    partitions: tuple[TP, ...]
+
+    def summary(self):
+        return {"pid": self.producer_id, "epoch": self.producer_epoch,
+                "marker": "COMMIT" if self.committed else "ABORT",
+                "parts": tuple(_tp(tp) for tp in self.partitions)}
+
+
+@message
+class WriteTxnMarkersResponse(PartitionResults):
+    """Per partition: an error, or None when the marker is written."""
+
+
+@message
+class TxnOffsetCommitRequest(Msg):
+    """Offsets a transactional producer commits for a group, inside its transaction."""
+    cid: int
+    transactional_id: str
+    group_id: str
+    producer_id: int
+    producer_epoch: int
+    generation: int
+    member_id: str
+    offsets: tuple[tuple[TP, int], ...]
+
+    def summary(self):
+        return {"group": self.group_id, "pid": self.producer_id, "epoch": self.producer_epoch,
+                "generation": self.generation, "offsets": tuple(f"{_tp(tp)}:{o}" for tp, o in self.offsets)}

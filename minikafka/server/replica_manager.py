@@ -1,0 +1,355 @@
+"""A broker's replica manager: what the broker does with its local replicas. As their leader it
+appends produced batches and serves fetches, and it makes a replica leader or follower when the
+partition's state changes. Requests that must wait sit in its two purgatories, `delayed`
+(acks=all produces) and `parked` (long-poll fetches), delayed_operations.py. Kafka:
+`ReplicaManager.scala` (with the leader's ISR changes of `Partition.scala`).
+
+The broker (broker.py) makes a new one each time its process starts; the replicas outlive it (the
+logs are on disk). Each replica's own rules are partition.py's.
+
+Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
+1. Produce goes to the leader only (else NOT_LEADER_OR_FOLLOWER). acks=all is refused with
+   NOT_ENOUGH_REPLICAS, and nothing is written, when the ISR is below the effective min ISR.
+2. acks=0: append, no response. acks=1: append, respond. acks=all: append, respond once the HW
+   passes the batch (a DelayedProduce, delayed_operations.py rules 1-2).
+3. Batches with a producer id pass the idempotence checks of `producer_state.py` first: a duplicate
+   is acknowledged with its original offset (after the HW passes it, for acks=all), a gap gets
+   OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH.
+4. Fetch checks the leader epoch (FENCED_LEADER_EPOCH when the requester's is older,
+   UNKNOWN_LEADER_EPOCH when newer). A follower's fetch reports its LEO; when its last fetched
+   epoch ends earlier on the leader, the response carries `diverging_epoch` and the follower
+   truncates (KIP-279). Followers read up to the LEO, consumers up to the HW (read_uncommitted)
+   or the LSO (read_committed, with the aborted transactions of the range, transaction_index.py).
+5. A fetch with nothing to return waits up to its max wait (a ParkedFetch, delayed_operations.py
+   rule 3); an append (followers) or an HW advance (consumers) answers it early.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from minikafka import protocol as P
+from minikafka.controller.controller import CONTROLLER
+from minikafka.server.delayed_operations import DelayedProduce, ParkedFetch
+from minikafka.server.partition import Replica
+
+if TYPE_CHECKING:
+    from minikafka.server.broker import Broker
+
+
+class ReplicaManager:
+    def __init__(self, broker: "Broker") -> None:
+        self.broker = broker
+        self.replicas: dict[tuple, Replica] = broker.replicas   # the broker's, the same dict
+        self.parked: dict[tuple, list[ParkedFetch]] = {}         # the fetch purgatory
+        self.delayed: dict[tuple, list[DelayedProduce]] = {}     # the produce purgatory
+
+    def startup(self) -> None:
+        """Start the periodic ISR check (Kafka: the isr-expiration task)."""
+        b = self.broker
+        b.after(b.cfg["replica.lag.time.max.ms"] // 2, self._check_isr, daemon=True)
+
+    # -- leader or follower ------------------------------------------------
+    def apply_partition_state(self, st: P.PartitionState) -> Replica | None:
+        """The controller's state of a partition this broker hosts: make the local replica its
+        leader or a follower (Kafka: applyDelta). None when `st` is older than the replica's."""
+        b = self.broker
+        r = self.replicas.get(st.tp)
+        if r is None:
+            r = self.replicas[st.tp] = Replica(b.id, st.topic, st.partition)
+            r.hw_rule = b.hw_rule
+        r.config = b.topic_configs[st.topic]
+        if st.partition_epoch < r.partition_epoch and st.leader_epoch <= r.leader_epoch:
+            return None
+        was_leader, old_leader, old_epoch = r.is_leader, r.leader, r.leader_epoch
+        r.partition_epoch = st.partition_epoch
+        now = b.sim.now
+        if st.leader == b.id:
+            if not was_leader or st.leader_epoch != old_epoch:
+                r.become_leader(st.leader_epoch, st.isr, st.replicas, now)
+                b.trace.state(now, b.name, "become.leader", tp=_n(st.tp), epoch=st.leader_epoch,
+                              leo=r.leo, hw=r.hw, isr=st.isr)
+            else:
+                r.isr = st.isr
+                if r.pending_isr is not None and r.pending_isr == st.isr:
+                    r.pending_isr = None
+            if r.maybe_advance_hw():
+                self._on_hw_advance(r)
+        else:
+            r.become_follower(st.leader, st.leader_epoch, st.isr, st.replicas)
+            if was_leader:
+                self._fail_delayed(r.tp)
+            if old_leader != st.leader or old_epoch != st.leader_epoch:
+                b.trace.state(now, b.name, "become.follower", tp=_n(st.tp), leader=st.leader,
+                              epoch=st.leader_epoch, leo=r.leo, hw=r.hw)
+            self._wake_parked(r.tp, hw_changed=True)
+        return r
+
+    # -- produce -----------------------------------------------------------
+    def append_records(self, batches: list, acks: int, timeout_ms: int, respond: Any) -> None:
+        """Rules 1-3 for client batches; also the path of transaction markers (control
+        batches, checked by epoch only) and coordinator writes. `respond(results)` gets
+        [(tp, error or None, base offset)], at once or when the HW passes (acks=all); never
+        for acks=0."""
+        b = self.broker
+        now = b.sim.now
+        results: dict[tuple, tuple[str | None, int]] = {}
+        waiting: dict[tuple, tuple[int, int]] = {}
+        for tp, batch in batches:
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                err = "NOT_LEADER_OR_FOLLOWER" if tp[0] in b.metadata else "UNKNOWN_TOPIC_OR_PART"
+                results[tp] = (err, -1)
+                continue
+            if acks == -1 and r.under_min_isr:
+                results[tp] = ("NOT_ENOUGH_REPLICAS", -1)
+                b.trace.state(now, b.name, "produce.reject", tp=_n(tp), error="NOT_ENOUGH_REPLICAS",
+                              isr=r.isr)
+                continue
+            verdict = self.check_producer(r, batch)
+            if verdict is not None:
+                err, off = verdict
+                if err is None and acks == -1:      # a duplicate still waits for the HW
+                    dup = r.log.batch_at(off)
+                    waiting[tp] = (dup.next_offset if dup is not None else off + 1, off)
+                else:
+                    results[tp] = verdict
+                continue
+            stored = r.log.append_as_leader(batch, r.leader_epoch)
+            r.on_appended(stored)
+            if stored.control:
+                b.trace.state(now, b.name, "marker", tp=_n(tp), offset=stored.base_offset,
+                              type=stored.control_type, pid=stored.producer_id, epoch=stored.producer_epoch)
+            elif b.trace.enabled:
+                fields = {"pid": stored.producer_id, "seq": stored.base_sequence} if stored.producer_id >= 0 else {}
+                if stored.transactional:
+                    fields["txn"] = True
+                b.trace.state(now, b.name, "append", tp=_n(tp),
+                              offsets=(stored.base_offset, stored.last_offset), epoch=r.leader_epoch,
+                              leo=r.leo, **fields)
+            if acks == -1:
+                waiting[tp] = (stored.next_offset, stored.base_offset)
+            else:
+                results[tp] = (None, stored.base_offset)
+            self._wake_parked(tp, hw_changed=False)
+            if r.maybe_advance_hw():
+                self._on_hw_advance(r)
+        if acks == 0:
+            return
+        d = DelayedProduce(respond, results, waiting)
+        if waiting:
+            for tp in waiting:
+                self.delayed.setdefault(tp, []).append(d)
+            d.timer = b.after(timeout_ms, d.expire)
+            d.try_complete(self.replicas)
+        else:
+            d.complete()
+
+    def check_producer(self, r: Replica, batch: Any) -> tuple[str | None, int] | None:
+        """Producer-state checks before an append (idempotence); None: append it."""
+        if batch.producer_id < 0:
+            return None
+        if batch.control or batch.base_sequence < 0:     # markers, transactional offset commits
+            err = r.producer_state.check_marker(batch.producer_id, batch.producer_epoch)
+            return None if err is None else (err, -1)
+        err, dup_offset = r.producer_state.check(batch.producer_id, batch.producer_epoch,
+                                                 batch.base_sequence, batch.last_sequence)
+        if err is not None or dup_offset >= 0:
+            b = self.broker
+            b.trace.state(b.sim.now, b.name, "produce.duplicate" if err is None else "produce.reject",
+                          tp=_n(r.tp), pid=batch.producer_id, epoch=batch.producer_epoch,
+                          seq=batch.base_sequence, **({"error": err} if err else {"offset": dup_offset}))
+            return (err, dup_offset)
+        return None
+
+    def _fail_delayed(self, tp: tuple) -> None:
+        """Leadership moved: waiting acks=all produces answer NOT_LEADER_OR_FOLLOWER."""
+        for d in self.delayed.pop(tp, []):
+            if not d.done and tp in d.waiting:
+                d.try_complete(self.replicas)
+
+    def _on_hw_advance(self, r: Replica) -> None:
+        b = self.broker
+        if b.trace.enabled:
+            b.trace.state(b.sim.now, b.name, "hw", tp=_n(r.tp), hw=r.hw)
+        pending = self.delayed.get(r.tp)
+        if pending:
+            for d in list(pending):
+                if not d.done:
+                    d.try_complete(self.replicas)
+            self.delayed[r.tp] = [d for d in pending if not d.done]
+        self._wake_parked(r.tp, hw_changed=True)
+        b.on_hw_advance(r)
+
+    # -- fetch (leader side) -----------------------------------------------
+    def fetch_messages(self, src: str, msg: P.FetchRequest) -> None:
+        """Rules 4 and 5: answer the fetch, or park it."""
+        b = self.broker
+        in_line: set[tuple] = set()     # follower partitions found not diverging (rule 4)
+        if msg.replica_id >= 0:
+            for fp in msg.partitions:
+                r = self.replicas.get(fp.tp)
+                if r is not None and r.is_leader and fp.current_leader_epoch == r.leader_epoch \
+                        and self._diverging(r, fp) is None:
+                    in_line.add(fp.tp)
+                    r.update_follower(msg.replica_id, fp.fetch_offset, b.sim.now)
+                    new_isr = r.isr_expansion(msg.replica_id)
+                    if new_isr is not None:
+                        self._alter_isr(r, new_isr)
+                    if r.maybe_advance_hw():
+                        self._on_hw_advance(r)
+        results, nbytes = self._fetch_results(msg, in_line)
+        ready = nbytes >= msg.min_bytes or msg.max_wait_ms == 0 or any(
+            res.error or res.diverging_epoch for res in results)
+        if ready:
+            self._respond_fetch(src, msg, results, nbytes)
+            return
+        pf = ParkedFetch(src, msg)
+        for fp in msg.partitions:
+            self.parked.setdefault(fp.tp, []).append(pf)
+        pf.timer = b.after(msg.max_wait_ms, self._complete_parked, pf, daemon=True)
+
+    def _diverging(self, r: Replica, fp: P.FetchPartition) -> tuple[int, int] | None:
+        if fp.last_fetched_epoch < 0:
+            return None
+        epoch, end = self._epoch_end(r, fp.last_fetched_epoch)
+        if epoch != fp.last_fetched_epoch or end < fp.fetch_offset:
+            return (epoch, end)
+        return None
+
+    @staticmethod
+    def _epoch_end(r: Replica, epoch: int) -> tuple[int, int]:
+        """OffsetsForLeaderEpoch: the largest epoch <= `epoch` and where it ends; for an epoch
+        older than every cached one, (-1, start offset of the first cached epoch)."""
+        found, end = r.log.end_offset_for_epoch(epoch)
+        if found < 0:
+            return (-1, r.log.epochs[0][1] if r.log.epochs else r.log.log_start_offset)
+        return (found, end)
+
+    def last_offset_for_leader_epoch(self, partitions: Any) -> list[tuple]:
+        """OffsetsForLeaderEpoch's results: (tp, error or None, epoch, end offset) per
+        (tp, requester's current leader epoch, epoch) asked."""
+        results = []
+        for tp, current, epoch in partitions:
+            r = self.replicas.get(tp)
+            if r is None or not r.is_leader:
+                results.append((tp, "NOT_LEADER_OR_FOLLOWER", -1, -1))
+            elif current >= 0 and current != r.leader_epoch:
+                err = "FENCED_LEADER_EPOCH" if current < r.leader_epoch else "UNKNOWN_LEADER_EPOCH"
+                results.append((tp, err, -1, -1))
+            else:
+                results.append((tp, None, *self._epoch_end(r, epoch)))
+        return results
+
+    def _fetch_results(self, msg: P.FetchRequest, in_line: set[tuple] | frozenset = frozenset()
+                       ) -> tuple[list[P.FetchPartitionResult], int]:
+        """The response's partitions and their total size. `in_line`: follower partitions this
+        event already found not diverging (a leader's log only grows meanwhile, so they still
+        are not), whose check is not repeated."""
+        b = self.broker
+        follower = msg.replica_id >= 0
+        results = []
+        total = 0
+        budget = msg.max_bytes
+        for fp in msg.partitions:
+            r = self.replicas.get(fp.tp)
+            if r is None or not r.is_leader:
+                err = "NOT_LEADER_OR_FOLLOWER" if fp.tp[0] in b.metadata else "UNKNOWN_TOPIC_OR_PART"
+                results.append(P.FetchPartitionResult(fp.tp, err))
+                continue
+            if fp.current_leader_epoch >= 0 and fp.current_leader_epoch != r.leader_epoch:
+                err = "FENCED_LEADER_EPOCH" if fp.current_leader_epoch < r.leader_epoch else "UNKNOWN_LEADER_EPOCH"
+                results.append(P.FetchPartitionResult(fp.tp, err))
+                continue
+            if follower:
+                div = None if fp.tp in in_line else self._diverging(r, fp)
+                if div is not None:
+                    results.append(P.FetchPartitionResult(fp.tp, None, r.hw, r.lso, r.log.log_start_offset,
+                                                          diverging_epoch=div, leader_epoch=r.leader_epoch))
+                    continue
+                upper = r.leo
+            else:
+                upper = r.lso if msg.isolation == "read_committed" else r.hw
+            if fp.fetch_offset < r.log.log_start_offset or fp.fetch_offset > r.leo:
+                results.append(P.FetchPartitionResult(fp.tp, "OFFSET_OUT_OF_RANGE", r.hw, r.lso,
+                                                      r.log.log_start_offset, leader_epoch=r.leader_epoch))
+                continue
+            batches = r.log.read(fp.fetch_offset, upper, min(budget, b.cfg["replica.fetch.max.bytes"]) if follower
+                                 else budget) if budget > 0 else []
+            size = sum(x.size for x in batches)
+            total += size
+            budget -= size
+            results.append(P.FetchPartitionResult(fp.tp, None, r.hw, r.lso, r.log.log_start_offset, batches,
+                                                  aborted=self.aborted_in(r, batches, msg.isolation),
+                                                  leader_epoch=r.leader_epoch))
+        return results, total
+
+    def aborted_in(self, r: Replica, batches: list, isolation: str) -> tuple:
+        """Aborted transactions overlapping `batches` (read_committed only)."""
+        if isolation != "read_committed" or not batches or not r.txn.aborted:
+            return ()
+        return r.txn.aborted_between(batches[0].base_offset, batches[-1].next_offset)
+
+    def _respond_fetch(self, src: str, msg: P.FetchRequest, results: list, nbytes: int) -> None:
+        self.broker.send(src, P.FetchResponse(msg.cid, results), daemon=nbytes == 0)
+
+    def _complete_parked(self, pf: ParkedFetch) -> None:
+        if pf.done:
+            return
+        pf.done = True
+        if pf.timer is not None:
+            pf.timer.cancel()
+        for fp in pf.msg.partitions:
+            lst = self.parked.get(fp.tp)
+            if lst and pf in lst:
+                lst.remove(pf)
+        results, nbytes = self._fetch_results(pf.msg)
+        self._respond_fetch(pf.src, pf.msg, results, nbytes)
+
+    def _wake_parked(self, tp: tuple, hw_changed: bool) -> None:
+        """New data (for followers) or a new HW (for consumers) answers parked fetches."""
+        lst = self.parked.get(tp)
+        if not lst:
+            return
+        for pf in list(lst):
+            if (pf.msg.replica_id >= 0) != hw_changed or not self.replicas[tp].is_leader:
+                self._complete_parked(pf)
+
+    # -- ISR changes (leader side, partition.py rule 5) ----------------------
+    def _check_isr(self) -> None:
+        b = self.broker
+        lag = b.cfg["replica.lag.time.max.ms"]
+        now = b.sim.now
+        for tp in sorted(self.replicas):
+            r = self.replicas[tp]
+            if r.is_leader:
+                new_isr = r.isr_shrink(now, lag)
+                if new_isr is not None:
+                    self._alter_isr(r, new_isr)
+        b.after(lag // 2, self._check_isr, daemon=True)
+
+    def _alter_isr(self, r: Replica, new_isr: tuple[int, ...]) -> None:
+        b = self.broker
+        r.pending_isr = new_isr
+        r.pending_since = b.sim.now
+        b.send(CONTROLLER, P.AlterPartition(b.id, r.tp, r.leader_epoch, r.partition_epoch, new_isr))
+        b.after(5000, self._retry_alter, r, new_isr, r.leader_epoch, daemon=True)
+
+    def _retry_alter(self, r: Replica, proposal: tuple[int, ...], epoch: int) -> None:
+        if r.pending_isr == proposal and r.leader_epoch == epoch and r.is_leader:
+            self._alter_isr(r, proposal)
+
+    def on_alter_partition_response(self, msg: P.AlterPartitionResponse) -> None:
+        r = self.replicas.get(msg.tp)
+        if r is None:
+            return
+        r.pending_isr = None
+        st = msg.state
+        if st is not None and st.leader == self.broker.id and st.leader_epoch == r.leader_epoch \
+                and st.partition_epoch >= r.partition_epoch:
+            r.isr, r.partition_epoch = st.isr, st.partition_epoch
+        if r.is_leader and r.maybe_advance_hw():
+            self._on_hw_advance(r)
+
+
+def _n(tp: tuple) -> str:
+    return f"{tp[0]}-{tp[1]}"
