@@ -56,10 +56,10 @@ def idempotence_enabled(config: Mapping[str, Any]) -> bool:
     "max.in.flight.requests.per.connection" and "transactional.id", for example
     `raise ConfigException("acks must be all for the idempotent producer")`.
     The rules are in notebook 07, section "Defaults, and when idempotence is silently off".
-    minikafka applies them in this order, and the first refusal wins: enable.idempotence set to
-    True with retries=0, then with acks other than all (Kafka's order); the silent switch-off of an unset
-    enable.idempotence; more than 5 requests in flight while idempotence is still on; a
-    transactional.id while it is off.
+    minikafka applies them in Java 4.x's order, and the first refusal wins: enable.idempotence set
+    to True with retries=0, then with acks other than all; more than 5 requests in flight while
+    idempotence is on by default or set (checked before an unset enable.idempotence is silently
+    switched off); the silent switch-off; a transactional.id while it is off.
 
     >>> idempotence_enabled({})
     True

@@ -16,20 +16,31 @@ Rules:
 - `impl={"partitioner": f, ...}` runs a learner's version of a pure rule in this cluster only
   (seams.py).
 - `trace=False` records no trace (`c.trace` stays empty); the cluster behaves exactly the same,
-  faster. For experiments that only count outcomes.
+  faster. For experiments that only count outcomes. `trace_limit` (a positive int, or None for
+  every event) is how many events the trace keeps, the last ones (sim/trace.py).
+- Every argument of every public method is checked before anything changes (cluster_args.py):
+  a refused call leaves the cluster as it was; the error names the argument, the value and
+  what is accepted (Kafka's error where Kafka has one: INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS,
+  UNKNOWN_TOPIC_OR_PART, ...; else TypeError or ValueError). Durations are integer virtual ms.
+- Time always moves on: a message takes at least 1 virtual ms (`latency_ms` and `set_latency`
+  >= 1), so no request and response can loop at one instant (a consumer with
+  `fetch.max.wait.ms=0` still lets time pass), and the OS flushes at most every 1 ms
+  (`page_cache_flush_ms` >= 1).
 Simplifications the learner is told about: a single controller that never fails and commits
 metadata instantly; perfect disks below the page cache; no compaction, segments or retention;
 topics are never auto-created.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from minikafka import seams
 from minikafka.clients.consumer.consumer import Consumer
 from minikafka.clients.producer.producer import Producer
+from minikafka.cluster_args import (check_batch, check_bool, check_count, check_int, check_kind, check_mapping,
+                                    check_new_topic_name, check_new_total, check_partition, check_probability,
+                                    check_size, check_str, is_int)
 from minikafka.config import BROKER, TOPIC, resolve
 from minikafka.controller.controller import Controller
 from minikafka.controller.election import NO_LEADER
@@ -37,9 +48,7 @@ from minikafka.errors import KafkaException
 from minikafka.server.broker import Broker, broker_name
 from minikafka.sim.kernel import Simulation
 from minikafka.sim.network import Network, Rule
-from minikafka.sim.trace import Trace
-
-_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+from minikafka.sim.trace import DEFAULT_LIMIT, Trace, check_limit
 
 
 @dataclass(frozen=True)
@@ -161,24 +170,24 @@ class LagRow:
 class Cluster:
     def __init__(self, brokers: int = 3, seed: int = 0, *, config: dict[str, Any] | None = None,
                  latency_ms: int = 1, page_cache_flush_ms: int = 5000,
-                 impl: dict[str, Any] | None = None, trace: bool = True) -> None:
-        if not isinstance(brokers, int) or isinstance(brokers, bool) or not 1 <= brokers <= 64:
-            raise ValueError(f"brokers must be an integer from 1 to 64, got {brokers!r}")
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
-        if not isinstance(trace, bool):
-            raise ValueError(f"trace must be True or False, got {trace!r}")
-        if not isinstance(latency_ms, int) or latency_ms < 0:
-            raise ValueError(f"latency_ms must be an integer >= 0, got {latency_ms!r}")
+                 impl: dict[str, Any] | None = None, trace: bool = True,
+                 trace_limit: int | None = DEFAULT_LIMIT) -> None:
+        check_int("brokers", brokers, 1, 64)
+        check_int("seed", seed)
+        check_bool("trace", trace)
+        check_limit(trace_limit)
+        check_int("latency_ms", latency_ms, 1, unit="a message takes at least 1 virtual ms")
+        check_int("page_cache_flush_ms", page_cache_flush_ms, 1, unit="virtual ms between the OS's writes to disk")
         self.seed = seed
+        broker_config = resolve(BROKER, config)
         self.impl, self.impl_notes = seams.resolve(impl)
         for note in self.impl_notes:
             print(note)
         self.sim = Simulation(seed)
-        self.trace = Trace()
+        self.trace = Trace(trace_limit)
         self.trace.enabled = trace          # False: record nothing (nothing in the cluster reads it)
         self.net = Network(self.sim, self.trace, latency_ms)
-        self.config = resolve(BROKER, config)
+        self.config = broker_config
         self._blocking = False
         self._clients = 0
         self.clients: dict[str, Any] = {}
@@ -198,9 +207,9 @@ class Cluster:
         return self.sim.now
 
     def run(self, ms: int) -> None:
-        """Advance virtual time by `ms` milliseconds, running everything due."""
+        """Advance virtual time by `ms` milliseconds (an integer >= 0), running everything due."""
         self._guard("run")
-        self.sim.run(ms)
+        self.sim.run(check_int("ms", ms, 0))
 
     def step(self) -> bool:
         """Run exactly one event (a message delivery or a timer). False when nothing is queued."""
@@ -210,7 +219,7 @@ class Cluster:
     def run_until_idle(self, max_ms: int = 3_600_000) -> bool:
         """Run until only background activity (heartbeats, empty long polls) remains."""
         self._guard("run_until_idle")
-        return self.sim.run_until_idle(max_ms)
+        return self.sim.run_until_idle(check_int("max_ms", max_ms, 0))
 
     def _guard(self, what: str) -> None:
         if self._blocking:
@@ -219,19 +228,18 @@ class Cluster:
     # -- topics -----------------------------------------------------------------------
     def create_topic(self, name: str, partitions: int | None = None, replication_factor: int | None = None,
                      config: dict[str, Any] | None = None) -> None:
-        """Create a topic and wait (virtual time) until its replicas know their roles."""
-        if not isinstance(name, str) or not _TOPIC_NAME.match(name) or name in (".", ".."):
-            raise KafkaException("INVALID_TOPIC_EXCEPTION",
-                                 f"Invalid topic name {name!r}: use 1-249 characters from a-z A-Z 0-9 . _ -")
-        partitions = self.config["num.partitions"] if partitions is None else partitions
-        rf = self.config["default.replication.factor"] if replication_factor is None else replication_factor
-        if not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1:
-            raise KafkaException("INVALID_PARTITIONS", f"Number of partitions must be an integer >= 1, got {partitions!r}")
-        if not isinstance(rf, int) or isinstance(rf, bool) or rf < 1:
-            raise KafkaException("INVALID_REPLICATION_FACTOR", f"Replication factor must be an integer >= 1, got {rf!r}")
+        """Create a topic and wait (virtual time) until its replicas know their roles. Kafka's
+        name rules apply, with its collision rule (cluster_args.py rule 4); `partitions` and
+        `replication_factor` default (None, or -1 as in Kafka's CreateTopics) to the brokers'
+        `num.partitions` and `default.replication.factor`."""
+        check_new_topic_name(name, self.controller.topics)
+        partitions = check_size("partitions", partitions, self.config, "num.partitions")
+        rf = check_size("replication_factor", replication_factor, self.config, "default.replication.factor")
+        config = check_mapping("config", config)
+        check_batch(1 + partitions + len(config))
         defaults = {"min.insync.replicas": self.config["min.insync.replicas"],
                     "unclean.leader.election.enable": self.config["unclean.leader.election.enable"]}
-        cfg = resolve(TOPIC, {**defaults, **(config or {})})
+        cfg = resolve(TOPIC, {**defaults, **config})
         # min.insync.replicas > replication factor is allowed, as in Kafka: the effective minimum
         # is min(min.insync.replicas, replication factor)
         self.controller.create_topic(name, partitions, rf, dict(cfg))
@@ -254,9 +262,7 @@ class Cluster:
         Existing records stay where they are; keys hash over the new count from now on."""
         self._topic(topic)
         have = len(self.controller.topics[topic])
-        if not isinstance(total, int) or isinstance(total, bool) or total <= have:
-            raise KafkaException("INVALID_PARTITIONS",
-                                 f"Topic '{topic}' has {have} partitions; the new total must be larger, got {total!r}")
+        check_batch(check_new_total(topic, have, total) - have)
         self.controller.add_partitions(topic, total)
         self._settle(topic)
 
@@ -270,7 +276,7 @@ class Cluster:
     def alter_topic_config(self, topic: str, config: dict[str, Any]) -> None:
         """Change topic configs (e.g. enable unclean election while a partition is offline)."""
         self._topic(topic)
-        cfg = resolve(TOPIC, {**self.controller.topic_configs[topic], **config})
+        cfg = resolve(TOPIC, {**self.controller.topic_configs[topic], **check_mapping("config", config, None)})
         self.controller.topic_configs[topic] = dict(cfg)
         self.trace.state(self.now, "controller", "topic.config", topic=topic,
                          changed=tuple(f"{k}={v}" for k, v in sorted(config.items())))
@@ -278,6 +284,7 @@ class Cluster:
         self.controller.retry_offline()
 
     def _topic(self, topic: str) -> None:
+        check_str("topic", topic)
         if topic not in self.controller.topics:
             raise KafkaException("UNKNOWN_TOPIC_OR_PART",
                                  f"Unknown topic '{topic}'; topics: {', '.join(self.topics()) or 'none'}")
@@ -291,17 +298,20 @@ class Cluster:
 
     def _client(self, cls: type, config: dict[str, Any] | None, kind: str) -> Any:
         n = sum(1 for c in self.clients.values() if c.role == kind) + 1
+        while f"{kind}-{n}" in self.net.nodes:          # taken by a client named by its client.id
+            n += 1
         client = cls(self, config, f"{kind}-{n}")
         self.clients[client.name] = client
         return client
 
     # -- faults -------------------------------------------------------------------------
     def broker(self, broker_id: int) -> Broker:
-        if broker_id not in self.brokers:
+        if not is_int(broker_id) or broker_id not in self.brokers:
             raise ValueError(f"no broker {broker_id!r}; brokers are {sorted(self.brokers)}")
         return self.brokers[broker_id]
 
     def crash_broker(self, broker_id: int, power_loss: bool = False) -> None:
+        check_bool("power_loss", power_loss)
         b = self.broker(broker_id)
         if not b.alive:
             raise RuntimeError(f"broker {broker_id} is already down")
@@ -313,7 +323,7 @@ class Cluster:
     def crash_client(self, name: str) -> None:
         """Kill a producer's or consumer's process: whatever it had not sent is gone, and its
         requests in flight get no answer. A new client instance is a new session."""
-        client = self.clients.get(name)
+        client = self.clients.get(name) if isinstance(name, str) else None
         if client is None:
             raise ValueError(f"unknown client {name!r}; clients are {', '.join(sorted(self.clients)) or 'none'}")
         if not client.alive:
@@ -334,26 +344,26 @@ class Cluster:
         """Cut the link between two nodes, both directions (a network partition). Nothing is
         delivered across it until `heal`; like TCP, messages are held, not lost, and arrive in
         order after the heal unless the sender gave up on them (a request timeout closes the
-        connection)."""
-        self.net.cut(self._node(a), self._node(b))
+        connection). `a` and `b` must be two different nodes."""
+        self.net.cut(*self._link(a, b))
 
     def heal(self, a: int | str, b: int | str) -> None:
-        self.net.heal(self._node(a), self._node(b))
+        self.net.heal(*self._link(a, b))
 
     def heal_all(self) -> None:
         self.net.heal_all()
 
     def set_latency(self, a: int | str, b: int | str, ms: int) -> None:
-        """One-way latency of the link a->b and b->a, in virtual ms (default: `latency_ms`)."""
-        if not isinstance(ms, int) or isinstance(ms, bool) or ms < 0:
-            raise ValueError(f"latency must be an integer number of ms >= 0, got {ms!r}")
-        x, y = self._node(a), self._node(b)
+        """One-way latency of the link a->b and b->a, in virtual ms >= 1 (default: `latency_ms`)."""
+        check_int("ms", ms, 1, unit="a message takes at least 1 virtual ms")
+        x, y = self._link(a, b)
         self.net.latency[(x, y)] = self.net.latency[(y, x)] = ms
 
     def set_loss(self, a: int | str, b: int | str, probability: float) -> None:
         """Each message on the link a<->b is lost with `probability` (seeded)."""
-        x, y = self._node(a), self._node(b)
-        self.net.loss[(x, y)] = self.net.loss[(y, x)] = _prob(probability)
+        p = check_probability("probability", probability)
+        x, y = self._link(a, b)
+        self.net.loss[(x, y)] = self.net.loss[(y, x)] = p
 
     def isolate(self, node: int | str) -> None:
         """Cut every link of one node."""
@@ -364,46 +374,47 @@ class Cluster:
 
     def drop(self, kind: str = "*", probability: float = 1.0, count: int | None = None,
              src: int | str = "*", dst: int | str = "*") -> Rule:
-        """Drop messages of `kind` (e.g. "ProduceResponse") with `probability`, at most `count` times."""
-        return self._rule(Rule(kind, self._end(src), self._end(dst), drop=_prob(probability), count=count))
+        """Drop messages of `kind` (e.g. "ProduceResponse") with `probability`, at most `count`
+        times (an integer >= 1; None: no limit)."""
+        p, count = check_probability("probability", probability), check_count("count", count)
+        return self._rule(Rule(check_kind(kind), self._end(src), self._end(dst), drop=p, count=count))
 
     def delay(self, kind: str = "*", ms: int = 100, count: int | None = None,
               src: int | str = "*", dst: int | str = "*") -> Rule:
-        """Delay messages of `kind` by `ms` (FIFO per link: later messages wait behind them)."""
-        if not isinstance(ms, int) or ms < 0:
-            raise ValueError(f"delay ms must be an integer >= 0, got {ms!r}")
-        return self._rule(Rule(kind, self._end(src), self._end(dst), delay_ms=ms, count=count))
+        """Delay messages of `kind` by `ms` >= 0 (FIFO per link: later messages wait behind them),
+        at most `count` times (an integer >= 1; None: no limit)."""
+        ms, count = check_int("ms", ms, 0), check_count("count", count)
+        return self._rule(Rule(check_kind(kind), self._end(src), self._end(dst), delay_ms=ms, count=count))
 
     def _rule(self, rule: Rule) -> Rule:
-        from minikafka import protocol
-        kinds = sorted(n for n, v in vars(protocol).items()
-                       if isinstance(v, type) and issubclass(v, protocol.Msg) and v.kind == n)
-        if rule.kind != "*" and rule.kind not in kinds:
-            known = kinds
-            raise ValueError(f"unknown message kind {rule.kind!r}; kinds: {', '.join(known)}")
         self.net.rules.append(rule)
         return rule
 
     def _end(self, n: int | str) -> str:
         return "*" if n == "*" else self._node(n)
 
+    def _link(self, a: int | str, b: int | str) -> tuple[str, str]:
+        x, y = self._node(a), self._node(b)
+        if x == y:
+            raise ValueError(f"a link joins two different nodes, got {a!r} and {b!r} (both {x})")
+        return x, y
+
     def clear_rules(self) -> None:
         self.net.rules.clear()
 
     def remove_rule(self, rule: Rule) -> None:
         """Stop one drop or delay rule (what `drop()` or `delay()` returned)."""
-        if rule not in self.net.rules:
-            raise ValueError(f"{rule!r} is not active; active rules: {self.net.rules!r}")
-        self.net.rules.remove(rule)
+        for i, active in enumerate(self.net.rules):
+            if active is rule:                  # that rule, not an equal one
+                del self.net.rules[i]
+                return
+        raise ValueError(f"{rule!r} is not active; active rules: {self.net.rules!r}")
 
     # -- views ------------------------------------------------------------------------
     def partition_state(self, topic: str, partition: int) -> PartitionView:
         self._topic(topic)
         states = self.controller.topics[topic]
-        if not isinstance(partition, int) or not 0 <= partition < len(states):
-            raise KafkaException("_UNKNOWN_PARTITION",
-                                 f"Partition {partition!r} does not exist: topic '{topic}' has partitions 0..{len(states) - 1}")
-        st = states[partition]
+        st = states[check_partition(topic, partition, len(states))]
         views = []
         source = None                   # whose producer state to show: the leader's, else any live one
         for b in st.replicas:
@@ -429,6 +440,8 @@ class Cluster:
     def log(self, topic: str, partition: int, broker: int | None = None) -> list[tuple[int, Any, Any]]:
         """(offset, key, value) of every record in one replica's log (the leader's by default)."""
         st = self.partition_state(topic, partition)
+        if broker is not None:
+            self.broker(broker)
         b = broker if broker is not None else st.leader
         if b == NO_LEADER:
             raise KafkaException("LEADER_NOT_AVAILABLE", f"{topic}-{partition} has no leader; name a broker")
@@ -443,6 +456,7 @@ class Cluster:
         """The group as its coordinator sees it (state, generation, members and assignments,
         committed offsets)."""
         from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, partition_for
+        check_str("group_id", group_id)
         states = self.controller.topics.get(CONSUMER_OFFSETS)
         coordinator = states[partition_for(group_id, len(states))].leader if states else -1
         gc = self.brokers[coordinator].group_coordinator if coordinator >= 0 and self.brokers[coordinator].alive \
@@ -457,8 +471,7 @@ class Cluster:
     def group_lag(self, group_id: str, isolation_level: str = "read_uncommitted") -> list[LagRow]:
         """Per partition of the topics the group owns or committed: end offset (HW, or LSO with
         read_committed) minus the committed offset."""
-        if isolation_level not in ("read_uncommitted", "read_committed"):
-            raise ValueError(f"isolation_level must be read_uncommitted or read_committed, got {isolation_level!r}")
+        check_str("isolation_level", isolation_level, ("read_uncommitted", "read_committed"))
         view = self.group_state(group_id)
         committed = dict(view.committed)
         topics = sorted({t for t, _ in committed} | {t for _, tps in view.members for t, _ in tps})
@@ -478,8 +491,3 @@ class Cluster:
         return (f"Cluster(brokers={len(self.brokers)}, live={list(live)}, topics={self.topics()}, "
                 f"seed={self.seed}, now={self.now}ms)")
 
-
-def _prob(p: float) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"probability must be a number from 0 to 1, got {p!r}")
-    return float(p)

@@ -8,6 +8,10 @@ Rules:
 - An unknown key, a value of the wrong type or out of range raises `ConfigException`
   naming the key, the value, what is accepted and the closest known key. A real Kafka key
   that minikafka does not model is refused with a message saying so: nothing is ignored.
+- A key is in a schema only if something reads it and it has its effect; a real Kafka key
+  without one is in the schema's `unmodelled` list (refused as "not modelled"). The topic's
+  `retention.ms`, `max.message.bytes`, `message.timestamp.type` and `cleanup.policy` are
+  refused so until minikafka models retention, size limits, log-append time and compaction.
 
 The schemas live with their roles, as Kafka's do: the topic's and the broker's here (Kafka:
 `TopicConfig`/`LogConfig` and `KafkaConfig`), the clients' in `clients/config.py`,
@@ -138,8 +142,8 @@ def resolve(schema: Schema, user: Mapping[str, Any] | None,
 
 def unknown_key_message(schema: Schema, name: str) -> str:
     if name in schema.unmodelled:
-        return (f"'{name}' is a real Kafka {schema.what} setting that minikafka does not model; "
-                f"remove it (accepted keys: {', '.join(sorted(schema.keys))})")
+        return (f"'{name}' is a real Kafka {schema.what} setting, not modelled: minikafka does not model it "
+                f"yet, so it is refused rather than ignored; remove it (accepted keys: {', '.join(sorted(schema.keys))})")
     import difflib  # only on this error path: not loaded by `import minikafka`
     close = difflib.get_close_matches(name, list(schema.keys), n=1, cutoff=0.5)
     hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -166,12 +170,8 @@ def choice_key(name: str, default: str, choices: tuple[str, ...], doc: str = "")
 TOPIC = Schema("topic", (
     int_key("min.insync.replicas", 1, 1),
     bool_key("unclean.leader.election.enable", False),
-    int_key("max.message.bytes", 1048588, 0),
-    choice_key("message.timestamp.type", "CreateTime", ("CreateTime", "LogAppendTime")),
-    choice_key("cleanup.policy", "delete", ("delete",),
-       doc="compaction is not modelled: only 'delete' is accepted"),
-    int_key("retention.ms", 604800000, -1),
-), unmodelled=("segment.bytes", "retention.bytes", "compression.type", "min.compaction.lag.ms"))
+), unmodelled=("retention.ms", "max.message.bytes", "message.timestamp.type", "cleanup.policy", "segment.bytes",
+               "retention.bytes", "compression.type", "min.compaction.lag.ms"))
 
 BROKER = Schema("broker", (
     int_key("broker.heartbeat.interval.ms", 2000, 1),

@@ -6,7 +6,11 @@ Each function returns a list of violations (strings); an empty list means the pr
 2. `hw_within_isr`: on every live leader, the HW is <= the LEO of each live replica in its ISR.
 3. `one_leader_per_epoch`: no two live replicas claim leadership of a partition in the same
    leader epoch.
-4. `hw_le_leo`: no replica's HW is beyond its own LEO.
+4. `hw_le_leo`: no live replica's HW is beyond its own LEO. The HW is the state of a running
+   process: a crashed broker has none to check. (After a power loss its log may have lost a
+   tail its last HW covered; on restart the HW is clamped to the surviving LEO, as Kafka
+   clamps the HW it reads from its checkpoint file, so the rule holds again from then on.)
+Rule 1 is checked on crashed brokers too: their logs are on disk.
 """
 from __future__ import annotations
 
@@ -62,7 +66,7 @@ def one_leader_per_epoch(c: "Cluster") -> list[str]:
 
 def hw_le_leo(c: "Cluster") -> list[str]:
     return [f"b{bid} {tp[0]}-{tp[1]}: HW {r.hw} > LEO {r.leo}"
-            for bid, broker in sorted(c.brokers.items())
+            for bid, broker in sorted(c.brokers.items()) if broker.alive
             for tp, r in sorted(broker.replicas.items()) if r.hw > r.leo]
 
 

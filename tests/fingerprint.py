@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "047220fbe141795341f4a0b32f9098fb8dacc3f9b6a078add1aa21f3ef334e67"
+EXPECTED = "8886b0a4b80ef1059ca3a5ee6f5cf99002c7639366b5cc2b5a9867fac22dd82e"
 
 
 def _sha(text: str) -> str:

@@ -167,3 +167,21 @@ def test_worker_processes_change_nothing_in_the_table():
     rows = [setting("idempotent"), setting("at-most-once")]
     assert render_table(campaign(rows, range(2), records=60, jobs=2)) == render_table(campaign(rows, range(2),
                                                                                               records=60))
+
+
+@pytest.mark.parametrize("argv, text", [
+    (["--seeds", "0"], "argument --seeds: expected an integer >= 1, got '0'"),
+    (["--rate", "0"], "argument --rate: expected a number of faults per virtual second > 0, got '0'"),
+    (["--rate", "inf"], "argument --rate"),
+    (["--records", "0"], "argument --records: expected an integer >= 1"),
+    (["--jobs", "0"], "argument --jobs: expected an integer >= 1"),
+    (["--limit", "-1"], "argument --limit: expected an integer >= 0"),
+    (["--first-seed", "x"], "argument --first-seed: expected an integer"),
+    (["--only", ","], "--only names no row"),
+])
+def test_the_cli_refuses_every_out_of_range_option_before_running(argv, text, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    captured = capsys.readouterr()
+    assert text in captured.err and captured.out == ""

@@ -216,12 +216,12 @@ def test_remove_rule_stops_one_rule_and_refuses_an_inactive_one():
         c.remove_rule(r1)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"brokers": 0}, "brokers must be an integer from 1 to 64"),
-    ({"seed": "7"}, "seed must be an integer"),
-    ({"trace": "no"}, "trace must be True or False"),
-    ({"latency_ms": -1}, "latency_ms must be an integer >= 0"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"brokers": 0}, ValueError, "brokers must be an integer from 1 to 64"),
+    ({"seed": "7"}, TypeError, "seed must be an integer"),
+    ({"trace": "no"}, TypeError, "trace must be True or False"),
+    ({"latency_ms": -1}, ValueError, "latency_ms must be an integer >= 1"),
 ])
-def test_cluster_arguments_are_checked_with_the_accepted_values(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_cluster_arguments_are_checked_with_the_accepted_values(kwargs, error, message):
+    with pytest.raises(error, match=message):
         Cluster(**kwargs)

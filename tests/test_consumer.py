@@ -168,3 +168,18 @@ def test_a_position_validation_waiting_for_an_unknown_leader_asks_for_metadata()
     start = c.now
     assert [m.value() for m in k.consume(1, 60.0)] == [b"b"]
     assert c.now - start < 5_000
+
+
+def test_fetch_max_bytes_zero_still_returns_one_batch_at_a_time_as_kip_74_requires():
+    """A fetch always makes progress: the first batch comes back even past fetch.max.bytes."""
+    from minikafka import Cluster, TopicPartition
+    c = Cluster(brokers=1, seed=3)
+    c.create_topic("t", partitions=1, replication_factor=1)
+    p = c.producer({"linger.ms": 0})
+    for i in range(3):
+        p.produce("t", value=b"v%d" % i)
+        p.flush()
+    k = c.consumer({"auto.offset.reset": "earliest", "fetch.max.bytes": 0})
+    k.assign([TopicPartition("t", 0)])
+    got = [m.value() for _ in range(3) for m in k.consume(1, 2.0)]
+    assert got == [b"v0", b"v1", b"v2"]

@@ -85,3 +85,32 @@ def test_sticky_partitioner_spreads_null_keys_and_batch_size_decides_how_fast_it
     assert sum(1 for n in small if n) == 6 > sum(1 for n in big if n)
     assert small == sticky_distribution(7, partitions=6, records=300, batch_size=1024)
     assert sticky_distribution(7, partitions=3, records=0) == [0, 0, 0]
+
+
+def test_trials_and_sweeps_check_their_arguments_before_running_anything():
+    import pytest
+    for kwargs, error, text in [
+        ({"records": 0}, ValueError, "records must be an integer >= 2"),
+        ({"records": 1}, ValueError, "records must be an integer >= 2"),
+        ({"records": "5"}, TypeError, "records must be an integer"),
+        ({"acks": "2"}, ValueError, "acks must be one of"),
+        ({"acks": True}, ValueError, "acks must be one of"),
+        ({"min_insync": 0}, ValueError, "min_insync must be an integer >= 1"),
+        ({"unclean": "yes"}, TypeError, "unclean must be True or False"),
+    ]:
+        with pytest.raises(error, match=text):
+            acks_trial(0, **kwargs)
+    calls = []
+    with pytest.raises(ValueError, match="unknown acks_trial setting 'ack'"):
+        acks_experiment([{"acks": "1"}, {"ack": "all"}], range(2), on_trial=lambda *a: calls.append(a))
+    with pytest.raises(ValueError, match="min_insync must be an integer >= 1"):
+        acks_experiment([{"acks": "1"}, {"min_insync": 0}], range(2), on_trial=lambda *a: calls.append(a))
+    assert calls == []                  # refused before the first trial
+    with pytest.raises(ValueError, match="drop_probability must be a probability"):
+        ordering_trial(0, drop_probability=2)
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        ordering_sweep([0, "1"])
+    with pytest.raises(ValueError, match="records must be an integer >= 0"):
+        sticky_distribution(0, 3, -1)
+    with pytest.raises(ValueError, match="partitions must be an integer from 1"):
+        sticky_distribution(0, 0, 10)

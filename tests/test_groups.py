@@ -309,6 +309,44 @@ def test_offsets_sent_by_a_zombie_consumer_generation_abort_the_transaction():
     p.abort_transaction()
 
 
+def test_a_commit_naming_an_unknown_topic_still_commits_its_other_partitions():
+    """Kafka answers UNKNOWN_TOPIC_OR_PARTITION for the unknown topic and commits the rest; before,
+    the others were answered as committed but never written."""
+    c = cluster(partitions=1, records=0)
+    k = c.consumer({"group.id": "g", "enable.auto.commit": False})
+    try:
+        k.commit(offsets=[TopicPartition("t", 0, 5), TopicPartition("nope", 0, 1)], asynchronous=False)
+    except KafkaException as e:
+        assert e.args[0].name() == "UNKNOWN_TOPIC_OR_PART"
+    assert k.committed([TopicPartition("t", 0)])[0].offset == 5
+    assert c.group_state("g").committed == ((("t", 0), 5),)
+
+
+def test_a_transactional_offset_commit_is_accepted_while_the_group_completes_a_rebalance():
+    """Kafka's ClassicGroup.validateOffsetCommit answers REBALANCE_IN_PROGRESS only to plain
+    commits while CompletingRebalance; before, TxnOffsetCommit got it too and was retried."""
+    c = cluster(partitions=1)
+    c.delay("SyncGroupRequest", ms=5000, count=1)          # the leader's assignment arrives late
+    k = member(c, **{"enable.auto.commit": False})
+    for _ in range(20):
+        k.poll(0.5)
+        if c.group_state("g").state == "CompletingRebalance":
+            break
+    view = c.group_state("g")
+    meta = k.consumer_group_metadata()
+    assert view.state == "CompletingRebalance" and meta.generation_id == view.generation
+    g = c.brokers[view.coordinator].group_coordinator.groups["g"]
+    assert g.validate_commit(meta.member_id, meta.generation_id, transactional=False) == "REBALANCE_IN_PROGRESS"
+    p = c.producer({"transactional.id": "etl"})
+    p.init_transactions()
+    p.begin_transaction()
+    p.send_offsets_to_transaction([TopicPartition("t", 0, 10)], meta, 1.0)
+    assert c.group_state("g").state == "CompletingRebalance"
+    answers = [e.fields["results"] for e in c.trace.filter(kind="send", name="OffsetCommitResponse", node=p.name)]
+    assert answers == [("t-0:ok",)]
+    p.commit_transaction()
+
+
 def test_subscribe_with_an_unknown_assignor_is_refused_naming_the_choices():
     c = cluster()
     with pytest.raises(Exception, match="partition.assignment.strategy"):

@@ -330,3 +330,27 @@ def test_a_fault_that_finds_nothing_to_act_on_is_marked_skipped():
     c.run(200)
     assert [(a.skipped, a.text) for a in run.applied if a.fault] == [
         (True, "crash client producer#0: skipped (no live client)"), (False, "crash b1")]
+
+
+@pytest.mark.parametrize("kwargs, error, text", [
+    ({"down_ms": (5, 1)}, ValueError, "down_ms must be a pair"),
+    ({"episode_ms": (0, 10)}, ValueError, "episode_ms must be a pair"),
+    ({"down_ms": 5}, TypeError, "down_ms must be a pair"),
+    ({"rate": 0}, ValueError, "rate must be a number of faults per virtual second > 0"),
+    ({"rate": float("nan")}, ValueError, "rate must be"),
+    ({"rate": "0.5"}, TypeError, "rate must be"),
+    ({"kinds": "crash"}, TypeError, "kinds must be a list or tuple of names"),
+    ({"kinds": ()}, ValueError, "at least one kind"),
+    ({"messages": ("Nope",)}, ValueError, "unknown message kind 'Nope'"),
+    ({"clients": (("producer", -1),)}, ValueError, "must be an integer >= 0"),
+    ({"clients": ("producer",)}, TypeError, "clients must be \\(role, count\\) pairs"),
+    ({"brokers": 0}, ValueError, "brokers must be an integer from 1 to 64"),
+    ({"max_down": 4}, ValueError, "max_down must be an integer from 0 to 3"),
+    ({"duration_ms": 1.5}, TypeError, "duration_ms must be an integer >= 0"),
+    ({"start_ms": -1}, ValueError, "start_ms must be an integer >= 0"),
+    ({"restart": "no"}, TypeError, "restart must be True or False"),
+    ({"seed": "1"}, TypeError, "seed must be an integer"),
+])
+def test_nemesis_arguments_are_checked_when_it_is_made(kwargs, error, text):
+    with pytest.raises(error, match=text):
+        Nemesis(**kwargs)

@@ -245,3 +245,12 @@ def test_duplicate_node_name_and_unknown_cut_endpoint_are_refused():
         Recorder("a", net)
     with pytest.raises(ValueError):
         net.cut("a", "zz")
+
+
+def test_a_node_cannot_be_cut_from_itself_and_heal_all_still_works():
+    sim, net, _, a, b = make()
+    with pytest.raises(ValueError, match="two different nodes"):
+        net.cut("a", "a")
+    net.cut("a", "b")
+    net.heal_all()
+    assert not net.cuts

@@ -189,3 +189,30 @@ def test_a_client_that_crashes_inside_flush_raises_state_at_once_instead_of_wait
     assert c.now - start == 1000
     with pytest.raises(KafkaException, match="crashed; a crashed client cannot be used"):
         p.produce("t", value=b"B")
+
+
+def _retry_waits(config: dict) -> list[int]:
+    """The backoffs of one record retried for 60 s against NOT_ENOUGH_REPLICAS."""
+    c = Cluster(brokers=3, seed=3)
+    c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 3})
+    st = c.partition_state("t", 0)
+    c.crash_broker(next(r.broker for r in st.replicas if r.broker != st.leader))
+    c.run(15_000)                                    # the follower leaves the ISR
+    p = c.producer(config)
+    p.produce("t", value=b"A")
+    p.flush(60)
+    return [e.fields["backoff"] for e in c.trace.filter(name="produce.retry")]
+
+
+def test_retry_backoff_is_jittered_then_capped_so_it_never_exceeds_retry_backoff_max_ms():
+    """Kafka's ExponentialBackoff: 100 ms doubling, +-20% jitter, then the cap (issue 15: the cap
+    came before the jitter, and a wait of 1,199 ms was seen)."""
+    waits = _retry_waits({"retry.backoff.ms": 100, "retry.backoff.max.ms": 1000})
+    assert len(waits) > 20 and max(waits) <= 1000
+    assert 80 <= waits[0] < 120 and min(waits[-10:]) >= 800   # jittered around 100, then around the cap
+
+
+def test_retry_backoff_max_ms_at_or_below_retry_backoff_ms_is_every_wait_exactly():
+    """ExponentialBackoff with maxInterval <= initialInterval: a constant maxInterval, no jitter."""
+    waits = _retry_waits({"retry.backoff.ms": 500, "retry.backoff.max.ms": 200})
+    assert len(waits) > 20 and set(waits) == {200}

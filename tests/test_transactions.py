@@ -508,6 +508,91 @@ def test_read_committed_consumer_waits_for_pending_offsets_before_starting():
     assert c.trace.filter(name="OffsetFetchResponse")   # and asked more than once meanwhile
 
 
+def test_a_read_uncommitted_consumer_asks_without_require_stable_as_librdkafka_does():
+    """consumer_coordinator.py offset rule 3: librdkafka's choice (Java always asks for stable offsets)."""
+    c = eos_cluster()
+    c.delay("WriteTxnMarkersRequest", ms=2000)
+    k = c.consumer({"group.id": "g", "enable.auto.commit": False})
+    k.commit(offsets=[TopicPartition("in", 0, 3)], asynchronous=False)
+    p = txn_producer(c, "pipeline")
+    p.begin_transaction()
+    p.send_offsets_to_transaction([TopicPartition("in", 0, 7)], k.consumer_group_metadata())
+    p.commit_transaction()
+    fresh = c.consumer({"group.id": "g", "auto.offset.reset": "earliest"})
+    fresh.assign([TopicPartition("in", 0)])
+    first = fresh.poll(5.0)
+    assert first is not None and first.offset() == 3       # the last committed offset, at once
+    asked = [e for e in c.trace.filter(kind="send", name="OffsetFetchRequest") if e.node == fresh.name]
+    assert len(asked) == 1
+
+
+def test_send_offsets_for_an_unknown_topic_times_out_abortable_and_abort_then_works():
+    """Before, the call timed out retriable and its TxnOffsetCommit retried forever: commit and
+    abort raised _STATE from then on (transaction_manager.py rule 6)."""
+    c = cluster()
+    k = c.consumer({"group.id": "g", "enable.auto.commit": False})
+    p = txn_producer(c)
+    p.begin_transaction()
+    p.produce("t", value=b"x")
+    with pytest.raises(KafkaException) as e:
+        p.send_offsets_to_transaction([TopicPartition("nope", 0, 1)], k.consumer_group_metadata(), 2.0)
+    err = e.value.args[0]
+    assert err.name() == "UNKNOWN_TOPIC_OR_PART" and err.txn_requires_abort() and not err.retriable()
+    with pytest.raises(KafkaException) as e:
+        p.commit_transaction(2.0)
+    assert e.value.args[0].name() == "UNKNOWN_TOPIC_OR_PART" and e.value.args[0].txn_requires_abort()
+    p.abort_transaction(5.0)
+    end = c.trace.filter(kind="send", name="EndTxnRequest")[0].time
+    assert all(e.time < end for e in c.trace.filter(kind="send", name="TxnOffsetCommitRequest"))
+    p.begin_transaction()                                  # the producer is usable again
+    p.produce("t", value=b"y")
+    p.commit_transaction(5.0)
+    c.run(100)
+    assert values(read(c, "read_committed")) == [b"y"]
+
+
+def test_abort_after_send_offsets_timed_out_waits_for_the_late_txn_offset_commit():
+    """A TxnOffsetCommit still out when its call gave up must not land after the abort's marker:
+    its offsets would stay pending (or join the next transaction)."""
+    c = cluster()
+    k = c.consumer({"group.id": "g", "enable.auto.commit": False})
+    k.committed([TopicPartition("t", 0)])                  # the group's coordinator is up and loaded
+    p = txn_producer(c)
+    p.begin_transaction()
+    p.produce("t", value=b"x")
+    c.delay("TxnOffsetCommitRequest", ms=5000, count=1)
+    with pytest.raises(KafkaException) as e:
+        p.send_offsets_to_transaction([TopicPartition("t", 0, 1)], k.consumer_group_metadata(), 1.0)
+    assert e.value.args[0].name() == "_TIMED_OUT" and e.value.args[0].txn_requires_abort()
+    p.abort_transaction(10.0)
+    answered = c.trace.filter(kind="recv", name="OffsetCommitResponse", node=p.name)[0].time
+    assert c.trace.filter(kind="send", name="EndTxnRequest")[0].time >= answered
+    c.run(100)
+    fresh = c.consumer({"group.id": "g", "isolation.level": "read_committed"})
+    assert fresh.committed([TopicPartition("t", 0)], 5.0)[0].offset < 0     # dropped, not pending
+
+
+@pytest.mark.parametrize("finished_meanwhile", [False, True])
+def test_send_offsets_retried_after_a_timeout_commits_the_retrys_offsets(finished_meanwhile):
+    """Before, the retry resumed the first call and its own offsets were silently dropped."""
+    c = cluster(partitions=2)
+    k = c.consumer({"group.id": "g", "enable.auto.commit": False})
+    p = txn_producer(c)
+    p.begin_transaction()
+    p.produce("t", value=b"x", partition=0)
+    c.delay("AddOffsetsToTxnRequest", ms=3000, count=1)
+    with pytest.raises(KafkaException) as e:
+        p.send_offsets_to_transaction([TopicPartition("t", 0, 5)], k.consumer_group_metadata(), 1.0)
+    assert e.value.args[0].name() == "_TIMED_OUT" and e.value.args[0].retriable()
+    if finished_meanwhile:
+        c.run(5000)                                        # the first call's offsets are acknowledged
+    p.send_offsets_to_transaction([TopicPartition("t", 0, 6), TopicPartition("t", 1, 2)],
+                                  k.consumer_group_metadata(), 10.0)
+    p.commit_transaction()
+    c.run(200)
+    assert [tp.offset for tp in k.committed([TopicPartition("t", 0), TopicPartition("t", 1)])] == [6, 2]
+
+
 # -- what the learner sees ------------------------------------------------------------------------
 def test_partition_state_shows_producers_open_transactions_lso_and_aborted_ranges():
     c, t = lso_setup()

@@ -688,3 +688,42 @@ def test_what_the_isolation_view_says_a_consumer_returns_is_what_real_consumers_
         got = sorted((m.partition(), m.offset()) for m in k.consume(100, 1.0))
         assert got == want, level
     assert len(expected["read_uncommitted"]) == 6 and len(expected["read_committed"]) == 3
+
+
+# -- arguments are checked before anything is read -------------------------------------------------------
+def test_viz_functions_refuse_bad_arguments_naming_them():
+    from minikafka.errors import KafkaException
+    c = fresh()
+    with pytest.raises(KafkaException, match="UNKNOWN_TOPIC_OR_PART.*'nope'"):
+        viz.cluster_table(c, topics=["nope"])
+    with pytest.raises(TypeError, match="topics must be a list of topic names"):
+        viz.cluster_table(c, topics="orders")
+    with pytest.raises(ValueError, match="max_partitions must be an integer >= 1"):
+        viz.cluster_table(c, max_partitions=0)
+    with pytest.raises(ValueError, match="num_partitions must be an integer >= 1, got 0"):
+        viz.key_table(["a"], 0)
+    with pytest.raises(TypeError, match="keys must be a list of keys"):
+        viz.key_table("abc", 3)
+    with pytest.raises(ValueError, match="max_cells must be an integer >= 1"):
+        viz.log_table(c, "orders", 0, max_cells=0)
+    with pytest.raises(TypeError, match="committed must be a dict of group -> offset"):
+        viz.log_table(c, "orders", 0, committed=[("g", 1)])
+    with pytest.raises(KafkaException, match="UNKNOWN_TOPIC_OR_PART"):
+        viz.isolation_table(c, "nope")
+    with pytest.raises(KafkaException, match="UNKNOWN_TOPIC_OR_PART"):
+        viz.group_table(c, "g", topics=["nope"])
+    with pytest.raises(TypeError, match="group_id must be a string"):
+        viz.group_table(c, None)
+    with pytest.raises(TypeError, match="group must be a string"):
+        viz.rebalance_table(c.trace, None)
+    with pytest.raises(TypeError, match="nodes must be a list of node names"):
+        viz.sequence_table(c.trace, nodes="b1")
+    with pytest.raises(ValueError, match="until must be an integer >= 5"):
+        viz.sequence_table(c.trace, since=5, until=2)
+    with pytest.raises(TypeError, match="order must be a list of integers"):
+        viz.order_table(["1", "2"])
+    with pytest.raises(TypeError, match="counts must be a dict"):
+        viz.distribution_table([1, 2])
+    with pytest.raises(TypeError, match=r"data\['x'\] must be a list of integers"):
+        viz.experiment_table({"x": ["a"]})
+    assert viz.key_table([b"a"], 1).splitlines()[-1].strip().endswith("0")

@@ -35,6 +35,9 @@ Rules:
    nonzero, else the kinds that broke the claim.
 6. The output is a function of the arguments only: no wall-clock time unless `--timing`;
    `--jobs N` spreads the runs over N processes without changing a byte of the table.
+7. Every option is checked before anything runs (exit status 2 and a usage message naming it):
+   `--seeds`, `--records` and `--jobs` are integers >= 1, `--limit` >= 0, `--rate` a number
+   > 0, `--first-seed` and the replay's SEED integers.
 """
 from __future__ import annotations
 
@@ -280,19 +283,42 @@ def every_setting() -> dict[str, Setting]:
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m minikafka.chaos", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", type=int, default=20, help="how many seeds (default 20)")
-    ap.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
+    ap.add_argument("--seeds", type=_at_least(1), default=20, help="how many seeds, >= 1 (default 20)")
+    ap.add_argument("--first-seed", type=_at_least(None), default=0, help="the first seed (default 0)")
     ap.add_argument("--matrix", default="default", choices=sorted(MATRICES), help="which configurations")
     ap.add_argument("--only", default="", help="comma-separated row names of the matrix to run")
-    ap.add_argument("--rate", type=float, default=RATE, help=f"faults per virtual second (default {RATE:g})")
-    ap.add_argument("--records", type=int, default=120, help="values sent per run (default 120)")
+    ap.add_argument("--rate", type=_rate, default=RATE, help=f"faults per virtual second, > 0 (default {RATE:g})")
+    ap.add_argument("--records", type=_at_least(1), default=120, help="values sent per run, >= 1 (default 120)")
     ap.add_argument("--replay", nargs=2, metavar=("CONFIG", "SEED"), help="print one run in full")
     ap.add_argument("--history", action="store_true", help="with --replay: also print every history entry")
-    ap.add_argument("--limit", type=int, default=5, help="with --replay: anomalies shown per checker")
+    ap.add_argument("--limit", type=_at_least(0), default=5, help="with --replay: anomalies shown per checker")
     ap.add_argument("--timing", action="store_true", help="add wall-clock seconds per configuration")
     ap.add_argument("--progress", action="store_true", help="report progress on stderr")
-    ap.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    ap.add_argument("--jobs", type=_at_least(1), default=1, help="worker processes, >= 1 (default 1)")
     return ap
+
+
+def _at_least(lo: int | None) -> Callable[[str], int]:
+    """Rule 7: an argparse type for an integer >= `lo` (None: any integer)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if lo is not None and value < lo:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {lo}, got {text!r}")
+        return value
+    return parse
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of faults per virtual second, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of faults per virtual second > 0, got {text!r}")
+    return value
 
 
 def _chosen(ap: argparse.ArgumentParser, matrix: str, only: str) -> tuple[Setting, ...]:
@@ -301,8 +327,9 @@ def _chosen(ap: argparse.ArgumentParser, matrix: str, only: str) -> tuple[Settin
         return settings
     names = [n for n in only.split(",") if n]
     unknown = [n for n in names if n not in {s.name for s in settings}]
-    if unknown:
-        ap.error(f"unknown rows {unknown}; rows of {matrix}: {', '.join(s.name for s in settings)}")
+    if unknown or not names:
+        what = f"unknown rows {unknown}" if unknown else f"--only names no row, got {only!r}"
+        ap.error(f"{what}; rows of {matrix}: {', '.join(s.name for s in settings)}")
     return tuple(s for s in settings if s.name in names)
 
 
@@ -314,9 +341,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         every = every_setting()
         if name not in every:
             ap.error(f"unknown config {name!r}; configs: {', '.join(every)}")
-        if not seed.lstrip("-").isdigit():
+        try:
+            seed = _at_least(None)(seed)
+        except argparse.ArgumentTypeError:
             ap.error(f"SEED must be an integer, got {seed!r}")
-        print(replay(every[name], int(seed), args.records, args.rate, args.history, args.limit))
+        print(replay(every[name], seed, args.records, args.rate, args.history, args.limit))
         return 0
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     settings = _chosen(ap, args.matrix, args.only)

@@ -3,7 +3,8 @@
 Rules:
 1. Every entry gets the next `index` (one counter for the whole history, so entries of
    different kinds can be ordered) and, when the history watches a trace, `trace_seq`: the
-   length of the trace when it was recorded, so an entry can be placed among trace events.
+   length of the trace when it was recorded (every event recorded so far, dropped ones
+   included: sim/trace.py), so an entry can be placed among trace events.
 2. A send (`Send`) is one `produce()` call. Its value encodes the producer and a
    per-producer sequence number, `b"p0-17"` (`encode`, `decode`). The outcome is "pending"
    until a delivery report says "acked" (with partition and offset) or "failed" (with the

@@ -24,6 +24,10 @@ Rules:
    outage); what the OS had not flushed is gone everywhere (Kafka does not fsync).
 4. Pause and crash_client strike client slots, `"role#index"`, drawn from `clients`
    (nemesis_run.py rule 3 maps a slot to the live instance).
+5. Every argument is checked when the nemesis is made (TypeError or ValueError naming it):
+   `kinds` a non-empty list of known kinds, `messages` protocol message kinds, `clients`
+   (role, count >= 0) pairs, `rate` > 0, `brokers` 1..64, `max_down` 0..brokers, times >= 0,
+   `down_ms` and `episode_ms` (low, high) with 1 <= low <= high.
 """
 from __future__ import annotations
 
@@ -32,6 +36,16 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from minikafka.chaos.faults import Fault, Schedule
+from minikafka.cluster_args import check_bool, check_int, check_range, message_kinds
+
+
+def _strings(name: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list or tuple of names, got {value!r}")
+    out = tuple(value)
+    if not all(isinstance(v, str) for v in out):
+        raise TypeError(f"{name} must be a list or tuple of names, got {value!r}")
+    return out
 
 KINDS = ("crash", "power_loss", "cut", "isolate", "pause", "drop", "delay", "crash_client")
 EPISODES = ("outage", "blackout")              # rule 3: not in the default mix
@@ -71,18 +85,43 @@ class Nemesis:
     episode_ms: tuple[int, int] = (1_000, 12_000)
 
     def __post_init__(self) -> None:
-        kinds = tuple(self.kinds)
+        """Rule 5: every argument checked (cluster_args.py), kinds, messages and clients as tuples."""
+        check_int("seed", self.seed)
+        kinds = _strings("kinds", self.kinds)
         for k in kinds:
             if k not in ALL_KINDS:
                 raise ValueError(f"unknown nemesis kind {k!r}; kinds: {', '.join(ALL_KINDS)}")
         if not kinds:
             raise ValueError("a nemesis needs at least one kind of fault")
         object.__setattr__(self, "kinds", kinds)
-        object.__setattr__(self, "messages", tuple(self.messages))
+        known = message_kinds()
+        messages = _strings("messages", self.messages)
+        for m in messages:
+            if m not in known:
+                raise ValueError(f"unknown message kind {m!r} in messages; kinds: {', '.join(known)}")
+        object.__setattr__(self, "messages", messages)
         clients = self.clients.items() if isinstance(self.clients, Mapping) else self.clients
-        object.__setattr__(self, "clients", tuple((r, n) for r, n in clients))
-        if self.rate <= 0:
-            raise ValueError(f"rate must be > 0 faults per second, got {self.rate!r}")
+        if isinstance(clients, str) or not isinstance(clients, Iterable):
+            raise TypeError(f"clients must be (role, count) pairs, got {self.clients!r}")
+        pairs = tuple(clients)
+        for pair in pairs:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not isinstance(pair[0], str) \
+                    or not pair[0] or "#" in pair[0]:
+                raise TypeError(f"clients must be (role, count) pairs with a role name without '#', got {pair!r}")
+            check_int(f"the count of clients {pair[0]!r}", pair[1], 0)
+        object.__setattr__(self, "clients", tuple((r, n) for r, n in pairs))
+        if isinstance(self.rate, bool) or not isinstance(self.rate, (int, float)):
+            raise TypeError(f"rate must be a number of faults per virtual second > 0, got {self.rate!r}")
+        if not 0 < self.rate < float("inf"):
+            raise ValueError(f"rate must be a number of faults per virtual second > 0, got {self.rate!r}")
+        check_int("brokers", self.brokers, 1, 64)
+        check_int("max_down", self.max_down, 0, self.brokers)
+        for name in ("duration_ms", "start_ms", "quiet_ms"):
+            check_int(name, getattr(self, name), 0, unit="virtual ms")
+        check_bool("restart", self.restart)
+        check_bool("settle", self.settle)
+        object.__setattr__(self, "down_ms", check_range("down_ms", self.down_ms, 1))
+        object.__setattr__(self, "episode_ms", check_range("episode_ms", self.episode_ms, 1))
 
     def params(self) -> tuple[tuple[str, Any], ...]:
         return tuple((name, getattr(self, name)) for name in self.__dataclass_fields__)

@@ -11,6 +11,10 @@ Rules:
 - An explanation is the `seq` of the trace events from `start` up to `end` (the end of the
   trace when None or negative) that match, in trace order, at most MAX_EXPLAIN of them; there
   is none without a cluster.
+- When the trace's ring dropped its oldest events (sim/trace.py), explanations search the events
+  it kept, and an anomaly rendered with the cluster says so in a note naming the limit when its
+  records or its trace events reach back before the oldest kept event, or it has none to show;
+  a dropped event's line is replaced by that note.
 """
 from __future__ import annotations
 
@@ -38,10 +42,23 @@ class Anomaly:
         lines += [f"    {r}" for r in self.records]
         if self.trace_seq:
             if cluster is not None:
-                lines += [f"    trace #{seq}: {cluster.trace[seq].line().strip()}" for seq in self.trace_seq]
+                first = cluster.trace.dropped
+                lines += [f"    trace #{seq}: {cluster.trace[seq].line().strip()}" if seq >= first
+                          else f"    trace #{seq}: dropped" for seq in self.trace_seq]
             else:
                 lines.append("    trace events: " + ", ".join(f"#{s}" for s in self.trace_seq))
+        if cluster is not None and self._reaches_dropped(cluster.trace.dropped):
+            gone = f"the trace events before #{cluster.trace.dropped:,} were dropped"
+            lines.append(f"    (this explanation may be incomplete: {cluster.trace.dropped_note(gone)})")
         return "\n".join(lines)
+
+    def _reaches_dropped(self, first: int) -> bool:
+        """Could the events that explain this anomaly be among the `first` dropped ones?"""
+        if not first:
+            return False
+        where = [*self.trace_seq, *(getattr(r, "trace_seq", -1) for r in self.records),
+                 *(getattr(r, "done_trace_seq", -1) for r in self.records)]
+        return not self.trace_seq or min([w for w in where if w >= 0], default=0) < first
 
 
 @dataclass
@@ -81,10 +98,10 @@ def _events(cluster: "Cluster | None", start: int, end: int | None,
             match: Callable[["TraceEvent"], bool], limit: int = MAX_EXPLAIN) -> tuple[int, ...]:
     if cluster is None:
         return ()
-    events = cluster.trace.events
+    events = cluster.trace
     stop = len(events) if end is None or end < 0 else min(end, len(events))
     out = []
-    for e in events[max(start, 0):stop]:
+    for e in events[max(start, 0):stop]:           # the kept ones (Anomaly.render notes the rest)
         if match(e):
             out.append(e.seq)
             if len(out) >= limit:

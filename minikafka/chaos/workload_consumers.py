@@ -19,6 +19,9 @@ Rules:
 9. Group membership is recorded from the trace (history.py rule 7): the consumers' assigned,
    revoked and lost events, their crashes and closes, and the coordinator's member removals;
    "assigned" carries the member id the coordinator's stable assignment gave that consumer.
+   The trace is read after every tick, each event once; if the trace's ring dropped events
+   before they were read (more than `trace_limit` events in one tick), the run stops with
+   TraceDropped rather than give the checkers a history with commits or group events missing.
 
 A crashed instance is replaced as workload.py rule 6 says.
 """
@@ -189,15 +192,15 @@ class ConsumerRole:
     def _harvest(self) -> None:
         """Record what completed since the last call: the consumers' commits (group, error,
         offsets "topic-partition=offset") and group membership (rule 9)."""
-        events = self.c.trace.events
-        for e in events[self._seen:]:
+        trace = self.c.trace
+        for e in trace.events_from(self._seen, "the workload's record of commits and group events (rule 9)"):
             if e.kind != "state":
                 continue
             if e.name == "commit" and e.node in self._consumer_names:
                 self._harvest_commit(e)
             elif e.name.startswith("group.") or e.name in ("client.crash", "client.close"):
                 self._harvest_group(e)
-        self._seen = len(events)
+        self._seen = len(trace)
 
     def _harvest_commit(self, e: "TraceEvent") -> None:
         error = e.fields.get("error", "none")

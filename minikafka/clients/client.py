@@ -3,7 +3,7 @@
 Rules:
 - A client knows the cluster only through Metadata responses from brokers (bootstrap: every
   broker id). It refreshes metadata on leadership errors, on disconnects, and every
-  `metadata.max.age.ms`.
+  `metadata.max.age.ms` (at least `retry.backoff.ms` and 1 ms apart, so time moves on).
 - A request waits at most `request.timeout.ms` for its response. A timeout closes the
   connection; a timeout or a disconnect (connection reset) fails every request in flight to
   that broker, in the order they were sent, as Kafka's NetworkClient does.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from minikafka import protocol as P
-from minikafka.errors import KafkaError, KafkaException
+from minikafka.errors import ConfigException, KafkaError, KafkaException
 from minikafka.sim.network import Node
 
 if TYPE_CHECKING:
@@ -38,6 +38,10 @@ class Client(Node):
     role = "client"
 
     def __init__(self, cluster: "Cluster", name: str, cfg: dict[str, Any]) -> None:
+        if cfg["client.id"] and name in cluster.net.nodes:
+            raise ConfigException(f"client.id '{name}' is already the name of a node of this cluster (brokers "
+                                  "are b1, b2, ...; every client's own name); minikafka names a client's node by its "
+                                  "client.id, so choose another")
         super().__init__(name, cluster.net)
         self.cluster = cluster
         self.trace = cluster.trace
@@ -54,7 +58,7 @@ class Client(Node):
         self._meta_cid = 0
         self._meta_next = 0                              # which broker next_broker() picks
         self._meta_retry = None
-        self._meta_age_timer = self.after(cfg["metadata.max.age.ms"], self._periodic_metadata, daemon=True)
+        self._meta_age_timer = self.after(self.metadata_period(), self._periodic_metadata, daemon=True)
 
     # -- requests ------------------------------------------------------------
     def next_cid(self) -> int:
@@ -186,9 +190,15 @@ class Client(Node):
         self._meta_retry = None
         self.request_metadata()
 
+    def metadata_period(self) -> int:
+        """How often metadata is refreshed anyway: `metadata.max.age.ms`, but never sooner than
+        `retry.backoff.ms` after the last refresh, as Java's Metadata.timeToNextUpdate, and at
+        least 1 ms (with 0 and 0 the timer would fire forever at one instant)."""
+        return max(self.cfg["metadata.max.age.ms"], self.cfg["retry.backoff.ms"], 1)
+
     def _periodic_metadata(self) -> None:
         self.request_metadata()
-        self._meta_age_timer = self.after(self.cfg["metadata.max.age.ms"], self._periodic_metadata, daemon=True)
+        self._meta_age_timer = self.after(self.metadata_period(), self._periodic_metadata, daemon=True)
 
     def on_metadata(self) -> None:
         """Hook: new metadata arrived."""
@@ -253,10 +263,14 @@ class Client(Node):
             raise KafkaException("_STATE", f"{self.role} {self.name} is closed")
 
     @staticmethod
-    def timeout_ms(timeout: float | None) -> int | None:
-        """confluent-kafka timeouts are seconds (float); None or a negative value: no limit."""
-        if timeout is None or timeout < 0:
+    def timeout_ms(timeout: float | None, call: str = "") -> int | None:
+        """confluent-kafka timeouts are seconds (float); None, a negative value or infinity: no
+        limit. Anything else (a bool, a str, NaN) is refused, naming `call`."""
+        if timeout is None:
             return None
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise TypeError(f"timeout must be a number of seconds, got {timeout!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout:
+            where = f"{call}: " if call else ""
+            raise TypeError(f"{where}timeout must be a number of seconds (None or -1: no limit), got {timeout!r}")
+        if timeout < 0 or timeout == float("inf"):
+            return None
         return int(round(timeout * 1000))

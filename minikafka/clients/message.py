@@ -5,6 +5,11 @@ Rules:
   `topic()`, `partition()`, `offset()`, `key()`, `value()`, `headers()`, `timestamp()`
   (a `(TIMESTAMP_CREATE_TIME, ms)` pair), `error()` and `leader_epoch()`.
 - Reprs are deterministic (no addresses), so notebook outputs reproduce.
+- `TopicPartition(topic, partition, offset)` refuses a topic that is not a str and a partition
+  or an offset that is not an int (a bool is refused too) with TypeError, as confluent-kafka's
+  does. Its fields can be changed later, so every call that takes TopicPartitions checks them
+  again (`check_topic_partitions`): a plain tuple, a partition < 0 or an offset that is not a
+  position the call accepts is refused before anything changes, naming the call and the value.
 """
 from __future__ import annotations
 
@@ -30,7 +35,14 @@ class TopicPartition:
     def __init__(self, topic: str, partition: int = -1, offset: int = OFFSET_INVALID,
                  metadata: str | None = None, leader_epoch: int | None = None) -> None:
         if not isinstance(topic, str):
-            raise TypeError(f"topic must be a str, got {type(topic).__name__}")
+            raise TypeError(f"TopicPartition: topic must be a str, got {type(topic).__name__} {topic!r}")
+        for name, v in (("partition", partition), ("offset", offset)):
+            if not is_int(v):
+                raise TypeError(f"TopicPartition: {name} must be an int, got {type(v).__name__} {v!r}")
+        if metadata is not None and not isinstance(metadata, str):
+            raise TypeError(f"TopicPartition: metadata must be a str or None, got {type(metadata).__name__}")
+        if leader_epoch is not None and not is_int(leader_epoch):
+            raise TypeError(f"TopicPartition: leader_epoch must be an int or None, got {leader_epoch!r}")
         self.topic = topic
         self.partition = partition
         self.offset = offset
@@ -135,18 +147,73 @@ class GroupMetadata:
                 f"member_id={self.member_id!r})")
 
 
+def is_int(v: Any) -> bool:
+    """An int that is not a bool (`True` is an int in Python, and never a partition or offset)."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# which offsets a call accepts besides positions (>= 0), and how its errors say so
+_OFFSETS: dict[str, tuple[tuple[int, ...], str]] = {
+    "start": ((OFFSET_BEGINNING, OFFSET_END, OFFSET_STORED, OFFSET_INVALID),
+              "an offset >= 0, OFFSET_BEGINNING (-2), OFFSET_END (-1), OFFSET_STORED (-1000) or none "
+              "(OFFSET_INVALID, -1001: start from the committed offset or auto.offset.reset)"),
+    "seek": ((OFFSET_BEGINNING, OFFSET_END), "an offset >= 0, OFFSET_BEGINNING (-2) or OFFSET_END (-1)"),
+    "position": ((), "a position: the offset of the next record to read (>= 0); set "
+                     "TopicPartition(topic, partition, offset)"),
+}
+
+
+def check_topic(topic: Any, call: str) -> str:
+    """A topic name given to `call`: a str (else TypeError), not empty (else
+    INVALID_TOPIC_EXCEPTION)."""
+    if not isinstance(topic, str):
+        raise TypeError(f"{call}: a topic name must be a str, got {type(topic).__name__} {topic!r}")
+    if not topic:
+        raise KafkaException("INVALID_TOPIC_EXCEPTION", f"{call}: the topic name is empty")
+    return topic
+
+
+def check_topic_partition(tp: Any, call: str, offsets: str | None = None) -> tuple[str, int]:
+    """(topic, partition) of a TopicPartition given to `call`: a TopicPartition (not a plain
+    tuple) with a non-empty topic and a partition >= 0, and when `offsets` names a rule of
+    _OFFSETS, an offset that rule accepts. Wrong types raise TypeError; wrong values
+    KafkaException(_INVALID_ARG)."""
+    if not isinstance(tp, TopicPartition):
+        hint = ""
+        if isinstance(tp, tuple) and tp and isinstance(tp[0], str):
+            hint = f"; a plain tuple is not one: write TopicPartition({', '.join(repr(x) for x in tp)})"
+        raise TypeError(f"{call} takes TopicPartition objects, got {type(tp).__name__} {tp!r}{hint}")
+    topic, part, off = tp.topic, tp.partition, tp.offset
+    check_topic(topic, call)
+    if not is_int(part):
+        raise TypeError(f"{call}: the partition of topic '{topic}' must be an int >= 0, "
+                        f"got {type(part).__name__} {part!r}")
+    if part < 0:
+        raise KafkaException("_INVALID_ARG", f"{call}: partition {part} of topic '{topic}' is not a partition; "
+                                             "partitions are numbered from 0")
+    if offsets is not None:
+        allowed, accepted = _OFFSETS[offsets]
+        if not is_int(off):
+            raise TypeError(f"{call}: the offset of {topic}-{part} must be an int, got {type(off).__name__} {off!r}; "
+                            f"accepted: {accepted}")
+        if off < 0 and off not in allowed:
+            raise KafkaException("_INVALID_ARG", f"{call}: {topic}-{part} has offset {off}, which {call} does not "
+                                                 f"accept; accepted: {accepted}")
+    return (topic, part)
+
+
+def check_topic_partitions(partitions: Any, call: str, offsets: str | None = None) -> list[tuple[str, int]]:
+    """check_topic_partition for each of a list (or tuple) of TopicPartitions, all of them
+    before the caller changes anything."""
+    if isinstance(partitions, tuple) and partitions and isinstance(partitions[0], str):
+        check_topic_partition(partitions, call)          # ("t", 0): says how to write it
+    if not isinstance(partitions, (list, tuple)):
+        raise TypeError(f"{call} takes a list of TopicPartition, got {type(partitions).__name__} {partitions!r}")
+    return [check_topic_partition(tp, call, offsets) for tp in partitions]
+
+
 def offsets_to_wire(offsets: Any, call: str) -> tuple[tuple[tuple[str, int], int], ...]:
     """((topic, partition), offset) for a list of TopicPartitions that must carry a position
     (commit, send_offsets_to_transaction): the offset of the next record to read, >= 0."""
-    if not isinstance(offsets, (list, tuple)):
-        raise TypeError(f"{call}: offsets must be a list of TopicPartition, got {type(offsets).__name__}")
-    out = []
-    for tp in offsets:
-        if not isinstance(tp, TopicPartition):
-            raise TypeError(f"{call}: offsets must be TopicPartition objects, got {tp!r}")
-        if tp.offset < 0:
-            raise KafkaException("_INVALID_ARG", f"{call}: {tp.topic}-{tp.partition} has offset {tp.offset}, which is "
-                                                 "not a position; set TopicPartition(topic, partition, offset) to the "
-                                                 "offset of the next record to read (>= 0)")
-        out.append(((tp.topic, tp.partition), tp.offset))
-    return tuple(out)
+    keys = check_topic_partitions(offsets, call, "position")
+    return tuple((key, tp.offset) for key, tp in zip(keys, offsets))

@@ -16,6 +16,14 @@ Rules (kafka-semantics.md G.41-G.42, I.57):
 4. A state change is appended to the partition with acks=all and takes effect only once the
    high watermark passes it. If that fails the change is not applied: NOT_COORDINATOR when the
    leadership moved, COORDINATOR_NOT_AVAILABLE otherwise (not enough replicas, timeout).
+5. Only the broker writes these topics: a client's Produce to one is refused with
+   INVALID_TOPIC_EXCEPTION (replica_manager.py rule 6), and AddPartitionsToTxn with one with
+   TOPIC_AUTHORIZATION_FAILED (Kafka leaves internal topics out of a client's authorized ones).
+6. Loading skips a record it cannot parse (no key, an unknown key, a malformed value) and traces
+   it (`coordinator.skip_record`, with its offset and why); the records before and after it load
+   as usual, so nothing committed is lost and the simulation goes on. Kafka's loader skips a
+   record of an unknown type the same way (CoordinatorLoaderImpl); a malformed record of a known
+   type fails Kafka's load instead. Rule 5 keeps both out; this is defence in depth.
 Simplification: loading is instantaneous (Kafka answers COORDINATOR_LOAD_IN_PROGRESS while it
 reads the log).
 """
@@ -98,8 +106,32 @@ def record_value(fields: dict[str, Any]) -> bytes:
     return " ".join(f"{k}={v}" for k, v in fields.items()).encode()
 
 
-def parse_value(value: bytes) -> dict[str, str]:
-    return dict(item.split("=", 1) for item in value.decode().split(" ") if item)
+def parse_value(value: bytes | None) -> dict[str, str]:
+    """The fields of a `record_value`; ValueError when `value` is not one (rule 6)."""
+    if not isinstance(value, bytes):
+        raise ValueError("the record has no value")
+    fields = {}
+    for item in value.decode().split(" "):          # UnicodeDecodeError is a ValueError
+        if item:
+            k, sep, v = item.partition("=")
+            if not sep:
+                raise ValueError(f"{item!r} is not key=value")
+            fields[k] = v
+    return fields
+
+
+def record_key(rec: Record) -> str:
+    """A record's key as text; ValueError when it has none or it is not UTF-8 (rule 6)."""
+    if not isinstance(rec.key, bytes):
+        raise ValueError("the record has no key")
+    return rec.key.decode()
+
+
+def int_field(fields: dict[str, str], name: str) -> int:
+    """An integer field of a parsed value; ValueError when missing or not an integer."""
+    if name not in fields:
+        raise ValueError(f"no {name!r} field")
+    return int(fields[name])
 
 
 class Coordinator:
@@ -148,6 +180,11 @@ class Coordinator:
     def unload(self, partition: int) -> None:
         raise NotImplementedError
 
+    def skip_record(self, partition: int, offset: int, why: ValueError) -> None:
+        """Rule 6: a record this coordinator cannot parse is left out of its state."""
+        self.trace.state(self.sim.now, self.broker.name, "coordinator.skip_record", topic=self.topic,
+                         partition=partition, offset=offset, why=str(why))
+
     # -- rule 4 ----------------------------------------------------------------------
     def write(self, partition: int, records: list[tuple[str, bytes | None]], then: Callable[[str | None], None],
               producer: tuple[int, int] | None = None) -> None:
@@ -178,4 +215,5 @@ class Coordinator:
                 then("COORDINATOR_NOT_AVAILABLE")
             else:
                 then(None)
-        self.broker.replica_manager.append_records([(tp, batch)], -1, self.broker.cfg[self.write_timeout], done)
+        self.broker.replica_manager.append_records([(tp, batch)], -1, self.broker.cfg[self.write_timeout], done,
+                                                   internal_topics_allowed=True)

@@ -24,6 +24,13 @@ acknowledged: until a broker holds state for a producer id it accepts any sequen
 idempotent producer (`warm_up=False` shows it).
 
 Sticky partitioner (`sticky_distribution`): where a real producer puts null-key records.
+
+Every function checks its arguments before it runs anything (cluster_args.py rules 2-3):
+a seed is an integer, `records` at least what a trial needs (2 for `acks_trial`, whose fault
+schedule picks a record in the second half and followers' crash points before it, 1 for
+`ordering_trial`, 0 for `sticky_distribution`), `acks` one of "all", "-1", "0", "1" (or -1,
+0, 1), `min_insync` >= 1, flags True or False, `drop_probability` from 0 to 1; an experiment
+or sweep checks every setting before its first trial.
 """
 from __future__ import annotations
 
@@ -33,6 +40,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from minikafka.clients.message import TopicPartition
 from minikafka.cluster import Cluster
+from minikafka.cluster_args import check_bool, check_int, check_probability
 
 TOPIC = "t"
 
@@ -54,7 +62,7 @@ class TrialResult:
 def acks_trial(seed: int, acks: str | int = "all", min_insync: int = 2, unclean: bool = False,
                records: int = 100) -> TrialResult:
     """One seeded durability trial (see the module docstring)."""
-    acks = str(acks)
+    acks = _check_acks_trial(seed, acks, min_insync, unclean, records)
     faults = random.Random(f"acks_trial/{seed}")            # the schedule ignores the settings
     followers_down = faults.choice((0, 1, 2))
     crash_at = faults.randrange(records // 2, records)
@@ -99,6 +107,21 @@ def acks_trial(seed: int, acks: str | int = "all", min_insync: int = 2, unclean:
                        followers_down, crash_at)
 
 
+ACKS = ("all", "-1", "0", "1")
+ACKS_TRIAL_SETTINGS = ("acks", "min_insync", "unclean")
+
+
+def _check_acks_trial(seed: Any, acks: Any, min_insync: Any, unclean: Any, records: Any) -> str:
+    """The module docstring's checks for `acks_trial`; returns `acks` as its label ("all", "1", ...)."""
+    check_int("seed", seed)
+    if isinstance(acks, bool) or str(acks) not in ACKS or not isinstance(acks, (str, int)):
+        raise ValueError(f"acks must be one of 'all', '-1', '0', '1' (or -1, 0, 1), got {acks!r}")
+    check_int("min_insync", min_insync, 1)
+    check_bool("unclean", unclean)
+    check_int("records", records, 2)
+    return str(acks)
+
+
 def _read_back(c: Cluster) -> set[bytes]:
     k = c.consumer({"auto.offset.reset": "earliest"})
     k.assign([TopicPartition(TOPIC, 0)])
@@ -127,6 +150,15 @@ class ExperimentRow:
         return sum(1 for n in self.lost if n)
 
 
+def _setting(s: Any) -> dict[str, Any]:
+    if not isinstance(s, Mapping):
+        raise TypeError(f"a setting is a dict of acks_trial arguments ({', '.join(ACKS_TRIAL_SETTINGS)}), got {s!r}")
+    unknown = [k for k in s if k not in ACKS_TRIAL_SETTINGS]
+    if unknown:
+        raise ValueError(f"unknown acks_trial setting {unknown[0]!r}; settings: {', '.join(ACKS_TRIAL_SETTINGS)}")
+    return dict(s)
+
+
 def setting_label(setting: Mapping[str, Any]) -> str:
     """`acks=1 min.insync=2`, plus `unclean` when unclean election is on."""
     label = f"acks={setting.get('acks', 'all')} min.insync={setting.get('min_insync', 2)}"
@@ -138,7 +170,10 @@ def acks_experiment(settings: Iterable[Mapping[str, Any]], seeds: Iterable[int],
     """Run `acks_trial` for every setting (keyword arguments of `acks_trial`: acks,
     min_insync, unclean) and every seed. `on_trial(done, total)` is called after each trial
     (a progress bar listens there)."""
-    settings, seeds = [dict(s) for s in settings], list(seeds)
+    settings, seeds = [_setting(s) for s in settings], list(seeds)
+    for s in settings:
+        for seed in seeds:
+            _check_acks_trial(seed, s.get("acks", "all"), s.get("min_insync", 2), s.get("unclean", False), records)
     total, done = len(settings) * len(seeds), 0
     rows = []
     for s in settings:
@@ -191,6 +226,7 @@ def ordering_trial(seed: int, max_in_flight: int = 5, idempotent: bool = False, 
                    records: int = 20, warm_up: bool = True) -> OrderingResult:
     """One seeded ordering trial (see the module docstring). With `warm_up`, the losses start
     once record 0 is acknowledged; without it, they may hit the producer's very first request."""
+    _check_ordering_trial(seed, max_in_flight, idempotent, drop_probability, records, warm_up)
     c = Cluster(brokers=3, seed=seed)
     c.create_topic(TOPIC, partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
     p = c.producer({"acks": "all", "linger.ms": 0, "enable.idempotence": idempotent,
@@ -214,9 +250,22 @@ def ordering_trial(seed: int, max_in_flight: int = 5, idempotent: bool = False, 
                           tuple(sorted(failed)), retries)
 
 
+def _check_ordering_trial(seed: Any, max_in_flight: Any = 5, idempotent: Any = False, drop_probability: Any = 0.1,
+                          records: Any = 20, warm_up: Any = True) -> None:
+    check_int("seed", seed)
+    check_int("max_in_flight", max_in_flight, 1)
+    check_bool("idempotent", idempotent)
+    check_probability("drop_probability", drop_probability)
+    check_int("records", records, 1)
+    check_bool("warm_up", warm_up)
+
+
 def ordering_sweep(seeds: Iterable[int], **kw: Any) -> dict[str, int]:
     """How many of `seeds` end reordered, duplicated, or with records missing."""
     out = {"trials": 0, "reordered": 0, "duplicated": 0, "missing": 0}
+    seeds = list(seeds)
+    for seed in seeds:
+        _check_ordering_trial(seed, **kw)
     for seed in seeds:
         r = ordering_trial(seed, **kw)
         out["trials"] += 1
@@ -236,6 +285,10 @@ def sticky_distribution(seed: int, partitions: int, records: int, batch_size: in
                         value_size: int = 100, linger_ms: int = 5) -> list[int]:
     """How many of `records` null-key records a real producer puts on each partition, with
     the uniform sticky partitioner (one broker, one record per millisecond)."""
+    check_int("seed", seed)
+    check_int("partitions", partitions, 1, 9_999)
+    check_int("records", records, 0)
+    check_int("value_size", value_size, 0)
     counts = [0] * partitions
     if records <= 0:
         return counts

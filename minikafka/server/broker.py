@@ -224,7 +224,8 @@ class Broker(Node):
     def _on_produce(self, src: str, msg: P.ProduceRequest) -> None:
         def respond(results: list) -> None:
             self.send(src, P.ProduceResponse(msg.cid, results))
-        self.replica_manager.append_records(msg.batches, msg.acks, msg.timeout_ms, respond)
+        self.replica_manager.append_records(msg.batches, msg.acks, msg.timeout_ms, respond,
+                                            internal_topics_allowed=False)
 
     def _on_offsets_for_leader_epoch(self, src: str, msg: P.OffsetsForLeaderEpochRequest) -> None:
         results = self.replica_manager.last_offset_for_leader_epoch(msg.partitions)
@@ -251,7 +252,8 @@ class Broker(Node):
         def respond(results: list) -> None:
             self.send(src, P.WriteTxnMarkersResponse(msg.cid, tuple((tp, err) for tp, err, _ in results)))
             self.on_markers_written(msg, results)
-        self.replica_manager.append_records(batches, -1, self.cfg["request.timeout.ms"], respond)
+        self.replica_manager.append_records(batches, -1, self.cfg["request.timeout.ms"], respond,
+                                            internal_topics_allowed=True)
 
     def on_markers_written(self, msg: P.WriteTxnMarkersRequest, results: list) -> None:
         """The group coordinator completes transactional offset commits."""

@@ -20,8 +20,16 @@ Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
    epoch ends earlier on the leader, the response carries `diverging_epoch` and the follower
    truncates (KIP-279). Followers read up to the LEO, consumers up to the HW (read_uncommitted)
    or the LSO (read_committed, with the aborted transactions of the range, transaction_index.py).
+   A response holds whole batches up to the fetch's max bytes, but the first batch of the first
+   partition with data comes back even when it alone is larger (KIP-74: a fetch always makes
+   progress, so `fetch.max.bytes=0` still reads one batch at a time).
 5. A fetch with nothing to return waits up to its max wait (a ParkedFetch, delayed_operations.py
    rule 3); an append (followers) or an HW advance (consumers) answers it early.
+6. Only the broker itself writes to an internal topic (`__consumer_offsets`, `__transaction_state`):
+   its coordinators' records and the transaction markers. A client's Produce to one is refused
+   with INVALID_TOPIC_EXCEPTION, before the leader check (kafka-semantics.md 341; Kafka:
+   appendToLocalLog with internalTopicsAllowed false); the producer fails the batch with it (a
+   delivery report with that error), as it is not retriable.
 """
 from __future__ import annotations
 
@@ -29,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.controller.controller import CONTROLLER
+from minikafka.coordinator.internal_topics import INTERNAL_TOPICS
 from minikafka.server.delayed_operations import DelayedProduce, ParkedFetch
 from minikafka.server.partition import Replica
 
@@ -44,9 +53,11 @@ class ReplicaManager:
         self.delayed: dict[tuple, list[DelayedProduce]] = {}     # the produce purgatory
 
     def startup(self) -> None:
-        """Start the periodic ISR check (Kafka: the isr-expiration task)."""
+        """Start the periodic ISR check (Kafka: the isr-expiration task), every
+        `replica.lag.time.max.ms` / 2 and at least every 1 virtual ms, so that time moves on
+        (with `replica.lag.time.max.ms` = 1 Kafka's scheduler would run it once only)."""
         b = self.broker
-        b.after(b.cfg["replica.lag.time.max.ms"] // 2, self._check_isr, daemon=True)
+        b.after(max(b.cfg["replica.lag.time.max.ms"] // 2, 1), self._check_isr, daemon=True)
 
     # -- leader or follower ------------------------------------------------
     def apply_partition_state(self, st: P.PartitionState) -> Replica | None:
@@ -85,16 +96,22 @@ class ReplicaManager:
         return r
 
     # -- produce -----------------------------------------------------------
-    def append_records(self, batches: list, acks: int, timeout_ms: int, respond: Any) -> None:
-        """Rules 1-3 for client batches; also the path of transaction markers (control
-        batches, checked by epoch only) and coordinator writes. `respond(results)` gets
-        [(tp, error or None, base offset)], at once or when the HW passes (acks=all); never
-        for acks=0."""
+    def append_records(self, batches: list, acks: int, timeout_ms: int, respond: Any, *,
+                       internal_topics_allowed: bool) -> None:
+        """Rules 1-3 and 6 for client batches; also the path of transaction markers (control
+        batches, checked by epoch only) and coordinator writes, the two callers that may write
+        to internal topics. `respond(results)` gets [(tp, error or None, base offset)], at once
+        or when the HW passes (acks=all); never for acks=0."""
         b = self.broker
         now = b.sim.now
         results: dict[tuple, tuple[str | None, int]] = {}
         waiting: dict[tuple, tuple[int, int]] = {}
         for tp, batch in batches:
+            if tp[0] in INTERNAL_TOPICS and not internal_topics_allowed:
+                results[tp] = ("INVALID_TOPIC_EXCEPTION", -1)
+                b.trace.state(now, b.name, "produce.reject", tp=_n(tp), error="INVALID_TOPIC_EXCEPTION",
+                              why="a client cannot write to an internal topic")
+                continue
             r = self.replicas.get(tp)
             if r is None or not r.is_leader:
                 err = "NOT_LEADER_OR_FOLLOWER" if tp[0] in b.metadata else "UNKNOWN_TOPIC_OR_PART"
@@ -274,7 +291,7 @@ class ReplicaManager:
                                                       r.log.log_start_offset, leader_epoch=r.leader_epoch))
                 continue
             batches = r.log.read(fp.fetch_offset, upper, min(budget, b.cfg["replica.fetch.max.bytes"]) if follower
-                                 else budget) if budget > 0 else []
+                                 else budget) if budget > 0 or total == 0 else []   # KIP-74: progress
             size = sum(x.size for x in batches)
             total += size
             budget -= size
@@ -325,7 +342,7 @@ class ReplicaManager:
                 new_isr = r.isr_shrink(now, lag)
                 if new_isr is not None:
                     self._alter_isr(r, new_isr)
-        b.after(lag // 2, self._check_isr, daemon=True)
+        b.after(max(lag // 2, 1), self._check_isr, daemon=True)
 
     def _alter_isr(self, r: Replica, new_isr: tuple[int, ...]) -> None:
         b = self.broker

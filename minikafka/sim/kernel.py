@@ -2,6 +2,7 @@
 
 Rules:
 - Time is an integer number of virtual milliseconds, `now`. Nothing reads the wall clock.
+  Durations and delays must be integers (`run(0.5)` is refused: `now` stays an int).
 - Events sit in a heap ordered by (time, sequence); the sequence number breaks ties in
   scheduling order, so two runs with the same seed execute the same events in the same order.
 - An event is either ordinary or a *daemon* (background activity such as heartbeats and
@@ -65,8 +66,8 @@ class Simulation:
         return stream
 
     def schedule(self, delay: int, fn: Callable[..., Any], *args: Any, daemon: bool = False) -> Event:
-        if delay < 0:
-            raise ValueError(f"cannot schedule {delay} ms in the past")
+        if delay.__class__ is not int or delay < 0:
+            _check_ms("delay", delay)
         time = self.now + delay
         ev = Event(self, time, fn, args, daemon)
         self._seq += 1
@@ -107,8 +108,7 @@ class Simulation:
 
     def run(self, ms: int) -> None:
         """Run every event due in the next `ms` milliseconds; time then stands at now + ms."""
-        if ms < 0:
-            raise ValueError(f"run() takes a duration in ms >= 0, got {ms}")
+        _check_ms("run() duration", ms)
         self.run_until(None, self.now + ms)
 
     def run_until(self, done: Callable[[], bool] | None, deadline: int | None) -> bool:
@@ -133,6 +133,7 @@ class Simulation:
     def run_until_idle(self, max_ms: int = 3_600_000) -> bool:
         """Run until only daemon events remain (or `max_ms` of virtual time passed).
         Returns True when the simulation went idle."""
+        _check_ms("max_ms", max_ms)
         deadline = self.now + max_ms
         while self._pending > 0:
             nxt = self.peek()
@@ -144,3 +145,11 @@ class Simulation:
     @property
     def idle(self) -> bool:
         return self._pending <= 0
+
+
+def _check_ms(what: str, ms: object) -> None:
+    """Virtual time is whole milliseconds: an int >= 0 (not a bool, not a float)."""
+    if not isinstance(ms, int) or isinstance(ms, bool):
+        raise TypeError(f"{what} must be an integer number of virtual ms >= 0, got {ms!r}")
+    if ms < 0:
+        raise ValueError(f"{what} must be an integer number of virtual ms >= 0, got {ms!r}")

@@ -4,12 +4,12 @@ Rules:
 - Nodes (brokers, the controller, clients) talk only by `send(src, dst, message)`.
 - Each directed link delivers in FIFO order, like a TCP connection: a message arrives at
   `max(now + latency + extra delay, arrival of the previous message on that link)`.
-- A cut link (a network partition) loses nothing by itself, as TCP retransmits: a message that
-  would arrive while the link is cut is held, and everything held is delivered in order one
-  latency after the heal, unless its connection was closed meanwhile. Until then the sender
-  only sees silence. A client whose request times out closes the connection (`close`), as
-  Kafka's NetworkClient does, so what it had sent is never delivered; its retry goes on a new
-  connection and cannot be overtaken by the old request.
+- A cut link (a network partition, between two different nodes) loses nothing by itself, as
+  TCP retransmits: a message that would arrive while the link is cut is held, and everything
+  held is delivered in order one latency after the heal, unless its connection was closed
+  meanwhile. Until then the sender only sees silence. A client whose request times out closes
+  the connection (`close`), as Kafka's NetworkClient does, so what it had sent is never
+  delivered; its retry goes on a new connection and cannot be overtaken by the old request.
 - A message is lost, silently, when the receiver's machine is down (power loss).
 - A loss or drop rule (seeded) models what loses one message over TCP: the connection breaks.
   The message, everything in flight on that connection (both directions), and whatever either
@@ -119,6 +119,8 @@ class Network:
     # -- faults -------------------------------------------------------------
     def cut(self, a: str, b: str) -> None:
         self._check(a, b)
+        if a == b:
+            raise ValueError(f"a link joins two different nodes, got {a!r} twice")
         self.cuts.add(frozenset((a, b)))
         self.trace.state(self.sim.now, "network", "link.cut", a=a, b=b)
 

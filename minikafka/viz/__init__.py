@@ -22,6 +22,8 @@ Rules:
   Figures are plain `matplotlib.figure.Figure` objects (no pyplot state, nothing leaks) and
   display as PNG in a notebook; `png_bytes(fig)` gives the same PNG for an ipywidgets Image.
 - Colours come from one palette, `PALETTE`, shared by every picture.
+- Arguments are checked before anything is read (cluster_args.py): a topic that does not exist is
+  UNKNOWN_TOPIC_OR_PART, a value of the wrong type TypeError, one out of range ValueError.
 """
 from minikafka.viz._style import PALETTE, member_colour, png_bytes
 from minikafka.viz.charts import (distribution_figure, distribution_table, experiment_figure,

@@ -14,13 +14,23 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from minikafka.clients.producer.partitioner import murmur2, to_positive
+from minikafka.cluster_args import check_int, check_ints
 from minikafka.viz._style import PALETTE, new_figure, patch, table
 
 
 def _as_data(data: Any) -> dict[str, tuple[int, ...]]:
     if isinstance(data, Mapping):
-        return {str(k): tuple(v) for k, v in data.items()}
+        return {str(k): tuple(check_ints(f"data[{k!r}]", v)) for k, v in data.items()}
+    if not isinstance(data, (list, tuple)) or not all(hasattr(r, "label") and hasattr(r, "lost") for r in data):
+        raise TypeError(f"data must be a dict of label -> numbers per trial, or a list of ExperimentRow, got {data!r}")
     return {row.label: tuple(row.lost) for row in data}
+
+
+def _check_counts(counts: Any) -> None:
+    if not isinstance(counts, Mapping):
+        raise TypeError(f"counts must be a dict of series name -> records per partition, got {counts!r}")
+    for name, values in counts.items():
+        check_ints(f"counts[{name!r}]", values)
 
 
 # -- experiments --------------------------------------------------------------------------
@@ -73,6 +83,9 @@ def experiment_figure(data: Any, title: str = "Acknowledged records lost per tri
 def key_table(keys: Sequence[str | bytes], num_partitions: int) -> str:
     """Each key's murmur2 hash and the partition Kafka's default partitioner gives it:
     `toPositive(murmur2(key)) % num_partitions`."""
+    check_int("num_partitions", num_partitions, 1)
+    if not isinstance(keys, (list, tuple)) or not all(isinstance(k, (str, bytes)) for k in keys):
+        raise TypeError(f"keys must be a list of keys (str or bytes), got {keys!r}")
     rows = []
     for k in keys:
         raw = k.encode() if isinstance(k, str) else bytes(k)
@@ -84,6 +97,7 @@ def key_table(keys: Sequence[str | bytes], num_partitions: int) -> str:
 
 def distribution_table(counts: Mapping[str, Sequence[int]]) -> str:
     """Records per partition, one column per series and a total."""
+    _check_counts(counts)
     series = list(counts)
     n = max((len(v) for v in counts.values()), default=0)
     rows = []
@@ -95,6 +109,7 @@ def distribution_table(counts: Mapping[str, Sequence[int]]) -> str:
 
 def distribution_figure(counts: Mapping[str, Sequence[int]], title: str = "Records per partition") -> Any:
     """Stacked bars: records per partition, one colour per series."""
+    _check_counts(counts)
     series = list(counts)
     n = max((len(v) for v in counts.values()), default=0)
     colours = [PALETTE["keyed"], PALETTE["sticky"], PALETTE["msg_fetch"], PALETTE["msg_group"]]
@@ -125,6 +140,7 @@ def distribution_figure(counts: Mapping[str, Sequence[int]], title: str = "Recor
 # -- order in a partition --------------------------------------------------------------------
 def _order_kinds(order: Sequence[int]) -> list[str]:
     """For each offset: "in_order", "reordered" (written after a later record) or "duplicate"."""
+    check_ints("order", order)
     seen: set[int] = set()
     highest = -1
     kinds = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from minikafka.cluster_args import check_int, check_names
 from minikafka.controller.election import NO_LEADER
 from minikafka.viz._style import PALETTE, new_figure, patch, table
 
@@ -70,6 +71,9 @@ def cluster_view(cluster: "Cluster", topics: list[str] | None = None, max_partit
     """What the cluster map and its table show, read from `cluster` (nothing is changed).
     By default every topic except internal ones (`__transaction_state`, `__consumer_offsets`)."""
     everything = sorted(cluster.controller.topics)
+    check_int("max_partitions", max_partitions, 1)
+    if topics is not None:
+        topics = check_names("topics", topics, everything)
     internal = tuple(t for t in everything if t.startswith("__")) if topics is None else ()
     topics = [t for t in everything if t not in internal] if topics is None else topics
     records = cluster.controller.brokers

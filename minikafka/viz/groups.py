@@ -16,7 +16,9 @@ how ownership moved from one generation to the next.
 became Stable (from the coordinator's "group.stable" events), one row per partition: its owner
 in that generation, an edge where the owner changed since the previous generation, an empty
 cell where nobody owned it (cooperative rebalancing revokes in one generation and assigns in
-the next), the idle members of each generation, and why each rebalance started.
+the next), the idle members of each generation, and why each rebalance started. When the
+trace's ring dropped its oldest events (sim/trace.py), a note says so: earlier generations, and
+the first shown one's reasons, may be missing.
 
 Members are named by their consumer (`consumer-2`); a member id is the consumer's name plus 8
 hex digits chosen by the coordinator (`consumer-2-db851b83`), shown in the text tables.
@@ -28,7 +30,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
+from minikafka.cluster_args import check_int, check_names, check_str
 from minikafka.viz._style import PALETTE, clip, member_colour, new_figure, patch, table
+from minikafka.viz.sequence import dropped_note
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -94,6 +98,8 @@ def group_view(cluster: "Cluster", group: str, topics: Iterable[str] = (),
                isolation_level: str = "read_uncommitted") -> GroupMap:
     """What the group map and its table show, read from `cluster` (nothing is changed).
     Columns are the partitions of the topics the group owns or committed, plus `topics`."""
+    topics = check_names("topics", sorted(topics) if isinstance(topics, (set, frozenset)) else topics,
+                         cluster.topics())
     gv = cluster.group_state(group)
     rows = cluster.group_lag(group, isolation_level)
     members = []
@@ -258,11 +264,14 @@ class RebalanceView:
     partitions: tuple[str, ...]             # every partition owned in any generation shown
     generations: tuple[Generation, ...]
     hidden: int                             # earlier generations not shown
+    dropped_note: str = ""                  # the trace dropped its oldest events: some may be missing
 
 
 def rebalance_view(trace: "Trace", group: str, max_generations: int = 8) -> RebalanceView:
     """What the rebalance timeline and its table show, read from `trace`: one entry per
     "group.stable" event of `group` (the last `max_generations`)."""
+    check_str("group", group)
+    check_int("max_generations", max_generations, 0)
     gens: list[Generation] = []
     why: list[tuple[int, str]] = []
     protocol = {}
@@ -295,7 +304,7 @@ def rebalance_view(trace: "Trace", group: str, max_generations: int = 8) -> Reba
             why = []
     shown = gens[-max_generations:] if max_generations > 0 else []
     parts = sorted({p for g in shown for p, _ in g.owners}, key=_tp_key)
-    return RebalanceView(group, tuple(parts), tuple(shown), len(gens) - len(shown))
+    return RebalanceView(group, tuple(parts), tuple(shown), len(gens) - len(shown), dropped_note(trace))
 
 
 def _why(g: Generation) -> str:
@@ -319,7 +328,8 @@ def rebalance_table(trace: "Trace", group: str, max_generations: int = 8) -> str
     then per generation its time, members, idle members and why it started."""
     v = rebalance_view(trace, group, max_generations)
     if not v.generations:
-        return f"group {group}: no generation has become Stable yet"
+        return f"group {group}: no generation has become Stable yet" + (
+            f" in the events the trace kept ({v.dropped_note})" if v.dropped_note else "")
     moved = _moved(v)
     header = ["partition"] + [f"gen {g.generation}" for g in v.generations]
     rows = []
@@ -331,6 +341,7 @@ def rebalance_table(trace: "Trace", group: str, max_generations: int = 8) -> str
     n = len(v.generations)
     lines = [f"group {group}: {n} generation{'' if n == 1 else 's'}"
              + (f" (and {v.hidden} earlier ones not shown)" if v.hidden else "")]
+    lines += [f"({v.dropped_note}: earlier generations may be missing)"] if v.dropped_note else []
     lines += table(header, rows)
     for g in v.generations:
         idle = f", idle: {', '.join(g.idle)}" if g.idle else ""
@@ -382,6 +393,7 @@ def rebalance_figure(trace: "Trace", group: str, max_generations: int = 8) -> An
                 va="center", fontsize=9, style="italic", color=PALETTE["note"])
     foot.set_axis_off()
     lines = [clip(f"gen {g.generation}: {_why(g)}", 110) for g in v.generations]
+    lines += [f"({v.dropped_note}: earlier generations may be missing)"] if v.dropped_note else []
     foot.text(0.0, 1.0, "why each rebalance started:\n" + "\n".join(lines) if lines else "", ha="left", va="top",
               fontsize=7.5, color=PALETTE["dark_text"], transform=foot.transAxes, linespacing=1.3)
     clients = sorted({c for g in v.generations for c in g.members},

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
+from minikafka.cluster_args import check_int, is_int
 from minikafka.controller.election import NO_LEADER
 from minikafka.viz._style import PALETTE, new_figure, patch, short_key, table
 
@@ -72,6 +73,10 @@ def log_view(cluster: "Cluster", topic: str, partition: int,
              committed: Mapping[str, int] | None = None, max_cells: int = 40) -> LogView:
     """What the log strip and its table show, read from `cluster` (nothing is changed)."""
     view = cluster.partition_state(topic, partition)
+    check_int("max_cells", max_cells, 1)
+    if committed is not None and (not isinstance(committed, Mapping) or not all(
+            isinstance(g, str) and is_int(o) for g, o in committed.items())):
+        raise TypeError(f"committed must be a dict of group -> offset (an integer), got {committed!r}")
     replicas = [cluster.brokers[rv.broker].replicas.get((topic, partition)) for rv in view.replicas]
     logs = [r.log for r in replicas if r is not None]
     end = max([log.log_end_offset for log in logs] + [0])

@@ -13,6 +13,8 @@ Filters: `nodes` (names, or broker ids), `names` (message kinds or state names; 
 `*` matches a prefix), a time window `since`..`until` (by send time), and `states` to leave
 state changes out. Without `names`, broker heartbeats are left out. At most `max_arrows`
 messages are drawn, the first ones in the window, and a note says how many more were not.
+When the trace's ring dropped its oldest events (sim/trace.py) and the window reaches back
+before the oldest kept one, a note says so (with the limit); the rest is drawn from what is kept.
 `sequence_view` gathers the data once; `sequence_table` and `sequence_figure` draw from it.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Iterable
 
+from minikafka.cluster_args import check_bool, check_int, is_int
 from minikafka.viz._style import PALETTE, clip, fmt_fields, new_figure
 
 if TYPE_CHECKING:
@@ -58,6 +61,7 @@ class SequenceView:
     items: tuple[Arrow | Note, ...]         # in send / event order
     more_messages: int                      # in the window, not shown
     more_states: int
+    dropped_note: str = ""                  # the window reaches back past the trace's oldest kept event
 
 
 def _matcher(names: Iterable[str] | None):
@@ -80,10 +84,26 @@ def node_order(name: str) -> tuple[int, int, str]:
     return (4, 0, name)
 
 
+def _check_args(nodes: Any, names: Any, since: Any, until: Any, states: Any, max_arrows: Any) -> None:
+    """Node names or broker ids, message or state names (a trailing * matches a prefix), times."""
+    if nodes is not None and (isinstance(nodes, str) or not isinstance(nodes, (list, tuple, set, frozenset, range))
+                              or not all(isinstance(n, str) or is_int(n) for n in nodes)):
+        raise TypeError(f"nodes must be a list of node names or broker ids (or None: all), got {nodes!r}")
+    if names is not None and not isinstance(names, str) and (
+            not isinstance(names, (list, tuple, set, frozenset)) or not all(isinstance(n, str) for n in names)):
+        raise TypeError(f"names must be a name, a list of names (a trailing * matches a prefix) or None, got {names!r}")
+    check_int("since", since, 0, unit="virtual ms")
+    if until is not None:
+        check_int("until", until, since, unit="virtual ms")
+    check_bool("states", states)
+    check_int("max_arrows", max_arrows, 0)
+
+
 def sequence_view(trace: "Trace", nodes: Iterable[str | int] | None = None, names: Iterable[str] | None = None,
                   since: int = 0, until: int | None = None, states: bool = True,
                   max_arrows: int = 30) -> SequenceView:
     """What the sequence diagram and its table show, read from `trace`."""
+    _check_args(nodes, names, since, until, states, max_arrows)
     want = None if nodes is None else {f"b{n}" if isinstance(n, int) else n for n in nodes}
     match = _matcher(names)
 
@@ -115,7 +135,15 @@ def sequence_view(trace: "Trace", nodes: Iterable[str | int] | None = None, name
     seen = {n for it in shown for n in ((it.src, it.dst) if isinstance(it, Arrow) else (it.node,))}
     order = sorted(want if want is not None else seen, key=node_order)
     return SequenceView(tuple(order), tuple(shown), sum(isinstance(it, Arrow) for it in rest),
-                        sum(isinstance(it, Note) for it in rest))
+                        sum(isinstance(it, Note) for it in rest), dropped_note(trace, since))
+
+
+def dropped_note(trace: "Trace", since: int = 0) -> str:
+    """The trace's marker of dropped events, when a window from `since` reaches back past them."""
+    first = getattr(trace, "dropped", 0)
+    if not first or trace.kept == 0 or since > trace[first].time:
+        return ""
+    return f"{trace.marker()}; shown from t={trace[first].time} ms"
 
 
 def _more(v: SequenceView, max_arrows: int) -> str:
@@ -124,7 +152,8 @@ def _more(v: SequenceView, max_arrows: int) -> str:
         parts.append(f"{v.more_messages} more messages")
     if v.more_states:
         parts.append(f"{v.more_states} more state changes")
-    return f"... {' and '.join(parts)} not shown (max_arrows={max_arrows})" if parts else ""
+    more = f"... {' and '.join(parts)} not shown (max_arrows={max_arrows})" if parts else ""
+    return "\n".join(x for x in (v.dropped_note, more) if x)
 
 
 # -- text ------------------------------------------------------------------------------

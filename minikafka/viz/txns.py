@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from minikafka.cluster_args import check_int, check_str, check_topic
 from minikafka.viz._style import PALETTE, new_figure, patch, table
 from minikafka.viz.logs import Cell, Strip, _batches, _draw_cell, _draw_markers, _strip_text, log_view
 
@@ -53,8 +54,7 @@ class IsolationView:
 
 
 def _check(level: str) -> None:
-    if level not in LEVELS:
-        raise ValueError(f"isolation_level must be read_uncommitted or read_committed, got {level!r}")
+    check_str("isolation_level", level, LEVELS)
 
 
 def returned_cells(strip: Strip, isolation_level: str) -> tuple[Cell, ...]:
@@ -71,6 +71,9 @@ def isolation_view(cluster: "Cluster", topic: str, isolation_level: str = "read_
     """What the isolation picture and its table show, read from `cluster` (nothing changes):
     the first `max_partitions` partitions, the last `max_cells` offsets."""
     _check(isolation_level)
+    check_topic(topic, cluster.controller.topics)
+    check_int("max_cells", max_cells, 1)
+    check_int("max_partitions", max_partitions, 1)
     total = len(cluster.controller.topics[topic])
     views = [log_view(cluster, topic, p, max_cells=max_cells) for p in range(min(total, max_partitions))]
     start = min((v.start for v in views), default=0)

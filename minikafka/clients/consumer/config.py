@@ -16,8 +16,7 @@ CONSUMER = Schema("consumer", COMMON_CLIENT + (
     int_key("fetch.min.bytes", 1, 0),
     int_key("fetch.max.wait.ms", 500, 0),
     int_key("fetch.max.bytes", 52428800, 0),
-    int_key("max.partition.fetch.bytes", 1048576, 1),
-    int_key("max.poll.records", 500, 1),
+    int_key("max.poll.records", 500, 1, doc="the most records one consume() returns; the rest stay buffered"),
     int_key("session.timeout.ms", 45000, 1),
     int_key("heartbeat.interval.ms", 3000, 1),
     int_key("max.poll.interval.ms", 300000, 1),
@@ -25,4 +24,8 @@ CONSUMER = Schema("consumer", COMMON_CLIENT + (
         choices=lambda: tuple(ASSIGNORS), doc="assignors by name; add your own with assignors.register_assignor"),
     bool_key("enable.partition.eof", False),
 ), unmodelled=("key.deserializer", "value.deserializer", "client.rack", "group.protocol",
-               "security.protocol", "check.crcs"))
+               "security.protocol", "check.crcs",
+               # fetches are limited by fetch.max.bytes only (the broker has no per-partition limit)
+               "max.partition.fetch.bytes",
+               # the consumer's retries wait a constant retry.backoff.ms (clients/config.py)
+               "retry.backoff.max.ms"))

@@ -12,17 +12,22 @@ The consumer is five parts, as Kafka's Java consumer is:
   their validation after a leader change (KIP-320);
 - `ConsumerCoordinator` (`consumer_coordinator.py`): group membership and committed offsets.
 
-Rules 1-6 are the consumer's (kafka-semantics.md A.2, H.51-H.54), numbered across the modules
-and each stated where it is implemented: 1 and 4b in offset_fetcher.py, 2-4 and 6 in
+Rules 1-7 are the consumer's (kafka-semantics.md A.2, H.51-H.54), numbered across the modules
+and each stated where it is implemented: 1 and 4b in offset_fetcher.py, 2-4, 6 and 7 in
 fetcher.py, 5 here.
 
 Rules:
 5. `poll(timeout)` returns one message or None after `timeout` seconds of virtual time;
-   `consume(n, timeout)` returns up to n.
+   `consume(n, timeout)` returns up to n, and never more than `max.poll.records` (the rest
+   stays buffered for the next call).
+
+Every call checks its arguments before it changes anything (message.py's
+`check_topic_partitions`): `assign()` checks the whole list, and that each partition exists,
+before it replaces the old assignment.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from minikafka.clients.client import Client
 from minikafka.clients.consumer.config import CONSUMER
@@ -30,9 +35,18 @@ from minikafka.clients.consumer.consumer_coordinator import ConsumerCoordinator,
 from minikafka.clients.consumer.fetcher import Fetcher
 from minikafka.clients.consumer.offset_fetcher import OffsetFetcher
 from minikafka.clients.consumer.subscription_state import SubscriptionState
-from minikafka.clients.message import OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, TopicPartition
+from minikafka.clients.message import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    OFFSET_INVALID,
+    TopicPartition,
+    check_topic,
+    check_topic_partition,
+    check_topic_partitions,
+    is_int,
+)
 from minikafka.config import Config, resolve
-from minikafka.errors import KafkaException
+from minikafka.errors import ConfigException, KafkaException
 
 if TYPE_CHECKING:
     from minikafka.clients.message import GroupMetadata, Message
@@ -55,29 +69,37 @@ class Consumer(Client):
 
     @staticmethod
     def check_config(cfg: Config) -> None:
-        pass
+        """Java's Heartbeat (built with a group.id only) refuses a heartbeat interval that is not
+        below the session timeout."""
+        if cfg["group.id"] and cfg["heartbeat.interval.ms"] >= cfg["session.timeout.ms"]:
+            raise ConfigException(f"Heartbeat must be set lower than the session timeout: heartbeat.interval.ms="
+                                  f"{cfg['heartbeat.interval.ms']} >= session.timeout.ms={cfg['session.timeout.ms']} "
+                                  "(Kafka advises no more than a third of it)")
 
     # -- assignment -----------------------------------------------------------
-    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+    def assign(self, partitions: list[TopicPartition]) -> None:
         """Take these partitions (manual assignment). A TopicPartition's offset, if set, is the
-        starting position (OFFSET_BEGINNING, OFFSET_END or an offset)."""
+        starting position (OFFSET_BEGINNING, OFFSET_END or an offset). The whole list is checked
+        (types, offsets, duplicates, that each partition exists) before the old assignment goes."""
         self.check_open()
         if self.coordinator.subscription is not None:
             raise KafkaException("_STATE", "assign(): this consumer is subscribed to a group; subscribing and "
                                            "manual assignment are mutually exclusive (call unsubscribe() first)")
-        tps = []
-        for tp in partitions:
-            if not isinstance(tp, TopicPartition):
-                raise TypeError(f"assign() takes TopicPartition objects, got {tp!r}")
-            parts = self.partitions_of(tp.topic)
-            if not 0 <= tp.partition < len(parts):
+        keys = check_topic_partitions(partitions, "assign()", "start")
+        seen: set[tuple[str, int]] = set()
+        for key in keys:
+            if key in seen:
+                raise KafkaException("_INVALID_ARG", f"assign(): {key[0]}-{key[1]} appears twice in the list")
+            seen.add(key)
+        for topic, part in keys:
+            n = len(self.partitions_of(topic))
+            if part >= n:
                 raise KafkaException("_UNKNOWN_PARTITION",
-                                     f"Partition {tp.partition} does not exist: topic '{tp.topic}' has "
-                                     f"partitions 0..{len(parts) - 1}")
-            tps.append(tp)
+                                     f"Partition {part} does not exist: topic '{topic}' has partitions 0..{n - 1}")
+        tps = list(partitions)
         s, offsets = self.subscriptions, self.offset_fetcher
         self.fetcher.drop_buffers(lambda _: True)
-        s.assign([(tp.topic, tp.partition) for tp in tps])
+        s.assign(keys)
         for tp in tps:
             key = (tp.topic, tp.partition)
             s.positions[key] = None
@@ -102,8 +124,11 @@ class Consumer(Client):
         """Join the consumer group `group.id` for these topics; the group assigns the partitions
         (at the next poll). Callbacks: on_assign(consumer, partitions), on_revoke(...), on_lost(...)."""
         self.check_open()
-        if isinstance(topics, str) or not all(isinstance(t, str) for t in topics):
-            raise TypeError(f"subscribe() takes a list of topic names, got {topics!r}")
+        if not isinstance(topics, (list, tuple)):
+            raise TypeError(f"subscribe() takes a list of topic names, got {type(topics).__name__} {topics!r}")
+        for t in topics:
+            check_topic(t, "subscribe()")
+        topics = list(dict.fromkeys(topics))        # a topic listed twice is one topic, as in Java's Set
         for cb, name in ((on_assign, "on_assign"), (on_revoke, "on_revoke"), (on_lost, "on_lost")):
             if cb is not None and not callable(cb):
                 raise TypeError(f"{name} must be callable: {name}(consumer, partitions)")
@@ -126,39 +151,44 @@ class Consumer(Client):
         self.fetcher.send_fetches()
 
     # -- positions --------------------------------------------------------------
-    def position(self, partitions: Iterable[TopicPartition]) -> list[TopicPartition]:
+    def position(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        """The position (next offset to return) of each partition; OFFSET_INVALID where there is
+        none (not assigned, or not known yet)."""
         self.check_open()
         out = []
-        for tp in partitions:
-            pos = self.subscriptions.positions.get((tp.topic, tp.partition))
-            out.append(TopicPartition(tp.topic, tp.partition, OFFSET_INVALID if pos is None else pos))
+        for topic, part in check_topic_partitions(partitions, "position()"):
+            pos = self.subscriptions.positions.get((topic, part))
+            out.append(TopicPartition(topic, part, OFFSET_INVALID if pos is None else pos))
         return out
 
     def seek(self, partition: TopicPartition) -> None:
+        """Move an assigned partition's position to the TopicPartition's offset (an offset,
+        OFFSET_BEGINNING or OFFSET_END)."""
         self.check_open()
-        key = (partition.topic, partition.partition)
+        key = check_topic_partition(partition, "seek()", "seek")
         if key not in self.subscriptions.positions:
             raise KafkaException("_STATE", f"seek: {partition.topic}-{partition.partition} is not assigned "
                                            f"to this consumer (assigned: {self.subscriptions.assigned_text()})")
         if partition.offset in (OFFSET_BEGINNING, OFFSET_END):
             self.offset_fetcher.start_reset(key, "earliest" if partition.offset == OFFSET_BEGINNING else "latest")
-        elif partition.offset >= 0:
-            self.offset_fetcher.set_position(key, partition.offset)
         else:
-            raise KafkaException("_INVALID_ARG", f"seek: invalid offset {partition.offset}")
+            self.offset_fetcher.set_position(key, partition.offset)
 
     def get_watermark_offsets(self, partition: TopicPartition, timeout: float | None = None,
                               cached: bool = False) -> tuple[int, int]:
         """(low, high) offsets of a partition; high is the HW (LSO under read_committed)."""
         self.check_open()
-        key = (partition.topic, partition.partition)
+        key = check_topic_partition(partition, "get_watermark_offsets()")
+        ms = self.timeout_ms(timeout, "get_watermark_offsets()")
         if cached:
             return (0, self.subscriptions.high_watermarks.get(key, OFFSET_INVALID))
-        self.partitions_of(partition.topic)
+        n = len(self.partitions_of(key[0]))
+        if key[1] >= n:
+            raise KafkaException("_UNKNOWN_PARTITION",
+                                 f"Partition {key[1]} does not exist: topic '{key[0]}' has partitions 0..{n - 1}")
         result: dict[str, int] = {}
         self.offset_fetcher.list_offsets(key, -2, lambda off: result.__setitem__("low", off))
         self.offset_fetcher.list_offsets(key, -1, lambda off: result.__setitem__("high", off))
-        ms = self.timeout_ms(timeout)
         self.block_until(lambda: len(result) == 2, ms if ms is not None else self.cfg["request.timeout.ms"],
                          "get_watermark_offsets")
         if len(result) < 2:
@@ -170,7 +200,7 @@ class Consumer(Client):
         """The next message, or None when none arrived within `timeout` seconds (virtual time).
         Without a timeout, waits until a message arrives or nothing else can happen."""
         self.check_open()
-        self._wait_for(1, self.timeout_ms(timeout), "poll")
+        self._wait_for(1, self.timeout_ms(timeout, "poll()"), "poll")
         if not self.fetcher.buffer:
             self._raise_error()
             return None
@@ -179,11 +209,12 @@ class Consumer(Client):
     def consume(self, num_messages: int = 1, timeout: float | None = -1) -> list[Message]:
         """Up to `num_messages` messages, waiting at most `timeout` seconds (virtual time)."""
         self.check_open()
-        if not isinstance(num_messages, int) or num_messages < 1:
-            raise ValueError(f"num_messages must be an integer >= 1, got {num_messages!r}")
-        self._wait_for(num_messages, self.timeout_ms(timeout), "consume")
+        if not is_int(num_messages) or num_messages < 1:
+            raise ValueError(f"consume(): num_messages must be an int >= 1, got {num_messages!r}")
+        limit = min(num_messages, self.cfg["max.poll.records"])
+        self._wait_for(limit, self.timeout_ms(timeout, "consume()"), "consume")
         out = []
-        while self.fetcher.buffer and len(out) < num_messages:
+        while self.fetcher.buffer and len(out) < limit:
             out.append(self.fetcher.take())
         if not out:
             self._raise_error()
@@ -228,7 +259,7 @@ class Consumer(Client):
     def on_metadata(self) -> None:
         self.coordinator.on_metadata()
         self.offset_fetcher.on_metadata()
-        self.fetcher.send_fetches()
+        self.fetcher.on_metadata()
 
     # -- committed offsets (consumer_coordinator.py) ------------------------------------------
     def commit(self, message: Message | None = None, offsets: list[TopicPartition] | None = None,
@@ -252,8 +283,9 @@ class Consumer(Client):
     def committed(self, partitions: list[TopicPartition], timeout: float | None = None) -> list[TopicPartition]:
         """The group's committed offsets for `partitions` (OFFSET_INVALID where none)."""
         self.check_open()
-        ms = self.timeout_ms(timeout)
-        return self.coordinator.committed(list(partitions), ms if ms is not None else self.cfg["request.timeout.ms"])
+        keys = check_topic_partitions(partitions, "committed()")
+        ms = self.timeout_ms(timeout, "committed()")
+        return self.coordinator.committed(keys, ms if ms is not None else self.cfg["request.timeout.ms"])
 
     def consumer_group_metadata(self) -> GroupMetadata:
         """For producer.send_offsets_to_transaction(): group id, generation and member id."""

@@ -30,6 +30,10 @@ M9. One JoinGroup at a time: a new one is sent only from UNJOINED or STABLE, so 
     is ignored, and so is a heartbeat's REBALANCE_IN_PROGRESS while a rebalance is under way
     (Kafka's AbstractCoordinator). Without this a cooperative member, whose subscription carries
     its generation, would keep starting new rebalances with its own duplicate joins.
+M10. A JoinGroup refused with INVALID_SESSION_TIMEOUT (session.timeout.ms outside the broker's
+    group.min/max.session.timeout.ms), INCONSISTENT_GROUP_PROTOCOL or INVALID_GROUP_ID is fatal,
+    as in Java: the next poll() raises it (KafkaException with that code), and the poll after
+    that tries to join again.
 
 Offset rules:
 1. Committing and reading committed offsets need a `group.id` (else INVALID_GROUP_ID). Requests
@@ -41,7 +45,10 @@ Offset rules:
    (OffsetFetch); with none, `auto.offset.reset` decides. A read_committed consumer asks with
    require_stable (KIP-447): while a transaction that sent offsets for the partition is
    undecided, the coordinator answers UNSTABLE_OFFSET_COMMIT and the consumer asks again after
-   `retry.backoff.ms`. A read_uncommitted one gets the last committed offset at once.
+   `retry.backoff.ms`. A read_uncommitted one gets the last committed offset at once. This is
+   librdkafka's choice (confluent-kafka, whose API this is: require_stable only under
+   read_committed); Java's consumer always asks with require_stable, so there a
+   read_uncommitted consumer waits for the transaction too.
 4. Without group membership the commit carries generation -1 and member id "" (manual
    assignment with `assign()`).
 """
@@ -51,7 +58,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from minikafka import protocol as P
 from minikafka.clients.consumer.assignors import ASSIGNORS, Subscription, check_assignment, choose_protocol
-from minikafka.clients.message import OFFSET_INVALID, GroupMetadata, TopicPartition, offsets_to_wire
+from minikafka.clients.message import OFFSET_INVALID, GroupMetadata, Message, TopicPartition, offsets_to_wire
 from minikafka.errors import KafkaError, KafkaException
 
 if TYPE_CHECKING:
@@ -61,6 +68,7 @@ TP = tuple[str, int]
 FIND_AGAIN = frozenset({"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "COORDINATOR_LOAD_IN_PROGRESS"})
 RETRY = frozenset({"UNSTABLE_OFFSET_COMMIT", "REBALANCE_IN_PROGRESS"})
 MEMBERSHIP_GONE = frozenset({"UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"})
+JOIN_FATAL = frozenset({"INVALID_SESSION_TIMEOUT", "INCONSISTENT_GROUP_PROTOCOL", "INVALID_GROUP_ID"})
 UNJOINED, JOINING, SYNCING, STABLE = "UNJOINED", "JOINING", "SYNCING", "STABLE"
 
 
@@ -83,6 +91,7 @@ class ConsumerCoordinator:
         self.specs = [ASSIGNORS[name] for name in cfg["partition.assignment.strategy"]]
         self.rebalance_protocol = choose_protocol(self.specs)
         self.join_seq = 0                                  # M9: which JoinGroup is the live one
+        self.rejoin_after_error = False                    # M10: join again once poll raised the error
         self.last_poll = consumer.sim.now
         self.heartbeat_timer = None
         self.auto_commit = bool(cfg["enable.auto.commit"]) and bool(self.group_id)
@@ -141,6 +150,9 @@ class ConsumerCoordinator:
             self._commit_positions(sync=False)
         if self.subscription is None:
             return
+        if self.rejoin_after_error and c.error is None:
+            self.rejoin_after_error = False
+            self.rejoin_needed = True
         if self.lost:
             self.lost = False
             self._revoke(tuple(c.subscriptions.assigned), "on_lost")
@@ -175,6 +187,9 @@ class ConsumerCoordinator:
                 return None                              # M9: a reset made this join stale
             if resp.error in FIND_AGAIN:
                 return "refind"
+            if resp.error in JOIN_FATAL:
+                self._join_failed(resp.error)
+                return None
             if resp.error is not None:
                 self._membership_error(resp.error, "JoinGroup")
                 return None
@@ -270,6 +285,19 @@ class ConsumerCoordinator:
         else:
             c.trace.state(c.sim.now, c.name, "group.error", group=self.group_id, error=error, request=where)
             c.after(c.cfg["retry.backoff.ms"], self._request_rejoin)
+
+    def _join_failed(self, error: str) -> None:
+        """M10: a JoinGroup refused for good (Java's JoinGroupResponseHandler raises these)."""
+        c = self.c
+        self.state = UNJOINED
+        c.trace.state(c.sim.now, c.name, "group.error", group=self.group_id, error=error, request="JoinGroup")
+        reason = None
+        if error == "INVALID_SESSION_TIMEOUT":
+            reason = (f"JoinGroup refused: session.timeout.ms={c.cfg['session.timeout.ms']} is outside the range "
+                      "the broker allows (group.min.session.timeout.ms to group.max.session.timeout.ms, 6000 to "
+                      "1800000 by default)")
+        c.error = KafkaException(KafkaError(error, reason))
+        self.rejoin_after_error = True
 
     def _request_rejoin(self) -> None:
         self.rejoin_needed = True
@@ -390,8 +418,8 @@ class ConsumerCoordinator:
         self.c.coordinator_call("group", group, lambda cid: P.OffsetFetchRequest(cid, group, tps, require_stable),
                                 handle)
 
-    def committed(self, partitions: list[TopicPartition], timeout_ms: int) -> list[TopicPartition]:
-        tps = tuple((tp.topic, tp.partition) for tp in partitions)
+    def committed(self, partitions: list[TP], timeout_ms: int) -> list[TopicPartition]:
+        tps = tuple(partitions)
         result: dict[str, dict[TP, int]] = {}
         self.fetch_committed(tps, lambda offs: result.__setitem__("offsets", offs))
         self.c.block_until(lambda: "offsets" in result, timeout_ms, "committed")
@@ -410,9 +438,15 @@ def commit_args(consumer: "Consumer", message: Any, offsets: Any) -> tuple[tuple
     if message is not None and offsets is not None:
         raise KafkaException("_INVALID_ARG", "commit() takes message or offsets, not both")
     if message is not None:
+        if not isinstance(message, Message):
+            raise TypeError(f"commit(): message must be a Message from poll() or consume(), got "
+                            f"{type(message).__name__} {message!r} (to commit offsets, use offsets=[TopicPartition])")
+        if message.error() is not None:
+            raise KafkaException("_INVALID_ARG", f"commit(): the message carries an error ({message.error().name()}), "
+                                                 "not a record: it has no offset to commit")
         return (((message.topic(), message.partition()), message.offset() + 1),)
     if offsets is not None:
-        return offsets_to_wire(offsets, "commit")
+        return offsets_to_wire(offsets, "commit()")
     positions = [(tp, pos) for tp, pos in sorted(consumer.subscriptions.positions.items()) if pos is not None]
     if not positions:
         raise KafkaException("_NO_OFFSET", "commit(): no positions to commit (nothing consumed yet)")

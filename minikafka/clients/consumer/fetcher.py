@@ -13,6 +13,13 @@ implemented: 1 and 4b in offset_fetcher.py, 5 in consumer.py):
    position by `auto.offset.reset`; leadership errors refresh metadata and retry.
 6. With `enable.partition.eof`, reaching the end of a partition (the HW, or the LSO) returns
    one message whose error() is _PARTITION_EOF, once each time the end is reached.
+7. Building fetches costs in proportion to the partitions that may have something to fetch,
+   not to the assignment: a partition whose records wait in the buffer, whose leader has a
+   fetch in flight, or whose reset or validation is under way, is set aside until that changes
+   (the buffer empties; that fetch's response or error; the reset's or the validation's answer,
+   offset_fetcher.py; new metadata; a back-off; a seek). The others (`to_fetch` in
+   subscription_state.py) are looked at in assignment order, so the requests are the same as
+   when every assigned partition is looked at on every call.
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ class Fetcher:
         self.buffer: deque[Message] = deque()
         self.buffered_tps: dict[tuple[str, int], int] = {}        # tp -> messages buffered
         self.fetching: dict[int, int] = {}                        # broker -> cid in flight
+        self.waiting: dict[int, list[tuple[str, int]]] = {}       # broker -> set aside for its fetch (rule 7)
         self.eof_at: dict[tuple[str, int], int] = {}              # where _PARTITION_EOF was last reported
 
     # -- the buffer (FetchCollector) -------------------------------------------------------
@@ -52,6 +60,7 @@ class Fetcher:
             self.buffered_tps[key] = left
         else:       # past the fetched data, including control records after the last message
             del self.buffered_tps[key]
+            s.to_fetch[key] = None
             if s.fetch_offsets.get(key, -1) > msg._offset + 1:
                 s.positions[key] = s.fetch_offsets[key]
             self.send_fetches()
@@ -62,31 +71,46 @@ class Fetcher:
             self.buffer = deque(m for m in self.buffer if not which((m._topic, m._partition)))
             for tp in [tp for tp in self.buffered_tps if which(tp)]:
                 del self.buffered_tps[tp]
+                self.subscriptions.to_fetch[tp] = None
 
-    # -- fetching (rule 2) -----------------------------------------------------------------
+    # -- fetching (rules 2, 7) ---------------------------------------------------------------
     def send_fetches(self) -> None:
         c, s = self.c, self.subscriptions
-        if c.closed:
+        if c.closed or not s.to_fetch:
             return
         now = c.sim.now
         by_leader: dict[int, list[P.FetchPartition]] = {}
         missing = False
-        for key in s.assigned:
+        order = s.order
+        todo = [key for key in s.to_fetch if key in order]
+        if len(todo) > 1:
+            todo.sort(key=order.__getitem__)
+        s.to_fetch = again = {}                     # what must be looked at next time too
+        for key in todo:
             off = s.fetch_offsets.get(key)
             if off is None and key not in s.resetting and c.error is None:
                 c.offset_fetcher.initial_position(key)
                 off = s.fetch_offsets.get(key)
-            if off is None or key in self.buffered_tps or s.backoff.get(key, 0) > now:
-                continue
+            if off is None:
+                if key not in s.resetting:
+                    again[key] = None               # an error waits for the application
+                continue                            # else set aside until the reset ends
+            if key in self.buffered_tps or s.backoff.get(key, 0) > now:
+                if s.backoff.get(key, 0) > now or key in s.validating:
+                    again[key] = None
+                continue                            # else set aside until its buffer empties
             if key in s.validating:
                 if not s.validating[key] and not c.offset_fetcher.validate(key):
                     missing = True                  # no leader to ask: find one first
-                continue
+                    again[key] = None
+                continue                            # else set aside until the validation ends
             leader, epoch = c.leader_of(key)
             if leader < 0:
                 missing = True
+                again[key] = None
                 continue
             if leader in self.fetching:
+                self.waiting.setdefault(leader, []).append(key)     # set aside until that fetch ends
                 continue
             s.seen_epochs.setdefault(key, epoch)
             by_leader.setdefault(leader, []).append(P.FetchPartition(key, off, epoch))
@@ -97,12 +121,27 @@ class Fetcher:
             req = P.FetchRequest(cid, -1, c.cfg["fetch.max.wait.ms"], c.cfg["fetch.min.bytes"],
                                  c.cfg["fetch.max.bytes"], by_leader[leader], c.isolation)
             self.fetching[leader] = cid
+            self.waiting[leader] = [fp.tp for fp in by_leader[leader]]
             c.request(leader, req, lambda resp, b=leader: self._on_fetch(b, resp),
                       lambda err, b=leader: self._on_fetch_error(b, err), daemon=True)
 
+    def fetch_done(self, broker: int) -> None:
+        """The fetch to `broker` ended: what was set aside for it is looked at again (rule 7)."""
+        self.fetching.pop(broker, None)
+        to_fetch = self.subscriptions.to_fetch
+        for key in self.waiting.pop(broker, ()):
+            to_fetch[key] = None
+
+    def on_metadata(self) -> None:
+        """Leaders may have moved: every assigned partition is looked at again (rule 7)."""
+        s = self.subscriptions
+        s.to_fetch.update(dict.fromkeys(s.assigned))
+        self.send_fetches()
+
     def _on_fetch(self, broker: int, resp: P.FetchResponse) -> None:
         c, s = self.c, self.subscriptions
-        self.fetching.pop(broker, None)
+        self.fetch_done(broker)
+        read_committed, eof = c.isolation == "read_committed", c.cfg["enable.partition.eof"]
         for res in resp.partitions:
             key = res.tp
             if key not in s.fetch_offsets:
@@ -110,12 +149,9 @@ class Fetcher:
             if res.error is not None:
                 self._partition_error(key, res.error)
                 continue
-            s.high_watermarks[key] = res.last_stable_offset if c.isolation == "read_committed" \
-                else res.high_watermark
-            msgs = self.records_from(key, res)
-            end = s.high_watermarks[key]
-            if c.cfg["enable.partition.eof"] and s.fetch_offsets.get(key, -1) >= end \
-                    and self.eof_at.get(key) != end:
+            end = s.high_watermarks[key] = res.last_stable_offset if read_committed else res.high_watermark
+            msgs = self.records_from(key, res) if res.batches else []
+            if eof and s.fetch_offsets.get(key, -1) >= end and self.eof_at.get(key) != end:
                 self.eof_at[key] = end          # rule 6: once per time the end is reached
                 msgs.append(Message(key[0], key[1], end, None, None, None, -1,
                                     KafkaError("_PARTITION_EOF", f"Fetch reached the end of {key[0]} "
@@ -181,10 +217,11 @@ class Fetcher:
     def back_off(self, key: tuple[str, int]) -> None:
         c = self.c
         self.subscriptions.backoff[key] = c.sim.now + c.cfg["retry.backoff.ms"]
+        self.subscriptions.to_fetch[key] = None
         c.after(c.cfg["retry.backoff.ms"], self.send_fetches, daemon=True)
 
     def _on_fetch_error(self, broker: int, err: KafkaError) -> None:
-        self.fetching.pop(broker, None)
+        self.fetch_done(broker)
         for key in self.subscriptions.assigned:
             if self.c.leader_of(key)[0] == broker:
                 self.back_off(key)

@@ -3,7 +3,7 @@ its ConsumerCoordinator): positions found by the group's committed offset or res
 ListOffsets, set by seek, and validated with OffsetsForLeaderEpoch when the leader changes.
 
 Rules (kafka-semantics.md A.2, H.51, H.54; the numbers are the consumer's, stated where they
-are implemented: 2-4 and 6 in fetcher.py, 5 in consumer.py):
+are implemented: 2-4, 6 and 7 in fetcher.py, 5 in consumer.py):
 1. The consumer owns its position per partition: the offset of the next record to return.
    A partition without a position is reset by `auto.offset.reset` (earliest: log start;
    latest: the HW, or the LSO under read_committed; none: an error) via ListOffsets.
@@ -55,6 +55,7 @@ class OffsetFetcher:
         del s.resetting[key]
         s.positions[key] = offset
         s.fetch_offsets[key] = offset
+        s.to_fetch[key] = None                  # fetcher.py rule 7
         c.trace.state(c.sim.now, c.name, "offset.reset", tp=f"{key[0]}-{key[1]}", policy=policy,
                       offset=offset)
         c.fetcher.send_fetches()
@@ -109,6 +110,7 @@ class OffsetFetcher:
             return
         s.positions[key] = offset
         s.fetch_offsets[key] = offset
+        s.to_fetch[key] = None                  # fetcher.py rule 7
         c.trace.state(c.sim.now, c.name, "offset.committed", tp=f"{key[0]}-{key[1]}", offset=offset)
         c.fetcher.send_fetches()
 
@@ -155,6 +157,7 @@ class OffsetFetcher:
             self._validation_failed(key, cid)
             return
         del s.validating[key]
+        s.to_fetch[key] = None                  # fetcher.py rule 7
         position = s.positions.get(key)
         if position is not None and end < position:
             c.trace.state(c.sim.now, c.name, "log.truncation", tp=f"{key[0]}-{key[1]}",

@@ -6,6 +6,7 @@ from minikafka.clients.config import COMMON_CLIENT
 from minikafka.config import MAX_INT, Key, Schema, bool_key, int_key, str_key
 
 PRODUCER = Schema("producer", COMMON_CLIENT + (
+    int_key("retry.backoff.max.ms", 1000, 0, doc="the cap of a batch retry's exponential backoff (sender.py rule 5)"),
     Key("acks", "acks", -1, doc="0, 1 or all (-1); default all since Kafka 3.0"),
     int_key("linger.ms", 5, 0, doc="5 since Kafka 4.0 (KIP-1030), 0 before"),
     int_key("batch.size", 16384, 0),
@@ -20,4 +21,7 @@ PRODUCER = Schema("producer", COMMON_CLIENT + (
     int_key("transaction.timeout.ms", 60000, 1),
     bool_key("partitioner.ignore.keys", False),
 ), unmodelled=("compression.type", "key.serializer", "value.serializer", "partitioner.class",
-               "security.protocol", "linger", "queue.buffering.max.ms", "message.max.bytes"))
+               "security.protocol", "linger", "queue.buffering.max.ms", "message.max.bytes",
+               # adaptive partitioning (Kafka's default): the sticky partitioner here weighs every
+               # partition with a leader equally (partitioner.py)
+               "partitioner.adaptive.partitioning.enable", "partitioner.availability.timeout.ms"))

@@ -8,7 +8,10 @@ Rules:
 3. A null key uses the uniform sticky partitioner (KIP-794): stay on one partition until
    `batch.size` bytes went to it; the switch waits while that partition holds a non-full
    batch, but is forced at 2 x batch.size; the next partition is chosen at random among
-   partitions that have a leader (possibly the same one again).
+   partitions that have a leader (possibly the same one again). This is Kafka's partitioner
+   with `partitioner.adaptive.partitioning.enable=false`: adaptive partitioning (Kafka's
+   default, which favours partitions with shorter queues) is not modelled, and the producer
+   refuses that key and `partitioner.availability.timeout.ms`.
 """
 from __future__ import annotations
 

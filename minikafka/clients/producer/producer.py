@@ -14,7 +14,8 @@ and 5 (re-queueing) in accumulator.py; 3-6 and 8 in sender.py.
 
 Rules:
 1. `produce()` picks the partition (explicit, murmur2 of the key, or sticky for null keys) and
-   appends the record to that partition's open batch, or opens a new one.
+   appends the record to that partition's open batch, or opens a new one. Its arguments are
+   all checked first (`check_produce_args`): a refused call changes nothing.
 7. Delivery reports (`on_delivery(err, msg)`) are served by `poll()` and `flush()`.
 
 `check_idempotence_config` has Kafka's rules for turning idempotence (rule 8) on and off.
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from minikafka import protocol as P
 from minikafka.clients.client import Client
-from minikafka.clients.message import Message
+from minikafka.clients.message import Message, check_topic, is_int
 from minikafka.clients.producer.accumulator import ProducerBatch, RecordAccumulator
 from minikafka.clients.producer.config import PRODUCER
 from minikafka.clients.producer.partitioner import StickyPartitioner
@@ -52,22 +53,32 @@ def check_producer_config(cfg: Config) -> None:
 
 
 def check_idempotence_config(cfg: Config) -> None:
-    """Kafka 4.x rules (kafka-semantics.md E.34): idempotence defaults to true, is silently
-    turned off when left unset with acks != all or retries = 0, and conflicting settings with an
-    explicit true (or more than 5 requests in flight while enabled) raise ConfigException."""
-    explicit = cfg.is_set("enable.idempotence") and cfg["enable.idempotence"]
-    if explicit and cfg["retries"] == 0:           # checked before acks, as Java and librdkafka do
-        raise ConfigException("Must set retries to non-zero when using the idempotent producer "
-                              "(enable.idempotence=true, retries=0)")
-    if explicit and cfg["acks"] != -1:
-        raise ConfigException("Must set acks to all in order to use the idempotent producer "
-                              "(enable.idempotence=true, acks=%s)" % cfg["acks"])
-    if not cfg.is_set("enable.idempotence") and (cfg["acks"] != -1 or cfg["retries"] == 0):
+    """Kafka 4.x rules (kafka-semantics.md E.34), in Java's order
+    (ProducerConfig.postProcessAndValidateIdempotenceConfigs). With idempotence on (the
+    default, or set): retries = 0, then acks != all, raise ConfigException when
+    enable.idempotence was set to true and otherwise mark idempotence to be turned off
+    silently; then more than 5 requests in flight raises in either case (checked before
+    idempotence is turned off, so acks=1 with 6 in flight raises too, unless
+    enable.idempotence=false is set). Last, a transactional.id needs idempotence."""
+    explicit = cfg.is_set("enable.idempotence")
+    disable = False
+    if cfg["enable.idempotence"]:
+        if cfg["retries"] == 0:                     # checked before acks, as Java and librdkafka do
+            if explicit:
+                raise ConfigException("Must set retries to non-zero when using the idempotent producer "
+                                      "(enable.idempotence=true, retries=0)")
+            disable = True
+        if cfg["acks"] != -1:
+            if explicit:
+                raise ConfigException("Must set acks to all in order to use the idempotent producer "
+                                      "(enable.idempotence=true, acks=%s)" % cfg["acks"])
+            disable = True
+        if cfg["max.in.flight.requests.per.connection"] > 5:
+            raise ConfigException("max.in.flight.requests.per.connection must be at most 5 to use the "
+                                  "idempotent producer (got %d); set enable.idempotence=false to allow more"
+                                  % cfg["max.in.flight.requests.per.connection"])
+    if disable:
         cfg["enable.idempotence"] = False
-    if cfg["enable.idempotence"] and cfg["max.in.flight.requests.per.connection"] > 5:
-        raise ConfigException("max.in.flight.requests.per.connection must be at most 5 to use the "
-                              "idempotent producer (got %d); set enable.idempotence=false to allow more"
-                              % cfg["max.in.flight.requests.per.connection"])
     if cfg["transactional.id"] is not None and not cfg["enable.idempotence"]:
         raise ConfigException("Cannot set a transactional.id without also enabling idempotence "
                               "(enable.idempotence is false here)")
@@ -102,21 +113,17 @@ class Producer(Client):
             raise ConfigException(f"transactional.id must be a non-empty string, got {txn_id!r}")
 
     # -- the application's calls ------------------------------------------------------
-    def produce(self, topic: str, value: Any = None, key: Any = None, partition: int = -1,
-                on_delivery: Callable | None = None, timestamp: int = 0, headers: Any = None,
+    def produce(self, topic: str, value: Any = None, key: Any = None, partition: int | None = -1,
+                on_delivery: Callable | None = None, timestamp: int | None = 0, headers: Any = None,
                 callback: Callable | None = None) -> None:
         """Queue one record; returns at once. Delivery is reported to `on_delivery(err, msg)`
-        by a later `poll()` or `flush()`."""
+        by a later `poll()` or `flush()`. Every argument is checked before anything changes
+        (`check_produce_args`)."""
         self.check_open()
+        value, key, hdrs, cb = check_produce_args(topic, value, key, partition, on_delivery, timestamp, headers,
+                                                  callback)
         if self.txn is not None:
             self.txn.check_produce()
-        if not isinstance(topic, str):
-            raise TypeError(f"topic must be a str, got {type(topic).__name__}")
-        value, key = _to_bytes(value, "value"), _to_bytes(key, "key")
-        cb = on_delivery or callback
-        if cb is not None and not callable(cb):
-            raise TypeError("on_delivery must be callable: on_delivery(err, msg)")
-        hdrs = _headers(headers)
         parts = self.partitions_of(topic)
         n = len(parts)
         if partition is None or partition < 0:
@@ -128,7 +135,7 @@ class Producer(Client):
                 partition = self.sticky.partition(topic, available, n)
                 sticky = True
         else:
-            if not isinstance(partition, int) or partition >= n:
+            if partition >= n:
                 raise KafkaException("_UNKNOWN_PARTITION",
                                      f"Partition {partition} does not exist: topic '{topic}' has partitions 0..{n - 1}")
             sticky = False
@@ -150,20 +157,20 @@ class Producer(Client):
     def poll(self, timeout: float | None = 0) -> int:
         """Serve delivery reports; wait up to `timeout` seconds (virtual) for one to arrive."""
         self.check_open()
-        if not self.reports:
-            ms = self.timeout_ms(timeout)
-            if ms != 0:
-                self.block_until(lambda: bool(self.reports), ms, "poll")
+        ms = self.timeout_ms(timeout, "poll()")
+        if not self.reports and ms != 0:
+            self.block_until(lambda: bool(self.reports), ms, "poll")
         return self._serve_reports()
 
     def flush(self, timeout: float | None = None) -> int:
         """Send everything queued and wait (virtual time) until it is delivered or failed.
         Returns how many records are still queued (0 unless the timeout ran out)."""
         self.check_open()
+        ms = self.timeout_ms(timeout, "flush()")
         self.flushing = True
         try:
             self._wake(0)
-            self.block_until(lambda: self.in_queue == 0, self.timeout_ms(timeout), "flush")
+            self.block_until(lambda: self.in_queue == 0, ms, "flush")
         finally:
             self.flushing = False
         self._serve_reports()
@@ -270,6 +277,35 @@ class Producer(Client):
         self.sender.purge_queued(err)
 
 
+def check_produce_args(topic: Any, value: Any, key: Any, partition: Any, on_delivery: Any, timestamp: Any,
+                       headers: Any, callback: Any) -> tuple[bytes | None, bytes | None,
+                                                             tuple[tuple[str, bytes | None], ...] | None,
+                                                             Callable | None]:
+    """produce()'s arguments, all checked before anything changes: (value, key, headers,
+    callback) as the producer keeps them. The partition is None or -1 (the partitioner
+    chooses) or an int >= 0; the timestamp an int >= 0 in ms (0 or None: now)."""
+    check_topic(topic, "produce()")
+    value, key = _to_bytes(value, "value"), _to_bytes(key, "key")
+    if partition is not None:
+        if not is_int(partition):
+            raise TypeError(f"produce(): partition must be an int >= 0, or None or -1 to let the partitioner "
+                            f"choose, got {type(partition).__name__} {partition!r}")
+        if partition < -1:
+            raise KafkaException("_UNKNOWN_PARTITION", f"produce(): partition {partition} does not exist; give an "
+                                                       "int >= 0, or None or -1 to let the partitioner choose")
+    if timestamp is not None:
+        if not is_int(timestamp):
+            raise TypeError(f"produce(): timestamp must be an int of milliseconds >= 0 (0 or None: now), "
+                            f"got {type(timestamp).__name__} {timestamp!r}")
+        if timestamp < 0:
+            raise KafkaException("_INVALID_ARG", f"produce(): timestamp {timestamp} is negative; give milliseconds "
+                                                 ">= 0 (0 or None: now)")
+    for name, fn in (("on_delivery", on_delivery), ("callback", callback)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"produce(): {name} must be callable as {name}(err, msg), got {type(fn).__name__} {fn!r}")
+    return value, key, _headers(headers), on_delivery or callback
+
+
 def _to_bytes(v: Any, what: str) -> bytes | None:
     if v is None or isinstance(v, bytes):
         return v
@@ -280,13 +316,24 @@ def _to_bytes(v: Any, what: str) -> bytes | None:
     raise TypeError(f"{what} must be bytes, str or None, got {type(v).__name__} (serialize it first)")
 
 
-def _headers(h: Any) -> tuple[tuple[str, bytes], ...] | None:
-    if not h:
+def _headers(h: Any) -> tuple[tuple[str, bytes | None], ...] | None:
+    """A dict of name -> value, or a list of (name, value) pairs; names are str, values bytes,
+    str or None (confluent-kafka's forms)."""
+    if h is None:
         return None
-    items = h.items() if isinstance(h, dict) else h
+    accepted = "a dict {name: value} or a list of (name, value) pairs, names str, values bytes, str or None"
+    if isinstance(h, dict):
+        items = list(h.items())
+    elif isinstance(h, (list, tuple)):
+        items = list(h)
+    else:
+        raise TypeError(f"produce(): headers must be {accepted}, got {type(h).__name__} {h!r}")
     out = []
-    for k, v in items:
+    for item in items:
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise TypeError(f"produce(): headers must be {accepted}; {item!r} is not a (name, value) pair")
+        k, v = item
         if not isinstance(k, str):
-            raise TypeError(f"header names must be str, got {k!r}")
+            raise TypeError(f"produce(): header names must be str, got {type(k).__name__} {k!r}")
         out.append((k, _to_bytes(v, f"header {k!r}")))
-    return tuple(out)
+    return tuple(out) or None

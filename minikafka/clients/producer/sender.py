@@ -11,8 +11,9 @@ Rules (kafka-semantics.md E.30-E.33):
    a partition with a batch in flight is muted, which keeps order.
 4. acks=0: a batch counts as delivered once sent (offset -1), no response is awaited.
    acks=1 / all: the broker's response decides.
-5. A retriable error retries the batch after an exponential backoff (`retry.backoff.ms` up to
-   `retry.backoff.max.ms`, +-20% jitter) while attempts <= `retries` and the batch is younger
+5. A retriable error retries the batch after an exponential backoff (`retry_backoff`:
+   `retry.backoff.ms` doubling, +-20% jitter, then capped: a wait never exceeds
+   `retry.backoff.max.ms`) while attempts <= `retries` and the batch is younger
    than `delivery.timeout.ms`; the retried batch goes back to the *front* of its queue. A
    non-retriable error, or running out of retries or time, fails the batch. A batch still
    queued `delivery.timeout.ms` after it was opened fails too (_MSG_TIMED_OUT).
@@ -40,6 +41,8 @@ from minikafka.errors import KafkaError
 from minikafka.storage.records import RecordBatch
 
 if TYPE_CHECKING:
+    import random
+
     from minikafka.clients.producer.producer import Producer
     from minikafka.sim.kernel import Event
 
@@ -267,9 +270,8 @@ class Sender:
         if retriable and b.attempts < self.cfg["retries"] \
                 and now - b.created < self.cfg["delivery.timeout.ms"]:
             b.attempts += 1
-            base = self.cfg["retry.backoff.ms"] * (2 ** (b.attempts - 1))
-            backoff = min(base, self.cfg["retry.backoff.max.ms"])
-            backoff = int(backoff * (0.8 + 0.4 * self._rng.random()))
+            backoff = retry_backoff(b.attempts, self.cfg["retry.backoff.ms"], self.cfg["retry.backoff.max.ms"],
+                                    self._rng)
             b.next_try = now + backoff
             self.trace.state(now, self.name, "produce.retry", tp=f"{b.tp[0]}-{b.tp[1]}", error=err.name(),
                              attempt=b.attempts, backoff=backoff, records=len(b.records))
@@ -340,6 +342,17 @@ class Sender:
             for b in list(acc.batches[tp]):
                 self._fail(b, err)
         acc.clear()
+
+
+def retry_backoff(attempt: int, backoff_ms: int, max_ms: int, rng: random.Random) -> int:
+    """The wait before retry number `attempt` (1, 2, ...), as Kafka's ExponentialBackoff
+    (multiplier 2, jitter 0.2): `backoff_ms` doubled per earlier retry up to `max_ms`, times a
+    random factor in [0.8, 1.2), and only then capped, so a wait never exceeds `max_ms`. With
+    `max_ms` <= `backoff_ms` every wait is exactly `max_ms` (no jitter, no random draw)."""
+    if max_ms <= backoff_ms:
+        return max_ms
+    term = min(backoff_ms * 2 ** min(attempt - 1, 62), max_ms)     # the exponent stays small
+    return min(int(term * (0.8 + 0.4 * rng.random())), max_ms)
 
 
 def _earliest(a: int | None, b: int) -> int:

@@ -24,14 +24,23 @@ Rules:
    InitProducerId (KIP-360), so the next transaction's sequences start clean.
 6. `send_offsets_to_transaction(offsets, group_metadata)`: AddOffsetsToTxn to the transaction
    coordinator, then TxnOffsetCommit to the group coordinator; the offsets stay pending there
-   until the transaction's marker (G.49).
+   until the transaction's marker (G.49). Retriable errors (an unknown topic, a rebalance, the
+   coordinator moving) are retried within the call's timeout. If the TxnOffsetCommit has not
+   succeeded by then, the transaction must be aborted, as in librdkafka: the call raises the
+   group coordinator's last error (or _TIMED_OUT) with `txn_requires_abort()`; commit then
+   raises it and abort proceeds. (Java's TransactionManager retries the TxnOffsetCommit ahead of
+   EndTxn, so there commit and abort wait until, say, the topic exists.) A call that timed out
+   before AddOffsetsToTxn succeeded is resumed by rule 8: the retry's offsets join the pending
+   ones (a later offset wins per partition; Java keeps them in one map too) and are sent even if
+   the first call finished meanwhile. Commit and abort send EndTxn only once no AddOffsetsToTxn
+   or TxnOffsetCommit awaits an answer, so none lands after the transaction's marker.
 7. PRODUCER_FENCED (an older epoch), INVALID_PRODUCER_ID_MAPPING or INVALID_TXN_STATE from the
    coordinator are fatal: every later call raises that error with `fatal()` true. A produce
    refused with INVALID_PRODUCER_EPOCH (the partition saw a newer epoch's marker) is abortable
    (KIP-588); the abort then meets PRODUCER_FENCED.
 8. A call in the wrong state raises _STATE, naming the transition Kafka refuses. Blocking calls
    wait at most their timeout (seconds of virtual time; default `max.block.ms`); one that
-   timed out raises a retriable _TIMED_OUT and resumes when called again.
+   timed out raises a retriable _TIMED_OUT and resumes when called again (send_offsets: rule 6).
 """
 from __future__ import annotations
 
@@ -58,12 +67,20 @@ FATAL = frozenset({"PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "INVALID_PRODUCE
 
 
 class Op:
-    """A blocking call in progress; a later call of the same method resumes it."""
+    """A blocking call in progress; a later call of the same method resumes it. For
+    send_offsets_to_transaction (rule 6) it also holds the group and the offsets: `offsets` not
+    yet acknowledged by the group coordinator, `sent` those of the last TxnOffsetCommit, `acked`
+    those acknowledged, `last_error` the last retriable error."""
 
-    __slots__ = ("name", "stage", "done", "error")
+    __slots__ = ("name", "stage", "done", "error", "group", "offsets", "sent", "acked", "last_error")
 
     def __init__(self, name: str, stage: str) -> None:
         self.name, self.stage, self.done, self.error = name, stage, False, None
+        self.group: GroupMetadata | None = None
+        self.offsets: dict[tuple[str, int], int] = {}
+        self.sent: dict[tuple[str, int], int] = {}
+        self.acked: dict[tuple[str, int], int] = {}
+        self.last_error: str | None = None
 
 
 class TransactionManager:
@@ -77,6 +94,7 @@ class TransactionManager:
         self.to_add: list[tuple[str, int]] = []
         self.adding: tuple[tuple[str, int], ...] = ()
         self.offsets_added = False
+        self.offsets_inflight = False       # an AddOffsetsToTxn/TxnOffsetCommit still awaits its answer
         self.bump_required = False
         self.op: Op | None = None
 
@@ -118,10 +136,24 @@ class TransactionManager:
         op = self._resume("send_offsets_to_transaction")
         if op is None:
             op = self._start("send_offsets_to_transaction", (IN_TRANSACTION,), IN_TRANSACTION, "add")
+            op.group, op.offsets = group_metadata, dict(wire)
             if not wire:
                 op.done = True
             else:
-                self._add_offsets(op, wire, group_metadata)
+                self._add_offsets(op)
+        elif op.error is None:                          # rule 6: a retry adds its offsets
+            if op.group is not None and group_metadata.group_id != op.group.group_id:
+                raise KafkaException("_STATE", f"Conflicting send_offsets_to_transaction call in progress for group "
+                                               f"'{op.group.group_id}': call it again for that group to finish it")
+            op.group = group_metadata
+            op.offsets.update((tp, off) for tp, off in wire if op.acked.get(tp) != off)
+            if op.done and op.offsets:                  # it finished meanwhile: send what is new
+                if self.state != IN_TRANSACTION:        # unless the transaction failed meanwhile
+                    self.op = None
+                    self._check_usable()
+                op.done, op.stage = False, "commit"
+                self.offsets_inflight = True
+                self._commit_offsets(op)
         self._wait(op, timeout)
 
     # -- produce path (called by the producer) --------------------------------------------
@@ -147,7 +179,7 @@ class TransactionManager:
             self._abortable(err)
 
     def busy(self) -> bool:
-        return self.op is not None or bool(self.adding)
+        return self.op is not None or bool(self.adding) or self.offsets_inflight
 
     # -- AddPartitionsToTxn (rule 3) ----------------------------------------------------
     def _send_add(self) -> None:
@@ -188,7 +220,7 @@ class TransactionManager:
             op.stage = "flushing"
             p.flushing = True
             p._wake(0)
-        if op.stage == "flushing" and p.in_queue == 0 and not self.adding:
+        if op.stage == "flushing" and p.in_queue == 0 and not self.adding and not self.offsets_inflight:
             if self.state == ABORTABLE_ERROR:      # a send failed while committing
                 op.error = KafkaError(self.error.name(), f"Unable to commit: {self.error.str()}; the transaction "
                                       "must be aborted", txn_requires_abort=True)
@@ -243,27 +275,76 @@ class TransactionManager:
         p.coordinator_call("transaction", self.txn_id,
                            lambda cid: P.InitProducerIdRequest(cid, self.txn_id, self.timeout_ms), handle)
 
-    def _add_offsets(self, op: Op, wire: tuple, group: GroupMetadata) -> None:
+    def _add_offsets(self, op: Op) -> None:
+        """Rule 6, first AddOffsetsToTxn, then TxnOffsetCommit (`_commit_offsets`)."""
         p = self.p
+        group_id = op.group.group_id
+        self.offsets_inflight = True
 
         def added(resp: P.AddOffsetsToTxnResponse) -> str | None:
             if resp.error is None:
-                self.offsets_added = True
+                self.offsets_added = True           # the coordinator has the group's partition
+                if op.done:                         # ended meanwhile by another request's error
+                    self.offsets_inflight = False
+                    return None
                 op.stage = "commit"
-                p.coordinator_call("group", group.group_id, lambda cid: P.TxnOffsetCommitRequest(
-                    cid, self.txn_id, group.group_id, p.producer_id, p.producer_epoch, group.generation_id,
-                    group.member_id, wire), committed)
+                self._commit_offsets(op)
                 return None
-            return self._op_error(op, resp.error)
+            return self._offsets_error(op, resp.error)
+        p.coordinator_call("transaction", self.txn_id, lambda cid: P.AddOffsetsToTxnRequest(
+            cid, self.txn_id, p.producer_id, p.producer_epoch, group_id), added)
+
+    def _commit_offsets(self, op: Op) -> None:
+        """TxnOffsetCommit of the offsets not yet acknowledged, until none is left (rule 6)."""
+        p = self.p
+        pid, epoch = p.producer_id, p.producer_epoch
+        op.last_error = None                        # from now on: the group coordinator's answers
+
+        def build(cid: int) -> P.TxnOffsetCommitRequest:
+            op.sent = dict(op.offsets)
+            g = op.group
+            return P.TxnOffsetCommitRequest(cid, self.txn_id, g.group_id, pid, epoch, g.generation_id, g.member_id,
+                                            tuple(op.sent.items()))
 
         def committed(resp: P.OffsetCommitResponse) -> str | None:
-            errors = [err for _, err in resp.results if err is not None]
-            if not errors:
-                op.done = True
+            if op.done:                             # given up at its call's timeout, or ended by an error
+                self.offsets_inflight = False
                 return None
-            return self._op_error(op, errors[0])
-        p.coordinator_call("transaction", self.txn_id, lambda cid: P.AddOffsetsToTxnRequest(
-            cid, self.txn_id, p.producer_id, p.producer_epoch, group.group_id), added)
+            for tp, err in resp.results:
+                if err is None and tp in op.offsets and op.offsets[tp] == op.sent.get(tp):
+                    op.acked[tp] = op.offsets.pop(tp)
+            errors = [err for _, err in resp.results if err is not None]
+            if errors:
+                return self._offsets_error(op, errors[0])
+            if op.offsets:                          # a retried call added offsets meanwhile
+                return "retry"
+            op.done = True
+            self.offsets_inflight = False
+            return None
+        p.coordinator_call("group", op.group.group_id, build, committed)
+
+    def _offsets_error(self, op: Op, error: str) -> str | None:
+        if op.done:
+            self.offsets_inflight = False
+            return None
+        verdict = self._classify(error)
+        if verdict in ("retry", "refind"):
+            op.last_error = error
+            return verdict
+        self.offsets_inflight = False
+        self._fail_with(verdict, error)
+        return None
+
+    def _give_up_offsets(self, op: Op, ms: int) -> None:
+        """Rule 6: the TxnOffsetCommit did not succeed within the call's timeout; the
+        transaction must be aborted (librdkafka). Its request may still be out: commit and
+        abort wait for its answer (`offsets_inflight`) before they end the transaction."""
+        error = op.last_error or "_TIMED_OUT"
+        why = (f"the group coordinator answered {error}, retried until then" if op.last_error is not None
+               else "no answer from the group coordinator")
+        self._abortable(KafkaError(error, f"Failed to commit offsets to the transaction within {ms} ms: {why}"),
+                        retriable=False)
+        op.error, op.done = self.error, True
 
     def _op_error(self, op: Op, error: str) -> str | None:
         verdict = self._classify(error)
@@ -291,10 +372,10 @@ class TransactionManager:
             op.error = self.error
             op.done = True
 
-    def _abortable(self, err: KafkaError) -> None:
+    def _abortable(self, err: KafkaError, retriable: bool | None = None) -> None:
         if self.state == FATAL_ERROR:
             return
-        self.error = KafkaError(err.name(), err.str(), txn_requires_abort=True)
+        self.error = KafkaError(err.name(), err.str(), txn_requires_abort=True, retriable=retriable)
         self.state = ABORTABLE_ERROR
         self._trace("txn.abortable_error", error=err.name())
 
@@ -320,7 +401,8 @@ class TransactionManager:
             raise KafkaException(self.error)
         if self.state == ABORTABLE_ERROR:
             raise KafkaException(KafkaError(self.error.name(), f"{self.error.str()} (an earlier transactional request "
-                                            "failed: call abort_transaction())", txn_requires_abort=True))
+                                            "failed: call abort_transaction())", txn_requires_abort=True,
+                                            retriable=self.error.retriable()))
 
     def _transition_error(self, target: str) -> KafkaException:
         return KafkaException("_STATE", f"TransactionalId {self.txn_id}: Invalid transition attempted from state "
@@ -353,6 +435,8 @@ class TransactionManager:
         if ms is None:
             ms = p.cfg["max.block.ms"]
         p.block_until(lambda: self._progress(op), ms, op.name)
+        if not op.done and op.name == "send_offsets_to_transaction" and op.stage == "commit":
+            self._give_up_offsets(op, ms)
         if op.name in ("commit_transaction", "abort_transaction"):
             p._serve_reports()              # they flush, and flush serves delivery reports
         if not op.done:

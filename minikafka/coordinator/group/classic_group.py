@@ -29,9 +29,11 @@ Rules:
    generation, UNKNOWN_MEMBER_ID from a removed member.
 6. LeaveGroup removes the member and starts a rebalance.
 7. Offset commits (I.56, I.62): a member's commit needs its member id (else UNKNOWN_MEMBER_ID)
-   and the current generation (else ILLEGAL_GENERATION), and gets REBALANCE_IN_PROGRESS while
-   CompletingRebalance; a commit without membership (generation -1, no member id) is accepted
-   only while the group is Empty, or inside a transaction.
+   and the current generation (else ILLEGAL_GENERATION); a plain OffsetCommit also gets
+   REBALANCE_IN_PROGRESS while CompletingRebalance, a TxnOffsetCommit does not (Kafka's
+   ClassicGroup.validateOffsetCommit does not enforce the group state for transactional
+   commits). A commit without membership (generation -1, no member id) is accepted only while
+   the group is Empty, or inside a transaction.
 Simplifications: no MEMBER_ID_REQUIRED round trip, no static membership (group.instance.id),
 and a session timeout outside [group.min.session.timeout.ms, group.max.session.timeout.ms]
 gets INVALID_SESSION_TIMEOUT as in Kafka.
@@ -114,7 +116,7 @@ class ClassicGroup:
                 return "UNKNOWN_MEMBER_ID"
             if generation != self.generation:
                 return "ILLEGAL_GENERATION"
-            if self.state == COMPLETING:
+            if self.state == COMPLETING and not transactional:
                 return "REBALANCE_IN_PROGRESS"
             return None
         if self.state != EMPTY and not transactional:

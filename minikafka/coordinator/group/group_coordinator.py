@@ -9,10 +9,12 @@ Rules:
    on load.
 1. Committed offsets are records in the group's partition (internal_topics.py rule 1), key
    "offset/<group>/<topic>/<partition>", value "offset=N". A commit takes effect once
-   replicated (internal_topics.py rule 4); on load, the last record per key wins. A committed
+   replicated (internal_topics.py rule 4); on load, the last record per key wins, and a record
+   that is neither an offset nor a group is skipped (internal_topics.py rule 6). A committed
    offset is the position to resume from: the next record to read.
 2. OffsetCommit and TxnOffsetCommit are validated against the group (classic_group.py rule 7).
-   A partition of an unknown topic gets UNKNOWN_TOPIC_OR_PART.
+   A partition of an unknown topic gets UNKNOWN_TOPIC_OR_PART, and the request's other
+   partitions are committed (Kafka's KafkaApis filters the unknown ones out).
 3. TxnOffsetCommit is written as a transactional batch with the producer's id and epoch, and
    stays *pending* for that producer until the transaction's marker lands in the same
    partition: COMMIT makes the offsets committed, ABORT drops them. Loading replays the log by
@@ -27,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.coordinator.group.classic_group import COMPLETING, EMPTY, PREPARING, STABLE, ClassicGroup, Member
-from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, Coordinator, parse_value, record_value
+from minikafka.coordinator.internal_topics import (CONSUMER_OFFSETS, Coordinator, int_field, parse_value,
+                                                   record_key, record_value)
 
 if TYPE_CHECKING:
     from minikafka.server.broker import Broker
@@ -40,8 +43,12 @@ def offset_key(group: str, tp: TP) -> str:
 
 
 def parse_offset_key(key: str) -> tuple[str, TP]:
-    _, rest = key.split("/", 1)
-    group, topic, part = rest.rsplit("/", 2)
+    """(group, tp) of an offset key; ValueError when `key` is not one."""
+    kind, _, rest = key.partition("/")
+    parts = rest.rsplit("/", 2)
+    if kind != "offset" or len(parts) != 3:
+        raise ValueError(f"unknown record key {key!r}")
+    group, topic, part = parts
     return group, (topic, int(part))
 
 
@@ -62,17 +69,24 @@ class GroupCoordinator(Coordinator):
             if b.control:
                 self._complete(partition, b.producer_id, b.control_type == "COMMIT")
                 continue
-            for rec in b.records:
-                key = rec.key.decode()
-                if key.startswith("group/"):
-                    self._load_group(key[len("group/"):], rec.value)
-                    continue
-                group, tp = parse_offset_key(key)
-                offset = int(parse_value(rec.value)["offset"])
-                if b.transactional:
-                    self.pending.setdefault((partition, b.producer_id), []).append((group, tp, offset))
-                else:
-                    self.offsets.setdefault(group, {})[tp] = offset
+            for i, rec in enumerate(b.records):
+                try:
+                    self._replay(partition, b, rec)
+                except ValueError as e:                 # internal_topics.py rule 6
+                    self.skip_record(partition, b.base_offset + i, e)
+
+    def _replay(self, partition: int, b: Any, rec: Any) -> None:
+        """One record into the state; ValueError, with the state untouched, if it is not one of ours."""
+        key = record_key(rec)
+        if key.startswith("group/"):
+            self._load_group(key[len("group/"):], rec.value)
+            return
+        group, tp = parse_offset_key(key)
+        offset = int_field(parse_value(rec.value), "offset")
+        if b.transactional:
+            self.pending.setdefault((partition, b.producer_id), []).append((group, tp, offset))
+        else:
+            self.offsets.setdefault(group, {})[tp] = offset
 
     def unload(self, partition: int) -> None:
         for group in sorted(self.offsets):
@@ -127,23 +141,24 @@ class GroupCoordinator(Coordinator):
                                  member=member_id or "none", generation=generation, error=err)
             return answer(err)
         unknown = {tp: "UNKNOWN_TOPIC_OR_PART" for tp, _ in offsets if not self._exists(tp)}
-        if unknown:
+        known = tuple((tp, off) for tp, off in offsets if tp not in unknown)
+        if not known:
             return answer(None, unknown)
         partition = self.partition_of(group)
-        records = [(offset_key(group, tp), record_value({"offset": off})) for tp, off in offsets]
+        records = [(offset_key(group, tp), record_value({"offset": off})) for tp, off in known]
 
         def written(err: str | None) -> None:
             if err is None:
                 if producer is None:
-                    self.offsets.setdefault(group, {}).update(dict(offsets))
+                    self.offsets.setdefault(group, {}).update(dict(known))
                 else:
                     self.pending.setdefault((partition, producer[0]), []).extend(
-                        (group, tp, off) for tp, off in offsets)
+                        (group, tp, off) for tp, off in known)
                 self.trace.state(self.sim.now, self.broker.name,
                                  "offsets.commit" if producer is None else "offsets.txn_pending", group=group,
-                                 offsets=tuple(f"{t}-{p}={o}" for (t, p), o in offsets),
+                                 offsets=tuple(f"{t}-{p}={o}" for (t, p), o in known),
                                  **({"pid": producer[0]} if producer else {}))
-            answer(err)
+            answer(err, unknown)
         self.write(partition, records, written, producer)
 
     def on_offset_fetch(self, src: str, msg: P.OffsetFetchRequest) -> None:
@@ -397,18 +412,33 @@ class GroupCoordinator(Coordinator):
                            sort_keys=True).encode()
         self.write(self.partition_of(g.group_id), [(f"group/{g.group_id}", value)], then)
 
-    def _load_group(self, group_id: str, value: bytes) -> None:
+    def _load_group(self, group_id: str, value: bytes | None) -> None:
+        g = parse_group(group_id, value)
         old = self.groups.pop(group_id, None)
         if old is not None:
             for m in old.members.values():
                 if m.expiry is not None:
                     m.expiry.cancel()
-        d = json.loads(value)
-        g = ClassicGroup(group_id, STABLE if d["members"] else EMPTY, d["generation"], d["protocol"], d["leader"])
-        for mid, client, session, rebalance, protocols, assignment in d["members"]:
-            m = Member(mid, client, session, rebalance,
-                       tuple(P.GroupProtocol(name, tuple(topics)) for name, topics in protocols),
-                       tuple((t, p) for t, p in assignment))
-            g.members[mid] = m
+        for m in g.members.values():
             self._touch(g, m)
         self.groups[group_id] = g
+
+
+def parse_group(group_id: str, value: bytes | None) -> ClassicGroup:
+    """The group of a "group/<group>" record (rule 0); ValueError when the value is not one."""
+    def of(v: Any, kind: type) -> Any:
+        if not isinstance(v, kind) or isinstance(v, bool):
+            raise ValueError(f"{v!r} is not {kind.__name__}")
+        return v
+    try:
+        d = json.loads(of(value, bytes))
+        g = ClassicGroup(group_id, STABLE if of(d["members"], list) else EMPTY, of(d["generation"], int),
+                         of(d["protocol"], str), of(d["leader"], str))
+        for mid, client, session, rebalance, protocols, assignment in d["members"]:
+            g.members[of(mid, str)] = Member(
+                mid, of(client, str), of(session, int), of(rebalance, int),
+                tuple(P.GroupProtocol(of(name, str), tuple(of(t, str) for t in topics)) for name, topics in protocols),
+                tuple((of(t, str), of(p, int)) for t, p in assignment))
+    except (KeyError, TypeError) as e:          # json's own errors are ValueErrors already
+        raise ValueError(f"malformed group record: {e!r}") from e
+    return g

@@ -21,7 +21,9 @@ Rules:
    gets INVALID_PRODUCER_ID_MAPPING; an older epoch gets PRODUCER_FENCED (the zombie).
 3. AddPartitionsToTxn / AddOffsetsToTxn (which adds the group's `__consumer_offsets`
    partition) write Ongoing with the union of partitions; the first one starts the
-   transaction's clock.
+   transaction's clock. AddPartitionsToTxn with a partition of an unknown topic (or of an
+   internal topic: TOPIC_AUTHORIZATION_FAILED, internal_topics.py rule 5) adds none of them:
+   that partition gets the error, the others OPERATION_NOT_ATTEMPTED.
 4. EndTxn(commit|abort) on an Ongoing transaction writes PrepareCommit/PrepareAbort (the
    commit point) and then answers. The markers are written afterwards: WriteTxnMarkers to the
    leader of every partition, retried until each is written; then CompleteCommit/CompleteAbort.
@@ -30,7 +32,8 @@ Rules:
 5. Every `transaction.abort.timed.out.transaction.cleanup.interval.ms`, an Ongoing transaction
    older than its `transaction.timeout.ms` is aborted with the epoch bumped, which fences its
    producer: its next request gets PRODUCER_FENCED, its next produce INVALID_PRODUCER_EPOCH.
-6. A coordinator that loads a partition resumes every Prepare* transaction's markers.
+6. A coordinator that loads a partition resumes every Prepare* transaction's markers; a record it
+   cannot parse is skipped (internal_topics.py rule 6).
 Simplifications: transaction protocol v1 (explicit AddPartitionsToTxn; the epoch stays the
 same across a producer's transactions; no partition verification by the leaders), which is
 what Kafka 3.x does and still teaches the mechanism; `transactional.id.expiration.ms` is not
@@ -42,8 +45,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
-from minikafka.coordinator.internal_topics import (CONSUMER_OFFSETS, TRANSACTION_STATE, Coordinator,
-                                                   ensure_topic, parse_value, partition_for, record_value)
+from minikafka.coordinator.internal_topics import (CONSUMER_OFFSETS, INTERNAL_TOPICS, TRANSACTION_STATE,
+                                                   Coordinator, ensure_topic, int_field, parse_value, partition_for,
+                                                   record_key, record_value)
 
 if TYPE_CHECKING:
     from minikafka.server.broker import Broker
@@ -51,6 +55,7 @@ if TYPE_CHECKING:
 EMPTY, ONGOING = "Empty", "Ongoing"
 PREPARE_COMMIT, PREPARE_ABORT = "PrepareCommit", "PrepareAbort"
 COMPLETE_COMMIT, COMPLETE_ABORT = "CompleteCommit", "CompleteAbort"
+STATES = (EMPTY, ONGOING, PREPARE_COMMIT, PREPARE_ABORT, COMPLETE_COMMIT, COMPLETE_ABORT)
 MAX_EPOCH = 32767
 RETRY_MS = 100
 
@@ -71,11 +76,22 @@ class TxnMetadata:
                              "timeout_ms": self.timeout_ms, "start_ms": self.start_ms, "partitions": parts})
 
     @staticmethod
-    def parse(txn_id: str, value: bytes) -> "TxnMetadata":
+    def parse(txn_id: str, value: bytes | None) -> "TxnMetadata":
+        """ValueError when `value` is not a transaction's state (internal_topics.py rule 6)."""
         f = parse_value(value)
-        parts = tuple((t, int(p)) for t, p in (x.rsplit(":", 1) for x in f["partitions"].split(",") if x))
-        return TxnMetadata(txn_id, int(f["pid"]), int(f["epoch"]), int(f["timeout_ms"]), f["state"], parts,
-                           int(f["start_ms"]))
+        if f.get("state") not in STATES:
+            raise ValueError(f"unknown transaction state {f.get('state')!r}")
+        if "partitions" not in f:
+            raise ValueError("no 'partitions' field")
+        parts = []
+        for x in f["partitions"].split(","):
+            if x:
+                t, sep, p = x.rpartition(":")
+                if not sep:
+                    raise ValueError(f"{x!r} is not topic:partition")
+                parts.append((t, int(p)))
+        return TxnMetadata(txn_id, int_field(f, "pid"), int_field(f, "epoch"), int_field(f, "timeout_ms"),
+                           f["state"], tuple(parts), int_field(f, "start_ms"))
 
 
 class MarkerJob:
@@ -107,9 +123,12 @@ class TransactionCoordinator(Coordinator):
     # -- loading (internal_topics.py rule 3, rule 6) -------------------------------------------
     def load(self, partition: int, batches: list) -> None:
         for b in batches:
-            for rec in b.records:
-                txn_id = rec.key.decode()
-                self.txns[txn_id] = TxnMetadata.parse(txn_id, rec.value)
+            for i, rec in enumerate(b.records):
+                try:
+                    txn_id = record_key(rec)
+                    self.txns[txn_id] = TxnMetadata.parse(txn_id, rec.value)
+                except ValueError as e:
+                    self.skip_record(partition, b.base_offset + i, e)
         for txn_id in sorted(self.txns):
             meta = self.txns[txn_id]
             if self.partition_of(txn_id) == partition and meta.state in (PREPARE_COMMIT, PREPARE_ABORT):
@@ -193,7 +212,8 @@ class TransactionCoordinator(Coordinator):
         err, meta = self._check(msg.transactional_id, msg.producer_id, msg.producer_epoch)
         if err is not None:
             return answer(err)
-        unknown = {tp: "UNKNOWN_TOPIC_OR_PART" for tp in msg.partitions if not self._exists(tp)}
+        unknown = {tp: "TOPIC_AUTHORIZATION_FAILED" if tp[0] in INTERNAL_TOPICS else "UNKNOWN_TOPIC_OR_PART"
+                   for tp in msg.partitions if tp[0] in INTERNAL_TOPICS or not self._exists(tp)}
         if unknown:
             return answer("OPERATION_NOT_ATTEMPTED", unknown)
         self._add(meta, msg.partitions, answer)

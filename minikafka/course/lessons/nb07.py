@@ -6,8 +6,10 @@ Rules (kafka-semantics.md E.34, F.35-F.39; the broker's check is `idempotence.ch
 2. Set to true explicitly with retries=0, or with acks != all: ConfigException. (Checked in
    this order, as Kafka does: retries first, then acks.)
 3. Left unset with acks != all or retries=0: silently turned off (KAFKA-13673).
-4. Enabled (by default or explicitly) with max.in.flight.requests.per.connection > 5:
-   ConfigException (Kafka 4.0+, KAFKA-17927). Turned off, any number is allowed.
+4. On by default or set to true, with max.in.flight.requests.per.connection > 5:
+   ConfigException (Kafka 4.0+, KAFKA-17927). Java checks this before rule 3 turns idempotence
+   off, so acks=1 or retries=0 with 6 in flight is refused too; only enable.idempotence=false
+   allows more.
 5. A transactional.id needs idempotence: set while idempotence is off (explicitly, or
    silently by rule 3), ConfigException.
 6. Sequence numbers are kept per (producer id, partition): a batch of n records gets
@@ -39,11 +41,11 @@ def idempotence_enabled(config: Mapping[str, Any]) -> bool:
         if acks != "all":
             raise ConfigException(f"acks must be all for the idempotent producer (enable.idempotence=true, "
                                   f"acks={acks})")
-    if not explicit and (acks != "all" or retries == 0):
-        enabled = False
-    if enabled and in_flight > 5:
+    if enabled and in_flight > 5:                # rule 4, before rule 3 may turn it off
         raise ConfigException(f"max.in.flight.requests.per.connection must be at most 5 for the idempotent "
                               f"producer, got {in_flight}")
+    if not explicit and (acks != "all" or retries == 0):
+        enabled = False
     if config.get("transactional.id") is not None and not enabled:
         raise ConfigException("transactional.id needs the idempotent producer, and idempotence is off here")
     return enabled
