@@ -8,9 +8,12 @@ example and the hypothesis steps; or "no defects".
 
 How it finds more than one defect: hypothesis stops at the first failure and shrinks it. The
 bench then adds that failure's signature to `test_fuzz.SUPPRESSED` (an example that meets a
-suppressed defect ends quietly, as a pass) and starts a new round with the next seed, until the
-examples are used up. Each round is seeded (`--seed` + round number, no database), so the
-output is a function of the arguments; the wall times printed are not.
+suppressed defect goes on past it, or ends quietly if it was a hang or a crash inside the
+simulation) and starts a new round with the next seed, until the examples are used up. A
+round runs at most `--chunk` examples: within one run hypothesis mostly mutates the examples it
+has seen, so many short runs with different seeds explore more than one long one. Each round
+is seeded (`--seed` + round number, no database), so the output is a function of the
+arguments; the wall times printed are not.
 """
 from __future__ import annotations
 
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--examples", type=int, default=20_000, help="examples to generate in all (default 20,000)")
     ap.add_argument("--steps", type=int, default=test_fuzz.STEPS, help="steps per example (default %(default)s)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the first round (default 0)")
+    ap.add_argument("--chunk", type=int, default=200, help="examples per round at most (default 200)")
     ap.add_argument("--max-defects", type=int, default=100, help="stop after this many distinct defects")
     args = ap.parse_args(argv)
 
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     while remaining > 0 and len(found) < args.max_defects:
         rounds += 1
         counter["machines"], counter["first_failure"] = 0, None
-        s = settings(max_examples=remaining, stateful_step_count=args.steps, deadline=None, derandomize=False,
+        s = settings(max_examples=min(remaining, args.chunk), stateful_step_count=args.steps, deadline=None, derandomize=False,
                      database=None, report_multiple_bugs=False, print_blob=False,
                      phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
         seed(args.seed + rounds - 1)(test_fuzz.FuzzMachine)
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                     remaining = 0                           # the fuzzer itself broke: stop
         else:
             generated += counter["machines"]
-            remaining = 0
+            remaining -= max(counter["machines"], 1)
     wall = time.perf_counter() - started
     print(f"{generated:,} examples of up to {args.steps} steps in {rounds} round(s), {wall:.0f} s wall")
     if found:

@@ -1573,6 +1573,8 @@ class FuzzMachine(RuleBasedStateMachine):
             v.add(BAD, "message", "'m'")
         if mode in ("offsets", "both"):
             build, text, tv = self.tp_list(offsets, "offsets", "offsets")
+            if offsets == ("raw-arg", None):          # commit()'s default: the current positions
+                tv = Verdict()
             kw["offsets"] = build
             parts.append(f"offsets={text}")
             v.merge(tv)
