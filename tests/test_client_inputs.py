@@ -313,3 +313,23 @@ def test_metadata_max_age_zero_still_lets_time_move(c):
     with within_seconds(20):
         assert [m.value() for m in k.consume(5, 1.0)] == [b"v"]
     assert k.position([TopicPartition("t", 1)])[0].offset == OFFSET_INVALID
+
+
+def test_commit_refuses_a_non_bool_asynchronous_before_committing_anything():
+    c = Cluster(brokers=1, seed=1)
+    c.create_topic("t", partitions=1, replication_factor=1)
+    k = c.consumer({"group.id": "g"})
+    k.assign([TopicPartition("t", 0)])
+    with pytest.raises(TypeError, match="asynchronous"):
+        k.commit(offsets=[TopicPartition("t", 0, 1)], asynchronous="no")
+    assert k.committed([TopicPartition("t", 0)], 5.0)[0].offset < 0
+
+
+@pytest.mark.parametrize("call", ["init_transactions", "commit_transaction", "abort_transaction"])
+def test_a_transactional_call_with_a_bad_timeout_changes_no_state(call):
+    c = Cluster(brokers=1, seed=1)
+    p = c.producer({"transactional.id": "tx"})
+    before = p.txn.state
+    with pytest.raises(TypeError, match="timeout|seconds"):
+        getattr(p, call)("1")
+    assert p.txn.state == before

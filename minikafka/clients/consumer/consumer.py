@@ -267,6 +267,9 @@ class Consumer(Client):
         """Commit `message`'s offset + 1, the given `offsets`, or the current positions. With
         asynchronous=False, wait and return the committed partitions (raising on failure)."""
         self.check_open()
+        if not isinstance(asynchronous, bool):
+            raise TypeError(f"commit(): asynchronous must be True or False, got {type(asynchronous).__name__} "
+                            f"{asynchronous!r}")
         wire = commit_args(self, message, offsets)
         result: dict[str, Any] = {}
         self.coordinator.commit(wire, lambda err, res: result.__setitem__("done", (err, res)))

@@ -100,6 +100,7 @@ class TransactionManager:
 
     # -- the application's calls -------------------------------------------------------
     def init_transactions(self, timeout: float | None) -> None:
+        self.p.timeout_ms(timeout, "init_transactions()")   # refused before any state changes
         op = self._resume("init_transactions") or self._start("init_transactions", (UNINITIALIZED,), INITIALIZING,
                                                                "init")
         if op.stage == "init":
@@ -116,11 +117,13 @@ class TransactionManager:
         self._trace("txn.begin")
 
     def commit_transaction(self, timeout: float | None) -> None:
+        self.p.timeout_ms(timeout, "commit_transaction()")   # refused before any state changes
         op = self._resume("commit_transaction") or self._start("commit_transaction", (IN_TRANSACTION,), COMMITTING,
                                                                "flush")
         self._wait(op, timeout)
 
     def abort_transaction(self, timeout: float | None) -> None:
+        self.p.timeout_ms(timeout, "abort_transaction()")   # refused before any state changes
         op = self._resume("abort_transaction")
         if op is None:
             op = self._start("abort_transaction", (IN_TRANSACTION, ABORTABLE_ERROR), ABORTING, "flush")
@@ -129,6 +132,7 @@ class TransactionManager:
         self._wait(op, timeout)
 
     def send_offsets_to_transaction(self, offsets: Any, group_metadata: Any, timeout: float | None) -> None:
+        self.p.timeout_ms(timeout, "send_offsets_to_transaction()")   # refused before any state changes
         if not isinstance(group_metadata, GroupMetadata):
             raise TypeError("group_metadata must come from consumer.consumer_group_metadata(), "
                             f"got {type(group_metadata).__name__}")
