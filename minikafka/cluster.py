@@ -333,7 +333,7 @@ class Cluster:
         self.trace.state(self.now, name, "client.crash")
 
     def _node(self, n: int | str) -> str:
-        if isinstance(n, int) and not isinstance(n, bool):
+        if is_int(n):
             return broker_name(self.broker(n).id)
         if isinstance(n, str) and n in self.net.nodes:
             return n

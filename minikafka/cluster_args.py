@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from minikafka.clients.message import is_int
 from minikafka.errors import KafkaException
 
 MAX_TOPIC_NAME = 249
@@ -27,10 +28,6 @@ SIZES = {"partitions": ("INVALID_PARTITIONS", 2**31 - 1,
                                 "Replication factor must be larger than 0, or -1 to use the default value.")}
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 _LEGAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-
-
-def is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _int_range(lo: int | None, hi: int | None) -> str:
