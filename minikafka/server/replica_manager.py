@@ -264,40 +264,52 @@ class ReplicaManager:
         are not), whose check is not repeated."""
         b = self.broker
         follower = msg.replica_id >= 0
+        committed = msg.isolation == "read_committed"
+        replicas, Result = self.replicas, P.FetchPartitionResult
+        per_partition = b.cfg["replica.fetch.max.bytes"] if follower else None
         results = []
         total = 0
         budget = msg.max_bytes
         for fp in msg.partitions:
-            r = self.replicas.get(fp.tp)
+            tp = fp.tp
+            r = replicas.get(tp)
             if r is None or not r.is_leader:
-                err = "NOT_LEADER_OR_FOLLOWER" if fp.tp[0] in b.metadata else "UNKNOWN_TOPIC_OR_PART"
-                results.append(P.FetchPartitionResult(fp.tp, err))
+                err = "NOT_LEADER_OR_FOLLOWER" if tp[0] in b.metadata else "UNKNOWN_TOPIC_OR_PART"
+                results.append(Result(tp, err))
                 continue
-            if fp.current_leader_epoch >= 0 and fp.current_leader_epoch != r.leader_epoch:
-                err = "FENCED_LEADER_EPOCH" if fp.current_leader_epoch < r.leader_epoch else "UNKNOWN_LEADER_EPOCH"
-                results.append(P.FetchPartitionResult(fp.tp, err))
+            current = fp.current_leader_epoch
+            if current >= 0 and current != r.leader_epoch:
+                err = "FENCED_LEADER_EPOCH" if current < r.leader_epoch else "UNKNOWN_LEADER_EPOCH"
+                results.append(Result(tp, err))
                 continue
+            log, hw = r.log, r.hw
+            lso = r.txn.lso(hw)
             if follower:
-                div = None if fp.tp in in_line else self._diverging(r, fp)
+                div = None if tp in in_line else self._diverging(r, fp)
                 if div is not None:
-                    results.append(P.FetchPartitionResult(fp.tp, None, r.hw, r.lso, r.log.log_start_offset,
-                                                          diverging_epoch=div, leader_epoch=r.leader_epoch))
+                    results.append(Result(tp, None, hw, lso, log.log_start_offset,
+                                          diverging_epoch=div, leader_epoch=r.leader_epoch))
                     continue
-                upper = r.leo
+                upper = log.log_end_offset
             else:
-                upper = r.lso if msg.isolation == "read_committed" else r.hw
-            if fp.fetch_offset < r.log.log_start_offset or fp.fetch_offset > r.leo:
-                results.append(P.FetchPartitionResult(fp.tp, "OFFSET_OUT_OF_RANGE", r.hw, r.lso,
-                                                      r.log.log_start_offset, leader_epoch=r.leader_epoch))
+                upper = lso if committed else hw
+            offset = fp.fetch_offset
+            if offset < log.log_start_offset or offset > log.log_end_offset:
+                results.append(Result(tp, "OFFSET_OUT_OF_RANGE", hw, lso, log.log_start_offset,
+                                      leader_epoch=r.leader_epoch))
                 continue
-            batches = r.log.read(fp.fetch_offset, upper, min(budget, b.cfg["replica.fetch.max.bytes"]) if follower
-                                 else budget) if budget > 0 or total == 0 else []   # KIP-74: progress
-            size = sum(x.size for x in batches)
+            if budget > 0 or total == 0:                                          # KIP-74: progress
+                batches = log.read(offset, upper, min(budget, per_partition) if follower else budget)
+            else:
+                batches = []
+            size = 0
+            for x in batches:
+                size += x.size
             total += size
             budget -= size
-            results.append(P.FetchPartitionResult(fp.tp, None, r.hw, r.lso, r.log.log_start_offset, batches,
-                                                  aborted=self.aborted_in(r, batches, msg.isolation),
-                                                  leader_epoch=r.leader_epoch))
+            results.append(Result(tp, None, hw, lso, log.log_start_offset, batches,
+                                  None, self.aborted_in(r, batches, msg.isolation) if committed else (),
+                                  r.leader_epoch))
         return results, total
 
     def aborted_in(self, r: Replica, batches: list, isolation: str) -> tuple:

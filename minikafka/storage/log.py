@@ -57,10 +57,12 @@ class PartitionLog:
         then more while they fit in `max_bytes`."""
         if offset >= max_offset or offset >= self.log_end_offset:
             return []
+        batches = self.batches
+        if batches and offset >= batches[-1].base_offset:      # at the tail: the last batch only
+            return [batches[-1]]
         i = max(bisect_right(self._bases, offset) - 1, 0)
         out: list[RecordBatch] = []
         total = 0
-        batches = self.batches
         n = len(batches)
         while i < n:
             b = batches[i]

@@ -57,6 +57,8 @@ class TxnIndex:
 
     def lso(self, hw: int) -> int:
         """Rule 3 (a pure view; `prune` forgets what the HW has passed)."""
+        if not self.ongoing and not self.unreplicated:
+            return hw
         lso = hw
         for first in self.ongoing.values():
             if first < lso:

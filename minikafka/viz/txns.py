@@ -12,7 +12,7 @@ What it shows (one strip per partition, the leader's log):
   after its first record, committed or not;
 - where that consumer stops (the LSO or the HW) and both markers under each strip.
 
-The rule is the broker's and consumer's (txn_index rules 3-4, fetcher.Fetcher.records_from); the
+The rule is the broker's and consumer's (txn_index rules 3-4, fetcher.Fetcher.buffer_records); the
 picture computes it from the leader's log and transaction index without fetching anything.
 `isolation_view` gathers the data once; `isolation_table` and `isolation_figure` draw from it.
 """

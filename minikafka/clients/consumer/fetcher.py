@@ -60,10 +60,22 @@ class Fetcher:
             self.buffered_tps[key] = left
         else:       # past the fetched data, including control records after the last message
             del self.buffered_tps[key]
-            s.to_fetch[key] = None
-            if s.fetch_offsets.get(key, -1) > msg._offset + 1:
-                s.positions[key] = s.fetch_offsets[key]
-            self.send_fetches()
+            fetch_offset = s.fetch_offsets.get(key, -1)
+            if fetch_offset > msg._offset + 1:
+                s.positions[key] = fetch_offset
+            # send_fetches() for this partition alone; in the common case it is only set aside
+            # for its leader's fetch in flight (rule 7), which needs no request built
+            if s.to_fetch or fetch_offset < 0 or key in s.validating or key in s.backoff:
+                s.to_fetch[key] = None
+                self.send_fetches()
+            else:
+                leader = self.c.leader_of(key)[0]
+                waiting = self.waiting.get(leader) if leader in self.fetching else None
+                if waiting is None:
+                    s.to_fetch[key] = None
+                    self.send_fetches()
+                else:
+                    waiting.append(key)
         return msg
 
     def drop_buffers(self, which: Any) -> None:
@@ -140,7 +152,8 @@ class Fetcher:
 
     def _on_fetch(self, broker: int, resp: P.FetchResponse) -> None:
         c, s = self.c, self.subscriptions
-        self.fetch_done(broker)
+        self.fetching.pop(broker, None)
+        waiting = self.waiting.pop(broker, ())
         read_committed, eof = c.isolation == "read_committed", c.cfg["enable.partition.eof"]
         for res in resp.partitions:
             key = res.tp
@@ -150,39 +163,48 @@ class Fetcher:
                 self._partition_error(key, res.error)
                 continue
             end = s.high_watermarks[key] = res.last_stable_offset if read_committed else res.high_watermark
-            msgs = self.records_from(key, res) if res.batches else []
+            n = self.buffer_records(key, res) if res.batches else 0
             if eof and s.fetch_offsets.get(key, -1) >= end and self.eof_at.get(key) != end:
                 self.eof_at[key] = end          # rule 6: once per time the end is reached
-                msgs.append(Message(key[0], key[1], end, None, None, None, -1,
-                                    KafkaError("_PARTITION_EOF", f"Fetch reached the end of {key[0]} "
-                                               f"[{key[1]}] at offset {end}")))
-            if msgs:
-                self.buffer.extend(msgs)
-                self.buffered_tps[key] = self.buffered_tps.get(key, 0) + len(msgs)
+                self.buffer.append(Message(key[0], key[1], end, None, None, None, -1,
+                                           KafkaError("_PARTITION_EOF", f"Fetch reached the end of {key[0]} "
+                                                      f"[{key[1]}] at offset {end}")))
+                n += 1
+            if n:
+                self.buffered_tps[key] = self.buffered_tps.get(key, 0) + n
+        # what was set aside for this fetch is looked at again (fetch_done), except partitions
+        # that now have records buffered: send_fetches() would only set them aside once more
+        to_fetch, buffered, backoff, now = s.to_fetch, self.buffered_tps, s.backoff, c.sim.now
+        for key in waiting:
+            if key not in buffered or key in s.validating or backoff.get(key, 0) > now:
+                to_fetch[key] = None
         self.send_fetches()
 
     # -- a partition's records (CompletedFetch; rule 3) -------------------------------------
-    def records_from(self, key: tuple[str, int], res: P.FetchPartitionResult) -> list[Message]:
-        """The application records of a fetch response, from the fetch offset on. Control
-        batches are never returned; read_committed drops the batches of aborted transactions:
-        an aborted (producer id, first offset) from the response applies to that producer's
-        transactional batches from the first offset up to its ABORT marker (Kafka's
-        CompletedFetch)."""
-        s, isolation = self.subscriptions, self.c.isolation
+    def buffer_records(self, key: tuple[str, int], res: P.FetchPartitionResult) -> int:
+        """Puts the application records of a fetch response, from the fetch offset on, in the
+        buffer and returns how many. Control batches are never returned; read_committed drops
+        the batches of aborted transactions: an aborted (producer id, first offset) from the
+        response applies to that producer's transactional batches from the first offset up to
+        its ABORT marker (Kafka's CompletedFetch)."""
+        s = self.subscriptions
+        committed = self.c.isolation == "read_committed"
         start = s.fetch_offsets[key]
         topic, part = key
-        out: list[Message] = []
-        upper = res.last_stable_offset if isolation == "read_committed" else res.high_watermark
-        aborted = sorted(res.aborted, key=lambda a: a[1]) if res.aborted and isolation == "read_committed" else ()
-        aborting: set[int] = set()
+        out = self.buffer
+        before = len(out)
+        upper = res.last_stable_offset if committed else res.high_watermark
+        aborted = sorted(res.aborted, key=lambda a: a[1]) if committed and res.aborted else None
+        aborting: set[int] | None = set() if aborted else None
         i = 0
         end = start
         for b in res.batches:
-            while i < len(aborted) and aborted[i][1] <= b.last_offset:
-                aborting.add(aborted[i][0])
-                i += 1
-            if b.control or (b.transactional and b.producer_id in aborting):
-                if b.control and b.control_type == "ABORT":
+            if aborted is not None:
+                while i < len(aborted) and aborted[i][1] <= b.last_offset:
+                    aborting.add(aborted[i][0])
+                    i += 1
+            if b.control or (aborting and b.transactional and b.producer_id in aborting):
+                if aborting is not None and b.control and b.control_type == "ABORT":
                     aborting.discard(b.producer_id)
                 if b.base_offset < upper:
                     end = max(end, min(b.next_offset, upper))
@@ -190,16 +212,18 @@ class Fetcher:
             base, epoch = b.base_offset, b.leader_epoch
             recs = b.records
             lo = start - base if start > base else 0
-            hi = min(len(recs), upper - base)
+            hi = len(recs) if base + len(recs) <= upper else upper - base
             for j in range(lo, hi):
                 r = recs[j]
                 out.append(Message(topic, part, base + j, r.key, r.value, r.headers, r.timestamp, None, epoch))
-            end = max(end, base + hi)
+            if base + hi > end:
+                end = base + hi
+        n = len(out) - before
         if end > start:
             s.fetch_offsets[key] = end
-            if not out:
+            if not n:
                 s.positions[key] = end
-        return out
+        return n
 
     # -- errors (rule 4) -----------------------------------------------------------------------
     def _partition_error(self, key: tuple[str, int], error: str) -> None:
