@@ -3,7 +3,13 @@
 Each function returns a list of violations (strings); an empty list means the property holds.
 1. `offsets_dense`: every replica's log has dense offsets: each batch starts where the
    previous one ended, and the LEO is the end of the last batch.
-2. `hw_within_isr`: on every live leader, the HW is <= the LEO of each live replica in its ISR.
+2. `hw_within_isr`: on every live leader, the HW is <= the LEO of each live replica in its ISR,
+   except a replica that lost records in a power loss and has not yet fetched back up to the
+   leader's HW (`Replica.lost_tail`). Kafka has that window too: the restarted broker is still
+   in the ISR until the controller fences its old incarnation at registration and the leader
+   learns the new ISR; were the leader to fail inside it, the controller could elect the
+   replica that lost data. Kafka 4's eligible leader replicas and unclean-shutdown handling
+   (KIP-966) close it; minikafka does not model them yet.
 3. `one_leader_per_epoch`: no two live replicas claim leadership of a partition in the same
    leader epoch.
 4. `hw_le_leo`: no live replica's HW is beyond its own LEO. The HW is the state of a running
@@ -44,8 +50,9 @@ def hw_within_isr(c: "Cluster") -> list[str]:
                 continue
             for m in r.isr:
                 other = c.brokers[m]
-                if other.alive and tp in other.replicas and other.replicas[tp].leo < r.hw:
-                    out.append(f"{tp[0]}-{tp[1]}: leader b{bid} HW {r.hw} > LEO {other.replicas[tp].leo} of ISR member b{m}")
+                mine = other.replicas.get(tp)
+                if other.alive and mine is not None and mine.leo < r.hw and not mine.lost_tail:
+                    out.append(f"{tp[0]}-{tp[1]}: leader b{bid} HW {r.hw} > LEO {mine.leo} of ISR member b{m}")
     return out
 
 

@@ -89,6 +89,7 @@ class Broker(Node):
                 n = self.replicas[tp].log.lose_unflushed()
                 if n:
                     lost[f"{tp[0]}-{tp[1]}"] = n
+                    self.replicas[tp].lost_tail = True
         self.trace.state(self.sim.now, self.name, "broker.crash", power_loss=power_loss,
                          lost=tuple(f"{k}:{v}" for k, v in lost.items()))
         self._volatile()

@@ -61,6 +61,7 @@ class Replica:
         self.pending_isr: tuple[int, ...] | None = None
         self.pending_since = 0
         self.epoch_start_offset = 0
+        self.lost_tail = False              # lost records in a power loss, not fetched back yet
 
     # -- roles -------------------------------------------------------------
     @property
@@ -69,6 +70,7 @@ class Replica:
 
     def become_leader(self, epoch: int, isr: tuple[int, ...], replicas: tuple[int, ...], now: int) -> None:
         self.leader, self.leader_epoch, self.isr, self.replicas = self.broker_id, epoch, isr, replicas
+        self.lost_tail = False
         self.pending_isr = None
         self.log.start_epoch(epoch)
         self.epoch_start_offset = self.log.log_end_offset

@@ -128,6 +128,8 @@ class ReplicaFetcher:
                 r.on_appended(batch)
                 appended = True
             hw = min(res.high_watermark, log.log_end_offset)
+            if r.lost_tail and log.log_end_offset >= res.high_watermark:
+                r.lost_tail = False
             if hw > r.hw:
                 r.hw = hw
                 r.txn.prune(hw)
