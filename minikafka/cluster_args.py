@@ -9,7 +9,9 @@ Rules:
 3. `bool` is not an integer here: `True` would otherwise be broker 1 or one millisecond.
 4. Topic names follow Kafka's `Topic.validate` (1-249 characters from a-z A-Z 0-9 . _ -, not
    "." or "..") and the controller's collision rule: a name that differs from an existing one
-   only by '.' against '_' is refused (INVALID_TOPIC_EXCEPTION, Kafka's wording).
+   only by '.' against '_' is refused (INVALID_TOPIC_EXCEPTION, Kafka's wording). The name of
+   KRaft's metadata log, `__cluster_metadata`, is refused (INVALID_REQUEST); the coordinators'
+   internal topics may be created by hand, as in Kafka.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from typing import Any
 
 from minikafka.clients.message import is_int
 from minikafka.errors import KafkaException
+
+CLUSTER_METADATA = "__cluster_metadata"      # KRaft's metadata log: no topic may take its name
 
 MAX_TOPIC_NAME = 249
 MAX_RECORDS_PER_USER_OP = 10_000        # Kafka's QuorumController: records one operation may write
@@ -131,11 +135,15 @@ def topic_name_error(name: Any) -> str | None:
 
 
 def check_new_topic_name(name: Any, existing: Iterable[str]) -> str:
-    """Rule 4: Kafka's name rules, then its collision rule (TOPIC_ALREADY_EXISTS is the
-    controller's, for the exact name)."""
+    """Rule 4: Kafka's name rules, the metadata log's name reserved (Kafka's ControllerApis),
+    then its collision rule (TOPIC_ALREADY_EXISTS is the controller's, for the exact name)."""
     why = topic_name_error(name)
     if why is not None:
         raise KafkaException("INVALID_TOPIC_EXCEPTION", f"Topic name is invalid: {why}")
+    if name == CLUSTER_METADATA:
+        raise KafkaException("INVALID_REQUEST", f"Creation of internal topic {CLUSTER_METADATA} is prohibited. "
+                             "(The other internal topics, __consumer_offsets and __transaction_state, may be "
+                             "created by hand, as in Kafka; their coordinators then use their partition count.)")
     if "." in name or "_" in name:
         unified = name.replace(".", "_")
         colliding = sorted(t for t in existing if t != name and t.replace(".", "_") == unified)

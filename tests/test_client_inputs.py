@@ -252,10 +252,14 @@ def test_produce_refuses_an_empty_or_non_str_topic(c):
     assert c.now == now and sends(c, "MetadataRequest") == 0
 
 
-def test_subscribe_lists_a_topic_once(c):
+def test_subscribe_refuses_an_empty_list_and_a_topic_listed_twice_as_librdkafka_does(c):
     k = c.consumer({"group.id": "g"})
-    k.subscribe(["t", "t"])
-    assert k.coordinator.subscription == ("t",)
+    k.subscribe(["t"])
+    with pytest.raises(KafkaException, match="_INVALID_ARG: subscribe\\(\\): the list of topics is empty .*unsubscribe"):
+        k.subscribe([])
+    with pytest.raises(KafkaException, match="_INVALID_ARG: subscribe\\(\\): topic\\(s\\) listed more than once: t"):
+        k.subscribe(["t", "t"])
+    assert k.coordinator.subscription == ("t",)        # refused calls changed nothing
 
 
 # -- Consumer configs -----------------------------------------------------------------------------------
@@ -333,3 +337,32 @@ def test_a_transactional_call_with_a_bad_timeout_changes_no_state(call):
     with pytest.raises(TypeError, match="timeout|seconds"):
         getattr(p, call)("1")
     assert p.txn.state == before
+
+
+def test_assign_inside_an_eager_on_assign_sets_the_starting_offsets_as_in_librdkafka():
+    c = Cluster(brokers=1, seed=1)
+    c.create_topic("t", partitions=2, replication_factor=1)
+    p = c.producer()
+    for i in range(10):
+        p.produce("t", value=b"%d" % i, partition=i % 2)
+    p.flush()
+    k = c.consumer({"group.id": "g", "auto.offset.reset": "earliest"})
+
+    def on_assign(consumer, partitions):
+        for tp in partitions:
+            tp.offset = 3
+        consumer.assign(partitions)
+    k.subscribe(["t"], on_assign=on_assign)
+    got = k.consume(20, 5)
+    assert sorted((m.partition(), m.offset()) for m in got) == [(0, 3), (0, 4), (1, 3), (1, 4)]
+    with pytest.raises(KafkaException, match="_STATE: assign\\(\\): this consumer is subscribed"):
+        k.assign([TopicPartition("t", 0)])             # outside the callback: still refused
+
+
+def test_assign_inside_a_cooperative_on_assign_is_refused_naming_incremental_assign():
+    c = Cluster(brokers=1, seed=1)
+    c.create_topic("t", partitions=2, replication_factor=1)
+    k = c.consumer({"group.id": "g", "partition.assignment.strategy": "cooperative-sticky"})
+    k.subscribe(["t"], on_assign=lambda consumer, partitions: consumer.assign(partitions))
+    with pytest.raises(KafkaException, match="_STATE: .*COOPERATIVE.*incremental_assign"):
+        k.poll(5)

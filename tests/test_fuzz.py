@@ -1455,7 +1455,7 @@ class FuzzMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.consumers)
     @rule(j=st.integers(0, 2), topics=usual([["t"], ["t", "u"], ["a.b"], ["nope"], [], "t", [5], None,
-                                             ["__consumer_offsets"]], 4),
+                                             ["__consumer_offsets"], ["t", "t"]], 4),
           on_assign=usual([None, "on_assign", "not callable"], 2),
           op=st.sampled_from(["subscribe", "subscribe", "subscribe", "unsubscribe", "unassign", "assignment",
                               "close"]))
@@ -1472,7 +1472,9 @@ class FuzzMachine(RuleBasedStateMachine):
             return
         if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
             v.add(BAD, "topics", f"{topics!r}")
-        elif topics == [] or "__consumer_offsets" in topics:
+        elif topics == [] or len(set(topics)) != len(topics):
+            v.add(BAD, "topics", f"{topics!r}")             # librdkafka: _INVALID_ARG
+        elif "__consumer_offsets" in topics:
             v.add(ODD, "topics", f"{topics!r}")
         cb: Any = RebalanceCb() if on_assign == "on_assign" else on_assign
         if on_assign == "not callable":

@@ -354,3 +354,32 @@ def test_a_fault_that_finds_nothing_to_act_on_is_marked_skipped():
 def test_nemesis_arguments_are_checked_when_it_is_made(kwargs, error, text):
     with pytest.raises(error, match=text):
         Nemesis(**kwargs)
+
+
+@pytest.mark.parametrize("kind, args, error, text", [
+    ("crash", {}, ValueError, "a crash fault needs broker; it takes: broker, episode"),
+    ("restart", {"broker": "1"}, TypeError, "restart fault's broker must be an integer >= 0"),
+    ("power_loss", {"broker": True}, TypeError, "power_loss fault's broker must be an integer"),
+    ("cut", {"a": 1}, ValueError, "a cut fault needs b"),
+    ("heal", {"a": 1, "b": "producer#x"}, ValueError, "heal fault's b must be a broker id"),
+    ("isolate", {"node": 1, "ms": 0}, ValueError, "isolate fault's ms must be an integer >= 1"),
+    ("pause", {"node": None, "ms": 5}, TypeError, "pause fault's node must be a broker id"),
+    ("drop", {"message": "Nope", "ms": 5}, ValueError, "unknown message kind 'Nope'"),
+    ("drop", {"message": "*", "ms": 5, "p": 2}, ValueError, "drop fault's p must be a probability"),
+    ("drop", {"message": "*", "ms": 5, "count": -1}, ValueError, "drop fault's count must be an integer >= 1"),
+    ("delay", {"message": "*", "ms": 5}, ValueError, "a delay fault needs delay"),
+    ("delay", {"message": "*", "ms": 5, "delay": 1.5}, TypeError, "delay fault's delay must be an integer >= 0"),
+    ("crash_client", {"client": 3.0}, TypeError, "crash_client fault's client must be"),
+    ("heal_all", {"broker": 1}, ValueError, "a heal_all fault takes no argument 'broker'"),
+    ("crash", (("broker", 1), ("broker", 2)), ValueError, "names an argument twice"),
+    ("crash", {"broker": 1, "episode": 7}, TypeError, "episode must be a string"),
+])
+def test_a_fault_with_a_wrong_argument_is_refused_where_it_is_made(kind, args, error, text):
+    with pytest.raises(error, match=text):
+        Fault(0, kind, args)
+
+
+def test_every_fault_the_nemesis_draws_passes_the_argument_checks():
+    for seed in range(20):
+        for f in Nemesis(seed=seed, duration_ms=60_000).schedule():
+            Fault(f.at_ms, f.kind, f.args)          # made again: the checks run again

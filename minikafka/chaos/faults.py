@@ -14,6 +14,10 @@ Rules:
    episode (nemesis.py rule 3) carry the episode's name.
 3. `schedule.problems()` checks nemesis.py rule 2 on any schedule, hand-built ones too: a
    crash without a later restart, a cut without a later heal.
+4. A fault's arguments are checked when it is made (`ARGS`: the names each kind takes, which
+   are required, and their values), so a wrong one fails where it was written, not when the
+   schedule reaches it. Whether a node exists is a question for the cluster the schedule runs
+   on: a fault naming a node that is not there is skipped and says so (nemesis_run.py).
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from minikafka.chaos.nemesis_run import ClientMap, NemesisRun
+from minikafka.cluster_args import check_count, check_int, check_kind, check_probability, check_str
+from minikafka.clients.message import is_int
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -42,6 +48,7 @@ class Fault:
             raise ValueError(f"a fault's at_ms must be an integer >= 0, got {self.at_ms!r}")
         if self.kind not in _DESCRIBE:
             raise ValueError(f"unknown fault kind {self.kind!r}; kinds: {', '.join(_DESCRIBE)}")
+        _check_args(self.kind, self.args)
 
     def arg(self, name: str, default: Any = None) -> Any:
         for k, v in self.args:
@@ -90,6 +97,73 @@ _DESCRIBE: dict[str, Callable[[Fault], str]] = {
     "heal_all": lambda f: "heal all links",
     "restart_all": lambda f: "restart every crashed broker",
 }
+
+
+def _broker(name: str, v: Any) -> None:
+    check_int(name, v, 0)
+
+
+def _node_arg(name: str, v: Any) -> None:
+    """A broker id, a node name ("b1", "consumer-1"), or a client slot "role#index"."""
+    accepted = 'a broker id (an integer >= 0), a node name such as "b1", or a client slot such as "producer#0"'
+    if is_int(v):
+        if v < 0:
+            raise ValueError(f"{name} must be {accepted}, got {v!r}")
+        return
+    if not isinstance(v, str) or not v:
+        raise TypeError(f"{name} must be {accepted}, got {v!r}")
+    if "#" in v:
+        role, _, index = v.partition("#")
+        if not role or not index.isdigit():
+            raise ValueError(f"{name} must be {accepted}, got {v!r}")
+
+
+def _end_arg(name: str, v: Any) -> None:
+    if v != "*":
+        _node_arg(name, v)
+
+
+#: kind -> {argument: (required, check)}; every kind also takes an optional `episode` name.
+ARGS: dict[str, dict[str, tuple[bool, Callable[[str, Any], Any]]]] = {
+    "crash": {"broker": (True, _broker)},
+    "power_loss": {"broker": (True, _broker)},
+    "restart": {"broker": (True, _broker)},
+    "cut": {"a": (True, _node_arg), "b": (True, _node_arg)},
+    "heal": {"a": (True, _node_arg), "b": (True, _node_arg)},
+    "isolate": {"node": (True, _node_arg), "ms": (True, lambda n, v: check_int(n, v, 1, unit="ms"))},
+    "pause": {"node": (True, _node_arg), "ms": (True, lambda n, v: check_int(n, v, 1, unit="ms"))},
+    "drop": {"message": (True, lambda n, v: check_kind(v)), "p": (False, check_probability),
+             "count": (False, check_count), "ms": (True, lambda n, v: check_int(n, v, 1, unit="ms")),
+             "src": (False, _end_arg), "dst": (False, _end_arg)},
+    "delay": {"message": (True, lambda n, v: check_kind(v)), "delay": (True, lambda n, v: check_int(n, v, 0, unit="ms")),
+              "count": (False, check_count), "ms": (True, lambda n, v: check_int(n, v, 1, unit="ms")),
+              "src": (False, _end_arg), "dst": (False, _end_arg)},
+    "crash_client": {"client": (True, _node_arg)},
+    "clear_rules": {},
+    "heal_all": {},
+    "restart_all": {},
+}
+
+
+def _check_args(kind: str, args: tuple[tuple[str, Any], ...]) -> None:
+    """Rule 4."""
+    if not isinstance(args, tuple) or not all(isinstance(a, tuple) and len(a) == 2 for a in args):
+        raise TypeError(f"a {kind} fault's args must be a dict or (name, value) pairs, got {args!r}")
+    schema = ARGS[kind]
+    names = [name for name, _ in args]
+    takes = ", ".join([*schema, "episode"])
+    for name, value in args:
+        if name == "episode":
+            check_str(f"{kind} fault's episode", value)
+        elif name not in schema:
+            raise ValueError(f"a {kind} fault takes no argument {name!r}; it takes: {takes}")
+        else:
+            schema[name][1](f"{kind} fault's {name}", value)
+    if len(set(names)) != len(names):
+        raise ValueError(f"a {kind} fault names an argument twice: {names}")
+    missing = [name for name, (required, _) in schema.items() if required and name not in names]
+    if missing:
+        raise ValueError(f"a {kind} fault needs {', '.join(missing)}; it takes: {takes}")
 
 
 @dataclass(frozen=True)

@@ -82,9 +82,15 @@ class Consumer(Client):
         starting position (OFFSET_BEGINNING, OFFSET_END or an offset). The whole list is checked
         (types, offsets, duplicates, that each partition exists) before the old assignment goes."""
         self.check_open()
-        if self.coordinator.subscription is not None:
+        group = self.coordinator
+        if group.subscription is not None and not group.in_on_assign:
             raise KafkaException("_STATE", "assign(): this consumer is subscribed to a group; subscribing and "
-                                           "manual assignment are mutually exclusive (call unsubscribe() first)")
+                                           "manual assignment are mutually exclusive (call unsubscribe() first; "
+                                           "inside on_assign, assign() sets the group's partitions' offsets)")
+        if group.in_on_assign and group.rebalance_protocol == "COOPERATIVE":
+            raise KafkaException("_STATE", "assign(): the group's rebalance protocol is COOPERATIVE: only "
+                                           "incremental_assign() may change the assignment (minikafka does not "
+                                           "have it yet); to start elsewhere, call seek() after the assignment")
         keys = check_topic_partitions(partitions, "assign()", "start")
         seen: set[tuple[str, int]] = set()
         for key in keys:
@@ -128,7 +134,12 @@ class Consumer(Client):
             raise TypeError(f"subscribe() takes a list of topic names, got {type(topics).__name__} {topics!r}")
         for t in topics:
             check_topic(t, "subscribe()")
-        topics = list(dict.fromkeys(topics))        # a topic listed twice is one topic, as in Java's Set
+        if not topics:                              # librdkafka's rd_kafka_subscribe refuses both
+            raise KafkaException("_INVALID_ARG", "subscribe(): the list of topics is empty "
+                                                 "(to leave the group's subscription, call unsubscribe())")
+        if len(set(topics)) != len(topics):
+            twice = sorted(t for t in set(topics) if topics.count(t) > 1)
+            raise KafkaException("_INVALID_ARG", f"subscribe(): topic(s) listed more than once: {', '.join(twice)}")
         for cb, name in ((on_assign, "on_assign"), (on_revoke, "on_revoke"), (on_lost, "on_lost")):
             if cb is not None and not callable(cb):
                 raise TypeError(f"{name} must be callable: {name}(consumer, partitions)")

@@ -12,7 +12,10 @@ M2. Eager: before rejoining, the member revokes everything (on_revoke) after com
     partitions taken from it are revoked and it rejoins at once for the second round.
 M3. The leader computes the assignment on the client with the chosen assignor over the metadata
     it knows and sends it in SyncGroup; every member gets its part from SyncGroup and applies it
-    at its next poll (on_assign). New partitions start at the group's committed offset.
+    at its next poll (on_assign). New partitions start at the group's committed offset. Inside
+    an eager on_assign the application may call `assign()` with the partitions and starting
+    offsets of its choice, as librdkafka's rebalance callback does (cooperative: _STATE, since
+    only incremental_assign() may change a cooperative assignment, and minikafka does not have it).
 M4. Heartbeats every `heartbeat.interval.ms`, in the background (they go on while the
     application is busy). REBALANCE_IN_PROGRESS: rejoin at the next poll. UNKNOWN_MEMBER_ID or
     ILLEGAL_GENERATION: the membership is gone; the partitions are lost (on_lost) and it rejoins.
@@ -90,6 +93,7 @@ class ConsumerCoordinator:
         self.assigned_counts: dict[str, int] = {}
         self.specs = [ASSIGNORS[name] for name in cfg["partition.assignment.strategy"]]
         self.rebalance_protocol = choose_protocol(self.specs)
+        self.in_on_assign = False                   # M3: assign() is allowed inside an eager on_assign
         self.join_seq = 0                                  # M9: which JoinGroup is the live one
         self.rejoin_after_error = False                    # M10: join again once poll raised the error
         self.last_poll = consumer.sim.now
@@ -258,8 +262,12 @@ class ConsumerCoordinator:
                       partitions=tuple(f"{t}-{p}" for t, p in assignment))
         cb = self.callbacks.get("on_assign")
         if cb is not None:
-            cb(c, [TopicPartition(t, p) for t, p in (added if self.rebalance_protocol == "COOPERATIVE"
-                                                     else assignment)])
+            self.in_on_assign = True
+            try:
+                cb(c, [TopicPartition(t, p) for t, p in (added if self.rebalance_protocol == "COOPERATIVE"
+                                                         else assignment)])
+            finally:
+                self.in_on_assign = False
 
     def _revoke(self, tps: tuple[TP, ...], callback: str) -> None:
         c = self.c
