@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "8886b0a4b80ef1059ca3a5ee6f5cf99002c7639366b5cc2b5a9867fac22dd82e"
+EXPECTED = "1c4044b14c5ad079944865ee79e64b787937bccb10fa0a0744ba47d11b03a47c"
 
 
 def _sha(text: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from minikafka import Cluster
+from minikafka import Cluster, TopicPartition
 from minikafka.errors import ConfigException, KafkaException
 from minikafka.invariants import check_all
 
@@ -172,6 +172,44 @@ def test_a_topic_name_colliding_on_dot_and_underscore_is_refused_as_kafka_refuse
         c.create_topic("a.b")
     assert c.topics() == ["a.b"]
     c.create_topic("a-b")               # '-' does not collide
+
+
+def test_the_metadata_log_name_is_refused_while_the_coordinators_topics_may_be_created_by_hand():
+    c = Cluster(brokers=3, seed=1)
+    with pytest.raises(KafkaException, match="INVALID_REQUEST.*Creation of internal topic __cluster_metadata"):
+        c.create_topic("__cluster_metadata")
+    c.create_topic("__consumer_offsets", partitions=3, replication_factor=3)
+    c.create_topic("t", partitions=1, replication_factor=3)
+    p = c.producer()
+    p.produce("t", value=b"x")
+    p.flush()
+    k = c.consumer({"group.id": "g", "auto.offset.reset": "earliest"})
+    k.subscribe(["t"])
+    assert len(k.consume(10, 10)) == 1
+    k.commit(asynchronous=False)
+    assert k.committed([TopicPartition("t", 0)])[0].offset == 1     # the group lives in a hand-made partition
+    assert c.topics() == ["__consumer_offsets", "t"]
+
+
+def test_a_member_commit_to_a_group_the_coordinator_does_not_know_gets_illegal_generation():
+    """Kafka's validateOffsetCommit: an unknown group accepts commits only from outside group
+    management (generation -1); a member's commit (generation >= 0) is ILLEGAL_GENERATION. A
+    coordinator does not know a group whose state was never written, for example after a
+    failover in the middle of its first rebalance."""
+    c = Cluster(brokers=1, seed=1)
+    c.create_topic("t", partitions=1, replication_factor=1)
+    k = c.consumer({"group.id": "g", "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    k.subscribe(["t"])
+    k.poll(5)
+    assert c.group_state("g").generation >= 1
+    coordinator = c.brokers[c.group_state("g").coordinator].group_coordinator
+    del coordinator.groups["g"]                     # as if its state had never been written
+    with pytest.raises(KafkaException, match="ILLEGAL_GENERATION"):
+        k.commit(offsets=[TopicPartition("t", 0, 1)], asynchronous=False)
+    plain = c.consumer({"group.id": "h", "enable.auto.commit": False})
+    plain.assign([TopicPartition("t", 0, 0)])
+    plain.commit(offsets=[TopicPartition("t", 0, 1)], asynchronous=False)   # generation -1: accepted
+    assert plain.committed([TopicPartition("t", 0)])[0].offset == 1
 
 
 @pytest.mark.parametrize("name, why", [
@@ -358,6 +396,30 @@ def test_invariants_agree_with_a_leader_that_lost_power_and_with_it_after_its_re
     assert check_all(c) == []
     c.run(20_000)
     assert check_all(c) == []
+
+
+def test_a_follower_restarted_at_once_after_a_power_loss_is_exempt_from_hw_within_isr_until_it_catches_up():
+    """Found by the fuzzer: restarted in the same instant, the follower is still in the leader's
+    ISR with fewer records than the HW until the controller fences its old incarnation (the
+    window KIP-966 closes); once it has fetched back to the HW, the rule applies to it again."""
+    c = Cluster(brokers=2, seed=1)
+    c.create_topic("t", partitions=1, replication_factor=2)
+    p = c.producer({"acks": "all", "linger.ms": 0})
+    p.produce("t", value=b"v0", partition=0)
+    p.flush()
+    leader = c.partition_state("t", 0).leader
+    follower = next(b for b in c.brokers if b != leader)
+    mine = c.brokers[follower].replicas[("t", 0)]
+    c.crash_broker(follower, power_loss=True)
+    c.restart_broker(follower)
+    assert mine.leo < c.brokers[leader].replicas[("t", 0)].hw and mine.lost_tail
+    assert follower in c.brokers[leader].replicas[("t", 0)].isr
+    assert check_all(c) == []
+    c.run(20_000)
+    assert not mine.lost_tail and mine.leo == 1
+    assert check_all(c) == []
+    mine.log.truncate_to(0)                         # from now on a short ISR member is a violation
+    assert any("ISR member" in v for v in check_all(c))
 
 
 def test_an_automatic_client_name_skips_one_taken_by_a_client_id():

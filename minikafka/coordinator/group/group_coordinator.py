@@ -12,7 +12,10 @@ Rules:
    replicated (internal_topics.py rule 4); on load, the last record per key wins, and a record
    that is neither an offset nor a group is skipped (internal_topics.py rule 6). A committed
    offset is the position to resume from: the next record to read.
-2. OffsetCommit and TxnOffsetCommit are validated against the group (classic_group.py rule 7).
+2. OffsetCommit and TxnOffsetCommit are validated against the group (classic_group.py rule 7);
+   for a group the coordinator does not know, a generation >= 0 gets ILLEGAL_GENERATION and
+   generation -1 (a consumer outside group management) commits (Kafka's validateOffsetCommit;
+   from OffsetCommit v9 on, Kafka answers GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION).
    A partition of an unknown topic gets UNKNOWN_TOPIC_OR_PART, and the request's other
    partitions are committed (Kafka's KafkaApis filters the unknown ones out).
 3. TxnOffsetCommit is written as a transactional batch with the producer's id and epoch, and
@@ -133,6 +136,8 @@ class GroupCoordinator(Coordinator):
         err = self.owner_error(group)
         if err is None and group in self.groups:
             err = self.groups[group].validate_commit(member_id, generation, producer is not None)
+        elif err is None and generation >= 0:      # a member of a group this coordinator does not know
+            err = "ILLEGAL_GENERATION"
             if err is None and member_id:
                 self._touch(self.groups[group], self.groups[group].members[member_id])
         if err is not None:
