@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from minikafka import seams
+from minikafka import cluster_metrics, seams
 from minikafka.clients.consumer.consumer import Consumer
 from minikafka.clients.producer.producer import Producer
 from minikafka.cluster_args import (check_batch, check_bool, check_count, check_int, check_kind, check_mapping,
@@ -45,6 +45,7 @@ from minikafka.config import BROKER, TOPIC, resolve
 from minikafka.controller.controller import Controller
 from minikafka.controller.election import NO_LEADER
 from minikafka.errors import KafkaException
+from minikafka.metrics.snapshot import MetricsSnapshot
 from minikafka.server.broker import Broker, broker_name
 from minikafka.sim.kernel import Simulation
 from minikafka.sim.network import Network, Rule
@@ -210,6 +211,12 @@ class Cluster:
         """Advance virtual time by `ms` milliseconds (an integer >= 0), running everything due."""
         self._guard("run")
         self.sim.run(check_int("ms", ms, 0))
+
+    def metrics(self) -> MetricsSnapshot:
+        """Every metric now, with Kafka's names (cluster_metrics.py; metrics/catalog.py says
+        what each counts): `snap["UnderReplicatedPartitions"]`, `snap.broker(1)`,
+        `snap.client("producer-1")`. Kept with the trace off."""
+        return cluster_metrics.snapshot(self)
 
     def step(self) -> bool:
         """Run exactly one event (a message delivery or a timer). False when nothing is queued."""

@@ -15,15 +15,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "minikafka"
 # Bottom to top. A module may import its own layer and the layers below it, at run time; an
 # import that only a type checker runs (`if TYPE_CHECKING:`) may go anywhere.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("kernel", ("minikafka.sim",)),
+    ("kernel", ("minikafka.sim", "minikafka.metrics")),
     ("storage", ("minikafka.storage",)),
     ("common", ("minikafka.errors", "minikafka.config", "minikafka.protocol")),
     ("controller", ("minikafka.controller",)),
     ("coordinators", ("minikafka.coordinator",)),
     ("server", ("minikafka.server",)),
     ("clients", ("minikafka.clients",)),
-    ("facade", ("minikafka", "minikafka.cluster", "minikafka.cluster_args", "minikafka.seams",
-                "minikafka.invariants")),
+    ("facade", ("minikafka", "minikafka.cluster", "minikafka.cluster_args", "minikafka.cluster_metrics",
+                "minikafka.seams", "minikafka.invariants")),
     ("tools", ("minikafka.chaos", "minikafka.viz")),
     ("course", ("minikafka.course",)),
     ("widgets", ("minikafka.widgets",)),

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
+from minikafka.controller.controller_metrics import ControllerMetrics
 from minikafka.controller.election import NO_LEADER, elect_leader
 from minikafka.errors import KafkaException
 from minikafka.sim.network import Network, Node
@@ -54,6 +55,7 @@ class Controller(Node):
         self.version = 0
         self.next_producer_id = 1000
         self.elect_leader = elect_leader        # a seam (seams.py)
+        self.metrics = ControllerMetrics()
         self._placement_rng = self.sim.rng("placement")
         self.after(500, self._check_sessions, daemon=True)
 
@@ -249,6 +251,8 @@ class Controller(Node):
         if leader == NO_LEADER and not offline_ok:
             return None
         isr = (leader,) if unclean else st.isr
+        if unclean:
+            self.metrics.unclean_elections.mark()
         new = replace(st, leader=leader, isr=isr, leader_epoch=st.leader_epoch + 1,
                       partition_epoch=st.partition_epoch + 1)
         self.trace.state(self.sim.now, self.name, "leader.elect", tp=f"{st.topic}-{st.partition}",

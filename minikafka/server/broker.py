@@ -30,6 +30,7 @@ from minikafka.controller.election import NO_LEADER
 from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, TRANSACTION_STATE, find_coordinator
 from minikafka.coordinator.transaction.transaction_coordinator import TransactionCoordinator
+from minikafka.server.broker_metrics import BrokerMetrics
 from minikafka.server.replica_fetcher import ReplicaFetcher
 from minikafka.server.replica_manager import ReplicaManager
 from minikafka.server.replication import high_watermark
@@ -57,6 +58,7 @@ class Broker(Node):
         self.allocate_producer_id = allocate_producer_id
         self.member_rng = self.sim.rng(f"member-ids/{broker_id}")     # survives restarts: ids stay unique
         self.hw_rule = high_watermark                                  # a seam (seams.py)
+        self.past_metrics: list[BrokerMetrics] = []                    # earlier processes' (broker_metrics rule 1)
         self._volatile()
         self.start()
 
@@ -72,6 +74,8 @@ class Broker(Node):
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
+        self.metrics = BrokerMetrics()
+        self.past_metrics.append(self.metrics)
         self.create_requested: dict[str, int] = {}
         self.txn_coordinator = TransactionCoordinator(self)
         self.group_coordinator = GroupCoordinator(self)
@@ -223,7 +227,10 @@ class Broker(Node):
 
     # -- produce and OffsetsForLeaderEpoch (the replica manager's) ----------------
     def _on_produce(self, src: str, msg: P.ProduceRequest) -> None:
+        arrived, times = self.sim.now, self.metrics.times["Produce"]
+
         def respond(results: list) -> None:
+            times.update(self.sim.now - arrived)
             self.send(src, P.ProduceResponse(msg.cid, results))
         self.replica_manager.append_records(msg.batches, msg.acks, msg.timeout_ms, respond,
                                             internal_topics_allowed=False)

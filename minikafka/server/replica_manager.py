@@ -51,6 +51,7 @@ class ReplicaManager:
         self.replicas: dict[tuple, Replica] = broker.replicas   # the broker's, the same dict
         self.parked: dict[tuple, list[ParkedFetch]] = {}         # the fetch purgatory
         self.delayed: dict[tuple, list[DelayedProduce]] = {}     # the produce purgatory
+        self.proposals: dict[tuple, str] = {}                    # tp -> the ISR meter its proposal moves
 
     def startup(self) -> None:
         """Start the periodic ISR check (Kafka: the isr-expiration task), every
@@ -83,6 +84,7 @@ class ReplicaManager:
                 r.isr = st.isr
                 if r.pending_isr is not None and r.pending_isr == st.isr:
                     r.pending_isr = None
+                    self.isr_committed(r.tp)
             if r.maybe_advance_hw():
                 self._on_hw_advance(r)
         else:
@@ -106,6 +108,8 @@ class ReplicaManager:
         now = b.sim.now
         results: dict[tuple, tuple[str | None, int]] = {}
         waiting: dict[tuple, tuple[int, int]] = {}
+        meters = b.metrics.meters
+        meters["TotalProduceRequestsPerSec"].count += len(batches)
         for tp, batch in batches:
             if tp[0] in INTERNAL_TOPICS and not internal_topics_allowed:
                 results[tp] = ("INVALID_TOPIC_EXCEPTION", -1)
@@ -133,6 +137,8 @@ class ReplicaManager:
                 continue
             stored = r.log.append_as_leader(batch, r.leader_epoch)
             r.on_appended(stored)
+            meters["MessagesInPerSec"].count += len(stored.records)
+            meters["BytesInPerSec"].count += stored.size
             if stored.control:
                 b.trace.state(now, b.name, "marker", tp=_n(tp), offset=stored.base_offset,
                               type=stored.control_type, pid=stored.producer_id, epoch=stored.producer_epoch)
@@ -150,6 +156,7 @@ class ReplicaManager:
             self._wake_parked(tp, hw_changed=False)
             if r.maybe_advance_hw():
                 self._on_hw_advance(r)
+        b.metrics.produce_failed(err for err, _ in results.values())
         if acks == 0:
             return
         d = DelayedProduce(respond, results, waiting)
@@ -201,6 +208,9 @@ class ReplicaManager:
     def fetch_messages(self, src: str, msg: P.FetchRequest) -> None:
         """Rules 4 and 5: answer the fetch, or park it."""
         b = self.broker
+        b.metrics.meters["TotalFetchRequestsPerSec"].count += len(msg.partitions)
+        if msg.replica_id < 0:
+            b.metrics.arrived[msg] = b.sim.now
         in_line: set[tuple] = set()     # follower partitions found not diverging (rule 4)
         if msg.replica_id >= 0:
             for fp in msg.partitions:
@@ -319,7 +329,9 @@ class ReplicaManager:
         return r.txn.aborted_between(batches[0].base_offset, batches[-1].next_offset)
 
     def _respond_fetch(self, src: str, msg: P.FetchRequest, results: list, nbytes: int) -> None:
-        self.broker.send(src, P.FetchResponse(msg.cid, results), daemon=nbytes == 0)
+        b = self.broker
+        b.metrics.fetch_answered(msg, results, nbytes, b.sim.now)
+        b.send(src, P.FetchResponse(msg.cid, results), daemon=nbytes == 0)
 
     def _complete_parked(self, pf: ParkedFetch) -> None:
         if pf.done:
@@ -358,6 +370,8 @@ class ReplicaManager:
 
     def _alter_isr(self, r: Replica, new_isr: tuple[int, ...]) -> None:
         b = self.broker
+        if r.pending_isr != new_isr:
+            self.proposals[r.tp] = "IsrShrinksPerSec" if len(new_isr) < len(r.isr) else "IsrExpandsPerSec"
         r.pending_isr = new_isr
         r.pending_since = b.sim.now
         b.send(CONTROLLER, P.AlterPartition(b.id, r.tp, r.leader_epoch, r.partition_epoch, new_isr))
@@ -375,9 +389,21 @@ class ReplicaManager:
         st = msg.state
         if st is not None and st.leader == self.broker.id and st.leader_epoch == r.leader_epoch \
                 and st.partition_epoch >= r.partition_epoch:
+            self.isr_committed(r.tp)
             r.isr, r.partition_epoch = st.isr, st.partition_epoch
+        elif msg.error is not None:
+            self.proposals.pop(r.tp, None)
+            self.broker.metrics.meters["FailedIsrUpdatesPerSec"].count += 1
         if r.is_leader and r.maybe_advance_hw():
             self._on_hw_advance(r)
+
+
+    def isr_committed(self, tp: tuple) -> None:
+        """The leader learns its ISR proposal was committed (from the AlterPartition answer or
+        from the metadata, whichever comes first): the shrink or expansion meter moves once."""
+        kind = self.proposals.pop(tp, None)
+        if kind is not None:
+            self.broker.metrics.meters[kind].count += 1
 
 
 def _n(tp: tuple) -> str:

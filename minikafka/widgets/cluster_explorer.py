@@ -8,6 +8,9 @@ Rules:
   to the partition whose log is shown, and reports how many were acknowledged and how many failed.
 - Crash (optionally with power loss) and Restart act on the chosen broker; Cut and Heal on the
   link between two nodes (brokers or the controller); Step runs one event, Run `ms` of virtual time.
+- Beside the log of actions, the operator's panel shows Kafka's metrics now and their change
+  since the previous action (viz.metrics.panel_table), as an operator watching JMX would see a
+  crash, a cut or a produce.
 - Every control is an attribute (`explorer.crash`, `explorer.text`), so Python can drive it as a
   learner would (`explorer.broker.value = 1; explorer.crash.click()`).
 """
@@ -17,6 +20,7 @@ from typing import Any
 
 from minikafka import viz
 from minikafka.cluster import Cluster
+from minikafka.viz.metrics import panel_table
 from minikafka.widgets._base import _BrokerControls, _guarded, _pre, _w
 
 
@@ -59,7 +63,9 @@ class ClusterExplorer(_BrokerControls):
         self.clock = W.HTML()
         self.map_image, self.log_image = self._image(), self._image()
         self.text = W.HTML()
-        self.out = W.Output(layout=W.Layout(max_height="120px", overflow="auto"))
+        self.out = W.Output(layout=W.Layout(max_height="260px", overflow="auto", width="48%"))
+        self.panel = W.HTML(layout=W.Layout(width="52%"))
+        self.last_metrics = None
         for button, fn in ((self.produce, self._produce), (self.crash, self._crash), (self.restart, self._restart),
                            (self.cut, self._cut), (self.heal, self._heal), (self.step, self._step),
                            (self.run, self._run)):
@@ -69,7 +75,7 @@ class ClusterExplorer(_BrokerControls):
                            W.HBox([self.broker, self.power_loss, self.crash, self.restart]),
                            W.HBox([self.link_a, self.link_b, self.cut, self.heal]),
                            W.HBox([self.step, self.run_ms, self.run, self.clock])])
-        self.box = W.VBox([controls, self.out, self.map_image, self.partition, self.log_image,
+        self.box = W.VBox([controls, W.HBox([self.out, self.panel]), self.map_image, self.partition, self.log_image,
                            W.Accordion([self.text], titles=("as text",))])
         self.refresh()
 
@@ -79,6 +85,10 @@ class ClusterExplorer(_BrokerControls):
         self.map_image.value = viz.png_bytes(viz.cluster_figure(c))
         self.log_image.value = viz.png_bytes(viz.log_figure(c, self.topic, p))
         self.text.value = _pre(viz.cluster_table(c) + "\n\n" + viz.log_table(c, self.topic, p))
+        now = c.metrics()
+        self.panel.value = ("<b>operator's view</b> (Kafka's metrics; change since the last action)"
+                            + _pre(panel_table(self.last_metrics, now)))
+        self.last_metrics = now
 
     @_guarded
     def _produce(self, _: Any = None) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minikafka.clients.client import Client
+from minikafka.clients.client_metrics import ConsumerMetrics
 from minikafka.clients.consumer.config import CONSUMER
 from minikafka.clients.consumer.consumer_coordinator import ConsumerCoordinator, commit_args
 from minikafka.clients.consumer.fetcher import Fetcher
@@ -61,6 +62,7 @@ class Consumer(Client):
         super().__init__(cluster, cfg["client.id"] or name, cfg)
         self.isolation: str = cfg["isolation.level"]
         self.subscriptions = SubscriptionState()
+        self.metrics = ConsumerMetrics(lambda: self.sim.now)
         self.fetcher = Fetcher(self)
         self.offset_fetcher = OffsetFetcher(self)
         self.error: KafkaException | None = None                 # raised by the next poll

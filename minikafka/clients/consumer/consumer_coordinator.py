@@ -258,6 +258,7 @@ class ConsumerCoordinator:
                 self.rejoin_needed = True               # M2: the second round hands them over
         added = tuple(tp for tp in assignment if tp not in c.subscriptions.assigned)
         c.set_assignment(assignment)
+        c.metrics.rebalanced()
         c.trace.state(c.sim.now, c.name, "group.assigned", group=self.group_id, generation=self.generation,
                       partitions=tuple(f"{t}-{p}" for t, p in assignment))
         cb = self.callbacks.get("on_assign")
@@ -387,6 +388,11 @@ class ConsumerCoordinator:
         group = self.check_group("commit")
         c = self.c
         generation, member = self.generation, self.member_id
+        sent = [c.sim.now]
+
+        def build(cid: int) -> P.OffsetCommitRequest:
+            sent[0] = c.sim.now
+            return P.OffsetCommitRequest(cid, group, generation, member, offsets)
 
         def handle(resp: P.OffsetCommitResponse) -> str | None:
             errors = [err for _, err in resp.results if err is not None]
@@ -406,10 +412,11 @@ class ConsumerCoordinator:
                 err = KafkaError(errors[0])
             c.trace.state(c.sim.now, c.name, "commit", group=group, error=errors[0] if errors else "none",
                           generation=generation, offsets=tuple(f"{t}-{p}={o}" for (t, p), o in offsets))
+            if not errors:
+                c.metrics.commit_latency.record(c.sim.now - sent[0])
             on_done(err, resp.results)
             return None
-        c.coordinator_call("group", group, lambda cid: P.OffsetCommitRequest(cid, group, generation, member,
-                                                                             offsets), handle)
+        c.coordinator_call("group", group, build, handle)
 
     # -- rule 3 ----------------------------------------------------------------------------
     def fetch_committed(self, tps: tuple[TP, ...], on_done: Callable[[dict[TP, int]], None]) -> None:

@@ -155,6 +155,7 @@ class Fetcher:
         self.fetching.pop(broker, None)
         waiting = self.waiting.pop(broker, ())
         read_committed, eof = c.isolation == "read_committed", c.cfg["enable.partition.eof"]
+        lag = -1
         for res in resp.partitions:
             key = res.tp
             if key not in s.fetch_offsets:
@@ -172,6 +173,10 @@ class Fetcher:
                 n += 1
             if n:
                 self.buffered_tps[key] = self.buffered_tps.get(key, 0) + n
+                if end - s.fetch_offsets[key] > lag:
+                    lag = end - s.fetch_offsets[key]
+        if lag >= 0:
+            c.metrics.lag.record(lag)                # client_metrics rule 2
         # what was set aside for this fetch is looked at again (fetch_done), except partitions
         # that now have records buffered: send_fetches() would only set them aside once more
         to_fetch, buffered, backoff, now = s.to_fetch, self.buffered_tps, s.backoff, c.sim.now

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from minikafka import protocol as P
 from minikafka.clients.client import Client
+from minikafka.clients.client_metrics import ProducerMetrics
 from minikafka.clients.message import Message, check_topic, is_int
 from minikafka.clients.producer.accumulator import ProducerBatch, RecordAccumulator
 from minikafka.clients.producer.config import PRODUCER
@@ -99,6 +100,7 @@ class Producer(Client):
                 TransactionManager,  # loaded by the first transactional producer
             )
             self.txn = TransactionManager(self)
+        self.metrics = ProducerMetrics(lambda: self.sim.now)
         self.accumulator = RecordAccumulator(cfg["batch.size"], cfg["linger.ms"], self._wake)
         self.sender = Sender(self, self.accumulator)
         if self.idempotent and self.txn is None:

@@ -205,12 +205,16 @@ class Sender:
                 self.accumulator.mute(b.tp)
         msg = P.ProduceRequest(self.client.next_cid(), self.acks, self.cfg["request.timeout.ms"], wire,
                                self.txn.txn_id if self.txn is not None else None)
+        metrics = self.client.metrics
+        for b in batches:
+            metrics.sent.record(len(b.records))
+        sent = self.sim.now
         if self.acks == 0:
             self.client.request(leader, msg, _ignore, _ignore, expect_response=False)
             for b in batches:
                 self._complete(b, -1)
             return
-        self.client.request(leader, msg, lambda resp: self._on_response(batches, resp),
+        self.client.request(leader, msg, lambda resp: self._on_response(batches, resp, sent),
                             lambda err: self._on_request_failed(batches, err))
 
     def assign_sequence(self, batch: ProducerBatch) -> None:
@@ -227,7 +231,8 @@ class Sender:
         flying.sort(key=lambda b: b.base_sequence)
 
     # -- answers: delivered, retried or failed (rules 4, 5, 6, 8) ----------------------------
-    def _on_response(self, batches: list[ProducerBatch], resp: P.ProduceResponse) -> None:
+    def _on_response(self, batches: list[ProducerBatch], resp: P.ProduceResponse, sent: int) -> None:
+        self.client.metrics.latency.record(self.sim.now - sent)
         by_tp = {tp: (err, off) for tp, err, off in resp.results}
         for b in batches:
             err, off = by_tp.get(b.tp, ("NETWORK_EXCEPTION", -1))
@@ -275,6 +280,7 @@ class Sender:
             b.next_try = now + backoff
             self.trace.state(now, self.name, "produce.retry", tp=f"{b.tp[0]}-{b.tp[1]}", error=err.name(),
                              attempt=b.attempts, backoff=backoff, records=len(b.records))
+            self.client.metrics.retried.record(len(b.records))
             self.requeue(b)
         else:
             if retriable and now - b.created >= self.cfg["delivery.timeout.ms"]:
@@ -294,6 +300,7 @@ class Sender:
         self._finish(b, base_offset, None)
 
     def _fail(self, b: ProducerBatch, err: KafkaError) -> None:
+        self.client.metrics.failed.record(len(b.records))
         self._finish(b, -1, err)
 
     def _finish(self, b: ProducerBatch, base_offset: int, err: KafkaError | None) -> None:
