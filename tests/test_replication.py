@@ -89,3 +89,23 @@ def test_elected_clean_leader_is_always_a_live_isr_member(replicas, isr, live, u
         assert (leader, was_unclean) == (live_any[0], True)
     else:
         assert (leader, was_unclean) == (NO_LEADER, False)
+
+
+def test_a_follower_without_the_leaders_epoch_truncates_to_its_first_epoch_instead_of_looping():
+    """Found by notebook 04's seeded histories: after an unclean election, a returning replica
+    whose first epoch (1) the leader never had got the answer (epoch 0, end 1) and truncated to
+    its own end, again and again. Kafka's LeaderEpochFileCache.endOffsetFor answers the start of
+    the first higher epoch, so the follower truncates there and then copies the leader."""
+    from minikafka import Cluster
+    from minikafka.storage.records import Record, RecordBatch
+    c = Cluster(brokers=2, seed=1)
+    c.create_topic("t", partitions=1, replication_factor=2)
+    follower = next(r.broker for r in c.partition_state("t", 0).replicas
+                    if r.broker != c.partition_state("t", 0).leader)
+    b = c.brokers[follower]
+    r = b.replicas[("t", 0)]
+    r.log.append_as_leader(RecordBatch([Record(None, b"mine", None, 0)], 70), 1)
+    assert r.log.epochs == [(1, 0)] and r.leo == 1
+    b.fetcher.truncate(r, (0, 1))
+    assert r.leo == 0                               # nothing of its own is vouched for by the leader
+    assert [e.fields["to"] for e in c.trace.filter(name="truncate")] == [0]

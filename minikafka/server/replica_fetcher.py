@@ -10,7 +10,11 @@ Rules:
    producer state and the transaction index follow every append.
 3. A response with `diverging_epoch` (KIP-279) makes the follower truncate to where that epoch
    ends on the leader (or at its own end of that epoch, if earlier), then rebuild its producer
-   state and transaction index from the log.
+   state and transaction index from the log. A follower with no epoch at or below the leader's
+   answer holds nothing the leader vouches for: it truncates to where its own first epoch
+   starts (Kafka's LeaderEpochFileCache.endOffsetFor answers the start of the first higher
+   epoch). Without that, a replica whose first epoch the leader never had would truncate to
+   its own end again and again.
 4. A fetch that fails (timeout after `replica.socket.timeout.ms`, which closes the
    connection, a reset connection, or only errors) backs off `replica.fetch.backoff.ms` before
    the next one; an empty long poll is followed at once by the next.
@@ -145,7 +149,9 @@ class ReplicaFetcher:
             target = min(end, r.leo) if end >= 0 else r.hw
         else:
             mine, my_end = r.log.end_offset_for_epoch(epoch)
-            target = min(end, my_end if mine >= 0 else r.leo)
+            if mine < 0:
+                my_end = r.log.epochs[0][1] if r.log.epochs else r.leo
+            target = min(end, my_end)
         target = max(target, 0)
         removed = r.log.truncate_to(target)
         r.hw = min(r.hw, r.leo)
