@@ -357,17 +357,24 @@ def test_sequence_table_of_a_real_produce_with_a_lost_response():
     c.drop("ProduceResponse", count=1)
     p.produce("orders", value=b"v", partition=0)
     p.flush()
+    # lines past 100 columns wrap between fields, under the message's text
     assert viz.sequence_table(c.trace, nodes=["producer-1", 1], names=["Produce*", "delivered"]) == "\n".join([
         "nodes: producer-1, b1",
-        "      6 -> 7       producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0] epoch=0 pid=1000",
-        "      9 -> drop    b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]  DROPPED (rule)",
+        "      6 -> 7       producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
+        "                                              epoch=0 pid=1000",
+        "      9 -> drop    b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
+        "                                              DROPPED (rule)",
         # the lost response breaks the connection: the producer learns it at once and retries
         # after retry.backoff.ms (network.py), not after request.timeout.ms
-        "    113 -> 114     producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0] "
-        "epoch=0 pid=1000",
+        "    113 -> 114     producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
+        "                                              epoch=0 pid=1000",
         "    114 -> 115     b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
         "    115            producer-1                 * delivered offset=0 records=1 tp=orders-0",
     ])
+    # with the cluster, each produce message is named after its record; the resent batch the
+    # broker recognises as a duplicate gets the name of its first write
+    tagged = viz.sequence_table(c.trace, nodes=["producer-1", 1], names=["Produce*"], cluster=c)
+    assert [line.split()[7] for line in tagged.splitlines() if "Produce" in line] == ["[v]"] * 4
 
 
 # -- charts ---------------------------------------------------------------------------------------
@@ -654,8 +661,11 @@ def test_isolation_table_of_a_commit_an_abort_and_an_open_transaction(states):
         "read_committed: 2 records; read_uncommitted: 4 records",
     ])
     c = states["transactions"]          # interleaved: the aborted one's records are skipped, not the others
-    assert viz.isolation_table(c, "t").splitlines()[2] == (
-        "t-0         9    7  |0:x|1x:a1 2x:a2|3:b1|4:ABORT|5:b2|6:COMMIT|7~:c1 8~:c2|  0:x 3:b1 5:b2  (stops at LSO 7)")
+    # a row past 100 columns puts what the consumer returns on its own line under the row
+    assert viz.isolation_table(c, "t").splitlines()[1:4] == [
+        "partition  HW  LSO  log (leader)",
+        "t-0         9    7  |0:x|1x:a1 2x:a2|3:b1|4:ABORT|5:b2|6:COMMIT|7~:c1 8~:c2|",
+        "  returns: 0:x 3:b1 5:b2  (stops at LSO 7)"]
 
 
 def test_isolation_table_of_two_partitions_and_an_offline_one(states):
@@ -727,3 +737,132 @@ def test_viz_functions_refuse_bad_arguments_naming_them():
     with pytest.raises(TypeError, match=r"data\['x'\] must be a list of integers"):
         viz.experiment_table({"x": ["a"]})
     assert viz.key_table([b"a"], 1).splitlines()[-1].strip().endswith("0")
+
+
+# -- readable pictures and text that fits 100 columns ----------------------------------------------
+def lose_one_of_three_requests() -> tuple[Cluster, int]:
+    """Notebook 06's demo: m0, m1 written; m2, m3, m4 in flight together, the first request
+    lost; without idempotence the retries go out last-sent first."""
+    c = Cluster(brokers=3, seed=5)
+    c.create_topic("orders", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
+    p = c.producer({"enable.idempotence": False, "linger.ms": 0})
+    for i in (0, 1):
+        p.produce("orders", value=f"m{i}")
+        c.run(0)
+    c.run(20)
+    start = c.now
+    c.drop("ProduceRequest", count=1)
+    for i in (2, 3, 4):
+        p.produce("orders", value=f"m{i}")
+        c.run(0)
+    p.flush()
+    return c, start
+
+
+def test_sequence_view_names_each_produce_request_after_its_records_so_a_reorder_shows():
+    from minikafka.viz import sequence as seq_module
+    c, start = lose_one_of_three_requests()
+    v = viz.sequence_view(c.trace, ["producer-1", "b1"], ["ProduceRequest"], since=start, cluster=c)
+    assert [v.tag(a) for a in v.items] == ["", "", "", "[m4]", "[m3]", "[m2]"]      # lost ones: unknown
+    assert [value.decode() for _, _, value in c.log("orders", 0)] == ["m0", "m1", "m4", "m3", "m2"]
+    plain = viz.sequence_view(c.trace, since=start)
+    assert all(plain.tag(a) == "" for a in plain.items if isinstance(a, seq_module.Arrow))   # no cluster, no names
+
+
+def test_sequence_figure_text_is_readable_never_cut_and_never_under_an_arrow():
+    from minikafka.viz import sequence as seq
+    c, start = lose_one_of_three_requests()
+    fig = render(viz.sequence_figure, c.trace, names=["ProduceRequest", "ProduceResponse", "produce.retry"],
+                 since=start, nodes=["producer-1", "b1"], cluster=c)
+    lanes, column = fig.axes
+    texts = [t for t in column.texts]
+    assert texts and all(t.get_fontsize() * 100 / 72 >= 11 for t in texts + lanes.texts)
+    assert not any(t.get_text().endswith("...") for t in texts)
+    from matplotlib.text import Annotation
+    assert not [a for a in column.get_children() if isinstance(a, Annotation)]      # no arrow in the text column
+    labels = [t for t in lanes.texts if not isinstance(t, Annotation)]
+    assert all(t.get_bbox_patch() is not None for t in labels)         # headers and tags sit on their own box
+    assert [t.get_text() for t in labels if t.get_text().startswith("m")] == ["m4", "m4", "m3", "m3", "m2", "m2"]
+    assert "event order" in lanes.get_ylabel()
+    v = viz.sequence_view(c.trace, ["producer-1", "b1"], since=start, cluster=c)
+    layout = seq.figure_layout(v)
+    assert all(len(line) <= layout.columns for _, lines in layout.text for line in lines)
+    long = [lines for _, lines in layout.text if len(lines) > 1]
+    assert long, "a long text wraps onto more lines"
+
+
+def test_sequence_figure_rows_are_event_order_with_virtual_time_ticks():
+    from minikafka.viz import sequence as seq
+    v = viz.sequence_view(toy_trace())
+    layout = seq.figure_layout(v)
+    tops = [top for _, top, _ in layout.rows]
+    assert tops == sorted(tops) and len(set(tops)) == len(tops)            # one row per event, in order
+    fig = render(viz.sequence_figure, toy_trace())
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["0 ms", "1 ms", "5 ms", "6 ms", "30001 ms"]
+
+
+def test_text_views_fit_100_columns_wrapping_between_fields(groups):
+    c, start = lose_one_of_three_requests()
+    texts = [viz.sequence_table(c.trace, since=start, cluster=c),
+             viz.sequence_table(c.trace),
+             viz.order_table(list(range(80)) + [3, 3, 2]),
+             viz.group_table(groups["cooperative"], "g"),
+             viz.rebalance_table(groups["cooperative"].trace, "g")]
+    for text in texts:
+        assert max(len(line) for line in text.splitlines()) <= 100, text
+    assert viz.order_table(list(range(80)) + [3]).splitlines()[1].startswith(" " * 13)   # under the first record
+    narrow = viz.sequence_table(c.trace, since=start, width=70)
+    assert max(len(line) for line in narrow.splitlines()) <= 70
+    assert "DROPPED (rule)" in narrow                                   # a verdict is never split
+
+
+def test_wrap_fields_breaks_at_spaces_then_after_commas_or_bars():
+    from minikafka.viz._style import hang, wrap_fields
+    assert wrap_fields("a=1 b=22 c=333", 8) == ["a=1 b=22", "c=333"]
+    assert wrap_fields("parts=[a,b,c,d]", 9) == ["parts=[a,", "b,c,d]"]
+    assert wrap_fields("|0:k0|1:k1|2:k2|", 11) == ["|0:k0|1:k1|", "2:k2|"]
+    assert wrap_fields("x, y", 10) == ["x, y"]                          # a real space stays
+    assert hang("  > ", "alpha beta gamma", 16, "  END") == ["  > alpha beta", "    gamma  END"]
+    assert hang("  > ", "alpha beta gammas", 15, "  DONE") == ["  > alpha beta", "    gammas", "    DONE"]
+
+
+def test_order_figure_has_whole_number_ticks_and_a_legend_of_what_it_draws():
+    from minikafka.viz.charts import order_legend
+    assert order_legend([0, 1, 2, 3]) == ["in order"]
+    assert order_legend([0, 2, 1]) == ["in order", "out of order"]
+    assert order_legend([0, 1, 1]) == ["in order", "duplicate"]
+    clean = render(viz.order_figure, [0, 1, 2, 3, 4])
+    ax = clean.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["in order"]
+    clean.canvas.draw()
+    for axis in (ax.xaxis, ax.yaxis):
+        assert all(float(v).is_integer() for v in axis.get_ticklocs()), axis.get_ticklocs()
+    mixed = render(viz.order_figure, [0, 2, 1, 1])
+    assert [t.get_text() for t in mixed.axes[0].get_legend().get_texts()] == ["in order", "out of order",
+                                                                               "duplicate"]
+
+
+def test_rebalance_footnote_and_group_lag_chart_are_readable(groups):
+    fig = render(viz.rebalance_figure, groups["cooperative"].trace, "g")
+    foot = fig.axes[1]
+    assert foot.texts and all(t.get_fontsize() * 100 / 72 >= 12 for t in foot.texts)
+    grid, bars = render(viz.group_figure, groups["cooperative"], "g").axes
+    assert bars.get_position().height * grid.figure.get_figheight() >= 1.6       # inches for the lag chart
+    assert all(t.get_fontsize() >= 8.5 for t in bars.texts)
+
+
+def test_check_lines_wrap_at_100_columns_between_words(capsys):
+    from minikafka.course import checks
+    checks.run("9_9", lambda x: "y" * 40, lambda x: "z" * 40, [((1,), "a case shown with many words " * 2)])
+    out = capsys.readouterr().out
+    assert out.startswith("[fail] ex9_9") and max(len(x) for x in out.splitlines()) <= 100
+    assert out.splitlines()[1].startswith("    ") and "z" * 40 in out and "y" * 40 in out     # words stay whole
+
+
+def test_a_long_failure_keeps_the_check_within_four_lines_and_still_counts_the_rest(capsys):
+    from minikafka.course import checks
+    cases = [((i,), f"case={i}") for i in range(5)]
+    checks.run("9_9", lambda i: list(range(40)), lambda i: list(range(1, 41)), cases)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) <= 4 and max(len(x) for x in lines) <= 100
+    assert "more of 5 cases differ" in "\n".join(lines) and lines[0].startswith("[fail] ex9_9 case=0")

@@ -29,7 +29,8 @@ def is_png(image) -> bool:
 
 
 def stream(widget) -> str:
-    return "".join(o["text"] for o in widget.out.outputs)
+    """What the widget's Output says, as plain text (errors: the words, then Kafka's name)."""
+    return "\n".join(widget.said())
 
 
 def displayable(widget) -> bool:
@@ -46,7 +47,7 @@ def test_cluster_explorer_produce_crash_restart_cut_heal_step_run():
     assert is_png(e.map_image) and is_png(e.log_image)
     e.records.value = 4
     e.produce.click()
-    assert "4 acknowledged, 0 failed" in stream(e)
+    assert "4 acknowledged, 0 failed" in " ".join(stream(e).split())    # wrapped beside the metrics panel
     assert c.partition_state("orders", 0).high_watermark == 4
     assert "|0:k0 1:k1 2:k2 3:k3|" in text(e.text)
 
@@ -54,8 +55,10 @@ def test_cluster_explorer_produce_crash_restart_cut_heal_step_run():
     e.crash.click()
     assert c.brokers[1].alive is False
     assert "b1      DOWN" in text(e.text)
-    e.crash.click()                          # already down: the error is shown, not raised
-    assert "RuntimeError: broker 1 is already down" in stream(e)
+    assert e.crash.unavailable and not e.restart.unavailable
+    e.crash.click()                          # already down: said, not raised, nothing done
+    assert "this broker is down already: Restart it" in " ".join(stream(e).split())
+    assert "RuntimeError" not in stream(e)
     before = c.now
     e.run_ms.value = 12_000
     e.run.click()
@@ -118,7 +121,7 @@ def test_replication_stepper_shows_leo_then_hw_advance():
 
 
 def test_durability_lab_runs_trials_with_progress_and_compares_settings():
-    d = widgets.DurabilityLab(seeds=5, records=40)
+    d = widgets.DurabilityLab(seeds=5, records=40, first=())
     assert displayable(d)
     d.acks.value = "1"
     d.seeds.value = 10
@@ -241,7 +244,7 @@ def test_group_lab_close_and_a_new_assignor_starts_a_fresh_group():
     assert [k.name for k in g.live] == ["consumer-1"] and "consumer-2 closed" in stream(g)
     g.close.click()
     g.close.click()                          # nobody left to close: shown, not raised
-    assert "ValueError: no live consumer chosen" in stream(g)
+    assert "not now: no consumer is live: press Add consumer first" in stream(g) and "ValueError" not in stream(g)
     g.assignor.value = "cooperative-sticky"
     assert g.cluster is not first and g.cluster.group_state("lab").protocol == "cooperative-sticky"
     g.add.click()                            # a third member: cooperative takes two rounds
@@ -250,3 +253,138 @@ def test_group_lab_close_and_a_new_assignor_starts_a_fresh_group():
     gens = viz.rebalance_view(g.cluster.trace, "lab").generations
     assert [len(r.owners) for r in gens] == [4, 3, 4] and gens[1].idle == ("consumer-3",)
     assert "gen 3" in viz.rebalance_table(g.cluster.trace, "lab")
+
+
+# -- every lab opens on something, says errors in plain words, and greys out what cannot act ------
+def test_a_new_durability_lab_already_compares_acks_1_and_all():
+    d = widgets.DurabilityLab(seeds=5, records=40)
+    assert [r.label for r in d.rows] == ["acks=1 min.insync=2", "acks=all min.insync=2"]
+    assert text(d.table) == viz.experiment_table(d.rows) and is_png(d.chart)
+
+
+def test_a_rerun_over_another_seed_count_replaces_the_chart_instead_of_mixing_counts():
+    from minikafka.widgets.durability_lab import merge_rows
+    d = widgets.DurabilityLab(seeds=5, records=40)
+    d.seeds.value = 10
+    d.acks.value = "1"
+    d.run.click()
+    assert [(r.label, len(r.seeds)) for r in d.rows] == [("acks=1 min.insync=2", 10)]
+    assert "cleared acks=all min.insync=2 (5 seeds)" in stream(d)
+    d.acks.value = "all"
+    d.run.click()                             # same seeds: the comparison grows
+    assert [(r.label, len(r.seeds)) for r in d.rows] == [("acks=1 min.insync=2", 10), ("acks=all min.insync=2", 10)]
+    rows, dropped = merge_rows(d.rows, d.rows[0])
+    assert [r.label for r in rows] == ["acks=all min.insync=2", "acks=1 min.insync=2"] and dropped == []
+
+
+@pytest.mark.parametrize("state, enabled", [
+    ("READY", {"begin"}),
+    ("IN_TRANSACTION", {"produce", "commit", "abort"}),
+    ("ABORTABLE_ERROR", {"abort"}),
+    ("COMMITTING_TRANSACTION", {"commit"}),
+    ("ABORTING_TRANSACTION", {"abort"}),
+    ("FATAL_ERROR", set()),
+    ("UNINITIALIZED", set()),
+])
+def test_transaction_buttons_are_enabled_only_when_their_action_is_possible(state, enabled):
+    from minikafka.widgets.transaction_lab import txn_buttons
+    buttons = txn_buttons(state)
+    assert {name for name, (on, _) in buttons.items() if on} == enabled
+    assert all(why and "_STATE" not in why for _, why in buttons.values())
+
+
+def test_transaction_lab_greys_out_commit_and_abort_when_no_transaction_is_open():
+    x = widgets.TransactionLab()
+    assert (x.begin.unavailable, x.produce.unavailable, x.commit.unavailable, x.abort.unavailable) == (False, True, True, True)
+    assert x.commit.tooltip == "no transaction is open: press Begin first"
+    x.begin.click()
+    assert (x.begin.unavailable, x.produce.unavailable, x.commit.unavailable, x.abort.unavailable) == (True, False, False, False)
+    x.produce.click()
+    x.commit.click()
+    assert x.abort.unavailable and x.commit.unavailable and not x.begin.unavailable
+    events = len(x.cluster.trace)
+    x.abort.click()                           # clickable, but it says why instead of acting
+    assert x.said()[-1] == "not now: no transaction is open: press Begin first"
+    assert len(x.cluster.trace) == events     # nothing was asked of Kafka
+    assert x.abort.style.text_color and not x.begin.style.text_color     # greyed, not disabled
+    assert not x.abort.disabled
+
+
+def test_transaction_lab_zombie_errors_are_said_in_plain_words():
+    x = widgets.TransactionLab()
+    x.new_instance.click()
+    x.instance.value = x.instances[0].name
+    x.begin.click()
+    x.produce.click()
+    assert "this instance is a zombie" in stream(x) and "Kafka: PRODUCER_FENCED" in stream(x)
+    assert x.commit.unavailable and x.produce.unavailable and x.begin.unavailable       # fenced for good
+    x.instance.value = x.instances[1].name                                      # the newest can act
+    assert not x.begin.unavailable
+
+
+def test_transaction_lab_demo_opens_on_a_committed_and_an_open_transaction():
+    x = widgets.TransactionLab(demo=True)
+    assert "|0:k0|1:COMMIT|2~:k2|" in text(x.text) and x.current.txn.state == "IN_TRANSACTION"
+    assert not x.commit.unavailable and x.begin.unavailable
+
+
+def test_explain_keeps_plain_errors_and_translates_kafkas():
+    from minikafka.errors import KafkaException
+    from minikafka.widgets._base import explain
+    plain = "no live consumer chosen: add one first"
+    assert explain(ValueError(plain)) == (plain, "")
+    words, small = explain(KafkaException("_TIMED_OUT", "Topic 't' not present in metadata after 60000 ms"))
+    assert "restart a broker" in words and small.startswith("Kafka: _TIMED_OUT")
+    words, small = explain(KafkaException("UNKNOWN_TOPIC_OR_PART", "no such topic"))
+    assert (words, small) == ("no such topic", "Kafka: UNKNOWN_TOPIC_OR_PART")
+
+
+def test_group_lab_close_and_crash_are_greyed_out_without_a_live_consumer():
+    from minikafka.widgets.group_lab import member_buttons
+    assert member_buttons(0) == {"close": (False, "no consumer is live: press Add consumer first"),
+                                 "crash": (False, "no consumer is live: press Add consumer first")}
+    g = widgets.GroupLab(consumers=0)
+    assert g.close.unavailable and g.crash.unavailable
+    g.add.click()
+    assert not g.close.unavailable and not g.crash.unavailable
+
+
+def test_replication_stepper_crash_and_restart_follow_the_chosen_broker():
+    s = widgets.ReplicationStepper()
+    s.broker.value = 3
+    assert not s.crash.unavailable and s.restart.unavailable
+    s.crash.click()
+    assert s.crash.unavailable and not s.restart.unavailable
+    s.broker.value = 2                        # a running broker: the buttons follow the choice
+    assert not s.crash.unavailable and s.restart.unavailable
+    s.crash.click()
+    s.broker.value = 1
+    s.crash.click()
+    assert s.produce.unavailable and "Restart one first" in s.produce.tooltip       # every broker down
+    s.restart.click()
+    assert not s.produce.unavailable
+
+
+def test_lab_text_views_fit_100_columns():
+    from minikafka.widgets.group_lab import event_line
+    from minikafka.widgets.replication_stepper import events_text
+    g = widgets.GroupLab(consumers=3)
+    g.run.click()
+    lines = [line for e in g.recent_events() for line in event_line(e).splitlines()]
+    assert lines and max(len(x) for x in lines) <= 100
+    assert not any(x.endswith("...") for x in lines)
+    s = widgets.ReplicationStepper()
+    s.produce.click()
+    s.steps.value = 20
+    s.step.click()
+    assert max(len(x) for x in events_text(s.cluster.now, s.visible_events()).splitlines()) <= 100
+    assert max(len(x) for x in text(s.events).splitlines()) <= 100
+    o = widgets.OrderingLab(seed=3, records=60)
+    assert max(len(x) for x in text(o.summary).splitlines()) <= 100
+
+
+def test_lab_messages_wrap_between_words_at_100_columns():
+    d = widgets.DurabilityLab(seeds=5, records=40, first=())
+    d.say("word " * 60)
+    lines = d.said()
+    assert len(lines) > 1 and max(len(x) for x in lines) <= 100 and all(x.strip().endswith("word") for x in lines)

@@ -18,7 +18,8 @@ matplotlib Figure, each with a plain-text twin that shows the same state.
 Rules:
 - Reading only: no function changes the cluster or advances its time.
 - Text twins are deterministic (no addresses, no timings, stable order), so a notebook cell
-  that prints one can be checked by nbval; the figure next to it is not compared.
+  that prints one can be checked by nbval; the figure next to it is not compared. Their lines
+  fit 100 columns (a `width` argument): a long one wraps between fields, never inside one.
 - matplotlib is imported inside the figure functions, never by `import minikafka.viz`.
   Figures are plain `matplotlib.figure.Figure` objects (no pyplot state, nothing leaks) and
   display as PNG in a notebook; `png_bytes(fig)` gives the same PNG for an ipywidgets Image.

@@ -58,6 +58,7 @@ PALETTE: dict[str, str] = {
     "msg_other": "#444444",
     "dropped": "#c0392b",
     "state": "#555555",
+    "row_shade": "#f3f5f8",          # every other row of the sequence diagram
     # experiment charts
     "loss": "#c0392b",
     "no_loss": "#2e8b57",
@@ -154,14 +155,62 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def table(header: list[str], rows: list[list[str]], right: Collection[int] = ()) -> list[str]:
+def wrap_fields(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken between fields (at spaces); a field
+    longer than a line is broken after a comma or a `|` inside it (a list, a log strip), and only
+    a field without one is cut at `width`. Never an empty list."""
+    pieces: list[tuple[str, str]] = []          # (glue before it, text)
+    for token in text.split(" "):
+        glue = " "
+        while len(token) > width:
+            cut = max(token.rfind(",", 0, width), token.rfind("|", 1, width)) + 1 or width   # after , or |
+            pieces.append((glue, token[:cut]))
+            token, glue = token[cut:], ""
+        pieces.append((glue, token))
+    lines: list[str] = []
+    for glue, piece in pieces:
+        if lines and len(lines[-1]) + len(glue) + len(piece) <= width:
+            lines[-1] += glue + piece
+        else:
+            lines.append(piece)
+    return [line.rstrip() for line in lines] or [""]
+
+
+def hang(prefix: str, text: str, width: int, tail: str = "") -> list[str]:
+    """`prefix` + `text` wrapped by `wrap_fields` to `width` columns, continuation lines indented
+    to the end of `prefix` (a table row whose last column is long); `tail` (a verdict such as
+    "  DROPPED (rule)") ends the last line, or its own line when it does not fit, never split."""
+    room = max(width - len(prefix), 10)
+    lines = wrap_fields(text, room)
+    if tail and len(lines[-1]) + len(tail) <= room:
+        lines[-1] += tail
+    elif tail:
+        lines.append(tail.strip())
+    return [prefix + lines[0]] + [" " * len(prefix) + line for line in lines[1:]]
+
+
+def wrap_line(line: str, width: int = 100, indent: int = 8) -> str:
+    """One line of a log-like view wrapped between fields to `width` columns, its continuation
+    lines indented by `indent`."""
+    if len(line) <= width:
+        return line
+    lines = wrap_fields(line, width - indent)
+    return "\n".join([lines[0]] + [" " * indent + x for x in lines[1:]])
+
+
+def table(header: list[str], rows: list[list[str]], right: Collection[int] = (), width: int | None = None) -> list[str]:
     """Aligned text columns; the last column is never padded. `right` holds column indexes
-    aligned to the right (numbers)."""
+    aligned to the right (numbers). With `width`, a row whose last column would pass `width`
+    columns has that cell wrapped between fields, continued under the column's start."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     out = []
     for r in [header, *rows]:
         cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))]
         if len(cells) - 1 not in right:
             cells[-1] = r[-1]
-        out.append("  ".join(cells).rstrip())
+        line = "  ".join(cells).rstrip()
+        if width is not None and len(line) > width and len(cells) > 1 and len(cells) - 1 not in right:
+            out += [x.rstrip() for x in hang("  ".join(cells[:-1]) + "  ", r[-1], width)]
+        else:
+            out.append(line)
     return out

@@ -6,8 +6,9 @@
 - `distribution_figure(counts)`: records per partition, stacked by series (e.g. keyed records
   placed by murmur2, null-key records placed by the sticky partitioner).
 - `order_figure(order)`: the records of one partition in offset order against the order they
-  were produced in; a record out of place or written twice stands out.
-Each has a text twin.
+  were produced in; a record out of place or written twice stands out. Both axes count
+  records, so their ticks are whole numbers; the legend lists only the kinds of point drawn.
+Each has a text twin; a text twin's lines fit `width` columns (100), wrapped between fields.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from typing import Any, Mapping, Sequence
 
 from minikafka.clients.producer.partitioner import murmur2, to_positive
 from minikafka.cluster_args import check_int, check_ints
-from minikafka.viz._style import PALETTE, new_figure, patch, table
+from minikafka.viz._style import PALETTE, hang, new_figure, patch, table
+
+WIDTH = 100
 
 
 def _as_data(data: Any) -> dict[str, tuple[int, ...]]:
@@ -65,8 +68,8 @@ def experiment_figure(data: Any, title: str = "Acknowledged records lost per tri
         xs = [i + 0.3 * ((j % 7) - 3) / 7 for j in range(n)]
         ax.scatter(xs, values, s=12, color=colour, alpha=0.8, zorder=3, linewidths=0)
         ax.text(i, top * 1.08 + 0.3, f"lost data in\n{losing}/{n} trials", ha="center", va="bottom",
-                fontsize=8, color=colour, fontweight="bold")
-    ax.set_xticks(range(len(labels)), [lb.replace(" ", "\n") for lb in labels], fontsize=8)
+                fontsize=9, color=colour, fontweight="bold")
+    ax.set_xticks(range(len(labels)), [lb.replace(" ", "\n") for lb in labels], fontsize=9)
     ax.set_xlim(-0.6, max(len(labels), 1) - 0.4)
     ax.set_ylim(-0.05 * top - 0.2, top * 1.35 + 1)
     ax.set_ylabel(ylabel, fontsize=9)
@@ -122,7 +125,7 @@ def distribution_figure(counts: Mapping[str, Sequence[int]], title: str = "Recor
                edgecolor="white")
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for p, total in enumerate(bottom):
-        ax.text(p, total, str(total), ha="center", va="bottom", fontsize=8)
+        ax.text(p, total, str(total), ha="center", va="bottom", fontsize=9)
     ax.set_xticks(range(n), [str(p) for p in range(n)])
     ax.set_xlabel("partition", fontsize=9)
     ax.set_ylabel("records", fontsize=9)
@@ -133,7 +136,7 @@ def distribution_figure(counts: Mapping[str, Sequence[int]], title: str = "Recor
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if series:
-        ax.legend(fontsize=8, frameon=False, loc="upper right")
+        ax.legend(fontsize=9, frameon=False, loc="upper right")
     return fig
 
 
@@ -156,38 +159,54 @@ def _order_kinds(order: Sequence[int]) -> list[str]:
     return kinds
 
 
-def order_table(order: Sequence[int]) -> str:
+def order_table(order: Sequence[int], width: int = WIDTH) -> str:
     """The partition's records in offset order, `*` after a record written after a later one,
-    `+` after a second copy."""
+    `+` after a second copy; wrapped between records to `width` columns."""
+    check_int("width", width, 40)
     marks = {"in_order": "", "reordered": "*", "duplicate": "+"}
     kinds = _order_kinds(order)
     cells = [f"{v}{marks[k]}" for v, k in zip(order, kinds, strict=True)]
     legend = [text for kind, text in (("reordered", "* = out of order"), ("duplicate", "+ = duplicate"))
               if kind in kinds]
-    return "offsets 0..: " + (" ".join(cells) or "(empty)") + (f"  ({', '.join(legend)})" if legend else "")
+    lines = hang("offsets 0..: ", " ".join(cells) or "(empty)", width,
+                 f"  ({', '.join(legend)})" if legend else "")
+    return "\n".join(lines)
+
+
+ORDER_KINDS = (("in_order", "in order"), ("reordered", "out of order"), ("duplicate", "duplicate"))
+
+
+def order_legend(order: Sequence[int]) -> list[str]:
+    """The legend entries of `order_figure`: only the kinds of point it draws."""
+    kinds = set(_order_kinds(order))
+    return [label for kind, label in ORDER_KINDS if kind in kinds]
 
 
 def order_figure(order: Sequence[int], title: str = "The partition's records, in offset order") -> Any:
     """Produced order (y) against offset (x): a clean run is a rising staircase."""
+    from matplotlib.ticker import MaxNLocator
+
     kinds = _order_kinds(order)
     fig = new_figure(3.0)
     ax = fig.add_subplot()
     n = len(order)
     ax.plot(range(n), list(range(n)), color=PALETTE["guide"], linewidth=1, linestyle="--", zorder=0)
     ax.plot(range(n), list(order), color=PALETTE["frame"], linewidth=0.8, zorder=1)
-    for kind in ("in_order", "reordered", "duplicate"):
+    for kind, _ in ORDER_KINDS:
         xs = [i for i, k in enumerate(kinds) if k == kind]
         if xs:
             ax.scatter(xs, [order[i] for i in xs], s=28, color=PALETTE[kind], zorder=3)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))       # offsets and record numbers are whole
     ax.set_xlabel("offset in the partition", fontsize=9)
     ax.set_ylabel("record number (send order)", fontsize=9)
     ax.set_title(title, fontsize=10, loc="left")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(handles=[patch(PALETTE[k], lb) for k, lb in (("in_order", "in order"),
-                                                           ("reordered", "out of order"),
-                                                           ("duplicate", "duplicate"))],
-              fontsize=8, frameon=False, loc="upper left")
+    shown = order_legend(order)
+    if shown:
+        ax.legend(handles=[patch(PALETTE[k], lb) for k, lb in ORDER_KINDS if lb in shown],
+                  fontsize=9, frameon=False, loc="upper left")
     if not n:
         ax.text(0.5, 0.5, "empty partition", transform=ax.transAxes, ha="center", style="italic")
     return fig

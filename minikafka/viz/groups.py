@@ -23,6 +23,8 @@ the first shown one's reasons, may be missing.
 Members are named by their consumer (`consumer-2`); a member id is the consumer's name plus 8
 hex digits chosen by the coordinator (`consumer-2-db851b83`), shown in the text tables.
 `group_view` / `rebalance_view` gather the data once; tables and figures draw from them.
+Text tables fit `width` columns (100): a long cell or reason wraps between fields. Figure text
+is at least 8.5 pt (about 12 px in a notebook).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from minikafka.cluster_args import check_int, check_names, check_str
-from minikafka.viz._style import PALETTE, clip, member_colour, new_figure, patch, table
+from minikafka.viz._style import PALETTE, hang, member_colour, new_figure, patch, table, wrap_fields
 from minikafka.viz.sequence import dropped_note
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from minikafka.sim.trace import Trace
 
 _MEMBER_ID = re.compile(r"(.+)-[0-9a-f]{8}")
+WIDTH = 100
+LAG_IN = 2.4            # inches for the lag chart under the group map
 
 
 def client_of(member_id: str) -> str:
@@ -129,15 +133,16 @@ def _heading(v: GroupMap) -> str:
 
 
 def group_table(cluster: "Cluster", group: str, topics: Iterable[str] = (),
-                isolation_level: str = "read_uncommitted") -> str:
+                isolation_level: str = "read_uncommitted", width: int = WIDTH) -> str:
     """The group map as text: the members and their partitions (`(idle)`: none), then one
     line per partition with its owner, committed offset (`-`: none), end offset and lag."""
+    check_int("width", width, 60)
     v = group_view(cluster, group, topics, isolation_level)
-    lines = [_heading(v)]
+    lines = hang("", _heading(v), width)
     if v.members:
         rows = [[m.member_id + (" (leader)" if m.leader else "") + ("" if m.alive else " (CRASHED)"),
                  ", ".join(m.partitions) or "(idle)"] for m in v.members]
-        lines += table(["member", "partitions"], rows)
+        lines += table(["member", "partitions"], rows, width=width)
     else:
         lines.append("(no members)")
     if v.partitions:
@@ -148,7 +153,8 @@ def group_table(cluster: "Cluster", group: str, topics: Iterable[str] = (),
         lines += table(["partition", "owner", "committed", f"end ({end})", "lag"], rows, right={2, 3, 4})
     crashed = [m.client for m in v.members if not m.alive]
     if crashed:
-        lines.append(f"(CRASHED: {', '.join(crashed)} still counts as a member until its session times out)")
+        lines += hang("", f"(CRASHED: {', '.join(crashed)} still counts as a member until its session times out)",
+                      width)
     return "\n".join(lines)
 
 
@@ -159,8 +165,8 @@ def group_figure(cluster: "Cluster", group: str, topics: Iterable[str] = (),
 
     v = group_view(cluster, group, topics, isolation_level)
     nm, npart = max(len(v.members), 1), max(len(v.partitions), 1)
-    fig = new_figure(1.9 + 0.42 * nm + 1.5)
-    grid, bars = fig.subplots(2, 1, sharex=True, height_ratios=[0.42 * nm + 0.35, 1.5])
+    fig = new_figure(1.9 + 0.42 * nm + LAG_IN)
+    grid, bars = fig.subplots(2, 1, sharex=True, height_ratios=[0.42 * nm + 0.35, LAG_IN])
     col = {r.name: i for i, r in enumerate(v.partitions)}
     for j, m in enumerate(v.members):
         colour = member_colour(m.client)
@@ -173,21 +179,21 @@ def group_figure(cluster: "Cluster", group: str, topics: Iterable[str] = (),
                 grid.add_patch(Rectangle((i - 0.45, j - 0.4), 0.9, 0.8, facecolor=colour,
                                          edgecolor=PALETTE["edge"], linewidth=0.8,
                                          hatch="//" if not m.alive else None))
-                grid.text(i, j, "owns", ha="center", va="center", fontsize=8, color="white", fontweight="bold")
+                grid.text(i, j, "owns", ha="center", va="center", fontsize=9, color="white", fontweight="bold")
         if not m.partitions:
             grid.text((len(v.partitions) - 1) / 2, j, "idle: no partition", ha="center", va="center",
-                      fontsize=8, style="italic", color=PALETTE["note"],
+                      fontsize=9, style="italic", color=PALETTE["note"],
                       bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none"))
     for i, r in enumerate(v.partitions):
         if r.owner is None and v.members:
-            grid.text(i, len(v.members) - 0.4, "nobody", ha="center", va="bottom", fontsize=7,
+            grid.text(i, len(v.members) - 0.4, "nobody", ha="center", va="bottom", fontsize=8.5,
                       color=PALETTE["crashed"], style="italic")
     labels = []
     for m in v.members:
         tag = " (leader)" if m.leader else ""
         labels.append(f"{m.client}{tag}\n{m.member_id[len(m.client) + 1:]}" if m.alive
                       else f"{m.client}  CRASHED\nstill a member")
-    grid.set_yticks(range(len(v.members)), labels, fontsize=8)
+    grid.set_yticks(range(len(v.members)), labels, fontsize=9)
     for tick, m in zip(grid.get_yticklabels(), v.members, strict=True):
         tick.set_color(PALETTE["crashed"] if not m.alive else member_colour(m.client))
         tick.set_fontweight("bold")
@@ -202,11 +208,11 @@ def group_figure(cluster: "Cluster", group: str, topics: Iterable[str] = (),
     grid.set_title(_heading(v), fontsize=10, loc="left")
     _draw_lag(bars, v)
     bars.set_xlim(-0.6, npart - 0.4)
-    bars.set_xticks(range(len(v.partitions)), [r.name for r in v.partitions], fontsize=8)
+    bars.set_xticks(range(len(v.partitions)), [r.name for r in v.partitions], fontsize=9)
     handles = [patch(member_colour(m.client), m.client) for m in v.members]
     handles += [patch(PALETTE["committed"], "committed (read by the group)"),
                 patch("white", "lag", edgecolor=PALETTE["lag"], hatch="////")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), fontsize=9, frameon=False)
     return fig
 
 
@@ -222,13 +228,13 @@ def _draw_lag(ax: Any, v: GroupMap) -> None:
             ax.bar([i], [end - done], bottom=[done], width=0.6, color="white", edgecolor=PALETTE["lag"],
                    linewidth=0.8, hatch="////")
         note = f"lag {r.lag}" + ("" if r.committed >= 0 else "\n(nothing committed)")
-        ax.text(i, max(end, done) + top * 0.04, note, ha="center", va="bottom", fontsize=7.5,
+        ax.text(i, max(end, done) + top * 0.04, note, ha="center", va="bottom", fontsize=9,
                 color=PALETTE["lag"] if r.lag else PALETTE["note"], fontweight="bold" if r.lag else "normal")
-    ax.set_ylim(0, top * 1.45)
+    ax.set_ylim(0, top * 1.35)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     end = "LSO" if v.isolation_level == "read_committed" else "HW"
-    ax.set_ylabel(f"offset\n(bar = 0..{end})", fontsize=8)
-    ax.tick_params(axis="y", labelsize=7)
+    ax.set_ylabel(f"offset\n(bar = 0..{end})", fontsize=9)
+    ax.tick_params(axis="y", labelsize=8.5)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if not v.partitions:
@@ -322,10 +328,12 @@ def _moved(v: RebalanceView) -> set[tuple[int, str]]:
     return out
 
 
-def rebalance_table(trace: "Trace", group: str, max_generations: int = 8) -> str:
+def rebalance_table(trace: "Trace", group: str, max_generations: int = 8, width: int = WIDTH) -> str:
     """The rebalance timeline as text: one column per Stable generation, one row per
     partition with its owner (`-`: nobody; `*`: a different owner than the generation before),
-    then per generation its time, members, idle members and why it started."""
+    then per generation its time, members, idle members and why it started (wrapped between
+    fields to `width` columns)."""
+    check_int("width", width, 60)
     v = rebalance_view(trace, group, max_generations)
     if not v.generations:
         return f"group {group}: no generation has become Stable yet" + (
@@ -346,11 +354,16 @@ def rebalance_table(trace: "Trace", group: str, max_generations: int = 8) -> str
     for g in v.generations:
         idle = f", idle: {', '.join(g.idle)}" if g.idle else ""
         members = f"{len(g.members)} member{'' if len(g.members) == 1 else 's'}"
-        lines.append(f"gen {g.generation} at {g.time} ms, {g.protocol or '-'}, {members}{idle}; "
-                     f"why: {_why(g)}")
+        lines += hang(f"gen {g.generation} at {g.time} ms, ", f"{g.protocol or '-'}, {members}{idle}; "
+                      f"why: {_why(g)}", width)
     if moved:
         lines.append("(* = owner changed since the generation before, - = nobody)")
     return "\n".join(lines)
+
+
+FOOT_PT = 9.5          # the footnote: why each rebalance started (13 px)
+FOOT_COLUMNS = 105     # characters per footnote line at FOOT_PT across a 9-inch figure
+FOOT_LINE_IN = 0.2     # inches per footnote line
 
 
 def rebalance_figure(trace: "Trace", group: str, max_generations: int = 8) -> Any:
@@ -359,9 +372,11 @@ def rebalance_figure(trace: "Trace", group: str, max_generations: int = 8) -> An
 
     v = rebalance_view(trace, group, max_generations)
     ng, npart = max(len(v.generations), 1), max(len(v.partitions), 1)
-    notes = len(v.generations) + (1 if v.hidden else 0)
-    fig = new_figure(1.5 + 0.34 * (npart + 1) + 0.17 * max(notes, 1))
-    ax, foot = fig.subplots(2, 1, height_ratios=[0.34 * (npart + 1) + 0.3, 0.17 * max(notes, 1) + 0.1])
+    lines = [line for g in v.generations for line in hang(f"gen {g.generation}: ", _why(g), FOOT_COLUMNS)]
+    lines += [f"({v.dropped_note}: earlier generations may be missing)"] if v.dropped_note else []
+    notes = len(lines) + 1
+    fig = new_figure(1.5 + 0.34 * (npart + 1) + FOOT_LINE_IN * notes)
+    ax, foot = fig.subplots(2, 1, height_ratios=[0.34 * (npart + 1) + 0.3, FOOT_LINE_IN * notes + 0.1])
     moved = _moved(v)
     for k, g in enumerate(v.generations):
         for j, p in enumerate(v.partitions):
@@ -371,15 +386,15 @@ def rebalance_figure(trace: "Trace", group: str, max_generations: int = 8) -> An
             ax.add_patch(Rectangle((k - 0.44, j - 0.38), 0.88, 0.76, facecolor=fill,
                                    edgecolor=PALETTE["moved"] if changed else PALETTE["edge"],
                                    linewidth=2.6 if changed else 0.6, linestyle="-" if owner else "--"))
-            ax.text(k, j, owner or ("revoked" if changed else "nobody"), ha="center", va="center", fontsize=7.5,
+            ax.text(k, j, owner or ("revoked" if changed else "nobody"), ha="center", va="center", fontsize=8.5,
                     color="white" if owner else PALETTE["crashed"], fontweight="bold" if owner else "normal",
                     style="normal" if owner else "italic")
-        ax.text(k, npart - 0.35, "idle: " + (", ".join(g.idle) if g.idle else "none"), ha="center", va="top",
-                fontsize=6.5, color=PALETTE["note"], style="italic", wrap=True)
+        ax.text(k, npart - 0.35, "\n".join(wrap_fields("idle: " + (", ".join(g.idle) if g.idle else "none"), 14)),
+                ha="center", va="top", fontsize=8.5, color=PALETTE["note"], style="italic")
     ax.set_xticks(range(len(v.generations)),
-                  [f"gen {g.generation}\n{g.time / 1000:.1f} s" for g in v.generations], fontsize=8)
+                  [f"gen {g.generation}\n{g.time / 1000:.1f} s" for g in v.generations], fontsize=9)
     ax.xaxis.tick_top()
-    ax.set_yticks(range(len(v.partitions)), list(v.partitions), fontsize=8)
+    ax.set_yticks(range(len(v.partitions)), list(v.partitions), fontsize=9)
     ax.set_xlim(-0.55, max(ng, 4) - 0.45)            # a lone generation stays a narrow column
     ax.set_ylim(npart + 0.1, -0.55)
     ax.tick_params(axis="both", length=0)
@@ -392,16 +407,14 @@ def rebalance_figure(trace: "Trace", group: str, max_generations: int = 8) -> An
         ax.text(0.5, 0.5, "no generation has become Stable yet", transform=ax.transAxes, ha="center",
                 va="center", fontsize=9, style="italic", color=PALETTE["note"])
     foot.set_axis_off()
-    lines = [clip(f"gen {g.generation}: {_why(g)}", 110) for g in v.generations]
-    lines += [f"({v.dropped_note}: earlier generations may be missing)"] if v.dropped_note else []
     foot.text(0.0, 1.0, "why each rebalance started:\n" + "\n".join(lines) if lines else "", ha="left", va="top",
-              fontsize=7.5, color=PALETTE["dark_text"], transform=foot.transAxes, linespacing=1.3)
+              fontsize=FOOT_PT, color=PALETTE["dark_text"], transform=foot.transAxes, linespacing=1.3)
     clients = sorted({c for g in v.generations for c in g.members},
                      key=lambda c: (len(c), c))
     handles = [patch(member_colour(c), c) for c in clients]
     if moved:
         handles.append(patch("white", "owner changed", edgecolor=PALETTE["moved"], linewidth=2))
     if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 7), fontsize=8,
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 7), fontsize=9,
                    frameon=False)
     return fig

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from minikafka.cluster_args import check_int, is_int
 from minikafka.controller.election import NO_LEADER
-from minikafka.viz._style import PALETTE, new_figure, patch, short_key, table
+from minikafka.viz._style import PALETTE, hang, new_figure, patch, short_key, table
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -151,16 +151,18 @@ def _heading(v: LogView) -> str:
 
 
 def log_table(cluster: "Cluster", topic: str, partition: int,
-              committed: Mapping[str, int] | None = None, max_cells: int = 40) -> str:
+              committed: Mapping[str, int] | None = None, max_cells: int = 40, width: int = 100) -> str:
     """The log strip as text: one line per replica with LEO, HW, LSO and its log, batches
     between `|`. Cells are `offset:key`; `x` marks an aborted record, `~` one in an open
-    transaction; control records read `offset:COMMIT` or `offset:ABORT`."""
+    transaction; control records read `offset:COMMIT` or `offset:ABORT`. A log longer than
+    `width` columns wraps after a `|`, continued under the log column."""
+    check_int("width", width, 60)
     v = log_view(cluster, topic, partition, committed, max_cells)
     hidden = v.clipped
     rows = [[str(s.broker), s.role, "yes" if s.in_isr else "no", str(s.leo), str(s.hw), str(s.lso),
              _strip_text(s, hidden)] for s in v.strips]
     lines = [_heading(v)]
-    lines += table(["broker", "role", "ISR", "LEO", "HW", "LSO", "log"], rows, right={0, 3, 4, 5})
+    lines += table(["broker", "role", "ISR", "LEO", "HW", "LSO", "log"], rows, right={0, 3, 4, 5}, width=width)
     if hidden:
         lines.append(f"(offsets before {v.start} not shown)")
     kinds = {c.kind for s in v.strips for c in s.cells}
@@ -169,7 +171,7 @@ def log_table(cluster: "Cluster", topic: str, partition: int,
     if notes:
         lines.append("(" + ", ".join(notes) + ")")
     if v.committed:
-        lines.append("committed offsets: " + ", ".join(f"{g}={o}" for g, o in v.committed))
+        lines += hang("committed offsets: ", ", ".join(f"{g}={o}" for g, o in v.committed), width)
     return "\n".join(lines)
 
 

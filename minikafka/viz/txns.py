@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minikafka.cluster_args import check_int, check_str, check_topic
-from minikafka.viz._style import PALETTE, new_figure, patch, table
+from minikafka.viz._style import PALETTE, hang, new_figure, patch, table
 from minikafka.viz.logs import Cell, Strip, _batches, _draw_cell, _draw_markers, _strip_text, log_view
 
 if TYPE_CHECKING:
@@ -104,10 +104,13 @@ def _returns_text(cells: tuple[Cell, ...]) -> str:
 
 
 def isolation_table(cluster: "Cluster", topic: str, isolation_level: str = "read_committed",
-                    max_cells: int = 24, max_partitions: int = 8) -> str:
+                    max_cells: int = 24, max_partitions: int = 8, width: int = 100) -> str:
     """The isolation picture as text: per partition the HW, the LSO, the leader's log (as in
     `log_table`: `x` aborted, `~` open transaction) and what a consumer of `isolation_level`
-    returns from the log start (`offset:key`) and where it stops; then both levels' totals."""
+    returns from the log start (`offset:key`) and where it stops; then both levels' totals.
+    When a row would pass `width` columns, what it returns goes on its own line under the row,
+    and a long log wraps after a `|`."""
+    check_int("width", width, 60)
     v = isolation_view(cluster, topic, isolation_level, max_cells, max_partitions)
     other = isolation_view(cluster, topic, LEVELS[1 - LEVELS.index(isolation_level)], max_cells, max_partitions)
     stop_name = "LSO" if isolation_level == "read_committed" else "HW"
@@ -120,7 +123,15 @@ def isolation_table(cluster: "Cluster", topic: str, isolation_level: str = "read
         rows.append([f"{topic}-{s.partition}", str(s.strip.hw), str(s.strip.lso), _strip_text(s.strip, hidden),
                      f"{_returns_text(s.returned)}  (stops at {stop_name} {s.stop})"])
     lines = [f"{topic} as a {isolation_level} consumer reads it from the start:"]
-    lines += table(["partition", "HW", "LSO", "log (leader)", "returns"], rows, right={1, 2})
+    wide = table(["partition", "HW", "LSO", "log (leader)", "returns"], rows, right={1, 2})
+    if max(len(x) for x in wide) <= width:
+        lines += wide
+    else:                       # each row's "returns" on its own line(s) under the row
+        narrow = table(["partition", "HW", "LSO", "log (leader)"], [r[:4] for r in rows], right={1, 2}, width=width)
+        lines.append(narrow[0])
+        starts = [i for i in range(1, len(narrow)) if not narrow[i].startswith(" ")] + [len(narrow)]
+        for row, a, b in zip(rows, starts, starts[1:]):
+            lines += narrow[a:b] + hang("  returns: ", row[4], width)
     if hidden:
         lines.append(f"(offsets before {v.start} not shown)")
     if v.hidden:
@@ -182,7 +193,7 @@ def isolation_figure(cluster: "Cluster", topic: str, isolation_level: str = "rea
                         arrowprops=dict(arrowstyle="-|>", color=PALETTE["returned"], linewidth=1.4,
                                         mutation_scale=9))
         ax.text(v.start + width + 0.3, y + _H / 2, f"returns {len(rs.returned)}\nstops at {stop_name} {rs.stop}",
-                ha="left", va="center", fontsize=7.5, color=PALETTE["returned"], fontweight="bold")
+                ha="left", va="center", fontsize=8.5, color=PALETTE["returned"], fontweight="bold")
     ax.set_xlim(v.start - 0.3, v.start + width + 2.6)
     ax.set_ylim(-(n - 1) * _ROW - 0.55, _H + 0.4)
     ax.set_yticks([-i * _ROW + _H / 2 for i in range(len(v.strips))],

@@ -63,8 +63,9 @@ class ClusterExplorer(_BrokerControls):
         self.clock = W.HTML()
         self.map_image, self.log_image = self._image(), self._image()
         self.text = W.HTML()
-        self.out = W.Output(layout=W.Layout(max_height="260px", overflow="auto", width="48%"))
-        self.panel = W.HTML(layout=W.Layout(width="52%"))
+        self.out = W.Output(layout=W.Layout(max_height="260px", overflow="auto", width="400px"))
+        self.width = 46                              # the log of actions beside the panel
+        self.panel = W.HTML(layout=W.Layout(width="440px"))
         self.last_metrics = None
         for button, fn in ((self.produce, self._produce), (self.crash, self._crash), (self.restart, self._restart),
                            (self.cut, self._cut), (self.heal, self._heal), (self.step, self._step),
@@ -78,6 +79,7 @@ class ClusterExplorer(_BrokerControls):
         self.box = W.VBox([controls, W.HBox([self.out, self.panel]), self.map_image, self.partition, self.log_image,
                            W.Accordion([self.text], titles=("as text",))])
         self.refresh()
+        self._watch_brokers()
 
     def refresh(self) -> None:
         c, p = self.cluster, self.partition.value

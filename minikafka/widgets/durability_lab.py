@@ -2,23 +2,41 @@
 compare acknowledged-then-lost records across settings.
 
 Rules:
-- Nothing runs until Run trials is pressed; changing a control only says what the next run will do.
+- On first render the lab has already run `first` (by default acks=1 and acks=all, both with
+  min.insync 2) over its seeds, so the chart compares two settings at once.
+- After that nothing runs until Run trials is pressed; changing a control only says what the
+  next run will do.
 - A run is `experiments.acks_experiment` over seeds 0..n-1; its row replaces an earlier row with
-  the same setting, so each setting is shown once. Clear removes every row.
+  the same setting, so each setting is shown once. Rows are compared over the same seeds only:
+  a run over other seeds (another count) clears the rows of the earlier seeds, and says so
+  (`merge_rows`). Clear removes every row.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from minikafka import viz
 from minikafka.course import experiments
 from minikafka.widgets._base import _guarded, _pre, _View, _w
 
 
+FIRST = ({"acks": "1", "min_insync": 2, "unclean": False}, {"acks": "all", "min_insync": 2, "unclean": False})
+
+
+def merge_rows(rows: Sequence[experiments.ExperimentRow],
+               row: experiments.ExperimentRow) -> tuple[list[experiments.ExperimentRow], list[str]]:
+    """The rows after a run gave `row`: it replaces the row of the same setting, and rows run
+    over other seeds are dropped (returned by label), so one chart never mixes seed counts."""
+    kept = [r for r in rows if r.label != row.label and r.seeds == row.seeds]
+    dropped = [r.label for r in rows if r.label != row.label and r.seeds != row.seeds]
+    return kept + [row], dropped
+
+
 class DurabilityLab(_View):
     """Seeded crash trials per setting; each Run adds (or replaces) that setting's results."""
 
-    def __init__(self, seeds: int = 20, records: int = 100) -> None:
+    def __init__(self, seeds: int = 20, records: int = 100,
+                 first: Sequence[Mapping[str, Any]] = FIRST) -> None:
         W = _w()
         self.records = records
         self.acks = W.Dropdown(options=["0", "1", "all"], value="1", description="acks",
@@ -44,6 +62,8 @@ class DurabilityLab(_View):
                            W.HBox([self.seeds, self.run, self.clear]), W.HBox([self.progress, self.ready]),
                            self.out, self.table, self.chart])
         self._show_setting()
+        if first:
+            self.rows = experiments.acks_experiment(first, range(seeds), records)
         self.refresh()
 
     def setting(self) -> dict[str, Any]:
@@ -64,7 +84,11 @@ class DurabilityLab(_View):
             self.progress.value = done
 
         row, = experiments.acks_experiment([self.setting()], range(n), self.records, on_trial=tick)
-        self.rows = [r for r in self.rows if r.label != row.label] + [row]
+        before = {r.label: len(r.seeds) for r in self.rows}
+        self.rows, dropped = merge_rows(self.rows, row)
+        if dropped:
+            self.say(f"cleared {', '.join(f'{label} ({before[label]} seeds)' for label in dropped)}: "
+                     f"a chart compares runs over the same seeds")
         self.say(f"{row.label}: {row.trials_with_loss}/{n} trials lost acknowledged records")
         self.refresh()
 

@@ -8,7 +8,9 @@ Rules:
   while every live consumer polls in turn.
 - Close leaves the group cleanly; Crash stops the consumer without a word, and the coordinator
   removes it session.timeout.ms after its last heartbeat.
-- `event_line` writes a group event in one short line (member ids shortened to their consumer).
+- Close and Crash are disabled while no consumer is live (`member_buttons`).
+- `event_line` writes a group event in a line of at most 100 columns, wrapped between fields
+  (member ids shortened to their consumer).
 """
 from __future__ import annotations
 
@@ -18,19 +20,26 @@ from minikafka import viz
 from minikafka.cluster import Cluster
 from minikafka.viz import _style as viz_style
 from minikafka.viz import groups as viz_groups
-from minikafka.widgets._base import _guarded, _pre, _View, _w
+from minikafka.widgets._base import _guarded, _pre, _View, _w, set_buttons
 
 ASSIGNORS = ("range", "roundrobin", "sticky", "cooperative-sticky")
 GROUP_EVENTS = ("group.rebalance", "group.generation", "group.stable", "group.assigned", "group.revoked",
                 "group.lost", "group.member_removed", "group.join", "group.leave", "consumer.poll_timeout")
 
 
-def event_line(e: Any, limit: int = 118) -> str:
-    """A group event in one short line: time, node, name, fields (member ids shortened to
-    their consumer, the group left out)."""
+def event_line(e: Any, width: int = 100) -> str:
+    """A group event: time, node, name, fields (member ids shortened to their consumer, the
+    group left out), wrapped between fields to `width` columns under the event's name."""
     fields = {k: v for k, v in e.fields.items() if k != "group"}
-    text = f"{e.time:>7} {e.node:<11} {e.name} {viz_style.fmt_fields(fields)}"
-    return viz_style.clip(viz_groups.short_ids(text).rstrip(), limit)
+    text = viz_groups.short_ids(f"{e.name} {viz_style.fmt_fields(fields)}").rstrip()
+    return "\n".join(viz_style.hang(f"{e.time:>7} {e.node:<11} ", text, width))
+
+
+def member_buttons(live: int) -> dict[str, tuple[bool, str]]:
+    """Close and Crash with `live` consumers: (enabled, tooltip)."""
+    none = "no consumer is live: press Add consumer first"
+    return {"close": (live > 0, "close the chosen consumer: it leaves the group cleanly" if live else none),
+            "crash": (live > 0, "crash the chosen consumer: it stops without a word" if live else none)}
 
 
 class GroupLab(_View):
@@ -134,6 +143,7 @@ class GroupLab(_View):
             chosen = self.member.value
             self.member.options = names
             self.member.value = chosen if chosen in names else (names[-1] if names else None)
+        set_buttons({"close": self.close, "crash": self.crash}, member_buttons(len(self.live)))
         self.clock.value = f"<b>virtual time {c.now / 1000:.1f} s</b>"
         self.group_image.value = viz.png_bytes(viz.group_figure(c, self.group, topics=[self.topic]))
         self.rebalance_image.value = viz.png_bytes(viz.rebalance_figure(c.trace, self.group))

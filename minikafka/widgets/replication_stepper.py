@@ -5,7 +5,9 @@ Rules:
 - Produce puts one record in the producer's buffer (linger.ms 0); nothing is sent until a step.
 - A step runs events until one shows in the trace; with "skip heartbeats" ticked, events hidden
   by default in sequence views (`HIDDEN_BY_DEFAULT`) neither show nor count as a step.
-- Crash and Restart act on the chosen broker (the last one unless another is picked).
+- Crash and Restart act on the chosen broker (the last one unless another is picked); each is
+  disabled when it cannot act (Crash on a broker that is down, Restart on one that is up), and
+  Produce while every broker is down (the producer could not even find the topic).
 """
 from __future__ import annotations
 
@@ -13,8 +15,18 @@ from typing import Any
 
 from minikafka import viz
 from minikafka.cluster import Cluster
+from minikafka.viz._style import wrap_line
 from minikafka.viz.sequence import HIDDEN_BY_DEFAULT
-from minikafka.widgets._base import _BrokerControls, _guarded, _pre, _w
+from minikafka.widgets._base import _BrokerControls, _guarded, _pre, _w, set_buttons
+
+
+def events_text(now: int, events: list[Any], width: int = 100) -> str:
+    """The stepper's event view: the time, then one trace line per event (the last one
+    marked), each wrapped between fields to `width` columns."""
+    lines = [e.line() for e in events]
+    if lines:
+        lines[-1] += "   <- last"
+    return "\n".join([f"virtual time {now} ms; last events:"] + [wrap_line(x, width) for x in lines])
 
 
 class ReplicationStepper(_BrokerControls):
@@ -50,6 +62,7 @@ class ReplicationStepper(_BrokerControls):
                            W.HBox([self.broker, self.crash, self.restart]), self.out,
                            self.events, self.replicas, self.strip])
         self.refresh()
+        self._watch_brokers()
 
     def visible_events(self) -> list[Any]:
         events = self.cluster.trace.events
@@ -59,12 +72,13 @@ class ReplicationStepper(_BrokerControls):
 
     def refresh(self) -> None:
         c = self.cluster
-        lines = [e.line() for e in self.visible_events()]
-        if lines:
-            lines[-1] = lines[-1] + "   <- last"
-        self.events.value = _pre(f"virtual time {c.now} ms; last events:\n" + "\n".join(lines))
+        self.events.value = _pre(events_text(c.now, self.visible_events()))
         self.replicas.value = _pre(viz.log_table(c, self.topic, self.tp))
         self.strip.value = viz.png_bytes(viz.log_figure(c, self.topic, self.tp))
+        up = any(c.broker(b).alive for b in sorted(c.brokers))
+        set_buttons({"produce": self.produce},
+                    {"produce": (up, "put one record in the producer's buffer" if up else
+                                 "every broker is down: Restart one first")})
 
     @_guarded
     def _produce(self, _: Any = None) -> None:

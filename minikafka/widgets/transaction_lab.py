@@ -10,6 +10,11 @@ Rules:
 - Produce 1 non-transactional writes with a plain producer, outside any transaction.
 - The status shows each instance's producer id, epoch and transaction state, and each partition's
   HW and LSO.
+- Begin, Produce, Commit and Abort are enabled only when the chosen instance's transaction state
+  allows them (`txn_buttons`); a disabled button's tooltip says why. Errors are said in the
+  learner's words, Kafka's name in small print (`_base.explain`).
+- `demo=True` starts with one committed transaction (k0, k1) and one still open (k2), so the
+  picture has something to show at once.
 """
 from __future__ import annotations
 
@@ -17,7 +22,33 @@ from typing import Any
 
 from minikafka import viz
 from minikafka.cluster import Cluster
-from minikafka.widgets._base import _guarded, _pre, _View, _w
+from minikafka.errors import KafkaException
+from minikafka.widgets._base import _guarded, _pre, _View, _w, explain, set_buttons
+
+_NO_TXN = "no transaction is open: press Begin first"
+
+
+def txn_buttons(state: str) -> dict[str, tuple[bool, str]]:
+    """Begin, Produce, Commit, Abort for an instance in transaction state `state` (Kafka's
+    TransactionManager states): (enabled, tooltip saying what it does or why it cannot)."""
+    if state == "READY":
+        return {"begin": (True, "begin a transaction"), "produce": (False, _NO_TXN),
+                "commit": (False, _NO_TXN), "abort": (False, _NO_TXN)}
+    if state == "IN_TRANSACTION":
+        busy = "a transaction is already open: Commit or Abort it first"
+        return {"begin": (False, busy), "produce": (True, "write one record in the open transaction"),
+                "commit": (True, "commit the open transaction"), "abort": (True, "abort the open transaction")}
+    if state == "ABORTABLE_ERROR":
+        failed = "this transaction failed: it can only be aborted"
+        return {"begin": (False, failed), "produce": (False, failed), "commit": (False, failed),
+                "abort": (True, "abort the failed transaction")}
+    if state in ("COMMITTING_TRANSACTION", "ABORTING_TRANSACTION"):
+        doing = "commit" if state.startswith("COMMIT") else "abort"
+        wait = f"the {doing} is still in progress: press {doing.capitalize()} again to finish it"
+        return {name: (name == doing, wait) for name in ("begin", "produce", "commit", "abort")}
+    why = ("this instance is fenced (a zombie) or failed for good: act as the newest instance"
+           if state == "FATAL_ERROR" else f"the producer is not ready ({state})")
+    return {name: (False, why) for name in ("begin", "produce", "commit", "abort")}
 
 
 class TransactionLab(_View):
@@ -26,7 +57,8 @@ class TransactionLab(_View):
     consumer reads it, with the LSO."""
 
     def __init__(self, cluster: Cluster | None = None, topic: str = "payments", partitions: int = 2, seed: int = 7,
-                 transactional_id: str = "payments-app", isolation_level: str = "read_committed") -> None:
+                 transactional_id: str = "payments-app", isolation_level: str = "read_committed",
+                 demo: bool = False) -> None:
         W = _w()
         if cluster is None:
             cluster = Cluster(brokers=3, seed=seed)
@@ -57,12 +89,28 @@ class TransactionLab(_View):
                            (self.abort, self._abort), (self.plain, self._plain), (self.new_instance, self._new)):
             button.on_click(fn)
         self.isolation.observe(lambda _: self.refresh(), names="value")
+        self.instance.observe(lambda _: self._sync_buttons(), names="value")
         self.box = W.VBox([W.HBox([self.instance, self.new_instance]),
                            W.HBox([self.begin, self.partition, self.produce, self.commit, self.abort]),
                            W.HBox([self.plain]), self.out, self.status, self.isolation, self.picture,
                            W.Accordion([self.text], titles=("as text",))])
         self._start_instance()
+        if demo:
+            self._demo()
         self.refresh()
+
+    def _demo(self) -> None:
+        """One committed transaction (k0 to partition 0, k1 to the last) and one open (k2)."""
+        p, last = self.current, len(self.cluster.controller.topics[self.topic]) - 1
+        p.begin_transaction()
+        p.produce(self.topic, key="k0", value="v0", partition=0)
+        p.produce(self.topic, key="k1", value="v1", partition=last)
+        p.commit_transaction()
+        self._settle()
+        p.begin_transaction()
+        p.produce(self.topic, key="k2", value="v2", partition=0)
+        p.flush()
+        self.sent = 3
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -111,6 +159,12 @@ class TransactionLab(_View):
         self.status.value = _pre("\n".join(lines))
         self.picture.value = viz.png_bytes(viz.isolation_figure(c, self.topic, level))
         self.text.value = _pre(viz.isolation_table(c, self.topic, level))
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        if self.instance.value is not None:
+            set_buttons({"begin": self.begin, "produce": self.produce, "commit": self.commit, "abort": self.abort},
+                        txn_buttons(self.current.txn.state))
 
     # -- buttons ---------------------------------------------------------------------------
     @_guarded
@@ -128,9 +182,12 @@ class TransactionLab(_View):
         self.sent += 1
         p.flush()
         err = result.get("err")
-        where = f"offset {result['msg'].offset()}" if err is None and "msg" in result else f"failed: {err}"
-        self.say(f"t={self.cluster.now} ms: {p.name} produced {key} to {self.topic}-{tp} ({where})",
-                 error=err is not None)
+        if err is None and "msg" in result:
+            self.say(f"t={self.cluster.now} ms: {p.name} produced {key} to {self.topic}-{tp} "
+                     f"(offset {result['msg'].offset()})")
+        else:
+            words, small = explain(KafkaException(err)) if err is not None else ("no delivery report", "")
+            self.say(f"t={self.cluster.now} ms: {p.name} could not write {key}: {words}", error=True, detail=small)
         self.refresh()
 
     @_guarded

@@ -10,15 +10,21 @@ Rules:
 3. With MINIKAFKA_STRICT=1, [todo] and [fail] raise AssertionError after printing, so CI can
    prove that the reference passes every check.
 4. Cases are seeded: the same cases in every run, process and PYTHONHASHSEED.
+5. Every printed line fits `WIDTH` (100) columns: a longer one is wrapped at spaces, its
+   continuation indented by 4, so JupyterLab never breaks a line inside a word. [fail] output
+   stays within `MAX_LINES` lines: fewer failures are shown when they wrap.
 The checks of notebook NN live in `checks/nbNN.py`; `checks.ex2_1` finds `nb02.ex2_1`.
 """
 from __future__ import annotations
 
 import importlib
 import os
+import textwrap
 from typing import Any, Callable, Iterable
 
 Case = tuple[tuple[Any, ...], str]          # (arguments, how to show them)
+WIDTH = 100
+MAX_LINES = 4               # of [fail] output, wrapped lines included
 
 
 def run(exercise: str, fn: Callable[..., Any], reference: Callable[..., Any], cases: Iterable[Case]) -> None:
@@ -41,14 +47,39 @@ def run(exercise: str, fn: Callable[..., Any], reference: Callable[..., Any], ca
     if not failures:
         _report(f"[ok] ex{exercise}: {len(cases)}/{len(cases)} cases match the reference", strict_fails=False)
         return
-    lines = failures[:3]
-    if len(failures) > 3:
-        lines.append(f"[fail] ex{exercise}: {len(failures) - 3} more of {len(cases)} cases differ")
-    _report("\n".join(lines), strict_fails=True)
+    _report("\n".join(_fail_lines(exercise, failures, len(cases))), strict_fails=True)
+
+
+def _fail_lines(exercise: str, failures: list[str], cases: int) -> list[str]:
+    """Rules 1 and 5: the first failures, wrapped, in at most `MAX_LINES` lines with the count of
+    the rest (the first failure is always shown)."""
+    shown: list[str] = []
+    used = 0
+    for i, failure in enumerate(failures[:3]):
+        text = wrap_report(failure)
+        n = text.count("\n") + 1
+        if i and used + n + (1 if len(failures) > i + 1 else 0) > MAX_LINES:
+            break
+        shown.append(text)
+        used += n
+    rest = len(failures) - len(shown)
+    if rest and used + 1 > MAX_LINES:       # one long failure: the count ends its text instead
+        shown[-1] = wrap_report(f"{failures[len(shown) - 1]}  ({rest} more of {cases} cases differ)")
+    elif rest:
+        shown.append(f"[fail] ex{exercise}: {rest} more of {cases} cases differ")
+    return shown
+
+
+def wrap_report(text: str, width: int = WIDTH) -> str:
+    """Rule 5: each line wrapped at spaces to `width` columns (a word longer than that stays
+    whole on its own line), continuations indented by 4."""
+    return "\n".join(textwrap.fill(line, width, subsequent_indent="    ", break_long_words=False,
+                                    break_on_hyphens=False) if len(line) > width else line
+                      for line in text.split("\n"))
 
 
 def _report(text: str, strict_fails: bool) -> None:
-    print(text)
+    print(wrap_report(text))
     if strict_fails and os.environ.get("MINIKAFKA_STRICT") == "1":
         raise AssertionError(text)
 
