@@ -6,12 +6,14 @@ from . import exercise
 
 @exercise("0.1", reference="minikafka.course.lessons.nb00:partition_name")
 def partition_name(topic: str, partition: int) -> str:
-    """The name Kafka gives one partition of a topic: the topic, a dash, the partition number.
+    """The name Kafka gives partition number `partition` of the topic `topic`.
 
-    It is the name of the partition's directory on a broker, and the simulator prints it
-    everywhere (`orders-0` in the cluster map and the log tables).
+    Return it as a str, spelled exactly as Kafka spells it: the name Kafka prints for a
+    partition in its logs and errors (`TopicPartition.toString()` in Kafka's clients) and gives
+    the partition's directory on a broker's disk (`LocalLog.logDirName`). Every table of the
+    tour above prints it in its `partition` column.
 
     >>> partition_name("orders", 0)
     'orders-0'
     """
-    raise NotImplementedError("Exercise 0.1: partition_name (exercises/ex00_welcome.py)")
+    raise NotImplementedError("Exercise 0.1 (exercises/ex00_welcome.py)")

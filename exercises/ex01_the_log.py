@@ -10,20 +10,21 @@ from . import exercise
 
 @exercise("1.1", reference="minikafka.course.lessons.nb01:assign_offsets")
 def assign_offsets(log_end_offset: int, batch_sizes: Sequence[int]) -> list[list[int]]:
-    """The offsets the leader gives to the records of batches appended to a partition's log.
+    """Predict the offsets a partition's leader gives to the records of batches it appends;
+    the check appends the same batches to a partition in the simulator and compares.
 
     log_end_offset: the log end offset (LEO) before the appends, i.e. the offset the next
     record will get. batch_sizes: how many records each batch holds, in the order the batches
     are appended.
 
-    Return one list per batch with the offsets of its records. Offsets are dense: the first
-    record gets the LEO, every next record the next integer; nothing is ever inserted before
-    the end of the log.
+    Return one list per batch with the offsets of its records. The rule: the leader alone
+    assigns offsets as it appends to the log (Kafka's UnifiedLog.append); the section "The
+    append-only log and its offsets" shows it.
 
     >>> assign_offsets(5, [2, 3])
     [[5, 6], [7, 8, 9]]
     """
-    raise NotImplementedError("Exercise 1.1: assign_offsets (exercises/ex01_the_log.py)")
+    raise NotImplementedError("Exercise 1.1 (exercises/ex01_the_log.py)")
 
 
 @exercise("1.2", reference="minikafka.course.lessons.nb01:read")
@@ -42,7 +43,7 @@ def read(records_by_offset: Mapping[int, bytes], position: int, max_records: int
     >>> read({0: b"coffee", 1: b"tea", 2: b"cake"}, 1, 500)
     ([1, 2], 3)
     """
-    raise NotImplementedError("Exercise 1.2: read (exercises/ex01_the_log.py)")
+    raise NotImplementedError("Exercise 1.2 (exercises/ex01_the_log.py)")
 
 
 @exercise("1.3", reference="minikafka.course.lessons.nb01:starting_position")
@@ -62,4 +63,4 @@ def starting_position(position: int | None, policy: str, log_start: int, log_end
     >>> starting_position(None, "latest", 0, 7)
     7
     """
-    raise NotImplementedError("Exercise 1.3: starting_position (exercises/ex01_the_log.py)")
+    raise NotImplementedError("Exercise 1.3 (exercises/ex01_the_log.py)")

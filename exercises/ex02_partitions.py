@@ -11,33 +11,36 @@ from . import exercise
 
 @exercise("2.1", reference="minikafka.clients.producer.partitioner:partition_for_key")
 def partition_for_key(key: bytes, num_partitions: int) -> int:
-    """The partition Kafka's default partitioner picks for a record with this (non-null) key.
+    """Return the partition Kafka's default partitioner picks for a record with this non-null
+    key, out of `num_partitions` (0 to num_partitions - 1).
 
-    Kafka computes murmur2 of the key bytes (a signed 32-bit int; `murmur2` is given), makes it
-    non-negative by clearing the sign bit (`& 0x7fffffff`, not abs()), and takes it modulo the
-    number of partitions.
+    The rule: the Java producer's BuiltInPartitioner.partitionForKey, which uses Kafka's
+    `Utils.murmur2` (given here as `murmur2`) and `Utils.toPositive`. Read how toPositive
+    makes a hash non-negative: Python's abs() does not do the same.
 
     >>> partition_for_key(b"alice", 6)   # the same key always lands on the same partition
     """
-    raise NotImplementedError("Exercise 2.1: partition_for_key (exercises/ex02_partitions.py)")
+    raise NotImplementedError("Exercise 2.1 (exercises/ex02_partitions.py)")
 
 
 @exercise("2.2", reference="minikafka.course.lessons.nb02:keys_that_move")
 def keys_that_move(keys: Sequence[bytes], old_count: int, new_count: int) -> dict[bytes, tuple[int, int]]:
-    """Which keys land on another partition once a topic grows from `old_count` to `new_count`
-    partitions.
+    """Predict which keys land on another partition once a topic grows from `old_count` to
+    `new_count` partitions; the check writes the keys to a topic in the simulator before and
+    after `create_partitions` and compares.
 
     keys: record keys (bytes), as a producer sends them. old_count, new_count: the partition
     count before and after `create_partitions`.
 
     Return a dict key -> (old partition, new partition) with only the keys whose partition
-    changes, in the order of `keys`; a key that stays where it was is left out. Use Kafka's
-    default partitioner (`minikafka.partition_for_key`, or yours from exercise 2.1).
+    changes, in the order of `keys`; a key that stays where it was is left out. The rule:
+    Kafka's default partitioner for keyed records (exercise 2.1; `minikafka.partition_for_key`
+    is the reference), and Kafka never moves a record already written.
 
     >>> keys_that_move([b"alice", b"carol"], 3, 4)   # carol stays on partition 2
     {b'alice': (0, 1)}
     """
-    raise NotImplementedError("Exercise 2.2: keys_that_move (exercises/ex02_partitions.py)")
+    raise NotImplementedError("Exercise 2.2 (exercises/ex02_partitions.py)")
 
 
 @exercise("2.3", reference="minikafka.clients.producer.partitioner:murmur2")
@@ -62,4 +65,4 @@ def murmur2_port(data: bytes) -> int:
     >>> murmur2_port(b"21")    # a test vector from Kafka's own UtilsTest
     -973932308
     """
-    raise NotImplementedError("Exercise 2.3: murmur2_port (exercises/ex02_partitions.py)")
+    raise NotImplementedError("Exercise 2.3 (exercises/ex02_partitions.py)")

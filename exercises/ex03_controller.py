@@ -10,48 +10,52 @@ from . import exercise
 @exercise("3.1", reference="minikafka.controller.election:elect_leader")
 def elect_leader(replicas: Sequence[int], isr: Collection[int], live: Collection[int],
                  unclean: bool = False) -> tuple[int, bool]:
-    """The controller's choice of a new leader for one partition.
+    """Return the controller's choice of a leader for one partition, as
+    (leader, unclean_election): the broker id and whether the choice was an unclean election,
+    or (-1, False) when no replica may lead (the partition is offline).
 
     replicas: the assignment, in order (the first is the preferred leader).
-    isr: the in-sync replicas. live: the brokers that are up (unfenced).
-    unclean: whether unclean.leader.election.enable is true for the topic.
+    isr: the in-sync replicas, in any order. live: the brokers that are up (unfenced).
+    unclean: the topic's unclean.leader.election.enable.
 
-    Return (leader, unclean_election): the first replica in assignment order that is in the ISR
-    and live; if there is none and unclean election is allowed, the first live replica (and True);
-    otherwise (-1, False): the partition is offline.
+    The rule: Kafka's PartitionLeaderElectionAlgorithms.offlinePartitionLeaderElection (the
+    KRaft controller's election); notebook sections 5 and 7 show it at work.
     """
-    raise NotImplementedError("Exercise 3.1: elect_leader (exercises/ex03_controller.py)")
+    raise NotImplementedError("Exercise 3.1 (exercises/ex03_controller.py)")
 
 
 @exercise("3.2", reference="minikafka.course.lessons.nb03:offline_partitions")
 def offline_partitions(assignments: Mapping[str, Sequence[int]], isr: Mapping[str, Collection[int]],
                        live: Collection[int]) -> list[str]:
-    """Which partitions go offline when only the brokers in `live` are left.
+    """Predict which partitions go offline when only the brokers in `live` are left; the check
+    runs seeded crash scenarios in the simulator and compares with what its controller reports.
 
     assignments: partition name (e.g. "orders-0") -> its replicas, in assignment order.
     isr: partition name -> its in-sync replicas just before the brokers died (never empty).
-    live: the brokers still up.
+    live: the brokers still up (some may have just come back from an earlier crash).
 
-    Unclean leader election is off (the default). Return the names of the partitions that
-    cannot get a leader, in the order of `assignments`.
+    Unclean leader election is off (the default). Return the names of the partitions left
+    without a leader, in the order of `assignments`. The rule is the controller's election
+    (exercise 3.1).
 
     >>> offline_partitions({"a-0": [1, 2], "b-0": [3]}, {"a-0": [1], "b-0": [3]}, live=[2, 3])
     ['a-0']
     """
-    raise NotImplementedError("Exercise 3.2: offline_partitions (exercises/ex03_controller.py)")
+    raise NotImplementedError("Exercise 3.2 (exercises/ex03_controller.py)")
 
 
 @exercise("3.3", reference="minikafka.course.lessons.nb03:fenced")
 def fenced(last_heartbeat_by_broker: Mapping[int, int], now: int, session_timeout_ms: int) -> list[int]:
-    """Which brokers the controller fences at virtual time `now`.
+    """Return the ids of the brokers whose session has expired at virtual time `now`, in
+    increasing order: the brokers the controller fences.
 
     last_heartbeat_by_broker: broker id -> virtual time (ms) of its last heartbeat the
     controller received. session_timeout_ms: broker.session.timeout.ms (9000 by default).
 
-    A broker is fenced when its last heartbeat is more than session_timeout_ms old; one exactly
-    session_timeout_ms old is still in time. Return the fenced broker ids, in increasing order.
+    The rule: broker.session.timeout.ms (KIP-631; Kafka's BrokerHeartbeatManager). A heartbeat
+    exactly session_timeout_ms old is still in time.
 
     >>> fenced({1: 10_000, 2: 500, 3: 1_000}, 10_000, 9_000)
     [2]
     """
-    raise NotImplementedError("Exercise 3.3: fenced (exercises/ex03_controller.py)")
+    raise NotImplementedError("Exercise 3.3 (exercises/ex03_controller.py)")

@@ -29,7 +29,7 @@ def produce_outcome(acks: str, isr_size: int, min_insync: int, replication_facto
       when nothing was written; also False when the ISR is smaller than the effective minimum,
       because then the high watermark does not advance (Kafka 3.7+).
 
-    >>> produce_outcome("1", 1, 2)     # scenario 2: acknowledged, yet nobody can read it
+    >>> produce_outcome("1", 1, 2)     # acknowledged, yet nobody can read it
     ('ACK_ON_APPEND', False)
     """
     raise NotImplementedError("Exercise 5.1: produce_outcome (exercises/ex05_acks.py)")

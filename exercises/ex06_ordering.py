@@ -1,5 +1,6 @@
 """Exercises 6.1-6.3 (notebook 06, ordering and retries): a consumer-side reorder buffer, the
-log order after a lost request or response, and which producer configs can reorder."""
+log order after a lost request or response, and whether a producer config lets one lost request
+reorder the partition."""
 from __future__ import annotations
 
 from typing import Any, Hashable, Mapping, Sequence
@@ -59,17 +60,24 @@ def log_after_loss(records: int, max_in_flight: int, idempotent: bool, lost: str
 
 @exercise("6.3", reference="minikafka.course.lessons.nb06:can_reorder")
 def can_reorder(config: Mapping[str, Any]) -> bool:
-    """Can retries reorder one producer's records within a partition with this config?
+    """Predict whether one lost request reorders the partition with this producer config; the
+    check runs it.
 
-    config: a producer config as you would pass it to `c.producer(...)`, with the keys "acks"
-    ("all", "-1", "1" or "0"), "retries", "max.in.flight.requests.per.connection" and
+    3 brokers, one partition with 3 replicas, min.insync.replicas=2. A producer with linger.ms=0
+    and `config` writes records 0 and 1. Then it produces records 2, 3 and 4 at the same moment
+    (each goes out at once while a request slot is free), and the network loses the first
+    ProduceRequest that leaves after record 1.
+
+    config: a producer config as you would pass it to `c.producer(...)`, with any of the keys
+    "acks" ("all", "-1", "1" or "0"), "retries", "max.in.flight.requests.per.connection" and
     "enable.idempotence" (True or False). An absent key takes Kafka 4.x's default: acks=all,
     retries=2147483647, max.in.flight.requests.per.connection=5, and enable.idempotence
-    *unset*, which is not the same as set to True. Every config given is one Kafka accepts
-    (no ConfigException).
+    *unset*, which is not the same as set to True. Every config given is one Kafka accepts.
 
-    Return True when a failed request can be retried after a later request to the same
-    partition succeeded, False when the producer keeps its send order (or never retries).
+    Return True when the partition ends up holding a record after a later one, else False
+    (records missing, or all in send order). The Kafka rules to look up: when idempotence is
+    really on, what happens to the requests in flight on a broken connection, and where the
+    producer puts a failed batch back.
 
     >>> can_reorder({"enable.idempotence": False})
     True

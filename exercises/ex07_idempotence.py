@@ -26,13 +26,11 @@ def check_sequence(entry: ProducerEntry | None, epoch: int, first: int, last: in
     - (None, original first offset): a duplicate, acknowledged at the offset where the copy
       already is, not appended again;
     - ("INVALID_PRODUCER_EPOCH", -1) or ("OUT_OF_ORDER_SEQUENCE_NUMBER", -1): refused.
-    The rules, in this order:
-    a. no entry: append (with no state the broker cannot tell; any sequence is accepted);
-    b. epoch older than entry.epoch: INVALID_PRODUCER_EPOCH;
-    c. epoch newer than entry.epoch: append if first == 0, else OUT_OF_ORDER_SEQUENCE_NUMBER;
-    d. (first, last) equal to a remembered batch's (first_seq, last_seq): a duplicate;
-    e. first must be entry.last_sequence + 1, where the sequence after 2**31 - 1 is 0: append,
-       else OUT_OF_ORDER_SEQUENCE_NUMBER.
+    The Kafka rules to look up (notebook 07, "The leader's check"): how Kafka's
+    ProducerAppendInfo checks the epoch and the sequence, and how ProducerStateEntry finds a
+    duplicate among the batches it keeps. With no state for the producer id, the broker cannot
+    tell anything and accepts any sequence. Sequence numbers are 32-bit and never negative:
+    the sequence after 2**31 - 1 is 0.
 
     >>> e = ProducerEntry(epoch=0); e.batches.append((0, 4, 100, 104))
     >>> check_sequence(e, 0, 5, 9), check_sequence(e, 0, 0, 4), check_sequence(e, 0, 7, 9)
@@ -54,12 +52,11 @@ def idempotence_enabled(config: Mapping[str, Any]) -> bool:
     Return True or False, or raise ConfigException (imported above) when Kafka 4.x refuses the
     config. Its message must name the offending key before any other of "acks", "retries",
     "max.in.flight.requests.per.connection" and "transactional.id", for example
-    `raise ConfigException("acks must be all for the idempotent producer")`.
-    The rules are in notebook 07, section "Defaults, and when idempotence is silently off".
-    minikafka applies them in Java 4.x's order, and the first refusal wins: enable.idempotence set
-    to True with retries=0, then with acks other than all; more than 5 requests in flight while
-    idempotence is on by default or set (checked before an unset enable.idempotence is silently
-    switched off); the silent switch-off; a transactional.id while it is off.
+    `raise ConfigException("acks must be all for the idempotent producer")`. When several keys
+    conflict, name the one Kafka checks first. The Kafka rule to look up is
+    ProducerConfig.postProcessAndValidateIdempotenceConfigs (notebook 07, section "Defaults, and
+    when idempotence is silently off"): it checks retries before acks, both before the in-flight
+    limit, and transactional.id last.
 
     >>> idempotence_enabled({})
     True

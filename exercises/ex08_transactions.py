@@ -1,37 +1,34 @@
-"""Exercises 8.1-8.3 (notebook 08, transactions): what a read_committed consumer returns, the
-last stable offset, and which partition of __transaction_state coordinates a transactional id."""
+"""Exercises 8.1-8.3 (notebook 08, transactions): what a read_committed consumer returns after
+a sequence of steps, the last stable offset, and which partition of __transaction_state
+coordinates a transactional id."""
 from __future__ import annotations
 
 from typing import Sequence
 
-from minikafka.course.lessons.nb08 import Batch  # the batches of exercise 8.1
-
 from . import exercise
 
 
-@exercise("8.1", reference="minikafka.course.lessons.nb08:read_committed")
-def read_committed(batches: Sequence[Batch], aborted: Sequence[tuple[int, int]]) -> list[str]:
-    """The values a read_committed consumer returns when it reads this log from offset 0.
+@exercise("8.1", reference="minikafka.course.lessons.nb08:steps_after")
+def read_committed(steps: Sequence[str]) -> list[str]:
+    """Predict what a read_committed consumer returns after these steps; the check runs them.
 
-    batches: the partition's log, in offset order, as `Batch` tuples:
-      Batch(offset, producer_id, values, transactional, marker)
-    - a data batch: `values` holds its records' values (one offset each, from `offset` on);
-      `transactional` says whether it was written inside a transaction; `marker` is None.
-    - a control batch: `marker` is "COMMIT" or "ABORT" (it ends producer_id's transaction),
-      `values` is (), and it takes one offset.
-    aborted: the aborted-transactions index, as a read_committed fetch response carries it:
-    (producer id, first offset) of every aborted transaction in the log.
-    Every transaction in the log is decided (the LSO is at the end of the log).
+    One broker, topic "t" with one partition. Each step is "who:what":
+    - "P:p3": the plain producer (no transactional.id) writes a record with value "p3";
+    - "A:begin", "A:commit", "A:abort": the producer whose transactional.id is "A" begins,
+      commits or aborts a transaction ("B" likewise);
+    - "A:a4": A writes a record with value "a4" inside its open transaction;
+    - "A:restart": a new instance of "A" starts and calls init_transactions(); the old
+      instance is never used again.
+    Every record is flushed (in the log) before the next step. Transactions still open after
+    the last step stay open.
 
-    Return the values in offset order, leaving out:
-    - every marker (no consumer ever sees one);
-    - the transactional batches of producer p from the first offset of an aborted transaction
-      of p up to p's ABORT marker that ends it. (p's later transactions may commit.)
-    Non-transactional batches are always returned.
+    Return the values a read_committed consumer returns when it then reads the partition from
+    offset 0, in the order it returns them. The Kafka rules to look up: the last stable offset
+    (KIP-98), what happens to an open transaction when a new instance of its transactional.id
+    starts, and when a transaction starts on a partition.
 
-    >>> read_committed([Batch(0, 7, ("a",), True), Batch(1, -1, ("p",)), Batch(2, 7, (), True, "ABORT")],
-    ...                [(7, 0)])
-    ['p']
+    >>> read_committed(["A:begin", "A:a0", "P:p1", "A:commit"])
+    ['a0', 'p1']
     """
     raise NotImplementedError("Exercise 8.1: read_committed (exercises/ex08_transactions.py)")
 
@@ -49,7 +46,7 @@ def last_stable_offset(high_watermark: int, open_first_offsets: Sequence[int],
     offset of every decided transaction whose marker is not yet below the HW (marker >= HW:
     the marker is not committed yet, so the transaction still counts as undecided).
 
-    >>> last_stable_offset(21, [10])      # scenario 8: an open transaction from offset 10
+    >>> last_stable_offset(21, [10])      # an open transaction from offset 10
     10
     """
     raise NotImplementedError("Exercise 8.2: last_stable_offset (exercises/ex08_transactions.py)")

@@ -13,6 +13,10 @@
 - `TransactionLab`: begin, produce, commit, abort; start a newer instance of the same
   transactional.id (the older one becomes a zombie); see the same log as a read_uncommitted
   and a read_committed consumer reads it, with the LSO.
+- `PipelineLab`: crash notebook 10's consume-transform-produce pipeline where you choose, with a
+  transaction or without; see each input's copies in `out`, the duplicates and the losses.
+- `ConfigTranslator`: a client config as the Java client and librdkafka each read it, and what
+  `port_config` (exercise 11.1) makes of it.
 - `GroupLab`: add, close and crash consumers, pick the assignor (a fresh group), run while every
   live consumer keeps polling; see who owns which partition, the lag and the rebalances.
 
@@ -32,12 +36,15 @@ One module per lab (`cluster_explorer`, `partitioner_playground`, `replication_s
 from __future__ import annotations
 
 from minikafka.widgets.cluster_explorer import ClusterExplorer
+from minikafka.widgets.config_translator import ConfigTranslator
 from minikafka.widgets.durability_lab import DurabilityLab
 from minikafka.widgets.group_lab import ASSIGNORS, GROUP_EVENTS, GroupLab, event_line
 from minikafka.widgets.ordering_lab import OrderingLab
 from minikafka.widgets.partitioner_playground import PartitionerPlayground
+from minikafka.widgets.pipeline_lab import PipelineLab
 from minikafka.widgets.replication_stepper import ReplicationStepper
 from minikafka.widgets.transaction_lab import TransactionLab
 
 __all__ = ["ClusterExplorer", "PartitionerPlayground", "ReplicationStepper", "DurabilityLab", "OrderingLab",
            "TransactionLab", "GroupLab", "ASSIGNORS", "GROUP_EVENTS", "event_line"]
+__all__ += ["PipelineLab", "ConfigTranslator"]

@@ -6,20 +6,21 @@ import random
 from typing import Any, Callable
 
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb01 import assign_offsets, read, starting_position
+from minikafka.course.lessons.nb01 import read, simulated_offsets, starting_position
 from minikafka.errors import KafkaException
 
 
 def ex1_1(fn: Callable[..., list[list[int]]]) -> None:
-    """assign_offsets(log_end_offset, batch_sizes) against the leader's dense offsets."""
+    """assign_offsets(log_end_offset, batch_sizes): the learner's prediction against the
+    offsets a real partition gives the batches (lessons.nb01.simulated_offsets)."""
     rng = random.Random("ex1_1")
     cases = [((0, [3]), "log_end_offset=0, batch_sizes=[3]"), ((5, [2, 3]), "log_end_offset=5, batch_sizes=[2, 3]"),
-             ((7, []), "log_end_offset=7, batch_sizes=[]")]
-    for _ in range(27):
-        leo = rng.choice([0, rng.randrange(1, 50), rng.randrange(1000, 100_000)])
+             ((7, []), "log_end_offset=7, batch_sizes=[]"), ((0, [1, 1, 1]), "log_end_offset=0, batch_sizes=[1, 1, 1]")]
+    for _ in range(16):
+        leo = rng.choice([0, rng.randrange(1, 20), rng.randrange(100, 300)])
         sizes = [rng.randrange(1, 6) for _ in range(rng.randrange(1, 5))]
         cases.append(((leo, sizes), f"log_end_offset={leo}, batch_sizes={sizes}"))
-    run("1_1", fn, assign_offsets, cases)
+    run("1_1", fn, simulated_offsets, cases)
 
 
 def ex1_2(fn: Callable[..., tuple[list[int], int]]) -> None:

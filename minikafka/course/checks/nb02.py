@@ -6,7 +6,7 @@ from typing import Callable
 
 from minikafka.clients.producer.partitioner import murmur2, partition_for_key
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb02 import keys_that_move
+from minikafka.course.lessons.nb02 import simulated_keys_that_move
 
 # Kafka's own test vectors for murmur2 (UtilsTest.testMurmur2 in apache/kafka)
 KAFKA_MURMUR2_VECTORS = (
@@ -30,7 +30,9 @@ def ex2_1(fn: Callable[[bytes, int], int]) -> None:
 
 
 def ex2_2(fn: Callable[..., dict[bytes, tuple[int, int]]]) -> None:
-    """keys_that_move(keys, old_count, new_count) against the partitioner before and after."""
+    """keys_that_move(keys, old_count, new_count): the learner's prediction against where a
+    real producer writes each key before and after the topic grows
+    (lessons.nb02.simulated_keys_that_move)."""
     rng = random.Random("ex2_2")
     names = [b"alice", b"bob", b"carol", b"dave", b"erin", b"frank", b"grace", b"heidi"]
     pool = names + [b"user-%d" % i for i in range(50)] + [b"order-%d" % i for i in range(50)]
@@ -48,7 +50,7 @@ def ex2_2(fn: Callable[..., dict[bytes, tuple[int, int]]]) -> None:
         keys = rng.sample(pool, rng.randrange(1, 9))
         old = rng.choice([1, 2, 3, 4, 6, 8, 12])
         add(keys, old, old + rng.choice([1, 1, 2, 3, old]))
-    run("2_2", fn, keys_that_move, cases)
+    run("2_2", fn, simulated_keys_that_move, cases)
 
 
 def ex2_3(fn: Callable[[bytes], int]) -> None:

@@ -2,50 +2,72 @@
 from __future__ import annotations
 
 import random
-from typing import Callable
+from typing import Any, Callable
 
 from minikafka.controller.election import elect_leader
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb03 import fenced, offline_partitions
+from minikafka.course.lessons.nb03 import fenced, offline_scenario
 
 
 def ex3_1(fn: Callable[..., tuple[int, bool]]) -> None:
-    """elect_leader(replicas, isr, live, unclean) against the controller's rule."""
+    """elect_leader(replicas, isr, live, unclean) against the controller's rule. The ISR is
+    listed in a shuffled order in some cases: the assignment order decides, not the ISR's."""
     rng = random.Random("ex3_1")
     cases = []
-    for _ in range(40):
-        replicas = tuple(rng.sample([1, 2, 3, 4, 5], rng.randrange(1, 5)))
-        isr = tuple(r for r in replicas if rng.random() < 0.6)
-        live = tuple(sorted(r for r in (1, 2, 3, 4, 5) if rng.random() < 0.6))
-        unclean = rng.random() < 0.3
+
+    def add(replicas: tuple[int, ...], isr: tuple[int, ...], live: tuple[int, ...], unclean: bool) -> None:
         cases.append(((replicas, isr, live, unclean),
                       f"replicas={list(replicas)}, isr={list(isr)}, live={list(live)}, unclean={unclean}"))
+
+    add((1, 2, 3), (3, 2, 1), (1, 2, 3), False)        # the preferred replica leads
+    add((1, 2, 3), (3, 2), (2, 3), False)              # assignment order, not ISR order
+    add((1, 2, 3), (1,), (2, 3), False)                # no live ISR member: offline
+    add((1, 2, 3), (1,), (3, 2), True)                 # unclean: the first live replica
+    add((1, 2, 3), (2,), (1, 2), True)                 # a live ISR member wins even when unclean
+    add((2, 1), (2,), (), True)                        # nobody is live
+    for _ in range(34):
+        replicas = tuple(rng.sample([1, 2, 3, 4, 5], rng.randrange(1, 5)))
+        isr = [r for r in replicas if rng.random() < 0.6]
+        if rng.random() < 0.5:
+            rng.shuffle(isr)
+        live = tuple(sorted(r for r in (1, 2, 3, 4, 5) if rng.random() < 0.6))
+        add(replicas, tuple(isr), live, rng.random() < 0.3)
     run("3_1", fn, elect_leader, cases)
 
 
-def ex3_2(fn: Callable[..., list[str]]) -> None:
-    """offline_partitions(assignments, isr, live) against clean election on every partition."""
+def _scenarios() -> list[tuple[tuple[Any, ...], str, list[str]]]:
+    """Seeded crash scenarios run in the simulator (lessons.nb03.offline_scenario): the
+    arguments the learner gets, how to show them, and what the controller reported."""
     rng = random.Random("ex3_2")
-    cases = []
+    out = []
+    fixed = [(3, {"audit": (2, 1), "clicks": (2, 2), "orders": (2, 3)}, [], [1, 2], []),
+             (3, {"ledger": (1, 2)}, [2], [1], [2]),        # back, but out of the ISR: offline
+             (3, {"orders": (3, 3)}, [], [1, 2, 3], [])]
+    while len(fixed) + len(out) < 25:
+        n = rng.randrange(3, 6)
+        topics = {t: (rng.randrange(1, 4), rng.randrange(1, 4))
+                  for t in rng.sample(["orders", "clicks", "audit"], rng.randrange(1, 4))}
+        first = sorted(rng.sample(range(1, n + 1), rng.randrange(0, 2)))
+        rest = [b for b in range(1, n + 1) if b not in first]
+        then = sorted(rng.sample(rest, rng.randrange(1, len(rest) + 1)))
+        fixed.append((n, topics, first, then, [b for b in first if rng.random() < 0.5]))
+    for scenario in fixed:
+        assignments, isr, live, offline = offline_scenario(*scenario)
+        shown = " ".join(f"{tp}:{','.join(map(str, members))}" for tp, members in isr.items())
+        out.append(((assignments, isr, live), f"live={live}, isr {shown}", offline))
+    return out
 
-    def add(assignments: dict[str, list[int]], isr: dict[str, list[int]], live: list[int]) -> None:
-        cases.append(((assignments, isr, live), f"assignments={assignments}, isr={isr}, live={live}"))
 
-    add({"a-0": [1, 2], "b-0": [3]}, {"a-0": [1], "b-0": [3]}, [2, 3])    # b2 is out of the ISR
-    add({"t-0": [1, 2, 3]}, {"t-0": [1, 2, 3]}, [])                         # every broker down
-    add({"t-0": [1, 2, 3]}, {"t-0": [1, 2, 3]}, [3])                        # one ISR member is enough
-    for _ in range(22):
-        brokers = list(range(1, rng.randrange(3, 6) + 1))
-        assignments, isr = {}, {}
-        for t in rng.sample(["orders", "clicks", "audit"], rng.randrange(1, 3)):
-            rf = rng.randrange(1, min(3, len(brokers)) + 1)
-            for p in range(rng.randrange(1, 4)):
-                replicas = rng.sample(brokers, rf)
-                in_sync = [r for r in replicas if rng.random() < 0.7] or [replicas[0]]
-                assignments[f"{t}-{p}"], isr[f"{t}-{p}"] = replicas, in_sync
-        live = sorted(rng.sample(brokers, rng.randrange(0, len(brokers) + 1)))
-        add(assignments, isr, live)
-    run("3_2", fn, offline_partitions, cases)
+def ex3_2(fn: Callable[..., list[str]]) -> None:
+    """offline_partitions(assignments, isr, live): the learner's prediction against the
+    partitions the simulator's controller reports offline after the crashes."""
+    scenarios = _scenarios()
+    answers = {repr(args): offline for args, _, offline in scenarios}
+
+    def simulated(*args: Any) -> list[str]:
+        return answers[repr(args)]
+
+    run("3_2", fn, simulated, [(args, shown) for args, shown, _ in scenarios])
 
 
 def ex3_3(fn: Callable[..., list[int]]) -> None:

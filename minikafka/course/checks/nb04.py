@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import random
-from typing import Callable
+from typing import Any, Callable
 
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb04 import truncation_offset
+from minikafka.course.lessons.nb04 import truncation_cases
 from minikafka.server.replication import high_watermark, is_lagging
 
 
@@ -23,57 +23,35 @@ def ex4_1(fn: Callable[..., int]) -> None:
     run("4_1", fn, high_watermark, cases)
 
 
-def _cache(epochs_by_offset: list[int]) -> list[tuple[int, int]]:
-    """(epoch, start offset) for each epoch that has records, in order."""
-    out: list[tuple[int, int]] = []
-    for offset, epoch in enumerate(epochs_by_offset):
-        if not out or out[-1][0] != epoch:
-            out.append((epoch, offset))
-    return out
-
-
-def _history(rng: random.Random) -> tuple[list[tuple[int, int]], int, list[tuple[int, int]], int]:
-    """Two replicas A and B take turns leading; the other follows (and copies part of what the
-    leader writes) or is down. Both start with the same epoch-0 records; A leads at the end."""
-    first = [0] * rng.randrange(1, 3)
-    logs = {"A": list(first), "B": list(first)}
-    epoch = 1
-    for _ in range(rng.randrange(1, 5)):
-        lead = rng.choice("AB")
-        other = "B" if lead == "A" else "A"
-        follows = rng.random() < 0.6
-        if follows:
-            logs[other] = list(logs[lead])
-        n = rng.randrange(0, 4)
-        logs[lead] += [epoch] * n
-        if follows:
-            logs[other] = logs[lead][:len(logs[lead]) - rng.randrange(0, n + 1)]
-        epoch += rng.choice([1, 1, 2])
-    start = len(logs["A"])
-    n = rng.randrange(0, 3)
-    logs["A"] += [epoch] * n
-    leader = _cache(logs["A"]) + ([(epoch, start)] if n == 0 else [])   # its current epoch, maybe empty
-    return leader, len(logs["A"]), _cache(logs["B"]), len(logs["B"])
+def _truncation_cases() -> list[tuple[int, ...]]:
+    """Seeded histories run in the simulator (lessons.nb04.truncation_cases): 20 returns where
+    the returning replica truncated and 10 where it kept its log, each with where it really
+    truncated to. Returns whose logs begin in different epochs (possible only after an unclean
+    election) are left out."""
+    cut, kept, seen = [], [], set()
+    seed = 0
+    while len(cut) < 20 or len(kept) < 10:
+        for case in truncation_cases(seed):
+            if repr(case) in seen or case[0][0][0] != case[2][0][0]:
+                continue
+            seen.add(repr(case))
+            (cut if case[4] < case[3] else kept).append(case)
+        seed += 1
+    return cut[:20] + kept[:10]
 
 
 def ex4_2(fn: Callable[..., int]) -> None:
-    """truncation_offset(leader_epochs, leader_leo, follower_epochs, follower_leo) against KIP-279."""
-    rng = random.Random("ex4_2")
-    cases = [
-        ([(0, 0), (1, 1)], 2, [(0, 0)], 2),                   # scenario 1: the old leader's acks=1 record
-        ([(0, 0), (1, 1)], 3, [(0, 0)], 1),                   # behind, nothing diverged
-        ([(0, 0), (1, 3)], 5, [(0, 0), (1, 3)], 4),           # the same epoch, just behind
-        ([(0, 0), (2, 4)], 4, [(0, 0), (1, 2)], 5),           # led epoch 1 alone: all of it goes
-        ([(0, 0), (2, 2), (4, 5)], 6, [(0, 0), (1, 2), (3, 3)], 5),   # two rounds
-        ([(0, 0), (3, 6)], 6, [(0, 0)], 9),                   # the leader's own epoch, still empty
-    ]
-    while len(cases) < 30:
-        case = _history(rng)
-        if case[3] > 0:
-            cases.append(case)
-    shown = [(c, f"leader_epochs={c[0]}, leader_leo={c[1]}, follower_epochs={c[2]}, follower_leo={c[3]}")
-             for c in cases]
-    run("4_2", fn, truncation_offset, shown)
+    """truncation_offset(leader_epochs, leader_leo, follower_epochs, follower_leo): the
+    learner's prediction against where the returning replica truncated in the simulator."""
+    cases = _truncation_cases()
+    truncated_to = {repr(c[:4]): c[4] for c in cases}
+
+    def simulated(*args: Any) -> int:
+        return truncated_to[repr(args)]
+
+    run("4_2", fn, simulated,
+        [(c[:4], f"leader_epochs={c[0]}, leader_leo={c[1]}, follower_epochs={c[2]}, follower_leo={c[3]}")
+         for c in cases])
 
 
 def ex4_3(fn: Callable[..., bool]) -> None:

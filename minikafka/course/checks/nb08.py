@@ -2,42 +2,39 @@
 from __future__ import annotations
 
 import random
-from typing import Callable, Sequence
+from typing import Callable
 
 from minikafka.coordinator.internal_topics import partition_for
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb08 import Batch, describe, last_stable_offset, random_log, read_committed, simulated_log
+from minikafka.course.lessons.nb08 import last_stable_offset, random_steps, simulated_steps_after
+
+FIXED_STEPS: list[list[str]] = [
+    [],
+    ["P:p0", "P:p1"],
+    ["A:begin", "A:a0", "A:commit"],
+    ["A:begin", "A:a0", "A:abort", "P:p1"],                      # aborted records are skipped
+    ["A:begin", "A:a0", "P:p1"],                                 # an open transaction holds back P
+    ["A:begin", "P:p0", "A:a1", "P:p2"],                         # begin alone holds back nothing
+    ["A:begin", "A:a0", "A:restart", "P:p1"],                    # a new instance aborts A's transaction
+    ["A:begin", "A:a0", "A:commit", "A:restart", "P:p1"],        # nothing open to abort
+    ["A:begin", "A:a0", "B:begin", "B:b1", "B:commit", "A:commit"],   # log order, not commit order
+    ["A:begin", "A:a0", "A:abort", "A:begin", "A:a1", "A:commit"],    # A's next transaction commits
+    ["B:begin", "B:b0", "A:begin", "A:a1", "A:commit", "P:p2"],       # B open: A's commit waits too
+    ["A:begin", "A:a0", "B:begin", "B:b1", "A:abort", "P:p2", "B:commit"],
+    ["A:restart", "A:begin", "A:a0", "A:restart", "A:begin", "A:a1", "A:commit"],
+]
 
 
 def ex8_1(fn: Callable[..., list[str]]) -> None:
-    """read_committed(batches, aborted): for logs written by a real cluster, what its
-    read_committed consumer returned; for hand-made and random logs, the reference."""
+    """read_committed(steps): the learner's prediction against what a real read_committed
+    consumer returns after the steps run in a cluster (lessons.nb08.run_steps)."""
     rng = random.Random("ex8_1")
-    logs: list[tuple[list[Batch], list[tuple[int, int]]]] = []
-    consumed: dict[int, list[str]] = {}          # id(batches) -> what the real consumer returned
-    for seed in (1, 3, 4, 8, 11, 12):
-        batches, aborted, seen = simulated_log(seed)
-        consumed[id(batches)] = seen
-        logs.append((batches, aborted))
-    logs += [
-        ([], []),
-        ([Batch(0, -1, ("x", "y"))], []),                                          # no transactions
-        ([Batch(0, 7, ("a",), True), Batch(1, 7, (), True, "COMMIT")], []),
-        ([Batch(0, 7, ("a",), True), Batch(1, 7, (), True, "ABORT")], [(7, 0)]),
-        ([Batch(0, 7, ("a",), True), Batch(1, 8, ("b",), True), Batch(2, 7, (), True, "ABORT"),
-          Batch(3, 8, (), True, "COMMIT")], [(7, 0)]),                             # only 7's are aborted
-        ([Batch(0, 7, ("a0",), True), Batch(1, 7, (), True, "ABORT"), Batch(2, 7, ("a2",), True),
-          Batch(3, 7, (), True, "COMMIT")], [(7, 0)]),                             # 7's next one commits
-        ([Batch(0, 7, ("a0", "a1"), True), Batch(2, -1, ("p2",)), Batch(3, 7, ("a3",), True),
-          Batch(4, 7, (), True, "ABORT")], [(7, 0)]),                              # plain records stay
-    ]
-    while len(logs) < 40:
-        logs.append(random_log(rng))
-
-    def oracle(batches: Sequence[Batch], aborted: Sequence[tuple[int, int]]) -> list[str]:
-        return consumed[id(batches)] if id(batches) in consumed else read_committed(batches, aborted)
-
-    run("8_1", fn, oracle, [((b, a), f"log {describe(b)}; aborted={a}") for b, a in logs])
+    cases = [list(s) for s in FIXED_STEPS]
+    while len(cases) < 30:
+        steps = random_steps(rng, rng.randrange(3, 10))
+        if steps not in cases:
+            cases.append(steps)
+    run("8_1", fn, simulated_steps_after, [((list(s),), "steps=" + (" ".join(s) or "(none)")) for s in cases])
 
 
 def ex8_2(fn: Callable[..., int]) -> None:

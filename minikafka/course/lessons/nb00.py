@@ -1,9 +1,12 @@
-"""Reference for notebook 00, welcome: the warm-up exercise."""
+"""Reference for notebook 00, welcome: the warm-up exercise.
+
+Rule: a partition's name is its topic, a dash and its number, as Kafka's
+TopicPartition.toString() and LocalLog.logDirName spell it ("orders", 0 -> "orders-0").
+"""
 from __future__ import annotations
 
 
 def partition_name(topic: str, partition: int) -> str:
-    """How Kafka names one partition of a topic: the topic, a dash, the partition number
-    ("orders", 0 -> "orders-0"). It is the name of the partition's log directory on a broker,
-    and the name the simulator prints everywhere."""
+    """The name Kafka gives one partition of a topic: in its logs, its errors, and as the
+    partition's log directory on a broker. The simulator prints it everywhere."""
     return f"{topic}-{partition}"

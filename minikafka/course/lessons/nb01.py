@@ -1,6 +1,7 @@
 """References for notebook 01, the log: offsets, a consumer's read, auto.offset.reset.
 
-Rules (kafka-semantics.md A.1, A.2, A.5, H.51, H.54):
+Rules (Kafka's UnifiedLog.append, the consumer's Fetcher and SubscriptionState, and the
+auto.offset.reset documentation):
 1. A partition is an append-only log. The leader gives each record of an appended batch the
    next offset: the first record gets the log end offset (LEO), the next LEO + 1, and so on;
    the LEO moves past the last one. Producers never choose offsets.
@@ -11,11 +12,14 @@ Rules (kafka-semantics.md A.1, A.2, A.5, H.51, H.54):
 3. A consumer with no position, or with one outside [log start, log end], starts where
    `auto.offset.reset` says: earliest = the log start, latest = the log end (the high watermark,
    notebook 04), none = an error.
+4. Exercise 1.1 is judged by the simulator: `simulated_offsets` appends the batches to a real
+   partition and reads the offsets from the delivery reports.
 """
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from minikafka.cluster import Cluster
 from minikafka.errors import KafkaException
 
 
@@ -27,6 +31,25 @@ def assign_offsets(log_end_offset: int, batch_sizes: Sequence[int]) -> list[list
     for size in batch_sizes:
         out.append(list(range(next_offset, next_offset + size)))
         next_offset += size
+    return out
+
+
+def simulated_offsets(log_end_offset: int, batch_sizes: Sequence[int]) -> list[list[int]]:
+    """What the simulator does (rule 4): a partition is filled up to `log_end_offset`, then one
+    producer sends each batch (one flush each); the offsets its delivery reports give, per batch."""
+    c = Cluster(brokers=1, seed=1)
+    c.create_topic("t", partitions=1, replication_factor=1)
+    p = c.producer({"linger.ms": 0})
+    for _ in range(log_end_offset):
+        p.produce("t", value=b"earlier")
+    p.flush()
+    out = []
+    for size in batch_sizes:
+        got: list[int] = []
+        for _ in range(size):
+            p.produce("t", value=b"new", on_delivery=lambda err, msg, got=got: got.append(msg.offset()))
+        p.flush()
+        out.append(sorted(got))
     return out
 
 

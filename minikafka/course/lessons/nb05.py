@@ -1,6 +1,7 @@
 """References for notebook 05, acks and durability.
 
-Rules (kafka-semantics.md D.21, D.24, D.26, E.30, section 3 scenarios 1-3):
+Rules (Kafka's producer `acks` and topic `min.insync.replicas` documentation; the broker side is
+Kafka's ReplicaManager and Partition.appendRecordsToLeader):
 1. acks=0: the leader appends the record; the producer never hears back. acks=1: the leader
    appends it and answers at once. acks=all (-1): the leader appends it and answers once the
    high watermark (HW) passes it, i.e. once every *current ISR member of that partition* has it.
@@ -20,11 +21,30 @@ Rules (kafka-semantics.md D.21, D.24, D.26, E.30, section 3 scenarios 1-3):
 """
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Sequence
 
 from minikafka.clients.message import TopicPartition
 from minikafka.cluster import Cluster
 from minikafka.server.replication import effective_min_isr
+
+WIDTH = 100                                     # columns of a notebook's text output
+
+
+def fit(text: str, width: int = WIDTH, indent: int = 4) -> str:
+    """`text` with every line longer than `width` wrapped at spaces (field boundaries), its
+    continuation lines indented by `indent` more than the line's own indentation, so tables
+    and traces printed in notebooks 05-08 fit 100 columns."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = " " * (len(line) - len(line.lstrip()) + indent)
+        out += textwrap.wrap(line, width, subsequent_indent=lead, break_long_words=False,
+                             break_on_hyphens=False, drop_whitespace=True)
+    return "\n".join(out)
+
 
 # what the producer sees (rule 1, 2)
 NOT_ENOUGH_REPLICAS = "NOT_ENOUGH_REPLICAS"     # refused: nothing written

@@ -1,6 +1,7 @@
 """References for notebook 06, ordering and retries.
 
-Rules (kafka-semantics.md E.31, E.33, E.34, section 2 (g) and (i), scenario 5):
+Rules (Kafka's producer documentation for `retries`, `max.in.flight.requests.per.connection` and
+`enable.idempotence`; the producer side is Kafka's RecordAccumulator.reenqueue and Sender):
 1. A lost request or response breaks the producer's TCP connection to that broker: every
    request in flight on it fails (NETWORK_EXCEPTION), whichever one the network lost.
 2. Without idempotence, each failed batch goes back to the *front* of its partition's queue,
@@ -13,10 +14,10 @@ Rules (kafka-semantics.md E.31, E.33, E.34, section 2 (g) and (i), scenario 5):
 4. retries=0: a failed batch is reported failed and never resent (at-most-once).
 5. With max.in.flight.requests.per.connection=1 only one request is ever out, so nothing can
    overtake a retry.
-6. Idempotence left unset is silently turned off by acks != all or retries=0 (E.34); acks=0
-   gets no response, so nothing is ever retried. Reordering by retries therefore needs:
+6. Idempotence left unset is silently turned off by acks != all or retries=0 (KAFKA-13673);
+   acks=0 gets no response, so nothing is ever retried. Reordering by retries therefore needs:
    idempotence (effectively) off, acks 1 or all, retries > 0, and more than one request in
-   flight.
+   flight. `reorder_schedule` shows it: three requests in flight, the first one lost.
 7. A consumer reading several partitions gets each partition in offset order and no order
    across them. An application that needs order across partitions puts a sequence number in
    each record and releases records per key in sequence order (a reorder buffer).
@@ -28,6 +29,7 @@ from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 from minikafka.cluster import Cluster
 from minikafka.config import MAX_INT
+from minikafka.course.lessons.nb05 import WIDTH, fit
 from minikafka.viz.sequence import Arrow, sequence_view
 
 TRAFFIC = ("ProduceRequest", "ProduceResponse", "produce.retry", "produce.duplicate", "producer_id",
@@ -35,25 +37,35 @@ TRAFFIC = ("ProduceRequest", "ProduceResponse", "produce.retry", "produce.duplic
 
 
 # -- a narrow view of the produce traffic, for notebooks 06 and 07 -----------------------------
-def traffic(cluster: Cluster, nodes: Iterable[str | int], since: int = 0, names: Iterable[str] = TRAFFIC) -> str:
+def traffic(cluster: Cluster, nodes: Iterable[str | int], since: int = 0, names: Iterable[str] = TRAFFIC,
+            arrival: bool = False) -> str:
     """`viz.sequence_table`, narrowed to fit a notebook: one line per message or state change
-    since `since` between `nodes`, with its send time; a request's constant `acks` field is left
-    out, a lost message says LOST and why, and a retry is one short phrase."""
+    since `since` between `nodes`, with its send time (and, with `arrival`, `->` its arrival
+    time); a request's constant `acks` field is left out, a lost message says LOST and why, and
+    a retry is one short phrase. Lines longer than 100 columns wrap at field boundaries."""
     v = sequence_view(cluster.trace, nodes, names, since, None, True, 60)
     lines = []
     for it in v.items:
         if isinstance(it, Arrow):
             what = re.sub(r"\backs=\S+ ", "", f"{it.name} {it.fields}".rstrip())
             lost = f"  LOST ({it.dropped})" if it.dropped else ""
-            lines.append(f"{it.send_time:>6}  {it.src + ' -> ' + it.dst:<18} {what}{lost}")
+            end = "" if not arrival else "->" + ("..." if it.dropped or it.end_time is None else str(it.end_time))
+            lines.append(_row(f"{it.send_time:>6}{end:<8}" if arrival else f"{it.send_time:>6}",
+                              f"{it.src + ' -> ' + it.dst:<18}", what + lost))
             continue
         if it.name == "produce.retry":
             f = cluster.trace[it.seq].fields
             what = f"retry #{f['attempt']} in {f['backoff']} ms, after {f['error']}"
         else:
             what = f"{it.name} {it.fields}".rstrip()
-        lines.append(f"{it.time:>6}  {it.node:<18} * {what}")
+        lines.append(_row(f"{it.time:>6}" + (" " * 8 if arrival else ""), f"{it.node:<18}", "* " + what))
     return "\n".join(lines)
+
+
+def _row(when: str, where: str, what: str) -> str:
+    """One line of `traffic`, wrapped so that continuation lines start under `what`."""
+    head = f"{when}  {where} "
+    return fit(head + what, WIDTH, indent=len(head) + 2 - (len(head) - len(head.lstrip())))
 
 
 # -- rule 7: a consumer-side reorder buffer --------------------------------------------------
@@ -145,8 +157,8 @@ def simulated_log_after_loss(records: int, max_in_flight: int, idempotent: bool,
 
 # -- rule 6: which configurations can reorder ------------------------------------------------
 def can_reorder(config: Mapping[str, Any]) -> bool:
-    """Can retries reorder one producer's records within a partition with this producer config
-    (rule 6)? Absent keys take Kafka 4.x defaults; the config is one Kafka accepts."""
+    """Does `reorder_schedule(config)` leave the partition out of send order (rule 6)? Absent
+    keys take Kafka 4.x defaults; the config is one Kafka accepts."""
     acks = str(config.get("acks", "all")).lower()
     acks = "all" if acks == "-1" else acks
     retries = int(config.get("retries", MAX_INT))
@@ -156,3 +168,31 @@ def can_reorder(config: Mapping[str, Any]) -> bool:
     else:
         idempotent = acks == "all" and retries != 0
     return not idempotent and acks != "0" and retries > 0 and in_flight > 1
+
+
+def reorder_schedule(config: Mapping[str, Any], seed: int = 5) -> tuple[Cluster, list[int]]:
+    """Rule 6's experiment: the producer (linger.ms=0 and `config`) writes records 0 and 1,
+    then produces 2, 3 and 4 at the same moment, and the network loses the first
+    ProduceRequest that goes out after record 1. Returns the cluster and the record numbers
+    in the partition, in offset order. 3 brokers, one partition with 3 replicas,
+    min.insync.replicas=2."""
+    c = Cluster(brokers=3, seed=seed)
+    c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
+    p = c.producer({**config, "linger.ms": 0})
+    for i in (0, 1):
+        p.produce("t", value=b"%d" % i)
+        c.run(0)
+    c.run(20)
+    c.drop("ProduceRequest", count=1)
+    for i in (2, 3, 4):
+        p.produce("t", value=b"%d" % i)
+        c.run(0)                        # sent at once while a request slot is free
+    p.flush()
+    return c, [int(v) for _, _, v in c.log("t", 0)]
+
+
+def simulated_can_reorder(config: Mapping[str, Any]) -> bool:
+    """Whether the partition of `reorder_schedule(config)` holds a record after a later one
+    (the oracle of exercise 6.3)."""
+    log = reorder_schedule(config)[1]
+    return any(a > b for a, b in zip(log, log[1:]))

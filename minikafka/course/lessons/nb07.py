@@ -1,6 +1,8 @@
 """References for notebook 07, the idempotent producer.
 
-Rules (kafka-semantics.md E.34, F.35-F.39; the broker's check is `idempotence.check_sequence`):
+Rules (KIP-98, KIP-360, KAFKA-13673 and Kafka's ProducerConfig.postProcessAndValidateIdempotenceConfigs;
+the broker's check is `minikafka.storage.producer_state.check_sequence`, after Kafka's
+ProducerAppendInfo):
 1. Idempotence is on by default (`enable.idempotence`=true since Kafka 3.0) and needs
    acks=all, retries > 0 and at most 5 requests in flight per connection.
 2. Set to true explicitly with retries=0, or with acks != all: ConfigException. (Checked in

@@ -2,7 +2,8 @@
 stable offset, and (in internal_topics.py, `partition_for`) where a transactional id's coordinator
 lives.
 
-Rules (kafka-semantics.md A.1-A.2, G.44-G.47, H.52):
+Rules (KIP-98; Kafka's CompletedFetch for what read_committed returns, and ProducerStateManager
+for the last stable offset):
 1. A partition's log is a list of batches in offset order. A data batch holds records of one
    producer id, transactional or not. A control batch holds one transaction marker (COMMIT or
    ABORT) of one producer id and takes one offset. Control batches are never returned to the
@@ -15,6 +16,10 @@ Rules (kafka-semantics.md A.1-A.2, G.44-G.47, H.52):
 3. LSO = min(HW, the first offset of every open transaction, the first offset of every decided
    transaction whose marker is not yet below the HW). read_committed consumers read up to the
    LSO, read_uncommitted ones up to the HW.
+4. A transaction starts on a partition with its first record there, not at begin_transaction().
+   A new instance of a transactional.id (init_transactions) aborts the open transaction of the
+   old instance. `steps_after` predicts, by rules 1-4, what a read_committed consumer returns
+   after a sequence of steps; `run_steps` runs the steps in a cluster.
 """
 from __future__ import annotations
 
@@ -186,3 +191,111 @@ def last_stable_offset(high_watermark: int, open_first_offsets: Sequence[int],
     index.ongoing = {pid: first for pid, first in enumerate(open_first_offsets)}
     index.unreplicated = [(first, marker) for first, marker in decided]
     return index.lso(high_watermark)
+
+
+# -- rule 4: predict, then run (exercise 8.1) --------------------------------------------------
+PLAIN = "P"                                     # the one producer outside any transaction
+ACTIONS = ("begin", "commit", "abort", "restart")
+
+
+def parse_step(step: str) -> tuple[str, str]:
+    """"A:begin" -> ("A", "begin"); "P:p1" -> ("P", "p1") (a record with value p1)."""
+    who, _, what = step.partition(":")
+    if not who or not what:
+        raise ValueError(f"a step is 'who:what', got {step!r}")
+    return who, what
+
+
+def steps_after(steps: Sequence[str]) -> list[str]:
+    """The values a read_committed consumer returns, from offset 0, after `steps` (rules 1-4):
+    committed and plain records in log order, up to the first record of a transaction still
+    open; aborted transactions' records left out."""
+    log: list[tuple[str, int | None]] = []        # (value, transaction number or None)
+    fate: dict[int, str] = {}                     # transaction number -> open, commit, abort
+    current: dict[str, int] = {}                  # who -> its open transaction's number
+    for step in steps:
+        who, what = parse_step(step)
+        if what == "begin":
+            current[who] = len(fate)
+            fate[current[who]] = "open"
+        elif what in ("commit", "abort"):
+            fate[current.pop(who)] = what
+        elif what == "restart":
+            if who in current:
+                fate[current.pop(who)] = "abort"
+        else:
+            log.append((what, current.get(who) if who != PLAIN else None))
+    out: list[str] = []
+    for value, txn in log:
+        if txn is not None and fate[txn] == "open":
+            break                                 # the LSO: the first record of an open transaction
+        if txn is None or fate[txn] == "commit":
+            out.append(value)
+    return out
+
+
+def run_steps(steps: Sequence[str], seed: int = 1) -> tuple["Cluster", list[str]]:
+    """Run `steps` in a 1-broker cluster, topic "t" with one partition: "P:v" is a plain
+    producer's record v; "A:v" a record v of the producer whose transactional.id is "A", inside
+    its open transaction; "A:begin", "A:commit", "A:abort"; "A:restart" starts a new instance of
+    "A" (init_transactions), the old one is never used again. Each record is flushed before the
+    next step. Returns the cluster and what a read_committed consumer returns from offset 0."""
+    from minikafka.clients.message import TopicPartition
+    from minikafka.cluster import Cluster
+    c = Cluster(brokers=1, seed=seed)
+    c.create_topic("t", partitions=1, replication_factor=1)
+    plain = c.producer({"linger.ms": 0})
+    producers: dict[str, Any] = {}
+    for step in steps:
+        who, what = parse_step(step)
+        if who != PLAIN and (who not in producers or what == "restart"):
+            producers[who] = c.producer({"transactional.id": who, "linger.ms": 0})
+            producers[who].init_transactions()
+        p = plain if who == PLAIN else producers[who]
+        if what == "begin":
+            p.begin_transaction()
+        elif what == "commit":
+            p.commit_transaction()
+        elif what == "abort":
+            p.abort_transaction()
+        elif what != "restart":
+            p.produce("t", value=what)
+            p.flush()
+    c.run(50)
+    k = c.consumer({"isolation.level": "read_committed", "auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 0)])
+    seen = [m.value().decode() for m in k.consume(1000, 0.5)]
+    k.close()
+    return c, seen
+
+
+def simulated_steps_after(steps: Sequence[str]) -> list[str]:
+    """What a real read_committed consumer returns after `run_steps(steps)` (the oracle of
+    exercise 8.1)."""
+    return run_steps(steps)[1]
+
+
+def random_steps(rng: random.Random, length: int) -> list[str]:
+    """A valid random sequence of `length` steps for producers P (plain), A and B."""
+    steps: list[str] = []
+    open_: set[str] = set()
+    n = 0
+    while len(steps) < length:
+        who = rng.choice([PLAIN, "A", "A", "B", "B"])
+        if who == PLAIN:
+            steps.append(f"P:p{n}")
+            n += 1
+        elif who not in open_:
+            what = "restart" if rng.random() < 0.1 else "begin"
+            steps.append(f"{who}:{what}")
+            if what == "begin":
+                open_.add(who)
+        else:
+            roll = rng.random()
+            if roll < 0.55:
+                steps.append(f"{who}:{who.lower()}{n}")
+                n += 1
+            else:
+                steps.append(f"{who}:" + ("commit" if roll < 0.75 else "abort" if roll < 0.92 else "restart"))
+                open_.discard(who)
+    return steps

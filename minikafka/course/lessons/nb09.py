@@ -1,7 +1,8 @@
 """References and helpers for notebook 09, consumer groups: consumer lag, the properties a
 sticky assignor must have, and plugging a learner's assignor into a live group.
 
-Rules (kafka-semantics.md A.5, I.58, I.63, I.65):
+Rules (Kafka's OffsetAndMetadata and ConsumerGroupCommand for lag; the sticky assignors' KIP-54
+and KIP-429):
 1. A committed offset N means "resume at N": the next record to read, not the last one read.
    A partition's lag is its end offset (the HW; the LSO for read_committed) minus the
    group's committed offset. With nothing committed the group would start at the log start
@@ -19,6 +20,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 from minikafka.clients.consumer.assignors import TP, Subscription, check_assignment, register_assignor
+from minikafka.course.checks import wrap_report
 
 
 # -- rule 1: lag -------------------------------------------------------------------------------
@@ -93,6 +95,6 @@ def use_assignor(name: str, fn: Callable[..., Any], reference: Callable[..., Any
     try:
         fn(*PROBE)
     except NotImplementedError as e:
-        print(f"[todo] {name}: {e or 'not implemented yet'}; the group uses the reference instead")
+        print(wrap_report(f"[todo] {name}: {e or 'not implemented yet'}; the group uses the reference instead"))
         fn = reference
     register_assignor(name, fn)
