@@ -866,3 +866,15 @@ def test_a_long_failure_keeps_the_check_within_four_lines_and_still_counts_the_r
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) <= 4 and max(len(x) for x in lines) <= 100
     assert "more of 5 cases differ" in "\n".join(lines) and lines[0].startswith("[fail] ex9_9 case=0")
+
+
+def test_cluster_table_of_many_brokers_fits_100_columns_with_one_letter_roles():
+    c = Cluster(brokers=6, seed=1)
+    c.create_topic("orders-and-more", partitions=3, replication_factor=5)
+    c.crash_broker(2)
+    lines = viz.cluster_table(c).splitlines()
+    assert max(map(len, lines)) <= 100
+    assert lines[-1].startswith("(L: leader, F: follower, d: replica on a broker that is DOWN")
+    row = next(line for line in lines if line.startswith("orders-and-more-0"))
+    assert row.split()[-6:] == ["F*", "d*", "L*", "F*", ".", "F*"]
+    assert "(L: leader" not in viz.cluster_table(Cluster(brokers=3, seed=1))    # 3 brokers: words

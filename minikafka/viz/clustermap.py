@@ -97,10 +97,22 @@ def _cell_text(c: ReplicaCell | None) -> str:
     return role + (" (ISR)" if c.in_isr else "") + ("" if c.alive else ", DOWN")
 
 
-def cluster_table(cluster: "Cluster", topics: list[str] | None = None, max_partitions: int = 24) -> str:
+def _short_cell(c: ReplicaCell | None) -> str:
+    if c is None:
+        return "."
+    return ("d" if not c.alive else "L" if c.leader else "F") + ("*" if c.in_isr else "")
+
+
+SHORT_LEGEND = "(L: leader, F: follower, d: replica on a broker that is DOWN, *: in the ISR, .: no replica)"
+
+
+def cluster_table(cluster: "Cluster", topics: list[str] | None = None, max_partitions: int = 24,
+                  width: int = 100) -> str:
     """The cluster map as text: the brokers' state, then one line per partition with its
     leader, leader epoch, ISR and the role of the replica in each broker's column
-    (`.`: no replica there; `(ISR)`: in the ISR; `DOWN`: the broker's process is down)."""
+    (`.`: no replica there; `(ISR)`: in the ISR; `DOWN`: the broker's process is down). When
+    the partition lines would be wider than `width` columns (many brokers), each role is a
+    letter instead, with a legend."""
     v = cluster_view(cluster, topics, max_partitions)
     lines = [f"controller: live brokers {list(v.live)}"]
     lines += table(["broker", "process", "controller"],
@@ -108,9 +120,15 @@ def cluster_table(cluster: "Cluster", topics: list[str] | None = None, max_parti
                     for b in v.brokers])
     lines.append("")
     header = ["partition", "leader", "epoch", "ISR"] + [f"b{b.id}" for b in v.brokers] + [""]
-    rows = [[f"{r.topic}-{r.partition}", "OFFLINE" if r.offline else str(r.leader), str(r.leader_epoch),
-             str(list(r.isr))] + [_cell_text(r.cell(b.id)) for b in v.brokers] + [""] for r in v.partitions]
-    lines += table(header, rows, right={2})
+    for cell_text in (_cell_text, _short_cell):
+        rows = [[f"{r.topic}-{r.partition}", "OFFLINE" if r.offline else str(r.leader), str(r.leader_epoch),
+                 str(list(r.isr))] + [cell_text(r.cell(b.id)) for b in v.brokers] + [""] for r in v.partitions]
+        part_lines = table(header, rows, right={2})
+        if max(map(len, part_lines)) <= width:
+            break
+    lines += part_lines
+    if cell_text is _short_cell:
+        lines.append(SHORT_LEGEND)
     if v.hidden:
         lines.append(f"({v.hidden} more partitions not shown)")
     if v.internal:
