@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from minikafka import Cluster, TopicPartition
+from minikafka.course.lessons.nb06 import lose_the_third_of_five
 
 
 class Deliveries:
@@ -43,13 +44,5 @@ def leader_and_followers(c: Cluster, topic: str = "t", partition: int = 0) -> tu
 def lose_third_of_five_requests(c: Cluster, p) -> None:
     """m0 and m1 land; then m2, m3 and m4 go out as three requests at the same moment and the
     one carrying m2 is lost. Over TCP that breaks the connection: m3 and m4, in flight on it,
-    are lost too, and the producer retries all three (network.py)."""
-    for i in (0, 1):
-        p.produce("t", value=b"m%d" % i)
-        c.run(0)
-    c.run(20)
-    c.drop("ProduceRequest", count=1)
-    for i in (2, 3, 4):
-        p.produce("t", value=b"m%d" % i)
-        c.run(0)                        # each record its own request
-    p.flush()
+    are lost too, and the producer retries all three (network.py; notebook 06's schedule)."""
+    lose_the_third_of_five(c, p, "t", "m")

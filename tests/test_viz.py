@@ -10,6 +10,7 @@ import warnings
 import pytest
 
 from minikafka import Cluster, viz
+from minikafka.course.lessons.nb06 import lose_the_third_of_five
 from minikafka.course.experiments import ExperimentRow
 from minikafka.sim.trace import Trace
 from minikafka.storage.records import Record, RecordBatch, control_batch
@@ -746,17 +747,7 @@ def lose_one_of_three_requests() -> tuple[Cluster, int]:
     c = Cluster(brokers=3, seed=5)
     c.create_topic("orders", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
     p = c.producer({"enable.idempotence": False, "linger.ms": 0})
-    for i in (0, 1):
-        p.produce("orders", value=f"m{i}")
-        c.run(0)
-    c.run(20)
-    start = c.now
-    c.drop("ProduceRequest", count=1)
-    for i in (2, 3, 4):
-        p.produce("orders", value=f"m{i}")
-        c.run(0)
-    p.flush()
-    return c, start
+    return c, lose_the_third_of_five(c, p, "orders", "m")
 
 
 def test_sequence_view_names_each_produce_request_after_its_records_so_a_reorder_shows():

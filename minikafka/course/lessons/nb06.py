@@ -170,6 +170,24 @@ def can_reorder(config: Mapping[str, Any]) -> bool:
     return not idempotent and acks != "0" and retries > 0 and in_flight > 1
 
 
+def lose_the_third_of_five(c: Cluster, p: Any, topic: str = "t", label: str = "") -> int:
+    """Rule 6's schedule on `c`'s `topic` (one partition) with producer `p` (linger.ms=0): records
+    0 and 1 land; then 2, 3 and 4 go out as three requests at the same moment and the network
+    loses the first of them (over TCP the others on that connection are lost with it). Values
+    are `label` + the record's number. Returns the virtual time just before the loss."""
+    for i in (0, 1):
+        p.produce(topic, value=f"{label}{i}".encode())
+        c.run(0)
+    c.run(20)
+    start = c.now
+    c.drop("ProduceRequest", count=1)
+    for i in (2, 3, 4):
+        p.produce(topic, value=f"{label}{i}".encode())
+        c.run(0)                        # sent at once while a request slot is free
+    p.flush()
+    return start
+
+
 def reorder_schedule(config: Mapping[str, Any], seed: int = 5) -> tuple[Cluster, list[int]]:
     """Rule 6's experiment: the producer (linger.ms=0 and `config`) writes records 0 and 1,
     then produces 2, 3 and 4 at the same moment, and the network loses the first
@@ -179,15 +197,7 @@ def reorder_schedule(config: Mapping[str, Any], seed: int = 5) -> tuple[Cluster,
     c = Cluster(brokers=3, seed=seed)
     c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
     p = c.producer({**config, "linger.ms": 0})
-    for i in (0, 1):
-        p.produce("t", value=b"%d" % i)
-        c.run(0)
-    c.run(20)
-    c.drop("ProduceRequest", count=1)
-    for i in (2, 3, 4):
-        p.produce("t", value=b"%d" % i)
-        c.run(0)                        # sent at once while a request slot is free
-    p.flush()
+    lose_the_third_of_five(c, p)
     return c, [int(v) for _, _, v in c.log("t", 0)]
 
 
