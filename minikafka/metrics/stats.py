@@ -42,15 +42,13 @@ class Meter:
 class Histogram:
     """Rule 2."""
 
-    __slots__ = ("values", "count")
+    __slots__ = ("values",)
 
     def __init__(self) -> None:
         self.values: deque[int] = deque(maxlen=RESERVOIR)
-        self.count = 0
 
     def update(self, value: int) -> None:
         self.values.append(value)
-        self.count += 1
 
     def percentile(self, q: float) -> float:
         return percentile(self.values, q)

@@ -44,9 +44,6 @@ class BrokerMetrics:
         self.times: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
         self.arrived: dict[Any, int] = {}          # a consumer Fetch request -> when it arrived
 
-    def mark(self, name: str, n: int = 1) -> None:
-        self.meters[name].count += n
-
     def produce_failed(self, errors: Any) -> None:
         """Rule 3, for the per-partition errors of one produce."""
         failed = sum(1 for err in errors if err is not None and err not in NOT_FAILED_PRODUCE)

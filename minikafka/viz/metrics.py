@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from minikafka.cluster_args import check_int
 from minikafka.metrics.catalog import BY_NAME
 from minikafka.metrics.snapshot import MetricsSnapshot
 from minikafka.viz._style import PALETTE, new_figure
@@ -28,6 +29,12 @@ def _fmt(v: float) -> str:
     if float(v).is_integer():
         return f"{int(v):,}"
     return f"{v:,.2f}"
+
+
+def _is_meter(name: str) -> bool:
+    """A `...PerSec` Count (catalog kind "meter"): its delta has a rate."""
+    metric = BY_NAME.get(name)
+    return metric is not None and metric.kind == "meter"
 
 
 def _check_snapshot(name: str, value: Any) -> MetricsSnapshot:
@@ -60,8 +67,7 @@ def metrics_table(before: MetricsSnapshot, after: MetricsSnapshot, names: Sequen
     for n in rows:
         old, new = was.get(n, math.nan), now[n]
         delta = new - old if not (math.isnan(old) or math.isnan(new)) else math.nan
-        meter = BY_NAME.get(n) is not None and BY_NAME[n].kind == "meter"
-        rate = _fmt(delta / seconds) if meter and seconds > 0 and not math.isnan(delta) else ""
+        rate = _fmt(delta / seconds) if _is_meter(n) and seconds > 0 and not math.isnan(delta) else ""
         shown_delta = ("+" if delta > 0 else "") + _fmt(delta) if not math.isnan(delta) else "-"
         lines.append(f"{n[:34]:<34} {_fmt(old):>12} {_fmt(new):>12} {shown_delta:>12} {rate:>9}")
     if names is None and not everything:
@@ -80,7 +86,6 @@ def _same(a: float | None, b: float) -> bool:
 def sample(cluster: Any, ms: int, every_ms: int = 1000) -> list[MetricsSnapshot]:
     """Run `cluster` for `ms` virtual ms, taking a snapshot now and every `every_ms` (rule 2).
     This one advances time: it is the recorder `metrics_figure` draws from."""
-    from minikafka.cluster_args import check_int
     ms, every_ms = check_int("ms", ms, 0), check_int("every_ms", every_ms, 1)
     out = [cluster.metrics()]
     end = cluster.now + ms
@@ -105,8 +110,7 @@ def metrics_figure(snapshots: Sequence[MetricsSnapshot], names: Sequence[str] = 
         ax = fig.add_subplot(len(names), 1, i + 1)
         ys = [s[n] for s in snapshots]
         ax.step(xs, ys, where="post", color=PALETTE["dark_text"], linewidth=1.5)
-        meter = BY_NAME.get(n) is not None and BY_NAME[n].kind == "meter"
-        ax.set_title(f"{n} ({'count so far' if meter else 'value'})", fontsize=11, loc="left")
+        ax.set_title(f"{n} ({'count so far' if _is_meter(n) else 'value'})", fontsize=11, loc="left")
         ax.tick_params(labelsize=10)
         ax.grid(alpha=0.3)
         for side in ("top", "right"):

@@ -137,12 +137,16 @@ class Fetcher:
             c.request(leader, req, lambda resp, b=leader: self._on_fetch(b, resp),
                       lambda err, b=leader: self._on_fetch_error(b, err), daemon=True)
 
-    def fetch_done(self, broker: int) -> None:
-        """The fetch to `broker` ended: what was set aside for it is looked at again (rule 7)."""
+    def fetch_done(self, broker: int, answered: bool = False) -> None:
+        """The fetch to `broker` ended: what was set aside for it is looked at again (rule 7).
+        After an answer, a partition that now has records buffered, and no back-off or
+        validation to wait for, stays aside: send_fetches() would only set it aside again."""
         self.fetching.pop(broker, None)
-        to_fetch = self.subscriptions.to_fetch
+        s = self.subscriptions
+        to_fetch, buffered, backoff, now = s.to_fetch, self.buffered_tps, s.backoff, self.c.sim.now
         for key in self.waiting.pop(broker, ()):
-            to_fetch[key] = None
+            if not answered or key not in buffered or key in s.validating or backoff.get(key, 0) > now:
+                to_fetch[key] = None
 
     def on_metadata(self) -> None:
         """Leaders may have moved: every assigned partition is looked at again (rule 7)."""
@@ -152,8 +156,6 @@ class Fetcher:
 
     def _on_fetch(self, broker: int, resp: P.FetchResponse) -> None:
         c, s = self.c, self.subscriptions
-        self.fetching.pop(broker, None)
-        waiting = self.waiting.pop(broker, ())
         read_committed, eof = c.isolation == "read_committed", c.cfg["enable.partition.eof"]
         lag = -1
         for res in resp.partitions:
@@ -173,16 +175,12 @@ class Fetcher:
                 n += 1
             if n:
                 self.buffered_tps[key] = self.buffered_tps.get(key, 0) + n
-                if end - s.fetch_offsets[key] > lag:
-                    lag = end - s.fetch_offsets[key]
+                behind = end - s.fetch_offsets[key]
+                if behind > lag:
+                    lag = behind
         if lag >= 0:
             c.metrics.lag.record(lag)                # client_metrics rule 2
-        # what was set aside for this fetch is looked at again (fetch_done), except partitions
-        # that now have records buffered: send_fetches() would only set them aside once more
-        to_fetch, buffered, backoff, now = s.to_fetch, self.buffered_tps, s.backoff, c.sim.now
-        for key in waiting:
-            if key not in buffered or key in s.validating or backoff.get(key, 0) > now:
-                to_fetch[key] = None
+        self.fetch_done(broker, answered=True)
         self.send_fetches()
 
     # -- a partition's records (CompletedFetch; rule 3) -------------------------------------
