@@ -40,6 +40,10 @@ class FollowerState:
 
 
 class Replica:
+    __slots__ = ("broker_id", "topic", "partition", "tp", "log", "producer_state", "txn", "hw_rule", "hw", "config",
+                 "leader", "leader_epoch", "partition_epoch", "isr", "replicas", "followers", "pending_isr",
+                 "pending_since", "epoch_start_offset", "lost_tail")
+
     def __init__(self, broker_id: int, topic: str, partition: int) -> None:
         self.broker_id = broker_id
         self.topic = topic

@@ -283,7 +283,7 @@ class ReplicaManager:
         for fp in msg.partitions:
             tp = fp.tp
             r = replicas.get(tp)
-            if r is None or not r.is_leader:
+            if r is None or r.leader != r.broker_id:                    # not r.is_leader
                 err = "NOT_LEADER_OR_FOLLOWER" if tp[0] in b.metadata else "UNKNOWN_TOPIC_OR_PART"
                 results.append(Result(tp, err))
                 continue
@@ -292,8 +292,8 @@ class ReplicaManager:
                 err = "FENCED_LEADER_EPOCH" if current < r.leader_epoch else "UNKNOWN_LEADER_EPOCH"
                 results.append(Result(tp, err))
                 continue
-            log, hw = r.log, r.hw
-            lso = r.txn.lso(hw)
+            log, hw, txn = r.log, r.hw, r.txn
+            lso = txn.lso(hw) if txn.ongoing or txn.unreplicated else hw          # the LSO is the HW with none open
             if follower:
                 div = None if tp in in_line else self._diverging(r, fp)
                 if div is not None:

@@ -20,6 +20,8 @@ from minikafka.storage.records import RecordBatch
 
 
 class PartitionLog:
+    __slots__ = ("_bases", "batches", "epochs", "flushed", "log_end_offset", "log_start_offset")
+
     def __init__(self) -> None:
         self.batches: list[RecordBatch] = []
         self._bases: list[int] = []            # base offsets, for bisect

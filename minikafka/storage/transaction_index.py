@@ -32,6 +32,8 @@ class AbortedTxn(NamedTuple):
 
 
 class TxnIndex:
+    __slots__ = ("_aborted_ends", "aborted", "ongoing", "unreplicated")
+
     def __init__(self) -> None:
         self.ongoing: dict[int, int] = {}                   # producer id -> first offset
         self.unreplicated: list[tuple[int, int]] = []       # (first offset, marker offset)

@@ -158,15 +158,34 @@ class Fetcher:
         c, s = self.c, self.subscriptions
         read_committed, eof = c.isolation == "read_committed", c.cfg["enable.partition.eof"]
         lag = -1
+        fetch_offsets = s.fetch_offsets
         for res in resp.partitions:
             key = res.tp
-            if key not in s.fetch_offsets:
+            if key not in fetch_offsets:
                 continue
             if res.error is not None:
                 self._partition_error(key, res.error)
                 continue
             end = s.high_watermarks[key] = res.last_stable_offset if read_committed else res.high_watermark
-            n = self.buffer_records(key, res) if res.batches else 0
+            batches = res.batches
+            if not batches:
+                n = 0
+            elif read_committed or len(batches) > 1 or batches[0].control:
+                n = self.buffer_records(key, res)
+            else:                               # buffer_records' common case, one data batch, in line
+                b = batches[0]
+                start, base, recs = fetch_offsets[key], b.base_offset, b.records
+                lo = start - base if start > base else 0
+                hi = len(recs) if base + len(recs) <= end else end - base
+                topic, part, epoch, append = key[0], key[1], b.leader_epoch, self.buffer.append
+                for j in range(lo, hi):
+                    r = recs[j]
+                    append(Message(topic, part, base + j, r.key, r.value, r.headers, r.timestamp, None, epoch))
+                n = hi - lo if hi > lo else 0
+                if base + hi > start:
+                    fetch_offsets[key] = base + hi
+                    if not n:
+                        s.positions[key] = base + hi
             if eof and s.fetch_offsets.get(key, -1) >= end and self.eof_at.get(key) != end:
                 self.eof_at[key] = end          # rule 6: once per time the end is reached
                 self.buffer.append(Message(key[0], key[1], end, None, None, None, -1,
