@@ -2,8 +2,16 @@
 controller and the brokers, creates topics and clients, and injects faults.
 
 Rules:
-- `Cluster(brokers=3, seed=7)` starts brokers 1..N and a controller; construction runs the
-  simulation until every broker is registered and unfenced (a few virtual ms).
+- `Cluster(brokers=3, seed=7)` starts brokers 1..N and a quorum of `controllers` controllers
+  c1..cM (KRaft: they elect a leader, the active controller, and keep the metadata log that the
+  brokers replicate); construction runs the simulation until every broker is registered and
+  unfenced (a few virtual ms with one controller; an election first, about 1-2 s, with more).
+  The default is one controller: the data plane behaves the same with any number, one keeps
+  every trace and picture about what it shows, and it is how Kafka's quickstart starts; a
+  quorum of three (notebook 03) is what survives a controller failure.
+- Metadata changes (topics, partitions, configs) are written by the active controller and take
+  effect when committed; these methods wait (virtual time) for that, and raise REQUEST_TIMED_OUT
+  after 30 virtual seconds without an active controller (no majority).
 - Nothing happens between calls unless a call runs the simulation: `run(ms)`, `step()`,
   `run_until_idle()`, or a blocking client call (`flush`, `poll`).
 - Faults: `crash_broker(id)` stops the process (the log survives, in the page cache);
@@ -11,8 +19,8 @@ Rules:
   Either way the controller fences the broker after `broker.session.timeout.ms`.
   `cut(a, b)` / `heal(a, b)` break and mend links; `drop(kind, ...)` and `delay(kind, ...)`
   lose or slow chosen messages with a probability, seeded.
-- Nodes are named "b1".."bN", "controller", and the clients' names ("producer-1", ...);
-  where a broker is meant, its integer id works too.
+- Nodes are named "b1".."bN", "c1".."cM" (controllers), and the clients' names
+  ("producer-1", ...); where a broker is meant, its integer id works too.
 - `impl={"partitioner": f, ...}` runs a learner's version of a pure rule in this cluster only
   (seams.py).
 - `trace=False` records no trace (`c.trace` stays empty); the cluster behaves exactly the same,
@@ -26,24 +34,44 @@ Rules:
   >= 1), so no request and response can loop at one instant (a consumer with
   `fetch.max.wait.ms=0` still lets time pass), and the OS flushes at most every 1 ms
   (`page_cache_flush_ms` >= 1).
-Simplifications the learner is told about: a single controller that never fails and commits
-metadata instantly; perfect disks below the page cache; no compaction, segments or retention;
-topics are never auto-created.
+Simplifications the learner is told about: perfect disks below the page cache; no compaction,
+segments or retention; topics are never auto-created; no metadata snapshots.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from minikafka import cluster_metrics, seams
 from minikafka.clients.consumer.consumer import Consumer
 from minikafka.clients.producer.producer import Producer
-from minikafka.cluster_args import (check_batch, check_bool, check_count, check_int, check_kind, check_mapping,
-                                    check_new_topic_name, check_new_total, check_partition, check_probability,
-                                    check_size, check_str, is_int)
+from minikafka.cluster_args import (
+    check_batch,
+    check_bool,
+    check_count,
+    check_int,
+    check_kind,
+    check_mapping,
+    check_new_topic_name,
+    check_new_total,
+    check_partition,
+    check_probability,
+    check_size,
+    check_str,
+    is_int,
+)
+from minikafka.cluster_views import (
+    ControllerStateView,
+    GroupView,
+    LagRow,
+    ObserverView,
+    PartitionView,
+    ProducerView,
+    ReplicaView,
+    VoterView,
+)
 from minikafka.config import BROKER, TOPIC, resolve
-from minikafka.controller.controller import Controller
 from minikafka.controller.election import NO_LEADER
+from minikafka.controller.quorum_controller import QuorumController, controller_name
 from minikafka.errors import KafkaException
 from minikafka.metrics.snapshot import MetricsSnapshot
 from minikafka.server.broker import Broker, broker_name
@@ -52,128 +80,14 @@ from minikafka.sim.network import Network, Rule
 from minikafka.sim.trace import DEFAULT_LIMIT, Trace, check_limit
 
 
-@dataclass(frozen=True)
-class ReplicaView:
-    """One replica of a partition as `Cluster.partition_state` shows it."""
-
-    broker: int
-    role: str               # "leader", "follower", "offline" (broker down) or "none"
-    leo: int
-    hw: int
-    in_isr: bool
-    lso: int = -1           # last stable offset (txn_index rule 3)
-
-
-@dataclass(frozen=True)
-class ProducerView:
-    """One producer id in a replica's producer state (producer_state.py, transaction_index.py)."""
-
-    producer_id: int
-    epoch: int
-    last_sequence: int      # -1: no batch with a sequence retained
-    open_txn_from: int      # first offset of its open transaction here, -1 if none
-
-
-@dataclass(frozen=True)
-class PartitionView:
-    """What `Cluster.partition_state` returns: the controller's record and every replica."""
-
-    topic: str
-    partition: int
-    leader: int
-    leader_epoch: int
-    isr: tuple[int, ...]
-    replicas: tuple[ReplicaView, ...]
-    producers: tuple[ProducerView, ...] = ()      # the leader's (or a live replica's) producer state
-    aborted: tuple[tuple[int, int, int], ...] = ()   # aborted index: (pid, first offset, marker offset)
-
-    @property
-    def offline(self) -> bool:
-        return self.leader == NO_LEADER
-
-    @property
-    def high_watermark(self) -> int:
-        for r in self.replicas:
-            if r.role == "leader":
-                return r.hw
-        return -1
-
-    @property
-    def last_stable_offset(self) -> int:
-        for r in self.replicas:
-            if r.role == "leader":
-                return r.lso
-        return -1
-
-    def replica(self, broker: int) -> ReplicaView:
-        for r in self.replicas:
-            if r.broker == broker:
-                return r
-        raise KeyError(f"broker {broker} holds no replica of {self.topic}-{self.partition}")
-
-    def __str__(self) -> str:
-        lead = "none (offline)" if self.offline else f"broker {self.leader}"
-        lines = [f"{self.topic}-{self.partition}: leader {lead}, leader epoch {self.leader_epoch}, "
-                 f"ISR {list(self.isr)}",
-                 f"  {'broker':>6} {'role':<9} {'LEO':>5} {'HW':>5} {'LSO':>5} {'in ISR':>6}"]
-        for r in self.replicas:
-            lines.append(f"  {r.broker:>6} {r.role:<9} {r.leo:>5} {r.hw:>5} {r.lso:>5} "
-                         f"{'yes' if r.in_isr else 'no':>6}")
-        for pv in self.producers:
-            txn = f", open transaction from offset {pv.open_txn_from}" if pv.open_txn_from >= 0 else ""
-            lines.append(f"  producer id {pv.producer_id}: epoch {pv.epoch}, last sequence {pv.last_sequence}{txn}")
-        for pid, first, marker in self.aborted:
-            lines.append(f"  aborted: producer id {pid}, offsets {first}..{marker - 1}, ABORT marker at {marker}")
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class GroupView:
-    """What `Cluster.group_state` returns: the coordinator's view of one consumer group."""
-
-    group_id: str
-    coordinator: int                                    # broker id, -1 if none
-    state: str                                          # Empty, PreparingRebalance, ...; "Dead" if unknown
-    generation: int
-    protocol: str
-    leader: str
-    members: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]    # (member id, assignment)
-    committed: tuple[tuple[tuple[str, int], int], ...]              # ((topic, partition), offset)
-
-    def owner(self, topic: str, partition: int) -> str | None:
-        for member, tps in self.members:
-            if (topic, partition) in tps:
-                return member
-        return None
-
-    def __str__(self) -> str:
-        lines = [f"group {self.group_id}: {self.state}, generation {self.generation}, "
-                 f"protocol {self.protocol or '-'}, leader {self.leader or '-'}, coordinator broker {self.coordinator}"]
-        for member, tps in self.members:
-            lines.append(f"  {member}: " + (", ".join(f"{t}-{p}" for t, p in tps) or "(nothing)"))
-        for (t, p), off in self.committed:
-            lines.append(f"  committed {t}-{p}: {off}")
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class LagRow:
-    """One partition of `Cluster.group_lag`: committed offset, end, lag and owner."""
-
-    topic: str
-    partition: int
-    committed: int          # -1: nothing committed
-    end: int                # the HW, or the LSO for read_committed
-    lag: int                # end - committed (end - log start when nothing is committed)
-    owner: str | None
-
-
 class Cluster:
-    def __init__(self, brokers: int = 3, seed: int = 0, *, config: dict[str, Any] | None = None,
+    def __init__(self, brokers: int = 3, seed: int = 0, *, controllers: int = 1,
+                 config: dict[str, Any] | None = None,
                  latency_ms: int = 1, page_cache_flush_ms: int = 5000,
                  impl: dict[str, Any] | None = None, trace: bool = True,
                  trace_limit: int | None = DEFAULT_LIMIT) -> None:
         check_int("brokers", brokers, 1, 64)
+        check_int("controllers", controllers, 1, 9)
         check_int("seed", seed)
         check_bool("trace", trace)
         check_limit(trace_limit)
@@ -192,14 +106,94 @@ class Cluster:
         self._blocking = False
         self._clients = 0
         self.clients: dict[str, Any] = {}
-        self.controller = Controller(self.net, self.trace, self.config)
-        self.controller.elect_leader = self.impl["elect_leader"]
+        voters = tuple(controller_name(i) for i in range(1, controllers + 1))
+        self.controllers: dict[int, QuorumController] = {}
+        for i in range(1, controllers + 1):
+            self.controllers[i] = QuorumController(i, voters, self.net, self.trace, self.config)
+            self.controllers[i].elect_leader = self.impl["elect_leader"]
         self.brokers: dict[int, Broker] = {}
         for i in range(1, brokers + 1):
-            self.brokers[i] = Broker(i, self.net, self.trace, self.config, page_cache_flush_ms,
-                                     self.controller.allocate_producer_id)
+            self.brokers[i] = Broker(i, self.net, self.trace, self.config, page_cache_flush_ms, voters)
             self.brokers[i].hw_rule = self.impl["high_watermark"]
-        self.sim.run_until(lambda: len(self.controller.live_brokers()) == brokers, self.sim.now + 10_000)
+        self.sim.run_until(lambda: self._settled(lambda ctl: len(ctl.live_brokers()) == brokers),
+                           self.sim.now + 30_000)
+
+    # -- the controller quorum -----------------------------------------------------------
+    @property
+    def controller(self) -> QuorumController:
+        """The active controller; with none (an election, or no majority), the controller whose
+        image is the most recent (what was last committed)."""
+        best = None
+        for ctl in self.controllers.values():
+            if ctl.alive and ctl.active:
+                return ctl
+            if best is None or ctl.image.offset > best.image.offset:
+                best = ctl
+        assert best is not None
+        return best
+
+    def _active(self) -> QuorumController | None:
+        for ctl in self.controllers.values():
+            if ctl.alive and ctl.active:
+                return ctl
+        return None
+
+    def _settled(self, done: Any) -> bool:
+        """An active controller for which `done(ctl)` holds, everything it wrote committed, and
+        every live broker caught up with it."""
+        ctl = self._active()
+        if ctl is None or not done(ctl) or ctl.raft.hw < ctl.storage.log.log_end_offset or ctl.raft.pending:
+            return False
+        brokers = ctl.image.brokers
+        return all(b.image.offset >= ctl.image.offset for i, b in self.brokers.items()
+                   if b.alive and i in brokers and not brokers[i].fenced)
+
+    def _write(self, what: str, action: Any) -> None:
+        """Run `action(active controller, reply)` once there is an active controller, and wait
+        until its records are committed (or fail)."""
+        deadline = self.sim.now + 30_000
+        while True:
+            self.sim.run_until(lambda: self._active() is not None, deadline)
+            ctl = self._active()
+            if ctl is None:
+                raise KafkaException("REQUEST_TIMED_OUT", f"{what}: no active controller for 30 s "
+                                                          f"(the controller quorum has no majority)")
+            result: list[str | None] = []
+            action(ctl, result.append)
+            if not self.sim.run_until(lambda: bool(result), deadline):
+                raise KafkaException("REQUEST_TIMED_OUT", f"{what}: not committed within 30 s")
+            if result[0] is None:
+                return
+            if result[0] != "NOT_CONTROLLER":
+                raise KafkaException(result[0], f"{what} failed")
+
+    def controller_state(self) -> ControllerStateView:
+        """The metadata quorum now: who leads in which epoch, each voter's log end and high
+        watermark, and each broker's metadata offset and fencing."""
+        active = self._active()
+        voters = tuple(VoterView(i, ctl.alive, ctl.raft.quorum.role, ctl.raft.quorum.epoch,
+                                 ctl.storage.log.log_end_offset, ctl.raft.hw, ctl.alive and ctl.active)
+                       for i, ctl in sorted(self.controllers.items()))
+        regs = self.controller.image.brokers
+        brokers = tuple(ObserverView(i, b.alive, b.image.offset, regs[i].fenced if i in regs else True)
+                        for i, b in sorted(self.brokers.items()))
+        epoch = max((v.epoch for v in voters if v.alive), default=-1)
+        return ControllerStateView(active.id if active is not None else -1, epoch, voters, brokers)
+
+    def _controller_by_id(self, controller_id: int) -> QuorumController:
+        if not is_int(controller_id) or controller_id not in self.controllers:
+            raise ValueError(f"no controller {controller_id!r}; controllers are {sorted(self.controllers)}")
+        return self.controllers[controller_id]
+
+    def crash_controller(self, controller_id: int) -> None:
+        """Stop a controller's process (its metadata log and election state survive, on disk)."""
+        ctl = self._controller_by_id(controller_id)
+        if not ctl.alive:
+            raise RuntimeError(f"controller {controller_id} is already down")
+        ctl.crash()
+
+    def restart_controller(self, controller_id: int) -> None:
+        self._controller_by_id(controller_id).restart()
 
     # -- time -------------------------------------------------------------------------
     @property
@@ -249,7 +243,8 @@ class Cluster:
         cfg = resolve(TOPIC, {**defaults, **config})
         # min.insync.replicas > replication factor is allowed, as in Kafka: the effective minimum
         # is min(min.insync.replicas, replication factor)
-        self.controller.create_topic(name, partitions, rf, dict(cfg))
+        self._write(f"create_topic({name!r})", lambda ctl, reply: ctl.create_topic(name, partitions, rf, dict(cfg),
+                                                                                    reply))
         self._settle(name)
 
     def _settle(self, topic: str) -> None:
@@ -262,7 +257,7 @@ class Cluster:
                         if r is None or r.leader_epoch != st.leader_epoch:
                             return False
             return True
-        self.sim.run_until(ready, self.sim.now + 10_000)
+        self.sim.run_until(lambda: self._settled(lambda ctl: True) and ready(), self.sim.now + 10_000)
 
     def create_partitions(self, topic: str, total: int) -> None:
         """Grow `topic` to `total` partitions (Kafka's CreatePartitions; it can never shrink).
@@ -270,7 +265,7 @@ class Cluster:
         self._topic(topic)
         have = len(self.controller.topics[topic])
         check_batch(check_new_total(topic, have, total) - have)
-        self.controller.add_partitions(topic, total)
+        self._write(f"create_partitions({topic!r})", lambda ctl, reply: ctl.add_partitions(topic, total, reply))
         self._settle(topic)
 
     def topics(self) -> list[str]:
@@ -284,11 +279,9 @@ class Cluster:
         """Change topic configs (e.g. enable unclean election while a partition is offline)."""
         self._topic(topic)
         cfg = resolve(TOPIC, {**self.controller.topic_configs[topic], **check_mapping("config", config, None)})
-        self.controller.topic_configs[topic] = dict(cfg)
-        self.trace.state(self.now, "controller", "topic.config", topic=topic,
-                         changed=tuple(f"{k}={v}" for k, v in sorted(config.items())))
-        self.controller._publish(list(self.controller.topics[topic]))
-        self.controller.retry_offline()
+        changes = {k: cfg[k] for k in sorted(config)}
+        self._write(f"alter_topic_config({topic!r})", lambda ctl, reply: ctl.alter_topic_config(topic, changes, reply))
+        self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
 
     def _topic(self, topic: str) -> None:
         check_str("topic", topic)
@@ -462,7 +455,10 @@ class Cluster:
     def group_state(self, group_id: str) -> GroupView:
         """The group as its coordinator sees it (state, generation, members and assignments,
         committed offsets)."""
-        from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, partition_for
+        from minikafka.coordinator.internal_topics import (
+            CONSUMER_OFFSETS,
+            partition_for,
+        )
         check_str("group_id", group_id)
         states = self.controller.topics.get(CONSUMER_OFFSETS)
         coordinator = states[partition_for(group_id, len(states))].leader if states else -1

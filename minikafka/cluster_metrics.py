@@ -7,7 +7,9 @@ Rules (catalog.py rule 2):
    broker process there has been, crashed ones included (a restarted broker counts from zero,
    as a new JVM does; a monitoring system adds the counts across the reset). The request-time
    percentiles are over the live brokers' recent requests taken together.
-3. Controller metrics come from the controller as they are.
+3. Controller metrics come from the active controller's records (or the most recent image when
+   there is none); the counts of active controllers, activations and unclean elections are summed
+   over every controller process there has been.
 4. Client metrics exist per producer and consumer that is not closed or crashed.
 """
 from __future__ import annotations
@@ -33,7 +35,11 @@ def snapshot(c: "Cluster") -> MetricsSnapshot:
         merged = [v for bid in brokers for v in c.brokers[bid].metrics.times[request].values]
         cluster[f"TotalTimeMs.{request}.p50"] = percentile(merged, 0.50)
         cluster[f"TotalTimeMs.{request}.p99"] = percentile(merged, 0.99)
-    cluster.update(controller_metrics.values(c.controller))
+    ctls = list(c.controllers.values())
+    every = [m for ctl in ctls for m in ctl.past_metrics + [ctl.metrics]]
+    cluster.update(controller_metrics.values(
+        c.controller, active=sum(1 for ctl in ctls if ctl.alive and ctl.active),
+        new_active=sum(m.new_active.count for m in every), unclean=sum(m.unclean_elections.count for m in every)))
     clients = {name: cl.metrics.values() for name, cl in sorted(c.clients.items())
                if getattr(cl, "metrics", None) is not None and cl.alive and not cl.closed}
     return MetricsSnapshot(c.now, cluster, brokers, clients)

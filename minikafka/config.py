@@ -176,6 +176,14 @@ TOPIC = Schema("topic", (
 BROKER = Schema("broker", (
     int_key("broker.heartbeat.interval.ms", 2000, 1),
     int_key("broker.session.timeout.ms", 9000, 1),
+    int_key("metadata.max.idle.interval.ms", 500, 0, doc="the active controller writes a NoOpRecord after this "
+                                                        "long without a write (0: never)"),
+    int_key("controller.quorum.election.timeout.ms", 1000, 1),
+    int_key("controller.quorum.fetch.timeout.ms", 2000, 2),
+    int_key("controller.quorum.election.backoff.max.ms", 1000, 1),
+    int_key("controller.quorum.request.timeout.ms", 2000, 1),
+    int_key("controller.quorum.retry.backoff.ms", 20, 1),
+    int_key("controller.quorum.append.linger.ms", 25, 0),
     int_key("replica.lag.time.max.ms", 30000, 1),
     int_key("replica.fetch.wait.max.ms", 500, 0),
     int_key("replica.fetch.backoff.ms", 1000, 0),

@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "1c4044b14c5ad079944865ee79e64b787937bccb10fa0a0744ba47d11b03a47c"
+EXPECTED = "60b2262d45a362e96c082d11d63099f16f5b4072d6500f5949097092a212d6ab"
 
 
 def _sha(text: str) -> str:

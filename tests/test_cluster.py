@@ -49,12 +49,13 @@ def test_a_crashed_broker_is_fenced_after_the_session_timeout_and_loses_leadersh
     c = Cluster(brokers=3, seed=7)
     c.create_topic("orders", partitions=3, replication_factor=3)
     led = [i for i in range(3) if c.partition_state("orders", i).leader == 1]
+    last_heartbeat = c.trace.filter(name="BrokerHeartbeat", node="b1", kind="send")[-1].time
     c.crash_broker(1)
-    c.run(8_000)
+    c.run(last_heartbeat + 9_000 - c.now)
     assert all(c.partition_state("orders", i).leader == 1 for i in led)    # not yet fenced
-    c.run(2_000)
+    c.run(1_200)                    # the session check runs every 9,000 / 8 ms
     fence = c.trace.filter(name="broker.fence")
-    assert [e.fields["broker"] for e in fence] == [1] and 9_000 < fence[0].time - 0 <= c.now
+    assert [e.fields["broker"] for e in fence] == [1] and 9_000 < fence[0].time - last_heartbeat <= 9_000 + 1_125 + 30
     for i in led:
         st = c.partition_state("orders", i)
         assert st.leader != 1 and 1 not in st.isr and st.leader_epoch == 1

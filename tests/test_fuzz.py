@@ -380,16 +380,16 @@ HEADERS: list[Any] = [None, [], {}, [("h", b"v")], {"h": b"v"}, [("h", "s")], [(
                       {b"h": b"v"}]
 TIMEOUTS_BOUNDED: list[Any] = [0, 0.1, 0.5, 1, 2.5, 0.0001, True, "1", nan, inf]
 TIMEOUTS_ANY: list[Any] = TIMEOUTS_BOUNDED[:6] + [None, -1] + TIMEOUTS_BOUNDED[6:]
-NODES: list[Any] = [1, 2, 3, "b1", "b2", "controller", "producer-1", "consumer-1", 4, 0, "nope", None, True, 1.0, "1"]
+NODES: list[Any] = [1, 2, 3, "b1", "b2", "c1", "producer-1", "consumer-1", 4, 0, "nope", None, True, 1.0, "1"]
 KINDS: list[Any] = ["*", "ProduceRequest", "ProduceResponse", "FetchRequest", "FetchResponse", "JoinGroupResponse",
                     "HeartbeatRequest", "EndTxnResponse", "OffsetCommitRequest", "MetadataResponse", "Nope", 5, None]
 PROBABILITIES: list[Any] = [1.0, 0.5, 0.0, 1, 0, -0.1, 1.5, "1", True, nan]
 COUNTS: list[Any] = [None, 1, 2, 0, -1, "x", 1.5, True]
-ENDS: list[Any] = ["*", 1, 2, "controller", "nope", None, True]
+ENDS: list[Any] = ["*", 1, 2, "c1", "nope", None, True]
 DELAYS: list[Any] = [100, 0, 5, 1000, -1, 1.5, "5", True]
 RUN_MS: list[Any] = [0, 1, 10, 100, 1000, 5000, 30_000, -1, 0.5, "10", True, None, nan]
 CLIENT_NAMES: list[Any] = ["producer-1", "producer-2", "consumer-1", "consumer-2", "app", "nope", None, 5, "b1",
-                           "controller"]
+                           "c1"]
 
 # TopicPartition-likes: ("TP", topic, partition, offset) builds a fresh TopicPartition; ("raw", v) is v itself.
 TP_SPECS: list[tuple[Any, ...]] = [

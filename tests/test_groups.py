@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from minikafka import Cluster, KafkaException, TopicPartition
+from minikafka.clients.message import GroupMetadata
 
 
 def cluster(partitions: int = 4, records: int = 40, seed: int = 4) -> Cluster:
@@ -309,6 +310,35 @@ def test_offsets_sent_by_a_zombie_consumer_generation_abort_the_transaction():
     p.abort_transaction()
 
 
+def test_a_member_that_lost_its_membership_still_presents_its_last_generation_so_its_offsets_are_fenced():
+    """Java keeps the group metadata of the last completed join (consumer_coordinator offset
+    rule 5). A member removed while it was cut off learns UNKNOWN_MEMBER_ID from a heartbeat;
+    before its next poll it is a zombie, and a transaction sending offsets with its metadata
+    must be refused, not accepted as from a consumer outside the group."""
+    c = cluster(partitions=1)
+    k = member(c, **{"enable.auto.commit": False, "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000})
+    other = member(c)
+    poll_all([k, other])
+    joined = k.consumer_group_metadata()
+    assert joined.generation_id >= 1 and joined.member_id
+    coordinator = c.group_state("g").coordinator
+    c.cut(k.name, coordinator)
+    for _ in range(20):
+        other.poll(0.5)                               # the other member goes on; k does not poll
+    c.heal(k.name, coordinator)
+    c.run(3000)                                       # k's heartbeat now gets UNKNOWN_MEMBER_ID
+    assert k.coordinator.generation == -1             # the live membership is gone
+    stale = k.consumer_group_metadata()
+    assert (stale.generation_id, stale.member_id) == (joined.generation_id, joined.member_id)
+    p = c.producer({"transactional.id": "etl"})
+    p.init_transactions()
+    p.begin_transaction()
+    with pytest.raises(KafkaException) as e:
+        p.send_offsets_to_transaction([TopicPartition("t", 0, 10)], stale)
+    assert e.value.args[0].name() in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION")
+    p.abort_transaction()
+
+
 def test_a_commit_naming_an_unknown_topic_still_commits_its_other_partitions():
     """Kafka answers UNKNOWN_TOPIC_OR_PARTITION for the unknown topic and commits the rest; before,
     the others were answered as committed but never written."""
@@ -333,7 +363,9 @@ def test_a_transactional_offset_commit_is_accepted_while_the_group_completes_a_r
         if c.group_state("g").state == "CompletingRebalance":
             break
     view = c.group_state("g")
-    meta = k.consumer_group_metadata()
+    # the member's generation from its JoinGroup answer (its own join is not complete yet, so
+    # consumer_group_metadata() still shows the one before: consumer_coordinator offset rule 5)
+    meta = GroupMetadata("g", k.coordinator.generation, k.coordinator.member_id)
     assert view.state == "CompletingRebalance" and meta.generation_id == view.generation
     g = c.brokers[view.coordinator].group_coordinator.groups["g"]
     assert g.validate_commit(meta.member_id, meta.generation_id, transactional=False) == "REBALANCE_IN_PROGRESS"

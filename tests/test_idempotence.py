@@ -97,9 +97,9 @@ def test_transient_not_leader_or_follower_with_idempotence_keeps_order():
     p.produce("t", value=b"first")
     p.flush()
     leader = c.partition_state("t", 0).leader
-    c.cut(leader, "controller")
+    c.cut(leader, "c1")
     c.run(10_000)
-    c.heal(leader, "controller")
+    c.heal(leader, "c1")
     c.run(3000)
     for i in range(5):
         p.produce("t", value=b"m%d" % i)

@@ -39,7 +39,7 @@ def test_a_schedule_is_replayable_from_its_parameters_alone():
 def test_faults_are_data_with_deterministic_text():
     assert Fault(100, "crash", {"broker": 2}) == Fault(100, "crash", (("broker", 2),))
     assert str(Fault(100, "power_loss", {"broker": 3})) == "power-loss crash b3"
-    assert str(Fault(0, "cut", {"a": "b1", "b": "controller"})) == "cut b1 | controller"
+    assert str(Fault(0, "cut", {"a": "b1", "b": "c1"})) == "cut b1 | c1"
     assert str(Fault(0, "drop", {"message": "ProduceResponse", "p": 1.0, "count": 2, "ms": 500})) == \
         "drop ProduceResponse p=1 x2 for 500 ms"
     assert str(Fault(0, "delay", {"message": "FetchRequest", "delay": 200, "count": 1, "ms": 9})) == \
@@ -192,13 +192,13 @@ def test_crashing_a_broker_that_is_down_is_skipped_and_logged():
 
 def test_isolation_heals_only_the_links_it_cut():
     c = cluster()
-    c.cut(1, "controller")
+    c.cut(1, "c1")
     run = Schedule((Fault(0, "isolate", {"node": "b1", "ms": 1_000}),)).apply(c)
     c.run(10)
     assert c.net.is_cut("b1", "b2") and c.net.is_cut("b1", "b3")
     c.run(1_000)
     assert not c.net.is_cut("b1", "b2") and not c.net.is_cut("b1", "b3")
-    assert c.net.is_cut("b1", "controller")
+    assert c.net.is_cut("b1", "c1")
     assert "end of isolation of b1" in run.log()
 
 

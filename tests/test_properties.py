@@ -16,7 +16,7 @@ action = st.one_of(
     st.tuples(st.just("run"), st.sampled_from([1, 5, 50, 500, 3000, 12_000])),
     st.tuples(st.just("crash"), st.sampled_from(BROKERS)),
     st.tuples(st.just("restart"), st.sampled_from(BROKERS)),
-    st.tuples(st.just("cut"), st.sampled_from(BROKERS), st.sampled_from(BROKERS + ("controller",))),
+    st.tuples(st.just("cut"), st.sampled_from(BROKERS), st.sampled_from(BROKERS + ("c1",))),
     st.tuples(st.just("heal_all")),
 )
 schedules = st.lists(action, min_size=1, max_size=25)

@@ -91,7 +91,7 @@ def test_isr_shrinks_when_a_follower_is_fenced_and_acks_all_keeps_working():
     c = three_brokers(seed=2)
     _, (f1, _) = leader_and_followers(c)
     c.crash_broker(f1)
-    c.run(10_000)
+    c.run(11_500)                   # fenced > 9 s after its last heartbeat, checked every 1,125 ms
     assert f1 not in c.partition_state("t", 0).isr
     d = Deliveries()
     p = c.producer({"acks": "all", "linger.ms": 0})
@@ -106,7 +106,7 @@ def _both_followers_fenced() -> tuple[Cluster, int, int]:
     leader, (f1, f2) = leader_and_followers(c)
     c.crash_broker(f1)
     c.crash_broker(f2)
-    c.run(10_000)
+    c.run(11_500)                   # fenced > 9 s after their last heartbeats, checked every 1,125 ms
     assert c.partition_state("t", 0).isr == (leader,)
     return c, leader, f1
 
@@ -233,9 +233,9 @@ def test_transient_not_leader_or_follower_retries_reorder_partition():
     p.produce("t", value=b"first")
     p.flush()
     leader = c.partition_state("t", 0).leader
-    c.cut(leader, "controller")                  # fenced; another broker becomes leader
+    c.cut(leader, "c1")                  # fenced; another broker becomes leader
     c.run(10_000)
-    c.heal(leader, "controller")                 # it learns it is a follower now
+    c.heal(leader, "c1")                 # it learns it is a follower now
     c.run(3000)
     assert c.partition_state("t", 0).leader != leader
     for i in range(5):                           # the producer's metadata is stale

@@ -10,7 +10,7 @@ from minikafka import Cluster, KafkaException, TopicPartition
 
 BROKERS = (1, 2, 3)
 KINDS = ("ProduceResponse", "EndTxnResponse", "AddPartitionsToTxnResponse", "WriteTxnMarkersRequest",
-         "WriteTxnMarkersResponse", "InitProducerIdResponse", "FetchResponse", "UpdateMetadata")
+         "WriteTxnMarkersResponse", "InitProducerIdResponse", "FetchResponse", "QuorumFetchResponse")
 
 step = st.one_of(
     st.tuples(st.just("txn"), st.integers(1, 4), st.booleans()),
@@ -19,7 +19,7 @@ step = st.one_of(
     st.tuples(st.just("restart"), st.sampled_from(BROKERS)),
     st.tuples(st.just("drop"), st.sampled_from(KINDS), st.sampled_from([0.2, 0.5, 1.0])),
     st.tuples(st.just("delay"), st.sampled_from(KINDS), st.sampled_from([50, 400, 3000])),
-    st.tuples(st.just("cut"), st.sampled_from(BROKERS), st.sampled_from(BROKERS + ("controller",))),
+    st.tuples(st.just("cut"), st.sampled_from(BROKERS), st.sampled_from(BROKERS + ("c1",))),
     st.tuples(st.just("heal")),
     st.tuples(st.just("run"), st.sampled_from([10, 500, 5000, 15_000])),
 )

@@ -109,8 +109,8 @@ def toy_trace() -> Trace:
     t.state(1, "b1", "append", leo=1, tp="t-0")
     t.add(1, "send", "b1", "producer-1", "ProduceResponse", {"id": 2, "results": ("t-0:ok@0",)})
     t.add(1, "drop", "producer-1", "b1", "ProduceResponse", {"id": 2, "why": "rule"})
-    t.add(2, "send", "b2", "controller", "BrokerHeartbeat", {"id": 3})
-    t.add(3, "recv", "controller", "b2", "BrokerHeartbeat", {"id": 3})
+    t.add(2, "send", "b2", "c1", "BrokerHeartbeat", {"id": 3})
+    t.add(3, "recv", "c1", "b2", "BrokerHeartbeat", {"id": 3})
     t.add(5, "send", "b2", "b1", "FetchRequest", {"id": 4, "parts": ("t-0@0",)})
     t.add(6, "recv", "b1", "b2", "FetchRequest", {"id": 4})
     t.state(6, "b1", "hw", hw=1, tp="t-0")
@@ -335,9 +335,9 @@ def test_sequence_table_of_a_hand_written_trace():
 
 
 def test_sequence_table_filters_by_node_name_and_window_and_caps_arrows():
-    assert viz.sequence_table(toy_trace(), nodes=["b2", "controller"], names=["Broker*"]) == "\n".join([
-        "nodes: b2, controller",
-        "      2 -> 3       b2 -> controller           BrokerHeartbeat",
+    assert viz.sequence_table(toy_trace(), nodes=["b2", "c1"], names=["Broker*"]) == "\n".join([
+        "nodes: b2, c1",
+        "      2 -> 3       b2 -> c1                   BrokerHeartbeat",
     ])
     assert viz.sequence_table(toy_trace(), since=1, until=10, states=False) == "\n".join([
         "nodes: producer-1, b1, b2",
@@ -361,16 +361,16 @@ def test_sequence_table_of_a_real_produce_with_a_lost_response():
     # lines past 100 columns wrap between fields, under the message's text
     assert viz.sequence_table(c.trace, nodes=["producer-1", 1], names=["Produce*", "delivered"]) == "\n".join([
         "nodes: producer-1, b1",
-        "      6 -> 7       producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
-        "                                              epoch=0 pid=1000",
-        "      9 -> drop    b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
+        "     81 -> 82      producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
+        "                                              epoch=0 pid=0",
+        "     84 -> drop    b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
         "                                              DROPPED (rule)",
         # the lost response breaks the connection: the producer learns it at once and retries
         # after retry.backoff.ms (network.py), not after request.timeout.ms
-        "    113 -> 114     producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
-        "                                              epoch=0 pid=1000",
-        "    114 -> 115     b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
-        "    115            producer-1                 * delivered offset=0 records=1 tp=orders-0",
+        "    188 -> 189     producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
+        "                                              epoch=0 pid=0",
+        "    189 -> 190     b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
+        "    190            producer-1                 * delivered offset=0 records=1 tp=orders-0",
     ])
     # with the cluster, each produce message is named after its record; the resent batch the
     # broker recognises as a duplicate gets the name of its first write
@@ -566,7 +566,7 @@ def test_rebalance_table_of_a_stable_group_and_after_a_member_leaves(groups):
         "clicks-1   consumer-1",
         "clicks-2   consumer-2",
         "clicks-3   consumer-2",
-        "gen 1 at 6125 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 1 at 6200 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
     ])
     assert viz.rebalance_table(groups["after_leave"].trace, "g") == "\n".join([
         "group g: 2 generations",
@@ -575,8 +575,8 @@ def test_rebalance_table_of_a_stable_group_and_after_a_member_leaves(groups):
         "clicks-1   consumer-1  consumer-1",
         "clicks-2   consumer-2  consumer-1 *",
         "clicks-3   consumer-2  consumer-1 *",
-        "gen 1 at 6125 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
-        "gen 2 at 15023 ms, range, 1 member; why: consumer-2 left",
+        "gen 1 at 6200 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 2 at 15098 ms, range, 1 member; why: consumer-2 left",
         "(* = owner changed since the generation before, - = nobody)",
     ])
 
@@ -589,9 +589,9 @@ def test_rebalance_table_shows_cooperatives_two_rounds(groups):
         "clicks-1   consumer-2  consumer-2  consumer-2",
         "clicks-2   consumer-1  - *         consumer-3 *",
         "clicks-3   consumer-2  consumer-2  consumer-2",
-        "gen 1 at 6125 ms, cooperative-sticky, 2 members; why: consumer-1 joined; consumer-2 joined",
-        "gen 2 at 12223 ms, cooperative-sticky, 3 members, idle: consumer-3; why: consumer-3 joined",
-        "gen 3 at 15223 ms, cooperative-sticky, 3 members; why: consumer-1 rejoined",
+        "gen 1 at 6200 ms, cooperative-sticky, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 2 at 12298 ms, cooperative-sticky, 3 members, idle: consumer-3; why: consumer-3 joined",
+        "gen 3 at 15298 ms, cooperative-sticky, 3 members; why: consumer-1 rejoined",
         "(* = owner changed since the generation before, - = nobody)",
     ])
     v = viz.rebalance_view(groups["cooperative"].trace, "g")

@@ -67,11 +67,11 @@ def test_cluster_explorer_produce_crash_restart_cut_heal_step_run():
     e.restart.click()
     assert c.brokers[1].alive is True
 
-    e.link_a.value, e.link_b.value = "b2", "controller"
+    e.link_a.value, e.link_b.value = "b2", "c1"
     e.cut.click()
-    assert c.net.is_cut("b2", "controller")
+    assert c.net.is_cut("b2", "c1")
     e.heal.click()
-    assert not c.net.is_cut("b2", "controller")
+    assert not c.net.is_cut("b2", "c1")
 
     events = len(c.trace)
     e.step.click()

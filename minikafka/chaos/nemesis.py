@@ -74,6 +74,7 @@ class Nemesis:
     rate: float = 0.3
     duration_ms: int = 30_000
     brokers: int = 3
+    controllers: int = 1
     messages: tuple[str, ...] = MESSAGES
     clients: tuple[tuple[str, int], ...] = CLIENTS
     restart: bool = True
@@ -165,6 +166,9 @@ class _Generator:
     def _brokers(self) -> list[str]:
         return [f"b{i}" for i in range(1, self.n.brokers + 1)]
 
+    def _controllers(self) -> list[str]:
+        return [f"c{i}" for i in range(1, self.n.controllers + 1)]
+
     def _crash(self, t: int, kind: str = "crash") -> None:
         if sum(1 for r in self.down.values() if r > t) >= self.n.max_down:
             return
@@ -185,7 +189,7 @@ class _Generator:
         self._crash(t, "power_loss")
 
     def _cut(self, t: int) -> None:
-        nodes = self._brokers() + ["controller"]
+        nodes = self._brokers() + self._controllers()
         pairs = [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if self.cuts.get((a, b), -1) < t]
         if not pairs:
             return

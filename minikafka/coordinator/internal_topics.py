@@ -97,8 +97,7 @@ def ensure_topic(broker: "Broker", topic: str) -> None:
         return
     n, rf, config = internal_topic_settings(topic, broker.cfg)
     broker.create_requested[topic] = broker.sim.now + 1000       # ask again after a second
-    from minikafka.controller.controller import CONTROLLER
-    broker.send(CONTROLLER, P.CreateTopicsRequest(topic, n, rf, config))
+    broker.send_to_controller(P.CreateTopicsRequest(topic, n, rf, config), daemon=False)
 
 
 def record_value(fields: dict[str, Any]) -> bytes:

@@ -7,7 +7,8 @@
 | `metadata` | Metadata, FindCoordinator, CreateTopics; `PartitionState` | `MetadataRequest.json`, ... |
 | `produce` | Produce, InitProducerId | `ProduceRequest.json`, `InitProducerIdRequest.json` |
 | `fetch` | Fetch, ListOffsets, OffsetsForLeaderEpoch | `FetchRequest.json`, ... |
-| `controller` | BrokerRegistration, BrokerHeartbeat, UpdateMetadata, AlterPartition | `BrokerHeartbeatRequest.json`, ... |
+| `controller` | BrokerRegistration, BrokerHeartbeat, AlterPartition, AllocateProducerIds | `BrokerHeartbeatRequest.json`, ... |
+| `raft` | Vote, BeginQuorumEpoch, EndQuorumEpoch, QuorumFetch | `VoteRequest.json`, ... |
 | `transactions` | AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit | `EndTxnRequest.json`, ... |
 | `groups` | OffsetCommit, OffsetFetch, JoinGroup, SyncGroup, Heartbeat, LeaveGroup | `JoinGroupRequest.json`, ... |
 
@@ -15,8 +16,9 @@ The rules every message follows are in `base`. Kafka keeps one JSON schema per A
 versions, in `clients/src/main/resources/common/message/`.
 """
 from minikafka.protocol.base import TP, ErrorResponse, Msg, PartitionResults, message
-from minikafka.protocol.controller import (AlterPartition, AlterPartitionResponse, BrokerHeartbeat,
-                                           BrokerHeartbeatResponse, BrokerRegistration, UpdateMetadata)
+from minikafka.protocol.controller import (AllocateProducerIdsRequest, AllocateProducerIdsResponse, AlterPartition,
+                                           AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse,
+                                           BrokerRegistration, BrokerRegistrationResponse)
 from minikafka.protocol.fetch import (FetchPartition, FetchPartitionResult, FetchRequest, FetchResponse,
                                       ListOffsetsRequest, ListOffsetsResponse, OffsetsForLeaderEpochRequest,
                                       OffsetsForLeaderEpochResponse)
@@ -27,6 +29,9 @@ from minikafka.protocol.groups import (GroupProtocol, HeartbeatRequest, Heartbea
 from minikafka.protocol.metadata import (CreateTopicsRequest, FindCoordinatorRequest, FindCoordinatorResponse,
                                          MetadataRequest, MetadataResponse, PartitionState)
 from minikafka.protocol.produce import InitProducerIdRequest, InitProducerIdResponse, ProduceRequest, ProduceResponse
+from minikafka.protocol.raft import (BeginQuorumEpochRequest, BeginQuorumEpochResponse, EndQuorumEpochRequest,
+                                     EndQuorumEpochResponse, QuorumFetchRequest, QuorumFetchResponse, VoteRequest,
+                                     VoteResponse)
 from minikafka.protocol.transactions import (AddOffsetsToTxnRequest, AddOffsetsToTxnResponse,
                                              AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
                                              EndTxnRequest, EndTxnResponse, TxnOffsetCommitRequest,
@@ -37,10 +42,13 @@ __all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "Partiti
            "ProduceRequest", "ProduceResponse", "InitProducerIdRequest", "InitProducerIdResponse",
            "FetchPartition", "FetchPartitionResult", "FetchRequest", "FetchResponse", "ListOffsetsRequest",
            "ListOffsetsResponse", "OffsetsForLeaderEpochRequest", "OffsetsForLeaderEpochResponse",
-           "BrokerRegistration", "BrokerHeartbeat", "BrokerHeartbeatResponse", "UpdateMetadata",
+           "BrokerRegistration", "BrokerRegistrationResponse", "BrokerHeartbeat", "BrokerHeartbeatResponse",
+           "AllocateProducerIdsRequest", "AllocateProducerIdsResponse",
            "AlterPartition", "AlterPartitionResponse", "AddPartitionsToTxnRequest",
            "AddPartitionsToTxnResponse", "AddOffsetsToTxnRequest", "AddOffsetsToTxnResponse", "EndTxnRequest",
            "EndTxnResponse", "WriteTxnMarkersRequest", "WriteTxnMarkersResponse", "TxnOffsetCommitRequest",
            "OffsetCommitRequest", "OffsetCommitResponse", "OffsetFetchRequest", "OffsetFetchResponse",
            "GroupProtocol", "JoinGroupRequest", "JoinGroupResponse", "SyncGroupRequest", "SyncGroupResponse",
-           "HeartbeatRequest", "HeartbeatResponse", "LeaveGroupRequest", "LeaveGroupResponse"]
+           "HeartbeatRequest", "HeartbeatResponse", "LeaveGroupRequest", "LeaveGroupResponse", "VoteRequest",
+           "VoteResponse", "BeginQuorumEpochRequest", "BeginQuorumEpochResponse", "EndQuorumEpochRequest",
+           "EndQuorumEpochResponse", "QuorumFetchRequest", "QuorumFetchResponse"]

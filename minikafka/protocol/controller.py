@@ -1,7 +1,8 @@
-"""Between brokers and the controller: registration and heartbeats (liveness and fencing),
-UpdateMetadata (the controller pushes partition state) and AlterPartition (a leader asks to
-change the ISR) (Kafka: `BrokerRegistrationRequest.json`, `BrokerHeartbeatRequest.json`,
-`AlterPartitionRequest.json`; `UpdateMetadata` is the ZooKeeper-era push that KRaft replaced)."""
+"""Between brokers and the active controller: registration and heartbeats (liveness and
+fencing), AlterPartition (a leader asks to change the ISR) and AllocateProducerIds (Kafka:
+`BrokerRegistrationRequest.json`, `BrokerHeartbeatRequest.json`, `AlterPartitionRequest.json`,
+`AllocateProducerIdsRequest.json`). Brokers learn metadata by replicating the metadata log
+(protocol/raft.py), not from pushed messages: KRaft has no UpdateMetadata."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,10 +11,10 @@ from minikafka.protocol.base import TP, Msg, _tp, message
 from minikafka.protocol.metadata import PartitionState
 
 
-# -- controller --------------------------------------------------------------------------
+# -- controller ---------------------------------------------------------------------------
 @message
 class BrokerRegistration(Msg):
-    """A starting broker registers with the controller."""
+    """A starting broker registers with the active controller."""
     broker_id: int
     incarnation: int
 
@@ -22,46 +23,60 @@ class BrokerRegistration(Msg):
 
 
 @message
-class BrokerHeartbeat(Msg):
-    """A broker's periodic sign of life to the controller, with the metadata version it has applied."""
-    broker_id: int
-    incarnation: int
-    metadata_version: int
+class BrokerRegistrationResponse(Msg):
+    """The broker's epoch (the offset of its RegisterBrokerRecord), or an error."""
+    error: str | None
+    broker_epoch: int
 
     def summary(self):
-        return {"broker": self.broker_id, "version": self.metadata_version}
+        return {"error": self.error or "none", "broker_epoch": self.broker_epoch}
+
+
+@message
+class BrokerHeartbeat(Msg):
+    """A broker's periodic sign of life to the active controller, with the metadata offset it
+    has applied."""
+    broker_id: int
+    broker_epoch: int
+    metadata_offset: int
+
+    def summary(self):
+        return {"broker": self.broker_id, "offset": self.metadata_offset}
 
 
 @message
 class BrokerHeartbeatResponse(Msg):
-    """The controller's answer to a heartbeat: is the broker fenced, is it registered."""
+    """The controller's answer to a heartbeat: is the broker fenced, has it caught up."""
+    error: str | None
     fenced: bool
-    registered: bool
+    caught_up: bool
 
     def summary(self):
-        return {"fenced": self.fenced}
+        out: dict[str, Any] = {"fenced": self.fenced}
+        if self.error:
+            out["error"] = self.error
+        return out
 
 
 @message
-class UpdateMetadata(Msg):
-    """A metadata delta (or, with `full`, a snapshot) pushed by the controller."""
-
-    version: int
-    partitions: tuple[PartitionState, ...]
-    topic_configs: dict[str, dict[str, Any]]
-    live_brokers: tuple[int, ...]
-    full: bool = False
-    deleted: tuple[str, ...] = ()
+class AllocateProducerIdsRequest(Msg):
+    """A broker asks the active controller for its next block of producer ids."""
+    broker_id: int
+    broker_epoch: int
 
     def summary(self):
-        out: dict[str, Any] = {"version": self.version, "live": self.live_brokers}
-        if self.full:
-            out["full"] = True
-        out["parts"] = tuple(f"{_tp(s.tp)}:L{s.leader}e{s.leader_epoch} isr={list(s.isr)}"
-                             for s in self.partitions[:6])
-        if len(self.partitions) > 6:
-            out["more"] = len(self.partitions) - 6
-        return out
+        return {"broker": self.broker_id}
+
+
+@message
+class AllocateProducerIdsResponse(Msg):
+    """A block of producer ids: `count` ids from `first`, or an error."""
+    error: str | None
+    first: int
+    count: int
+
+    def summary(self):
+        return {"error": self.error or "none", "first": self.first, "count": self.count}
 
 
 @message

@@ -157,6 +157,7 @@ class Elections:
         self._send_begin_epoch()
         self._arm_check_quorum(int(1.5 * self.cfg["controller.quorum.fetch.timeout.ms"]))
         self._maybe_advance_hw()
+        self._complete_parked()
 
     def _send_begin_epoch(self: "RaftClient") -> None:
         q = self.quorum
@@ -220,14 +221,12 @@ class Elections:
         self._arm_election()
 
     def _drop_leader_state(self: "RaftClient") -> None:
-        for _, timer in self.parked.values():
-            timer.cancel()
         self.parked = {}
         self.pending = []
-        for t in (self.linger, self.check_timer, self.begin_timer):
+        for t in (self.linger, self.check_timer, self.begin_timer, self.park_timer):
             if t is not None:
                 t.cancel()
-        self.linger = self.check_timer = self.begin_timer = None
+        self.linger = self.check_timer = self.begin_timer = self.park_timer = None
 
     def on_end_epoch(self: "RaftClient", src: str, req: EndQuorumEpochRequest) -> None:
         q = self.quorum

@@ -48,7 +48,8 @@ class RaftStorage:
 
 class RaftClient(Elections, Replication):
     """One member's Raft: `node` sends and receives its messages and owns its timers.
-    The owner learns through callbacks: `on_commit(batch)` for every committed batch in order,
+    The owner learns through callbacks: `on_commit(batch)` for every committed batch in order
+    (then `on_delivered()` once per delivery of one or more),
     `on_leader(leader, epoch)` when the known leader changes, `on_active(epoch)` when this member
     leads and has delivered every committed record (it may act as the active controller)."""
 
@@ -63,6 +64,7 @@ class RaftClient(Elections, Replication):
         self.on_commit: Callable[[RecordBatch], None] = lambda batch: None
         self.on_leader: Callable[[str | None, int], None] = lambda leader, epoch: None
         self.on_active: Callable[[int], None] = lambda epoch: None
+        self.on_delivered: Callable[[], None] = lambda: None
         self.quorum = QuorumState(node.name, self.voters, storage.election)
         self._volatile()
 
@@ -79,10 +81,14 @@ class RaftClient(Elections, Replication):
         self.applied = 0                    # offsets below this were delivered to on_commit
         self.active = False                 # leader with its epoch's start committed and applied
         self.timer: Any = None              # the role's election, fetch or backoff timer
+        self.fetch_deadline = -1            # when the fetch timer is due (>= 0 while it is armed)
         self.votes: dict[str, bool] = {}    # this round's answers (pre-votes or votes)
         self.candidacies = 0                # candidacies in a row (rule 1's backoff)
         self.fetched_this_epoch = False     # a follower's successful fetch (rule 3)
         self.fetch_in_flight: int | None = None
+        self.fetch_timer: Any = None        # checks the request timeout of the fetch in flight
+        self.fetch_sent_at = 0
+        self.park_timer: Any = None         # leader: expires the earliest parked fetch
         self.fetch_target: str | None = None
         self._cid = self.node.incarnation * 1_000_000     # no answer to an earlier process matches
         self.random_target = False          # an observer whose leader went quiet asks any voter
@@ -92,7 +98,7 @@ class RaftClient(Elections, Replication):
         self.voter_offsets: dict[str, int] = {}       # leader: each voter's last fetch offset
         self.voter_fetch_at: dict[str, int] = {}      # leader: when each voter last fetched
         self.observer_offsets: dict[str, int] = {}    # leader: each observer's last fetch offset
-        self.parked: dict[str, tuple[QuorumFetchRequest, Any]] = {}   # leader: fetches waiting (rule 5)
+        self.parked: dict[str, tuple[QuorumFetchRequest, int]] = {}   # leader: fetches waiting, until (rule 5)
         self.check_timer: Any = None
         self.begin_timer: Any = None
 
@@ -130,6 +136,7 @@ class RaftClient(Elections, Replication):
 
     def _arm(self, ms: int, fn: Callable[[], None]) -> None:
         self._cancel_timer()
+        self.fetch_deadline = -1
         self.timer = self.node.after(ms, fn, daemon=True)
 
     def _election_timeout(self) -> int:
@@ -140,7 +147,14 @@ class RaftClient(Elections, Replication):
         self._arm(self._election_timeout(), self._on_election_timer)
 
     def _arm_fetch_timeout(self, ms: int) -> None:
+        """Re-armed at every answer: a timer that would fire earlier is kept and, when it fires,
+        waits on for the rest (one timer per timeout, not one per fetch)."""
+        deadline = self.node.sim.now + ms
+        if self.timer is not None and 0 <= self.fetch_deadline <= deadline:
+            self.fetch_deadline = deadline
+            return
         self._arm(ms, self._on_fetch_timer)
+        self.fetch_deadline = deadline
 
     def _on_election_timer(self) -> None:
         self.timer = None
@@ -158,6 +172,11 @@ class RaftClient(Elections, Replication):
 
     def _on_fetch_timer(self) -> None:
         self.timer = None
+        now = self.node.sim.now
+        if self.fetch_deadline > now:            # re-armed since: wait for the rest
+            self.timer = self.node.after(self.fetch_deadline - now, self._on_fetch_timer, daemon=True)
+            return
+        self.fetch_deadline = -1
         if not self.quorum.is_voter:            # an observer asks a random voter who leads now
             self.random_target = True
             self._arm_fetch_timeout(self.cfg["controller.quorum.fetch.timeout.ms"])
@@ -217,7 +236,7 @@ class RaftClient(Elections, Replication):
         self.on_leader(leader, epoch)
         self.random_target = False
         self._arm_fetch_timeout(self.cfg["controller.quorum.fetch.timeout.ms"])
-        self.fetch_in_flight = None             # a fetch to the old leader is not waited for
+        self._fetch_answered()                  # a fetch to the old leader is not waited for
         self._fetch_soon(0)
 
     # -- appends (rule 8) ------------------------------------------------------------------------
@@ -237,6 +256,7 @@ class RaftClient(Elections, Replication):
             records, self.pending = self.pending, []
             self._write(records)
             self._maybe_advance_hw()
+            self._complete_parked()
 
     def _write(self, values: list[Any], control: bool = False) -> None:
         now = self.node.sim.now
@@ -244,16 +264,19 @@ class RaftClient(Elections, Replication):
         size = BATCH_OVERHEAD + sum(21 + len(v) for v in values)
         self.log.append_as_leader(RecordBatch(recs, size, control=control, max_timestamp=now), self.quorum.epoch)
         self.log.flush()
-        self._complete_parked()
 
     # -- delivery (rule 9) ------------------------------------------------------------------------
     def _deliver(self) -> None:
         log = self.log
+        delivered = False
         while self.applied < self.hw:
             b = log.batch_at(self.applied)
             assert b is not None and b.base_offset == self.applied, f"{self.name}: no batch at {self.applied}"
             self.applied = b.next_offset
             self.on_commit(b)
+            delivered = True
+        if delivered:
+            self.on_delivered()
         q = self.quorum
         if q.role == LEADER and not self.active and self.applied > self.epoch_start:
             self.active = True

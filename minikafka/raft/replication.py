@@ -59,31 +59,36 @@ class Replication:
             self._maybe_advance_hw()
         else:
             self.observer_offsets[req.replica] = req.fetch_offset
-        old = self.parked.pop(src, None)
-        if old is not None:
-            old[1].cancel()
+        self.parked.pop(src, None)
         if req.fetch_offset < log.log_end_offset:
             self._answer(src, req)
         else:
-            timer = self.node.after(MAX_FETCH_WAIT_MS, self._expire_parked, src, req, daemon=True)
-            self.parked[src] = (req, timer)
+            self.parked[src] = (req, now + MAX_FETCH_WAIT_MS)
+            if self.park_timer is None:
+                self.park_timer = self.node.after(MAX_FETCH_WAIT_MS, self._expire_parked, daemon=True)
 
     def _answer(self: "RaftClient", src: str, req: QuorumFetchRequest) -> None:
         batches = tuple(self.log.read(req.fetch_offset, self.log.log_end_offset, 1 << 30))
         self._send(src, QuorumFetchResponse(req.cid, self.quorum.epoch, self.name, None, batches, self.hw))
 
-    def _expire_parked(self: "RaftClient", src: str, req: QuorumFetchRequest) -> None:
-        held = self.parked.get(src)
-        if held is not None and held[0] is req:
-            del self.parked[src]
-            self._answer(src, req)
+    def _expire_parked(self: "RaftClient") -> None:
+        """One timer for every parked fetch: answer those whose wait is over, then wait for the
+        next one to be due."""
+        self.park_timer = None
+        now = self.node.sim.now
+        for src in sorted(self.parked):
+            req, until = self.parked[src]
+            if until <= now:
+                del self.parked[src]
+                self._answer(src, req)
+        if self.parked:
+            due = min(until for _, until in self.parked.values())
+            self.park_timer = self.node.after(due - now, self._expire_parked, daemon=True)
 
     def _complete_parked(self: "RaftClient") -> None:
         parked, self.parked = self.parked, {}
         for src in sorted(parked):
-            req, timer = parked[src]
-            timer.cancel()
-            self._answer(src, req)
+            self._answer(src, parked[src][0])
 
     def _maybe_advance_hw(self: "RaftClient") -> None:
         q = self.quorum
@@ -97,7 +102,13 @@ class Replication:
 
     # -- the follower's and observer's side of Fetch (rule 5) -----------------------------------------
     def _fetch_soon(self: "RaftClient", ms: int) -> None:
-        self.node.after(ms, self._send_fetch, daemon=True)
+        if ms == 0:
+            self._send_fetch()
+        else:
+            self.node.after(ms, self._send_fetch, daemon=True)
+
+    def _fetch_answered(self: "RaftClient") -> None:
+        self.fetch_in_flight = None
 
     def _send_fetch(self: "RaftClient") -> None:
         q = self.quorum
@@ -115,19 +126,30 @@ class Replication:
         last_epoch = log.last_epoch() if log.log_end_offset > 0 else -1
         self.node.send(target, QuorumFetchRequest(self._cid, self.name, q.is_voter, q.epoch if q.role == FOLLOWER
                                                   else -1, log.log_end_offset, last_epoch), daemon=True)
-        self.node.after(self.cfg["controller.quorum.request.timeout.ms"], self._fetch_timed_out, self._cid,
-                        daemon=True)
+        self.fetch_sent_at = self.node.sim.now
+        if self.fetch_timer is None:
+            self.fetch_timer = self.node.after(self.cfg["controller.quorum.request.timeout.ms"], self._fetch_timed_out,
+                                               daemon=True)
 
-    def _fetch_timed_out(self: "RaftClient", cid: int) -> None:
-        if self.fetch_in_flight == cid:
-            self.node.net.close(self.name, self.fetch_target)
-            self.fetch_in_flight = None
-            self._fetch_soon(self.cfg["controller.quorum.retry.backoff.ms"])
+    def _fetch_timed_out(self: "RaftClient") -> None:
+        """One timer, not one per fetch: the fetch in flight times out `request.timeout.ms` after
+        it was sent; a timer that finds a later fetch in flight waits for that one's turn."""
+        self.fetch_timer = None
+        if self.fetch_in_flight is None:
+            return
+        due = self.fetch_sent_at + self.cfg["controller.quorum.request.timeout.ms"]
+        now = self.node.sim.now
+        if due > now:
+            self.fetch_timer = self.node.after(due - now, self._fetch_timed_out, daemon=True)
+            return
+        self.node.net.close(self.name, self.fetch_target)
+        self.fetch_in_flight = None
+        self._fetch_soon(self.cfg["controller.quorum.retry.backoff.ms"])
 
     def on_fetch_response(self: "RaftClient", src: str, resp: QuorumFetchResponse) -> None:
         if resp.cid != self.fetch_in_flight:
             return
-        self.fetch_in_flight = None
+        self._fetch_answered()
         q = self.quorum
         backoff = self.cfg["controller.quorum.retry.backoff.ms"]
         if self._learn_epoch(resp.epoch, resp.leader):
@@ -165,5 +187,5 @@ class Replication:
     def on_disconnect(self: "RaftClient", peer: str) -> None:
         """The connection to `peer` broke: a fetch in flight to it will not be answered."""
         if self.fetch_in_flight is not None and peer == self.fetch_target:
-            self.fetch_in_flight = None
+            self._fetch_answered()
             self._fetch_soon(self.cfg["controller.quorum.retry.backoff.ms"])

@@ -5,14 +5,27 @@ markers, and hosts the coordinators of the partitions of internal topics it lead
 with its local replicas, Produce and Fetch with the requests that wait for them, is its replica
 manager's (replica_manager.py, delayed_operations.py); its follower side is replica_fetcher.py.
 
-Rules (with replica_manager.py's, kafka-semantics.md C.13, D.19-D.27, E.30):
-1. Every `broker.heartbeat.interval.ms` the broker heartbeats to the controller; metadata
-   deltas arrive as UpdateMetadata and apply in version order (a gap waits for a snapshot).
+Rules (with replica_manager.py's, kafka-semantics.md C.13, D.19-D.27, E.30, K.84-K.86):
+1. The broker is an observer of the metadata quorum: it replicates the metadata log
+   (raft/raft_client.py) and applies each committed record in offset order to its image
+   (metadata/image.py); the partitions a delivery changed are then made leader or follower,
+   each once, in its latest state. On restart it replays its log from the start, but acts on
+   partitions only once the controller has first unfenced it (Kafka's RUNNING state: a
+   starting broker leads nothing, so a broker back from a crash never leads on what its old
+   log said; by then the controller has fenced its old incarnation and moved its leaderships).
+1b. It registers with the active controller (the quorum leader it learns from its fetches),
+   then heartbeats with the metadata offset it has applied: every 10 ms until it is first
+   unfenced, then every `broker.heartbeat.interval.ms`. A refused request (NOT_CONTROLLER, no
+   controller known, a lost connection) is retried after 100 ms; STALE_BROKER_EPOCH registers
+   again. Controller requests (AlterPartition, AllocateProducerIds, CreateTopics) go to the
+   active controller it knows.
 2. The OS writes the page cache to disk every `page_cache_flush_ms`; a power loss keeps only
    that; a process crash keeps the whole log.
-3. InitProducerId without a transactional id returns a fresh producer id with epoch 0
-   (simplification: ids come from the controller's counter, with no AllocateProducerIds round trip);
-   with one, the transaction coordinator answers.
+3. InitProducerId without a transactional id returns a fresh producer id with epoch 0 from the
+   broker's block of ids, leased from the controller (AllocateProducerIds, 1000 at a time; the
+   next block is asked for when 90% are used); with no id left it answers
+   COORDINATOR_LOAD_IN_PROGRESS (retriable). With a transactional id, the transaction coordinator
+   answers.
 4. WriteTxnMarkers: the leader appends one COMMIT or ABORT control batch per partition, refused
    with INVALID_PRODUCER_EPOCH if the producer already has a newer epoch there, and answers once
    the HW passes it (acks=all). Markers in `__consumer_offsets` complete transactional offset
@@ -25,11 +38,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
-from minikafka.controller.controller import CONTROLLER
 from minikafka.controller.election import NO_LEADER
 from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, TRANSACTION_STATE, find_coordinator
 from minikafka.coordinator.transaction.transaction_coordinator import TransactionCoordinator
+from minikafka.metadata.image import MetadataImage
+from minikafka.raft.raft_client import RaftClient, RaftStorage
 from minikafka.server.broker_metrics import BrokerMetrics
 from minikafka.server.replica_fetcher import ReplicaFetcher
 from minikafka.server.replica_manager import ReplicaManager
@@ -48,14 +62,18 @@ def broker_name(broker_id: int) -> str:
 
 class Broker(Node):
     def __init__(self, broker_id: int, net: Network, trace: "Trace", config: dict[str, Any],
-                 page_cache_flush_ms: int = 5000, allocate_producer_id: Any = None) -> None:
+                 page_cache_flush_ms: int = 5000, voters: tuple[str, ...] = ("c1",)) -> None:
         super().__init__(broker_name(broker_id), net)
         self.id = broker_id
         self.trace = trace
         self.cfg = config
         self.flush_ms = page_cache_flush_ms
         self.replicas: dict[tuple, Replica] = {}       # survives restarts (the logs are on disk)
-        self.allocate_producer_id = allocate_producer_id
+        self.metadata_storage = RaftStorage()           # the metadata log, on disk too
+        self.raft = RaftClient(self, voters, self.metadata_storage, config, trace)
+        self.raft.on_commit = self._on_metadata_commit
+        self.raft.on_delivered = self._on_metadata_delivered
+        self.raft.on_leader = self._on_quorum_leader
         self.member_rng = self.sim.rng(f"member-ids/{broker_id}")     # survives restarts: ids stay unique
         self.hw_rule = high_watermark                                  # a seam (seams.py)
         self.past_metrics: list[BrokerMetrics] = []                    # earlier processes' (broker_metrics rule 1)
@@ -63,11 +81,19 @@ class Broker(Node):
         self.start()
 
     def _volatile(self) -> None:
-        self.metadata: dict[str, list[P.PartitionState]] = {}
-        self.topic_configs: dict[str, dict[str, Any]] = {}
-        self.live_brokers: tuple[int, ...] = ()
-        self.version = 0
-        self.registered = False
+        self.image = MetadataImage()
+        self.changed: dict[tuple, P.PartitionState] = {}   # partitions a delivery changed (rule 1)
+        self.controller: str | None = None          # the active controller, as the quorum says
+        self.broker_epoch = -1                      # -1: not registered
+        self.unfenced_once = False                  # RUNNING: acts on partitions (rule 1)
+        self.fenced = True
+        self.lifecycle_in_flight = False
+        self.lifecycle_sent: Any = None
+        self.lifecycle_timer: Any = None
+        self.lifecycle_timeout: Any = None
+        self.pids: tuple[int, int] = (0, 0)        # producer ids [next, end) of this broker's block
+        self.next_block: tuple[int, int] | None = None
+        self.pids_asked = False
         self.fetcher = ReplicaFetcher(self)
         self.replica_manager = ReplicaManager(self)     # its purgatories die with the process
         self._cid = 0
@@ -80,7 +106,7 @@ class Broker(Node):
         self.txn_coordinator = TransactionCoordinator(self)
         self.group_coordinator = GroupCoordinator(self)
         self.coordinators = {TRANSACTION_STATE: self.txn_coordinator, CONSUMER_OFFSETS: self.group_coordinator}
-        self._heartbeat()
+        self.raft.start()
         self.after(self.flush_ms, self._flush_page_cache, daemon=True)
         self.replica_manager.startup()
 
@@ -110,12 +136,112 @@ class Broker(Node):
         self.trace.state(self.sim.now, self.name, "broker.restart", incarnation=self.incarnation)
         self.start()
 
+    # -- the metadata log and the active controller (rules 1, 1b) ---------------------------
+    @property
+    def metadata(self) -> dict[str, list[P.PartitionState]]:
+        return self.image.topics
+
+    @property
+    def topic_configs(self) -> dict[str, dict[str, Any]]:
+        return self.image.topic_configs
+
+    @property
+    def live_brokers(self) -> tuple[int, ...]:
+        return self.image.live_brokers()
+
+    @property
+    def version(self) -> int:
+        """The offset of the last metadata record applied."""
+        return self.image.offset
+
+    def _on_metadata_commit(self, batch: Any) -> None:
+        if batch.control:
+            return
+        changed, image = self.changed, self.image
+        for i, rec in enumerate(batch.records):
+            for st in image.apply(batch.base_offset + i, rec.value):
+                if self.id in st.replicas:
+                    changed[st.tp] = st
+
+    def _on_metadata_delivered(self) -> None:
+        if not self.unfenced_once:
+            return                                  # still starting: keep what changed (rule 1)
+        changed, self.changed = self.changed, {}
+        for st in changed.values():
+            self._apply(st)
+
+    def _on_quorum_leader(self, leader: str | None, epoch: int) -> None:
+        if leader != self.controller:
+            self.controller = leader
+            if leader is not None and not self.lifecycle_in_flight:
+                self._schedule_lifecycle(0)
+
+    def send_to_controller(self, msg: Any, daemon: bool = True) -> bool:
+        """Send to the active controller this broker knows; False if it knows none."""
+        if self.controller is None:
+            return False
+        self.send(self.controller, msg, daemon=daemon)
+        return True
+
+    def _schedule_lifecycle(self, ms: int) -> None:
+        if self.lifecycle_timer is not None:
+            self.lifecycle_timer.cancel()
+        self.lifecycle_timer = self.after(ms, self._heartbeat, daemon=True)
+
     def _heartbeat(self) -> None:
-        if self.registered:
-            self.send(CONTROLLER, P.BrokerHeartbeat(self.id, self.incarnation, self.version), daemon=True)
+        """Register, or heartbeat (rule 1b)."""
+        self.lifecycle_timer = None
+        if self.lifecycle_in_flight:
+            return
+        if self.broker_epoch < 0:
+            msg: Any = P.BrokerRegistration(self.id, self.incarnation)
         else:
-            self.send(CONTROLLER, P.BrokerRegistration(self.id, self.incarnation))
-        self.after(self.cfg["broker.heartbeat.interval.ms"], self._heartbeat, daemon=True)
+            msg = P.BrokerHeartbeat(self.id, self.broker_epoch, self.image.offset)
+        if not self.send_to_controller(msg):
+            self._schedule_lifecycle(100)
+            return
+        self.lifecycle_in_flight, self.lifecycle_sent = True, msg
+        self.lifecycle_timeout = self.after(max(self.cfg["broker.session.timeout.ms"] // 2, 1),
+                                            self._lifecycle_timed_out, self.controller, msg, daemon=True)
+
+    def _lifecycle_answered(self) -> None:
+        self.lifecycle_in_flight = False
+        if self.lifecycle_timeout is not None:
+            self.lifecycle_timeout.cancel()
+            self.lifecycle_timeout = None
+
+    def _lifecycle_timed_out(self, target: str, msg: Any) -> None:
+        """No answer within half the session timeout: give up on it (Kafka's heartbeat channel)."""
+        if self.lifecycle_in_flight and self.lifecycle_sent is msg:
+            self.lifecycle_in_flight = False
+            self.net.close(self.name, target)
+            self._schedule_lifecycle(100)
+
+    def _on_registration_response(self, msg: P.BrokerRegistrationResponse) -> None:
+        self._lifecycle_answered()
+        if msg.error is not None:
+            self._schedule_lifecycle(100)
+            return
+        self.broker_epoch = msg.broker_epoch
+        self._schedule_lifecycle(0)
+        self._maybe_ask_producer_ids()
+
+    def _on_heartbeat_response(self, msg: P.BrokerHeartbeatResponse) -> None:
+        self._lifecycle_answered()
+        if msg.error == "STALE_BROKER_EPOCH":
+            self.broker_epoch = -1
+            self._schedule_lifecycle(100)
+            return
+        if msg.error is not None:
+            self._schedule_lifecycle(100)
+            return
+        self.fenced = msg.fenced
+        if not msg.fenced and not self.unfenced_once:
+            self.unfenced_once = True
+            self.trace.state(self.sim.now, self.name, "broker.running", metadata_offset=self.image.offset)
+            self._on_metadata_delivered()
+        starting = not self.unfenced_once
+        self._schedule_lifecycle(10 if starting else self.cfg["broker.heartbeat.interval.ms"])
 
     def _flush_page_cache(self) -> None:
         for r in self.replicas.values():
@@ -125,6 +251,12 @@ class Broker(Node):
     def on_disconnect(self, peer: str, incarnation: int) -> None:
         self.txn_coordinator.on_disconnect(peer, incarnation)
         self.fetcher.on_disconnect(peer, incarnation)
+        self.raft.on_disconnect(peer)
+        if peer == self.controller and self.lifecycle_in_flight:
+            self._lifecycle_answered()
+            self._schedule_lifecycle(100)
+        if peer == self.controller and self.pids_asked:
+            self.pids_asked = False
 
     # -- dispatch ----------------------------------------------------------
     def receive(self, src: str, msg: Any) -> None:
@@ -135,8 +267,6 @@ class Broker(Node):
             self.fetcher.on_fetch_response(src, msg)
         elif kind == "ProduceRequest":
             self._on_produce(src, msg)
-        elif kind == "UpdateMetadata":
-            self._on_metadata(msg)
         elif kind == "MetadataRequest":
             self._on_metadata_request(src, msg)
         elif kind == "ListOffsetsRequest":
@@ -148,8 +278,11 @@ class Broker(Node):
         elif kind == "AlterPartitionResponse":
             self.replica_manager.on_alter_partition_response(msg)
         elif kind == "BrokerHeartbeatResponse":
-            if not msg.registered:
-                self.registered = False
+            self._on_heartbeat_response(msg)
+        elif kind == "BrokerRegistrationResponse":
+            self._on_registration_response(msg)
+        elif kind == "AllocateProducerIdsResponse":
+            self._on_producer_ids(msg)
         elif kind == "FindCoordinatorRequest":
             find_coordinator(self, src, msg)
         elif kind == "AddPartitionsToTxnRequest":
@@ -176,33 +309,13 @@ class Broker(Node):
             self.group_coordinator.on_heartbeat(src, msg)
         elif kind == "LeaveGroupRequest":
             self.group_coordinator.on_leave_group(src, msg)
-        else:
+        elif not self.raft.receive(src, msg):
             self.on_other(src, msg)
 
     def on_other(self, src: str, msg: Any) -> None:
         raise TypeError(f"broker {self.id} cannot handle {msg.kind}")
 
     # -- metadata ----------------------------------------------------------
-    def _on_metadata(self, msg: P.UpdateMetadata) -> None:
-        if msg.full:
-            self.metadata = {}
-            self.topic_configs = {}
-            if not self.registered:
-                self.registered = True
-                self.send(CONTROLLER, P.BrokerHeartbeat(self.id, self.incarnation, msg.version), daemon=True)
-        elif msg.version != self.version + 1:
-            return                      # a gap: the next heartbeat brings a snapshot
-        self.version = msg.version
-        self.live_brokers = msg.live_brokers
-        self.topic_configs.update(msg.topic_configs)
-        for st in msg.partitions:
-            parts = self.metadata.setdefault(st.topic, [])
-            while len(parts) <= st.partition:
-                parts.append(None)      # type: ignore[arg-type]
-            parts[st.partition] = st
-            if self.id in st.replicas:
-                self._apply(st)
-
     def _apply(self, st: P.PartitionState) -> None:
         """The local replica becomes leader or follower (replica_manager.py); then the
         coordinator of an internal topic's partition learns it (rule 5), and a follower fetches
@@ -247,8 +360,40 @@ class Broker(Node):
             self.txn_coordinator.on_init_producer_id(src, msg)
             return
         pid = self.allocate_producer_id()
+        if pid is None:
+            self.send(src, P.InitProducerIdResponse(msg.cid, "COORDINATOR_LOAD_IN_PROGRESS", -1, -1))
+            return
         self.trace.state(self.sim.now, self.name, "producer_id.allocate", pid=pid, client=src)
         self.send(src, P.InitProducerIdResponse(msg.cid, None, pid, 0))
+
+    def allocate_producer_id(self) -> int | None:
+        """The next id of this broker's block (rule 3), or None when it has none left."""
+        nxt, end = self.pids
+        if nxt >= end and self.next_block is not None:
+            (nxt, end), self.next_block = self.next_block, None
+        if nxt >= end:
+            self._maybe_ask_producer_ids()
+            return None
+        self.pids = (nxt + 1, end)
+        if end - nxt - 1 <= 100:                     # 90% of a block of 1000 used
+            self._maybe_ask_producer_ids()
+        return nxt
+
+    def _maybe_ask_producer_ids(self) -> None:
+        if not self.pids_asked and self.next_block is None and self.broker_epoch >= 0 \
+                and self.pids[1] - self.pids[0] <= 100:
+            self.pids_asked = self.send_to_controller(P.AllocateProducerIdsRequest(self.id, self.broker_epoch))
+
+    def _on_producer_ids(self, msg: P.AllocateProducerIdsResponse) -> None:
+        self.pids_asked = False
+        if msg.error is not None:
+            self.after(100, self._maybe_ask_producer_ids, daemon=True)
+            return
+        block = (msg.first, msg.first + msg.count)
+        if self.pids[0] >= self.pids[1]:
+            self.pids = block
+        else:
+            self.next_block = block
 
     # -- transaction markers (partition leader side) -----------------------------------------
     def _on_write_txn_markers(self, src: str, msg: P.WriteTxnMarkersRequest) -> None:

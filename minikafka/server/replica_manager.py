@@ -36,7 +36,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
-from minikafka.controller.controller import CONTROLLER
 from minikafka.coordinator.internal_topics import INTERNAL_TOPICS
 from minikafka.server.delayed_operations import DelayedProduce, ParkedFetch
 from minikafka.server.partition import Replica
@@ -374,8 +373,9 @@ class ReplicaManager:
             self.proposals[r.tp] = "IsrShrinksPerSec" if len(new_isr) < len(r.isr) else "IsrExpandsPerSec"
         r.pending_isr = new_isr
         r.pending_since = b.sim.now
-        b.send(CONTROLLER, P.AlterPartition(b.id, r.tp, r.leader_epoch, r.partition_epoch, new_isr))
-        b.after(5000, self._retry_alter, r, new_isr, r.leader_epoch, daemon=True)
+        sent = b.send_to_controller(P.AlterPartition(b.id, r.tp, r.leader_epoch, r.partition_epoch, new_isr),
+                                      daemon=False)
+        b.after(5000 if sent else 50, self._retry_alter, r, new_isr, r.leader_epoch, daemon=True)
 
     def _retry_alter(self, r: Replica, proposal: tuple[int, ...], epoch: int) -> None:
         if r.pending_isr == proposal and r.leader_epoch == epoch and r.is_leader:
@@ -384,6 +384,10 @@ class ReplicaManager:
     def on_alter_partition_response(self, msg: P.AlterPartitionResponse) -> None:
         r = self.replicas.get(msg.tp)
         if r is None:
+            return
+        if msg.error == "NOT_CONTROLLER":       # re-queued to the next active controller (K.89)
+            if r.pending_isr is not None:
+                self.broker.after(50, self._retry_alter, r, r.pending_isr, r.leader_epoch, daemon=True)
             return
         r.pending_isr = None
         st = msg.state

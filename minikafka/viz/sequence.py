@@ -1,7 +1,7 @@
 """The message sequence diagram: who sent what to whom, in event order, from the trace.
 
 What it shows:
-- one lifeline per node (clients first, then brokers, the controller, the rest); every trace
+- one lifeline per node (clients first, then brokers, controllers, the rest); every trace
   event gets its own row, in the order the events happened, so messages sent in the same
   millisecond stay apart. Rows are event order, not a time scale: the left axis gives each
   row's virtual time, and a dashed line marks a jump of 100 ms or more between two rows;
@@ -96,13 +96,13 @@ def _matcher(names: Iterable[str] | None):
 
 
 def node_order(name: str) -> tuple[int, int, str]:
-    """Producers, brokers by id, the controller, consumers, then anything else."""
+    """Producers, brokers by id, controllers by id, consumers, then anything else."""
     if name.startswith("producer"):
         return (0, 0, name)
     if name[:1] == "b" and name[1:].isdigit():
         return (1, int(name[1:]), name)
-    if name == "controller":
-        return (2, 0, name)
+    if name[:1] == "c" and name[1:].isdigit():             # a controller
+        return (2, int(name[1:]), name)
     if name.startswith("consumer"):
         return (3, 0, name)
     return (4, 0, name)
@@ -304,7 +304,7 @@ def message_colour(name: str) -> str:
     if name.startswith(("JoinGroup", "SyncGroup", "Heartbeat", "LeaveGroup", "OffsetCommit", "OffsetFetch",
                         "FindCoordinator")):
         return PALETTE["msg_group"]
-    if name.startswith(("Metadata", "UpdateMetadata", "Broker", "AlterPartition", "CreateTopics")):
+    if name.startswith(("Metadata", "Broker", "Alter", "Create", "Allocate", "Vote", "Quorum", "BeginQ", "EndQ")):
         return PALETTE["msg_control"]
     return PALETTE["msg_other"]
 

@@ -37,7 +37,7 @@ class ClusterExplorer(_BrokerControls):
         self.producers: dict[str, Any] = {}          # acks -> producer
         self.produced = 0
         ids = sorted(cluster.brokers)
-        nodes = [f"b{b}" for b in ids] + ["controller"]
+        nodes = [f"b{b}" for b in ids] + [f"c{i}" for i in sorted(cluster.controllers)]
         n_parts = len(cluster.controller.topics[topic])
         self.partition = W.Dropdown(options=[(f"{topic}-{p}", p) for p in range(n_parts)], value=0,
                                     description="log of", layout=W.Layout(width="200px"))

@@ -54,6 +54,12 @@ Offset rules:
    read_uncommitted consumer waits for the transaction too.
 4. Without group membership the commit carries generation -1 and member id "" (manual
    assignment with `assign()`).
+5. `consumer_group_metadata()` (for send_offsets_to_transaction) is the generation and member id
+   of the last join that completed, as Java's ConsumerCoordinator keeps it (set in
+   onJoinComplete only): a member that lost its membership still presents its old generation,
+   so the coordinator fences its transactional offset commit (KIP-447). Were it the reset
+   generation -1 and no member id, the coordinator would accept the zombie's commit as from a
+   consumer outside the group, and a pipeline would commit the same input twice.
 """
 from __future__ import annotations
 
@@ -82,6 +88,7 @@ class ConsumerCoordinator:
         self.group_id: str | None = cfg["group.id"]
         self.generation = -1
         self.member_id = ""
+        self.joined: tuple[int, str] = (-1, "")           # offset rule 5: the last completed join
         self.state = UNJOINED
         self.subscription: tuple[str, ...] | None = None
         self.callbacks: dict[str, Callable | None] = {}
@@ -108,7 +115,7 @@ class ConsumerCoordinator:
         return self.group_id
 
     def metadata(self) -> GroupMetadata:
-        return GroupMetadata(self.check_group("consumer_group_metadata"), self.generation, self.member_id,
+        return GroupMetadata(self.check_group("consumer_group_metadata"), *self.joined,
                              self.c.cfg["group.instance.id"])
 
     # -- the application's calls (M1, M6) ---------------------------------------------------
@@ -250,6 +257,7 @@ class ConsumerCoordinator:
 
     def _apply(self, assignment: tuple[TP, ...]) -> None:
         c = self.c
+        self.joined = (self.generation, self.member_id)            # onJoinComplete (offset rule 5)
         now_owned = tuple(c.subscriptions.assigned)
         if self.rebalance_protocol == "COOPERATIVE":
             revoked = tuple(tp for tp in now_owned if tp not in assignment)

@@ -199,6 +199,8 @@ class TransactionCoordinator(Coordinator):
             return answer("CONCURRENT_TRANSACTIONS")
         if meta is None or meta.producer_epoch >= MAX_EPOCH:
             pid, epoch = self.broker.allocate_producer_id(), 0
+            if pid is None:                     # no producer id block yet (broker.py rule 3)
+                return answer("COORDINATOR_LOAD_IN_PROGRESS")
         else:
             pid, epoch = meta.producer_id, meta.producer_epoch + 1
         new = TxnMetadata(txn_id, pid, epoch, msg.transaction_timeout_ms, EMPTY)

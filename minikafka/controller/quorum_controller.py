@@ -1,0 +1,407 @@
+"""A controller: a voter of the metadata quorum that, while it leads, is the active controller
+(Kafka: `QuorumController`, with `ClusterControlManager` and `BrokerHeartbeatManager` for
+brokers, `ProducerIdControlManager`, `FeatureControlManager`; kafka-semantics.md C.14-C.15,
+K.81-K.85, K.88-K.92). Partition changes are replication_control.py's; the log is raft/'s.
+
+Rules:
+1. Every controller applies committed metadata records in offset order to its image
+   (metadata/image.py). Only the active controller (the quorum leader, once it has applied
+   everything committed before its epoch: raft_client.py rule 9) answers broker requests;
+   the others answer NOT_CONTROLLER.
+2. Write path: the active controller turns a request into records, applies them to its image at
+   once, appends them to the log, and answers only when they are committed. A controller that
+   stops leading drops what it had not committed: its image goes back to the committed records,
+   and the requests waiting on them get NOT_CONTROLLER (brokers retry with the new leader).
+3. Brokers: a registration writes a RegisterBrokerRecord (fenced); its offset is the broker
+   epoch. A registration from a new incarnation of a broker still registered fences the old
+   one first. A heartbeat from a fenced broker whose metadata offset has reached its own
+   registration unfences it. A broker with no heartbeat for more than `broker.session.timeout.ms`
+   is fenced (checked every session timeout / 8, one broker per check, the next 10 ms later).
+   A controller that becomes active gives every registered broker a fresh session.
+4. Producer ids: AllocateProducerIds leases the next block of 1000 to a broker
+   (ProducerIdsRecord).
+5. The first active controller of an empty log writes the bootstrap records: the feature levels.
+6. With nothing else written for `metadata.max.idle.interval.ms`, the active controller writes a
+   NoOpRecord, so that every node sees the log move.
+7. The controller that leads the quorum records in the trace what each committed record changed
+   (topic.create, isr.shrink, isr.expand, leader.elect, broker.register, broker.fence,
+   broker.unfence, topic.config, ...), at the time it commits.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from minikafka import protocol as P
+from minikafka.controller import replication_control as RC
+from minikafka.controller.controller_metrics import ControllerMetrics
+from minikafka.controller.election import elect_leader
+from minikafka.errors import KafkaException
+from minikafka.metadata.image import MetadataImage
+from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ConfigRecord, FeatureLevelRecord,
+                                        NoOpRecord, PartitionChangeRecord, ProducerIdsRecord,
+                                        RegisterBrokerRecord, TopicRecord)
+from minikafka.raft.quorum_state import LEADER
+from minikafka.raft.raft_client import RaftClient, RaftStorage
+from minikafka.sim.network import Network, Node
+
+if TYPE_CHECKING:
+    from minikafka.sim.trace import Trace
+
+PRODUCER_ID_BLOCK = 1000
+FEATURES = {"metadata.version": 27, "kraft.version": 0, "transaction.version": 1, "group.version": 1,
+            "eligible.leader.replicas.version": 0}
+
+
+def controller_name(controller_id: int) -> str:
+    return f"c{controller_id}"
+
+
+class QuorumController(Node):
+    def __init__(self, controller_id: int, voters: tuple[str, ...], net: Network, trace: "Trace",
+                 config: dict[str, Any]) -> None:
+        super().__init__(controller_name(controller_id), net)
+        self.id = controller_id
+        self.trace = trace
+        self.cfg = config
+        self.storage = RaftStorage()                    # survives restarts (on disk)
+        self.elect_leader = elect_leader                # a seam (seams.py)
+        self.metrics = ControllerMetrics()
+        self.past_metrics: list[ControllerMetrics] = []
+        self._placement_rng = self.sim.rng("placement")            # one stream, whichever controller is active
+        self.raft = RaftClient(self, voters, self.storage, config, trace)
+        self.raft.on_commit = self._on_commit
+        self.raft.on_active = self._on_active
+        self.raft.on_leader = self._on_leader
+        self.start()
+
+    def start(self) -> None:
+        self.image = MetadataImage()
+        self.active = False
+        self.waiting: list[tuple[int, Callable[[str | None], None]]] = []    # (offset, reply) (rule 2)
+        self.events: dict[int, list[tuple[str, dict[str, Any]]]] = {}          # offset -> trace events (rule 7)
+        self.sessions: dict[int, int] = {}                                       # broker -> last contact
+        self.last_write = self.sim.now
+        self.raft.start()
+
+    def crash(self) -> None:
+        self.alive = False
+        self.trace.state(self.sim.now, self.name, "controller.crash")
+        self.net.process_crashed(self.name)
+
+    def restart(self) -> None:
+        if self.alive:
+            raise RuntimeError(f"controller {self.id} is running; crash it first")
+        self.alive = self.powered = True
+        self.incarnation += 1
+        self.past_metrics.append(self.metrics)
+        self.metrics = ControllerMetrics()
+        self.trace.state(self.sim.now, self.name, "controller.restart", incarnation=self.incarnation)
+        self.start()
+
+    # -- the log (rules 1, 2, 7) ------------------------------------------------------------
+    def _on_commit(self, batch: Any) -> None:
+        if batch.control:
+            return
+        leading = self.raft.quorum.role == LEADER
+        for i, rec in enumerate(batch.records):
+            offset = batch.base_offset + i
+            if offset > self.image.offset:
+                events = self._apply(offset, rec.value)
+                if leading:
+                    self._emit(events)
+            elif leading:
+                self._emit(self.events.pop(offset, []))
+        done = batch.next_offset - 1
+        while self.waiting and self.waiting[0][0] <= done:
+            self.waiting.pop(0)[1](None)
+
+    def _emit(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        for name, fields in events:
+            if name == "leader.elect" and fields["unclean"]:
+                self.metrics.unclean_elections.mark()       # controller_metrics rule 2
+            self.trace.state(self.sim.now, self.name, name, **fields)
+
+    def _apply(self, offset: int, rec: Any) -> list[tuple[str, dict[str, Any]]]:
+        """Apply one record; the trace events it makes (rule 7)."""
+        before = None
+        if type(rec) is PartitionChangeRecord:
+            before = self.image.state(rec.topic, rec.partition)
+        self.image.apply(offset, rec)
+        return describe(self.image, rec, before)
+
+    def write(self, records: list[Any], reply: Callable[[str | None], None] | None = None) -> bool:
+        """Rule 2: False when this controller is not active."""
+        if not self.active or not records:
+            return False
+        last = self.raft.append(records)
+        if last is None:
+            return False
+        first = last - len(records) + 1
+        for i, rec in enumerate(records):
+            self.events[first + i] = self._apply(first + i, rec)
+        self.last_write = self.sim.now
+        if reply is not None:
+            self.waiting.append((last, reply))
+        return True
+
+    def _on_leader(self, leader: str | None, epoch: int) -> None:
+        if self.active and leader != self.name:
+            self._renounce()
+
+    def _renounce(self) -> None:
+        """Rule 2: back to what is committed; waiting requests fail."""
+        self.active = False
+        self.trace.state(self.sim.now, self.name, "controller.renounce")
+        waiting, self.waiting, self.events = self.waiting, [], {}
+        image = MetadataImage()
+        log = self.storage.log
+        for b in log.batches:
+            if b.base_offset >= self.raft.hw:
+                break
+            if not b.control:
+                for i, rec in enumerate(b.records):
+                    image.apply(b.base_offset + i, rec.value)
+        self.image = image
+        for _, reply in waiting:
+            reply("NOT_CONTROLLER")
+
+    def _on_active(self, epoch: int) -> None:
+        self.active = True
+        self.metrics.new_active.mark()
+        self.trace.state(self.sim.now, self.name, "controller.active", epoch=epoch)
+        now = self.sim.now
+        self.sessions = {b: now for b in self.image.brokers}            # rule 3: fresh sessions
+        if not self.image.features:                                      # rule 5
+            self.write([FeatureLevelRecord(k, v) for k, v in FEATURES.items()])
+        session = self.cfg["broker.session.timeout.ms"]
+        self.after(max(session // 8, 1), self._check_sessions, epoch, daemon=True)
+        idle = self.cfg["metadata.max.idle.interval.ms"]
+        if idle > 0:
+            self.after(idle, self._maybe_noop, epoch, daemon=True)
+
+    def _still_active(self, epoch: int) -> bool:
+        return self.active and self.raft.quorum.epoch == epoch
+
+    def _maybe_noop(self, epoch: int) -> None:
+        """Rule 6."""
+        if not self._still_active(epoch):
+            return
+        idle = self.cfg["metadata.max.idle.interval.ms"]
+        if self.sim.now - self.last_write >= idle:
+            self.write([NoOpRecord()])
+        self.after(self.last_write + idle - self.sim.now, self._maybe_noop, epoch, daemon=True)
+
+    # -- requests (rule 1) -----------------------------------------------------------------------
+    def receive(self, src: str, msg: Any) -> None:
+        if self.raft.receive(src, msg):
+            return
+        kind = msg.kind
+        if not self.active:
+            if kind in _ANSWERS:
+                self.send(src, _ANSWERS[kind](msg), daemon=True)
+            return
+        if kind == "BrokerHeartbeat":
+            self._on_heartbeat(src, msg)
+        elif kind == "BrokerRegistration":
+            self._on_registration(src, msg)
+        elif kind == "AlterPartition":
+            self._on_alter_partition(src, msg)
+        elif kind == "AllocateProducerIdsRequest":
+            self._on_allocate_producer_ids(src, msg)
+        elif kind == "CreateTopicsRequest":
+            self._on_create_internal_topic(msg)
+
+    def on_disconnect(self, peer: str, incarnation: int) -> None:
+        self.raft.on_disconnect(peer)
+
+    # -- brokers (rule 3) -------------------------------------------------------------------------
+    def _on_registration(self, src: str, msg: P.BrokerRegistration) -> None:
+        reg = self.image.brokers.get(msg.broker_id)
+        self.sessions[msg.broker_id] = self.sim.now
+
+        def reply(err: str | None) -> None:
+            r = self.image.brokers.get(msg.broker_id)
+            self.send(src, P.BrokerRegistrationResponse(err, r.epoch if err is None and r else -1), daemon=True)
+        if reg is not None and reg.incarnation == msg.incarnation:
+            reply(None)
+            return
+        records: list[Any] = []
+        if reg is not None and not reg.fenced:
+            records += self._fence(msg.broker_id, "new incarnation")
+        records.append(RegisterBrokerRecord(msg.broker_id, msg.incarnation))
+        self.write(records, reply)
+
+    def _on_heartbeat(self, src: str, msg: P.BrokerHeartbeat) -> None:
+        reg = self.image.brokers.get(msg.broker_id)
+        if reg is None or reg.epoch != msg.broker_epoch:
+            self.send(src, P.BrokerHeartbeatResponse("STALE_BROKER_EPOCH", True, False), daemon=True)
+            return
+        self.sessions[msg.broker_id] = self.sim.now
+        caught_up = msg.metadata_offset >= reg.epoch
+
+        def reply(err: str | None) -> None:
+            r = self.image.brokers[msg.broker_id]
+            self.send(src, P.BrokerHeartbeatResponse(err, r.fenced, caught_up), daemon=True)
+        if reg.fenced and caught_up:
+            self.write(self._unfence(msg.broker_id), reply)
+            return
+        reply(None)
+
+    def _unfence(self, broker: int) -> list[Any]:
+        """The records that unfence `broker` and elect leaders for the offline partitions it can
+        lead (replication_control rule 3), computed on an image where it is already unfenced."""
+        reg = self.image.brokers[broker]
+        unfence = BrokerRegistrationChangeRecord(broker, reg.epoch, fenced=False)
+        reg.fenced = False
+        try:
+            changes = RC.offline_records(self.image, self.elect_leader, "broker returned", broker)
+        finally:
+            reg.fenced = True
+        return [unfence, *changes]
+
+    def _check_sessions(self, epoch: int) -> None:
+        if not self._still_active(epoch):
+            return
+        timeout, now = self.cfg["broker.session.timeout.ms"], self.sim.now
+        stale = [b for b, reg in sorted(self.image.brokers.items())
+                 if not reg.fenced and now - self.sessions.get(b, now) > timeout]
+        if stale:
+            self.write(self._fence(stale[0], "session timeout"))
+        self.after(10 if len(stale) > 1 else max(timeout // 8, 1), self._check_sessions, epoch, daemon=True)
+
+    def _fence(self, broker: int, why: str) -> list[Any]:
+        """The records that fence `broker` and move its partitions (replication_control rule 3).
+        The partition changes are computed on an image where it is already fenced."""
+        reg = self.image.brokers[broker]
+        fence = BrokerRegistrationChangeRecord(broker, reg.epoch, fenced=True, why=why)
+        was = reg.fenced
+        reg.fenced = True
+        try:
+            changes = RC.fence_records(self.image, broker, self.elect_leader, why)
+        finally:
+            reg.fenced = was
+        return [fence, *changes]
+
+    # -- partitions --------------------------------------------------------------------------------
+    def _on_alter_partition(self, src: str, msg: P.AlterPartition) -> None:
+        error = RC.check_alter_partition(self.image, msg.broker_id, msg.tp, msg.leader_epoch, msg.partition_epoch,
+                                         tuple(msg.new_isr))
+        states = self.image.topics.get(msg.tp[0])
+        if error is not None:
+            st = states[msg.tp[1]] if states and msg.tp[1] < len(states) else None
+            self.trace.state(self.sim.now, self.name, "isr.reject", tp=f"{msg.tp[0]}-{msg.tp[1]}", error=error)
+            self.send(src, P.AlterPartitionResponse(msg.tp, error, st), daemon=True)
+            return
+
+        def reply(err: str | None) -> None:
+            st = self.image.state(*msg.tp)
+            self.send(src, P.AlterPartitionResponse(msg.tp, err, None if err else st), daemon=True)
+        self.write([PartitionChangeRecord(msg.tp[0], msg.tp[1], tuple(msg.new_isr), None, "AlterPartition")], reply)
+
+    def create_topic(self, name: str, partitions: int, replication_factor: int, config: dict[str, Any],
+                     reply: Callable[[str | None], None] | None = None) -> None:
+        """CreateTopics, as the active controller runs it (Kafka's errors, before any record)."""
+        if name in self.image.topics:
+            raise KafkaException("TOPIC_ALREADY_EXISTS", f"Topic '{name}' already exists.")
+        live = self.image.live_brokers()
+        if replication_factor > len(live):
+            raise KafkaException("INVALID_REPLICATION_FACTOR",
+                                 f"Replication factor: {replication_factor} larger than available brokers: {len(live)}.")
+        assignment = RC.place(live, partitions, replication_factor, self._placement_rng)
+        self.write(RC.create_topic_records(name, assignment, config), reply)
+
+    def add_partitions(self, name: str, total: int, reply: Callable[[str | None], None] | None = None) -> None:
+        states = self.image.topics[name]
+        rf = len(states[0].replicas)
+        live = self.image.live_brokers()
+        if rf > len(live):
+            raise KafkaException("INVALID_REPLICATION_FACTOR", "not enough live brokers for new partitions")
+        self.write(RC.add_partition_records(name, len(states), RC.place_more(live, len(states), total, rf)), reply)
+
+    def alter_topic_config(self, topic: str, changes: dict[str, Any],
+                           reply: Callable[[str | None], None] | None = None) -> None:
+        """ConfigRecords; then, as this model has it, leaders for partitions that may now have one."""
+        self.write([ConfigRecord(topic, k, v) for k, v in sorted(changes.items())], reply)
+        self.write(RC.offline_records(self.image, self.elect_leader, "config change"))
+
+    def _on_create_internal_topic(self, msg: P.CreateTopicsRequest) -> None:
+        """Internal topics are created on first use, with the replication factor capped at the
+        number of live brokers (Kafka would refuse until enough brokers are up)."""
+        live = len(self.image.live_brokers())
+        if msg.name in self.image.topics or live == 0:
+            return
+        from minikafka.config import TOPIC, resolve
+        cfg = resolve(TOPIC, {"unclean.leader.election.enable": False, **msg.config})
+        self.create_topic(msg.name, msg.partitions, min(msg.replication_factor, live), dict(cfg))
+
+    # -- producer ids (rule 4) ------------------------------------------------------------------------
+    def _on_allocate_producer_ids(self, src: str, msg: P.AllocateProducerIdsRequest) -> None:
+        reg = self.image.brokers.get(msg.broker_id)
+        if reg is None or reg.epoch != msg.broker_epoch:
+            self.send(src, P.AllocateProducerIdsResponse("STALE_BROKER_EPOCH", -1, 0), daemon=True)
+            return
+        first = self.image.next_producer_id
+
+        def reply(err: str | None) -> None:
+            self.send(src, P.AllocateProducerIdsResponse(err, first if err is None else -1,
+                                                         PRODUCER_ID_BLOCK if err is None else 0), daemon=True)
+        self.write([ProducerIdsRecord(msg.broker_id, reg.epoch, first + PRODUCER_ID_BLOCK)], reply)
+
+    # -- views ---------------------------------------------------------------------------------------
+    def last_heartbeat(self, broker: int) -> int:
+        """When this (active) controller last heard from `broker` (a registration or heartbeat);
+        -1 if never. Sessions live in the active controller's memory, not in the log."""
+        return self.sessions.get(broker, -1)
+
+    def live_brokers(self) -> tuple[int, ...]:
+        return self.image.live_brokers()
+
+    @property
+    def topics(self) -> dict[str, list[P.PartitionState]]:
+        return self.image.topics
+
+    @property
+    def topic_configs(self) -> dict[str, dict[str, Any]]:
+        return self.image.topic_configs
+
+    @property
+    def brokers(self) -> dict[int, Any]:
+        return self.image.brokers
+
+
+def describe(image: MetadataImage, rec: Any, before: P.PartitionState | None) -> list[tuple[str, dict[str, Any]]]:
+    """Rule 7: the trace events of one applied record."""
+    kind = type(rec)
+    if kind is PartitionChangeRecord:
+        st = image.state(rec.topic, rec.partition)
+        tp = f"{rec.topic}-{rec.partition}"
+        out = []
+        if rec.leader is not None:
+            unclean = before is not None and rec.leader >= 0 and rec.leader not in before.isr
+            out.append(("leader.elect", {"tp": tp, "leader": st.leader, "epoch": st.leader_epoch, "isr": st.isr,
+                                         "unclean": unclean, "why": rec.why}))
+        elif rec.isr is not None and before is not None:
+            name = "isr.shrink" if len(st.isr) < len(before.isr) else "isr.expand"
+            out.append((name, {"tp": tp, "isr": st.isr, "before": before.isr}))
+        return out
+    if kind is TopicRecord:
+        return [("topic.create", {"topic": rec.name})]
+    if kind is RegisterBrokerRecord:
+        return [("broker.register", {"broker": rec.broker_id, "incarnation": rec.incarnation})]
+    if kind is BrokerRegistrationChangeRecord and rec.fenced is not None:
+        if rec.fenced:
+            return [("broker.fence", {"broker": rec.broker_id, "why": rec.why})]
+        return [("broker.unfence", {"broker": rec.broker_id})]
+    if kind is ConfigRecord:
+        return [("topic.config", {"topic": rec.topic, "changed": (f"{rec.key}={rec.value}",)})]
+    if kind is ProducerIdsRecord:
+        return [("producer_ids.allocate", {"broker": rec.broker_id, "next": rec.next_producer_id})]
+    return []
+
+
+_ANSWERS: dict[str, Callable[[Any], Any]] = {
+    "BrokerHeartbeat": lambda m: P.BrokerHeartbeatResponse("NOT_CONTROLLER", True, False),
+    "BrokerRegistration": lambda m: P.BrokerRegistrationResponse("NOT_CONTROLLER", -1),
+    "AlterPartition": lambda m: P.AlterPartitionResponse(m.tp, "NOT_CONTROLLER", None),
+    "AllocateProducerIdsRequest": lambda m: P.AllocateProducerIdsResponse("NOT_CONTROLLER", -1, 0),
+}
