@@ -1,7 +1,7 @@
 """Fingerprint of seeded histories (a script, not a test): proof that a refactor or a speed-up
 changed nothing a learner or a checker can see.
 
-It runs 428 seeded scenarios and hashes what each produced: the full trace (every message and
+It runs 432 seeded scenarios and hashes what each produced: the full trace (every message and
 state change, with virtual times), the logs' contents, the consumers' reads and the outcomes:
 - 200 durability trials (experiments.acks_trial: acks 1 and all, 100 seeds each), outcomes;
 - 100 crash trials with the trace on (the durability benchmark's scenario), trace and outcome;
@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "60b2262d45a362e96c082d11d63099f16f5b4072d6500f5949097092a212d6ab"
+EXPECTED = "3c95631dc7c7420c1993e5f18e5888ab1d800567488374c28f0ce9c874361036"
 
 
 def _sha(text: str) -> str:

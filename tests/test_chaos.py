@@ -13,7 +13,7 @@ import pytest
 from minikafka.chaos.campaign import MATRICES, PROFILES, RATE, Row, Setting, campaign, main, render_table, replay
 
 ROOT = Path(__file__).resolve().parents[1]
-CI_SEEDS = range(40)            # 440 runs, ~40 s on 2 cores; the benchmark runs >= 10,000 schedules
+CI_SEEDS = range(40)            # 560 runs, ~60 s on 2 cores; the benchmark runs >= 10,000 schedules
 DEFAULT = MATRICES["default"]
 
 
@@ -31,7 +31,9 @@ def test_the_matrix_separates_guarantees_from_anomalies_with_honest_fault_models
     names = [s.name for s in DEFAULT]
     assert len(names) == len(set(names))
     guarantees = {s.name for s in DEFAULT if s.section == "guarantees"}
-    assert guarantees == {"idempotent", "transactions", "eos-pipeline"}
+    assert guarantees == {"idempotent", "kraft-failover", "quorum-loss", "transactions", "eos-pipeline"}
+    for name, kind in (("kraft-failover", "crash_controller"), ("quorum-loss", "quorum_loss")):
+        assert dict(setting(name).workload)["controllers"] == 3 and kind in PROFILES[setting(name).profile]["kinds"]
     assert {"lost", "duplicate", "reorder"} <= set(setting("idempotent").guarantees)
     assert {"aborted_read", "non_atomic"} <= set(setting("transactions").guarantees)
     assert {"eos_missing", "eos_duplicate", "single_owner"} <= set(setting("eos-pipeline").guarantees)

@@ -140,7 +140,7 @@ def test_the_fetch_requests_are_the_same_as_when_every_assigned_partition_was_lo
     """The digest was first taken with the fetcher that looked at every assigned partition on
     every call (before fetcher.py rule 7), and matched it; it was taken again when the metadata
     log replaced pushed metadata (KRaft), which moved every history's timing, not the fetcher.
-    tests/fingerprint.py checks 428 more scenarios."""
+    tests/fingerprint.py checks 432 more scenarios."""
     log = _fetch_requests_of_a_seeded_scenario()
     assert len(log) == 409
     assert hashlib.sha256("\n".join(log).encode()).hexdigest() == \

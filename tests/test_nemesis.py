@@ -152,7 +152,7 @@ def test_a_blackout_cuts_the_power_of_every_broker_at_once():
 
 
 def test_episode_kinds_are_known_and_a_repeated_kind_is_drawn_more_often():
-    assert set(ALL_KINDS) == set(KINDS) | {"outage", "blackout"}
+    assert set(ALL_KINDS) == set(KINDS) | {"outage", "blackout", "crash_controller", "quorum_loss"}
     once = sum(Nemesis(seed, kinds=("cut", "pause")).schedule().count("cut") for seed in range(20))
     twice = sum(Nemesis(seed, kinds=("cut", "cut", "pause")).schedule().count("cut") for seed in range(20))
     assert twice > once
@@ -383,3 +383,45 @@ def test_every_fault_the_nemesis_draws_passes_the_argument_checks():
     for seed in range(20):
         for f in Nemesis(seed=seed, duration_ms=60_000).schedule():
             Fault(f.at_ms, f.kind, f.args)          # made again: the checks run again
+
+
+# -- controller faults (nemesis.py rule 6) ------------------------------------------------------------
+def test_controller_crashes_come_one_at_a_time_and_are_always_restarted():
+    for seed in range(6):
+        s = Nemesis(seed, kinds=("crash_controller",), controllers=3, rate=1.0).schedule()
+        assert s.problems() == []
+        crashes = [f for f in s if f.kind == "crash_controller"]
+        assert crashes and all(1 <= f.arg("controller") <= 3 for f in crashes)
+        down: dict[int, int] = {}
+        for f in s:
+            if f.kind == "crash_controller":
+                assert not any(back > f.at_ms for back in down.values()), str(s)
+                down[f.arg("controller")] = next(g.at_ms for g in s if g.kind == "restart_controller"
+                                                 and g.arg("controller") == f.arg("controller") and g.at_ms > f.at_ms)
+
+
+def test_a_quorum_loss_crashes_a_majority_of_the_controllers_at_once():
+    s = Nemesis(3, kinds=("quorum_loss",), controllers=3, rate=1.0).schedule()
+    lost = [f for f in s if f.kind == "crash_controller"]
+    assert lost and all(f.arg("episode") == "quorum_loss" for f in lost)
+    first = [f for f in lost if f.at_ms == lost[0].at_ms]
+    assert len(first) == 2 and "crash controller c" in str(first[0])
+    assert s.problems() == []
+
+
+def test_a_controller_crash_without_a_restart_is_reported():
+    s = Schedule((Fault(10, "crash_controller", {"controller": 2}),), 100)
+    assert s.problems() == ["c2 crashed at 10 ms is never restarted"]
+
+
+def test_controller_faults_apply_to_the_cluster_and_restart_all_brings_them_back():
+    c = Cluster(brokers=3, controllers=3, seed=4)
+    s = Schedule((Fault(0, "crash_controller", {"controller": 1}), Fault(0, "crash_controller", {"controller": 2}),
+                  Fault(5000, "restart_all")), 10_000)
+    run = s.apply(c)
+    c.run(3000)
+    assert c.controller_state().leader == -1                # no majority: nobody leads
+    c.run(8000)
+    assert all(ctl.alive for ctl in c.controllers.values())
+    assert c.controller_state().leader != -1
+    assert "restart every crashed broker: c1, c2" in run.log()

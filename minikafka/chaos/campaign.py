@@ -15,7 +15,10 @@ Rules:
    guarantee rows run the "faults" profile: process crashes (one broker, or the whole cluster
    in an `outage`), cuts, isolation, pauses, dropped and delayed messages, client crashes, and
    no power loss; the "blackout" profile, where every broker loses power at once, only backs
-   an anomaly row.
+   an anomaly row. The KRaft rows add controller faults to the same mix, with three
+   controllers: the active controller crashing ("controller-faults"), or a majority of the
+   quorum at once ("quorum-loss", metadata frozen while it lasts); Kafka's durability promise
+   is the same under both.
 2b. Idempotent producers warm up (workload_producers.py rule 2): each new instance waits for the
    acknowledgement of its first send to each partition before sending more. A minikafka
    network cut drops messages silently while later ones on the same connection still arrive,
@@ -60,6 +63,8 @@ NO_POWER_LOSS = ("crash", "outage", "outage", "cut", "cut", "isolate", "pause", 
 PROFILES: dict[str, dict[str, Any]] = {
     "faults": {"kinds": NO_POWER_LOSS},
     "blackout": {"kinds": ("blackout", "blackout") + NO_POWER_LOSS},
+    "controller-faults": {"kinds": ("crash_controller", "crash_controller") + NO_POWER_LOSS},
+    "quorum-loss": {"kinds": ("quorum_loss", "quorum_loss") + NO_POWER_LOSS},
 }
 IDEMPOTENT = {"acks": "all", "enable.idempotence": True}
 TRANSACTIONAL = {"transactional.id": "app", "transaction.timeout.ms": 20_000}     # as Kafka Streams: short
@@ -87,7 +92,8 @@ class Setting:
         w = dict(self.workload)
         slots = (("producer", w.get("producers", 2)), ("consumer", w.get("consumers", 1)),
                  ("pipeline", w.get("pipelines", 0)))
-        return Nemesis(seed, rate=rate, clients=tuple((r, n) for r, n in slots if n), **PROFILES[self.profile])
+        return Nemesis(seed, rate=rate, clients=tuple((r, n) for r, n in slots if n),
+                       controllers=w.get("controllers", 1), **PROFILES[self.profile])
 
     def run(self, seed: int, records: int = 120, rate: float = RATE) -> Result:
         return run_workload(seed, nemesis=self.nemesis(seed, rate), records=records, **dict(self.workload))
@@ -112,6 +118,10 @@ MATRICES: dict[str, tuple[Setting, ...]] = {
     "default": (
         _row("idempotent", "acks=all, idempotent, RF=3, min.insync.replicas=2, unclean off", IDEMPOTENT,
              guarantees=DURABLE),
+        _row("kraft-failover", "acks=all, idempotent, 3 controllers; the active controller crashes", IDEMPOTENT,
+             guarantees=DURABLE, profile="controller-faults", controllers=3),
+        _row("quorum-loss", "acks=all, idempotent, 3 controllers; a majority of them crash at once", IDEMPOTENT,
+             guarantees=DURABLE, profile="quorum-loss", controllers=3),
         _row("transactions", "transactional producers (20% aborted by the app), read_committed consumers",
              TRANSACTIONAL, READ_COMMITTED, guarantees=TXN),
         _row("eos-pipeline", "consume-transform-produce: 2 pipelines (group, transactions, "

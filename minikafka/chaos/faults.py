@@ -9,8 +9,9 @@ Rules:
 2. Kinds: `crash`/`power_loss` (then `restart`) a broker; `cut`/`heal` the link between two
    nodes; `isolate` a node (cut every link it has, for `ms`, then heal only the links this
    fault cut); `pause` a node; `drop`/`delay` messages of one kind (a network rule that lives
-   `ms`); `crash_client` (the workload replaces the instance). `clear_rules`, `heal_all` and
-   `restart_all` end a run that must settle (nemesis.py rule 2). The faults of a cluster-wide
+   `ms`); `crash_client` (the workload replaces the instance); `crash_controller` (then
+   `restart_controller`) a controller of the metadata quorum. `clear_rules`, `heal_all` and
+   `restart_all` (crashed brokers and controllers) end a run that must settle (nemesis.py rule 2). The faults of a cluster-wide
    episode (nemesis.py rule 3) carry the episode's name.
 3. `schedule.problems()` checks nemesis.py rule 2 on any schedule, hand-built ones too: a
    crash without a later restart, a cut without a later heal.
@@ -93,6 +94,8 @@ _DESCRIBE: dict[str, Callable[[Fault], str]] = {
     "drop": _rule_text,
     "delay": _rule_text,
     "crash_client": lambda f: f"crash client {f.arg('client')}",
+    "crash_controller": lambda f: f"crash controller c{f.arg('controller')}{_episode_note(f)}",
+    "restart_controller": lambda f: f"restart controller c{f.arg('controller')}{_episode_note(f)}",
     "clear_rules": lambda f: "clear network rules",
     "heal_all": lambda f: "heal all links",
     "restart_all": lambda f: "restart every crashed broker",
@@ -139,6 +142,8 @@ ARGS: dict[str, dict[str, tuple[bool, Callable[[str, Any], Any]]]] = {
               "count": (False, check_count), "ms": (True, lambda n, v: check_int(n, v, 1, unit="ms")),
               "src": (False, _end_arg), "dst": (False, _end_arg)},
     "crash_client": {"client": (True, _node_arg)},
+    "crash_controller": {"controller": (True, lambda n, v: check_int(n, v, 1))},
+    "restart_controller": {"controller": (True, lambda n, v: check_int(n, v, 1))},
     "clear_rules": {},
     "heal_all": {},
     "restart_all": {},
@@ -213,6 +218,10 @@ class Schedule:
                 down[_node(f.arg("broker"))] = f.at_ms
             elif f.kind == "restart":
                 down.pop(_node(f.arg("broker")), None)
+            elif f.kind == "crash_controller":
+                down[f"c{f.arg('controller')}"] = f.at_ms
+            elif f.kind == "restart_controller":
+                down.pop(f"c{f.arg('controller')}", None)
             elif f.kind == "restart_all":
                 down.clear()
             elif f.kind == "cut":

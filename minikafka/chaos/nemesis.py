@@ -24,9 +24,14 @@ Rules:
    outage); what the OS had not flushed is gone everywhere (Kafka does not fsync).
 4. Pause and crash_client strike client slots, `"role#index"`, drawn from `clients`
    (nemesis_run.py rule 3 maps a slot to the live instance).
+6. Controller faults (with `controllers` > 1 they leave a majority, with one they do not):
+   `crash_controller` crashes one live controller, restarted after `down_ms`, one at a time;
+   `quorum_loss` crashes a majority of the controllers at once and restarts them after
+   `episode_ms`, so metadata freezes while the data plane serves what it can. Neither is in the
+   default mix.
 5. Every argument is checked when the nemesis is made (TypeError or ValueError naming it):
    `kinds` a non-empty list of known kinds, `messages` protocol message kinds, `clients`
-   (role, count >= 0) pairs, `rate` > 0, `brokers` 1..64, `max_down` 0..brokers, times >= 0,
+   (role, count >= 0) pairs, `rate` > 0, `brokers` 1..64, `controllers` 1..9, `max_down` 0..brokers, times >= 0,
    `down_ms` and `episode_ms` (low, high) with 1 <= low <= high.
 """
 from __future__ import annotations
@@ -49,7 +54,8 @@ def _strings(name: str, value: Any) -> tuple[str, ...]:
 
 KINDS = ("crash", "power_loss", "cut", "isolate", "pause", "drop", "delay", "crash_client")
 EPISODES = ("outage", "blackout")              # rule 3: not in the default mix
-ALL_KINDS = KINDS + EPISODES
+CONTROLLER_KINDS = ("crash_controller", "quorum_loss")   # rule 6: not in the default mix
+ALL_KINDS = KINDS + EPISODES + CONTROLLER_KINDS
 OUTAGE_MS = ((10_500, 13_000), (1_000, 3_000), (3_000, 6_000))   # stale alone; all down; stale leads alone
 MESSAGES = ("ProduceRequest", "ProduceResponse", "FetchRequest", "FetchResponse", "EndTxnResponse",
             "AddPartitionsToTxnResponse", "WriteTxnMarkersRequest", "InitProducerIdResponse",
@@ -116,6 +122,7 @@ class Nemesis:
         if not 0 < self.rate < float("inf"):
             raise ValueError(f"rate must be a number of faults per virtual second > 0, got {self.rate!r}")
         check_int("brokers", self.brokers, 1, 64)
+        check_int("controllers", self.controllers, 1, 9)
         check_int("max_down", self.max_down, 0, self.brokers)
         for name in ("duration_ms", "start_ms", "quiet_ms"):
             check_int(name, getattr(self, name), 0, unit="virtual ms")
@@ -141,6 +148,7 @@ class _Generator:
         self.end = n.duration_ms - n.quiet_ms            # every episode is over by then
         self.busy: dict[str, int] = {}                   # node -> time its episode ends
         self.down: dict[str, int] = {}                   # broker -> restart time
+        self.ctl_down: dict[str, int] = {}               # controller -> restart time (rule 6)
         self.cuts: dict[tuple[str, str], int] = {}       # link -> heal time
         self.out: list[Fault] = []
 
@@ -187,6 +195,28 @@ class _Generator:
 
     def _power_loss(self, t: int) -> None:
         self._crash(t, "power_loss")
+
+    def _crash_controller(self, t: int) -> None:
+        """Rule 6: one controller, while no other is down."""
+        if any(r > t for r in self.ctl_down.values()):
+            return
+        ctl = self.rng.choice(self._controllers())
+        back = t + self._length(t, self.n.down_ms)
+        self.out.append(Fault(t, "crash_controller", {"controller": int(ctl[1:])}))
+        self.out.append(Fault(back, "restart_controller", {"controller": int(ctl[1:])}))
+        self.ctl_down[ctl] = back
+
+    def _quorum_loss(self, t: int) -> None:
+        """Rule 6: a majority of the controllers, at once."""
+        if any(r > t for r in self.ctl_down.values()):
+            return
+        ctls = self._controllers()
+        lost = sorted(self.rng.sample(ctls, len(ctls) // 2 + 1))
+        back = t + self._length(t, self.n.episode_ms)
+        note = {"episode": "quorum_loss"}
+        self.out += [Fault(t, "crash_controller", {"controller": int(c[1:]), **note}) for c in lost]
+        self.out += [Fault(back, "restart_controller", {"controller": int(c[1:]), **note}) for c in lost]
+        self.ctl_down.update({c: back for c in lost})
 
     def _cut(self, t: int) -> None:
         nodes = self._brokers() + self._controllers()

@@ -59,7 +59,8 @@ class _Item:
 _APPLY = {"crash": "_broker_fault", "power_loss": "_broker_fault", "restart": "_broker_fault", "cut": "_link",
           "heal": "_link", "isolate": "_isolate", "pause": "_pause", "drop": "_rule", "delay": "_rule",
           "crash_client": "_crash_client", "clear_rules": "_clear_rules", "heal_all": "_heal_all",
-          "restart_all": "_restart_all"}
+          "restart_all": "_restart_all", "crash_controller": "_controller_fault",
+          "restart_controller": "_controller_fault"}
 
 
 class NemesisRun:
@@ -128,6 +129,16 @@ class NemesisRun:
         else:
             c.crash_broker(b.id, power_loss=k == "power_loss")
 
+    def _controller_fault(self, f: Fault) -> None:
+        c, restart = self.c, f.kind == "restart_controller"
+        ctl = c.controllers.get(f.arg("controller"))
+        if ctl is None or ctl.alive == restart:
+            why = "no such controller" if ctl is None else "already " + ("up" if ctl.alive else "down")
+            self._note(f, f"{f}: skipped ({why})", skipped=True)
+            return
+        self._note(f, str(f))
+        (c.restart_controller if restart else c.crash_controller)(ctl.id)
+
     def _link(self, f: Fault) -> None:
         a, b = self._resolve(f.arg("a")), self._resolve(f.arg("b"))
         if a is None or b is None or a == b:
@@ -159,9 +170,13 @@ class NemesisRun:
     def _restart_all(self, f: Fault) -> None:
         c = self.c
         down = [b for b, broker in sorted(c.brokers.items()) if not broker.alive]
-        self._note(f, f"{f}: {', '.join(f'b{b}' for b in down) or 'none down'}")
+        ctls = [i for i, ctl in sorted(c.controllers.items()) if not ctl.alive]
+        names = [f"b{b}" for b in down] + [f"c{i}" for i in ctls]
+        self._note(f, f"{f}: {', '.join(names) or 'none down'}")
         for b in down:
             c.restart_broker(b)
+        for i in ctls:
+            c.restart_controller(i)
 
     def _resolve_all(self, node: Any) -> tuple[str, ...]:
         """A node name, a broker id, or a client slot "role#index" -> its node names (rule 3)."""

@@ -10,7 +10,7 @@ rules keep one numbering, cited as "workload.py rule N":
 - 5, the consume-transform-produce pipelines: workload_pipelines.py.
 
 Rules:
-1. `Cluster(brokers, seed)`; each topic gets `partitions` partitions, replication factor
+1. `Cluster(brokers, seed, controllers)`; each topic gets `partitions` partitions, replication factor
    `replication_factor`, `min.insync.replicas` and `unclean.leader.election.enable` as
    configured. The internal topics get `internal_partitions` partitions (Kafka's default is
    50): it only makes runs faster. With `pipelines` the cluster also has the output topic
@@ -79,6 +79,7 @@ class WorkloadConfig:
     consumers: int = 1
     topics: Mapping[str, TopicSpec] | None = None       # None: topic "t" (and "out") from the fields below
     brokers: int = 3
+    controllers: int = 1
     partitions: int = 2
     replication_factor: int = 3
     min_insync_replicas: int = 2
@@ -160,7 +161,7 @@ class Workload(ProducerRole, ConsumerRole, PipelineRole):
 
     def __init__(self, config: WorkloadConfig) -> None:
         self.cfg = config
-        self.c = Cluster(brokers=config.brokers, seed=config.seed,
+        self.c = Cluster(brokers=config.brokers, seed=config.seed, controllers=config.controllers,
                          config={"offsets.topic.num.partitions": config.internal_partitions,
                                  "transaction.state.log.num.partitions": config.internal_partitions})
         self.h = History(self.c.trace)
