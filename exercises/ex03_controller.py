@@ -1,5 +1,6 @@
-"""Exercises 3.1-3.3 (notebook 03, brokers and the controller): leader election, which
-partitions go offline, and which brokers the controller fences."""
+"""Exercises 3.1-3.4 (notebook 03, brokers and the controller): leader election, which
+partitions go offline, which brokers the controller fences, and which controller wins an
+election of the controller quorum."""
 from __future__ import annotations
 
 from typing import Collection, Mapping, Sequence
@@ -59,3 +60,25 @@ def fenced(last_heartbeat_by_broker: Mapping[int, int], now: int, session_timeou
     [2]
     """
     raise NotImplementedError("Exercise 3.3 (exercises/ex03_controller.py)")
+
+
+@exercise("3.4", reference="minikafka.course.lessons.nb03:election_winner")
+def election_winner(voters: int, logs: Mapping[int, tuple[int, int]], order: Sequence[int]) -> int | None:
+    """Predict which controller of the quorum becomes the leader (the active controller) after
+    the old one crashed; the check compares with the quorum's rules.
+
+    voters: how many controllers the quorum has (dead ones included). logs: each LIVE
+    controller -> (last epoch, end offset) of its metadata log. order: the live controllers in
+    the order their election timers expire (randomized in Kafka: who asks first is luck).
+    Return the controller id that wins, or None if none can.
+
+    The rules (Raft as KRaft runs it, KIP-595/996): the first controller whose timer expires
+    asks the others for their vote; a controller grants its vote only if the candidate's log is
+    at least as up to date as its own, comparing the last epoch first and only then the end
+    offset; the candidate votes for itself. It wins with a majority of ALL the voters. If it
+    cannot get one, the next controller in `order` tries.
+
+    >>> election_winner(3, {2: (4, 120), 3: (4, 118)}, [3, 2])
+    2
+    """
+    raise NotImplementedError("Exercise 3.4 (exercises/ex03_controller.py)")

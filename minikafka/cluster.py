@@ -171,7 +171,7 @@ class Cluster:
         """The metadata quorum now: who leads in which epoch, each voter's log end and high
         watermark, and each broker's metadata offset and fencing."""
         active = self._active()
-        voters = tuple(VoterView(i, ctl.alive, ctl.raft.quorum.role, ctl.raft.quorum.epoch,
+        voters = tuple(VoterView(i, ctl.alive, ctl.raft.quorum.role if ctl.alive else "-", ctl.raft.quorum.epoch,
                                  ctl.storage.log.log_end_offset, ctl.raft.hw, ctl.alive and ctl.active)
                        for i, ctl in sorted(self.controllers.items()))
         regs = self.controller.image.brokers

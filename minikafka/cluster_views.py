@@ -118,7 +118,7 @@ class VoterView:
 
     controller: int
     alive: bool
-    role: str               # unattached, prospective, candidate, leader, follower, resigned
+    role: str               # unattached, prospective, candidate, leader, follower, resigned; "-" if down
     epoch: int
     log_end_offset: int
     high_watermark: int
@@ -147,10 +147,10 @@ class ControllerStateView:
     def __str__(self) -> str:
         lead = f"c{self.leader}" if self.leader >= 0 else "none"
         lines = [f"active controller: {lead}, epoch {self.epoch}",
-                 f"  {'voter':>5} {'process':<8} {'role':<12} {'epoch':>5} {'LEO':>5} {'HW':>5}"]
+                 f"  {'voter':>5} {'process':<8} {'role':<16} {'epoch':>5} {'LEO':>5} {'HW':>5}"]
         for v in self.voters:
             lines.append(f"  {'c' + str(v.controller):>5} {'up' if v.alive else 'DOWN':<8} "
-                         f"{v.role + (' (active)' if v.active else ''):<12} {v.epoch:>5} {v.log_end_offset:>5} "
+                         f"{v.role + (' (active)' if v.active else ''):<16} {v.epoch:>5} {v.log_end_offset:>5} "
                          f"{v.high_watermark:>5}")
         lines.append(f"  {'broker':>6} {'process':<8} {'metadata offset':>15} {'fenced':>6}")
         for b in self.brokers:

@@ -159,3 +159,28 @@ def test_the_same_seed_gives_the_same_quorum_history():
         c.run(5000)
         return [f"{e.time} {e.node} {e.name} {sorted(e.fields.items())}" for e in c.trace]
     assert history() == history()
+
+
+def test_the_metadata_log_table_shows_the_records_an_election_and_a_topic_wrote():
+    from minikafka import viz
+    c = Cluster(brokers=3, controllers=3, seed=7)
+    c.create_topic("orders", 2, 3)
+    c.crash_controller(active(c))
+    c.run(6000)
+    text = viz.metadata_log_table(c, last=6, noops=False)
+    lines = text.splitlines()
+    assert lines[0].startswith(f"metadata log of c{active(c)} (high watermark")
+    assert "earlier records not shown" in lines[2]
+    assert "PartitionRecord topic=orders partition=1" in text and "LeaderChange leader=c" in lines[-1]
+    assert all(len(line) <= 100 for line in lines)
+    assert "NoOpRecord" in viz.metadata_log_table(c, last=3)            # the log moves while idle
+    with pytest.raises(ValueError, match="last"):
+        viz.metadata_log_table(c, last=0)
+
+
+def test_the_controller_state_text_marks_the_active_voter_and_the_dead_ones():
+    c = Cluster(brokers=3, controllers=3, seed=7)
+    c.crash_controller(active(c))
+    c.run(6000)
+    text = str(c.controller_state())
+    assert "leader (active)" in text and " DOWN     -" in text

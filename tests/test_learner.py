@@ -90,6 +90,13 @@ def test_ex3_3_fenced():
 
 
 @pytest.mark.learner
+@pytest.mark.ex3_4
+def test_ex3_4_election_winner():
+    from exercises.ex03_controller import election_winner
+    checks.ex3_4(election_winner)
+
+
+@pytest.mark.learner
 @pytest.mark.ex4_2
 def test_ex4_2_truncation_offset():
     from exercises.ex04_replication import truncation_offset

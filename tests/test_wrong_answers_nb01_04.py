@@ -1,4 +1,4 @@
-"""Exercises 1.1-4.3: each check fails plausible wrong answers and passes the reference.
+"""Exercises 1.1-4.3 (and 3.4): each check fails plausible wrong answers and passes the reference.
 
 Every wrong answer below is a mistake a learner could make (an off-by-one, a rule applied to
 the wrong replicas, abs() instead of Kafka's toPositive, `>=` where Kafka compares with `>`).
@@ -200,6 +200,23 @@ def offline_when_preferred_dead(assignments, isr, live):
     return [tp for tp, replicas in assignments.items() if replicas[0] not in live]
 
 
+# -- 3.4 election_winner -------------------------------------------------------------------------
+def winner_first_to_ask(voters, logs, order):
+    return order[0] if 2 * len(logs) > voters else None      # forgets the vote's log check
+
+
+def winner_longest_log(voters, logs, order):
+    return max(logs, key=lambda v: (logs[v][1], logs[v][0])) if 2 * len(logs) > voters else None   # offset first
+
+
+def winner_majority_of_the_living(voters, logs, order):
+    return nb03.election_winner(len(logs), logs, order)      # a majority of the live voters only
+
+
+def winner_most_up_to_date(voters, logs, order):
+    return max(sorted(logs), key=lambda v: logs[v]) if 2 * len(logs) > voters else None   # timers do not matter
+
+
 # -- 3.3 fenced ------------------------------------------------------------------------------
 def fenced_at_exactly_timeout(last, now, timeout):
     return sorted(b for b, t in last.items() if now - t >= timeout)
@@ -275,6 +292,8 @@ BATTERY = {
     "ex3_2": (nb03.offline_partitions, [offline_when_any_replica_dead, offline_when_no_live_replica,
                                         offline_when_preferred_dead]),
     "ex3_3": (nb03.fenced, [fenced_at_exactly_timeout, fenced_in_dict_order, fenced_returns_live_brokers]),
+    "ex3_4": (nb03.election_winner, [winner_first_to_ask, winner_longest_log, winner_majority_of_the_living,
+                                     winner_most_up_to_date]),
     "ex4_1": (high_watermark, [hw_over_all_replicas, hw_ignores_min_isr, hw_may_go_back]),
     "ex4_2": (nb04.truncation_offset, [never_truncate, truncate_to_shorter_log, truncate_to_leader_end_only,
                                        truncate_whole_last_epoch]),
@@ -302,5 +321,5 @@ def test_a_plausible_wrong_answer_fails_the_check(exercise, wrong, capsys):
 
 
 def test_every_exercise_of_notebooks_01_to_04_has_three_wrong_answers():
-    assert sorted(BATTERY) == [f"ex{n}_{m}" for n in (1, 2, 3, 4) for m in (1, 2, 3)]
+    assert sorted(BATTERY) == sorted([f"ex{n}_{m}" for n in (1, 2, 3, 4) for m in (1, 2, 3)] + ["ex3_4"])
     assert all(len(wrongs) >= 3 for _, wrongs in BATTERY.values())

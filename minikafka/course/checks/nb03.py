@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from minikafka.controller.election import elect_leader
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb03 import fenced, offline_scenario
+from minikafka.course.lessons.nb03 import election_winner, fenced, offline_scenario
 
 
 def ex3_1(fn: Callable[..., tuple[int, bool]]) -> None:
@@ -91,3 +91,29 @@ def ex3_3(fn: Callable[..., list[int]]) -> None:
                 for b in rng.sample(range(1, 8), rng.randrange(1, 6))}
         add(last, now, timeout)
     run("3_3", fn, fenced, cases)
+
+
+def ex3_4(fn: Callable[..., int | None]) -> None:
+    """election_winner(voters, logs, order) against the quorum's rules (lessons.nb03 rule 5)."""
+    rng = random.Random("ex3_4")
+    cases = []
+
+    def add(voters: int, logs: dict[int, tuple[int, int]], order: list[int]) -> None:
+        cases.append(((voters, logs, order), f"voters={voters}, logs={logs}, order={order}"))
+
+    add(3, {2: (4, 120), 3: (4, 118)}, [3, 2])            # the first to ask is behind: 2 wins
+    add(3, {2: (4, 120), 3: (4, 118)}, [2, 3])
+    add(3, {1: (3, 200), 2: (5, 90)}, [1, 2])              # the later epoch wins though shorter
+    add(3, {1: (5, 90), 3: (5, 90)}, [3, 1])               # equal logs: the first to ask wins
+    add(3, {2: (4, 100)}, [2])                             # one of three alive: nobody
+    add(5, {1: (2, 50), 2: (2, 60), 4: (2, 55)}, [1, 4, 2])
+    add(5, {1: (2, 50), 2: (2, 60), 4: (2, 55)}, [2, 4, 1])
+    add(5, {3: (7, 10), 5: (6, 900)}, [5, 3])              # two of five: no majority
+    add(1, {1: (0, 0)}, [1])
+    while len(cases) < 30:
+        voters = rng.choice([3, 3, 5])
+        live = sorted(rng.sample(range(1, voters + 1), rng.randrange(voters // 2 + 1, voters + 1)))
+        logs = {v: (rng.randrange(3, 6), rng.randrange(80, 120)) for v in live}
+        order = rng.sample(live, len(live))
+        add(voters, logs, order)
+    run("3_4", fn, election_winner, cases)

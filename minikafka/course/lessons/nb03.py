@@ -13,7 +13,12 @@ PartitionLeaderElectionAlgorithms):
 4. Exercise 3.2 is judged by the simulator: `offline_scenario` takes some brokers down long
    enough to leave the ISRs, then takes others down (and may bring the first ones back), and
    asks the controller which partitions are offline.
-5. `fit` wraps trace lines and sequence tables to 100 columns at field boundaries (spaces
+5. Which controller wins an election (raft/elections.py rules 1 and 3): the live voters' timers
+   expire in `order`; the first to expire asks for votes, and a voter grants its vote only to a
+   log at least as up to date as its own, comparing the last epoch first, then the end offset.
+   A voter wins with a majority of *all* the voters (itself included), dead ones counted; if it
+   cannot, the next one in `order` tries. No winner (None) when no live voter can gather one.
+6. `fit` wraps trace lines and sequence tables to 100 columns at field boundaries (spaces
    outside brackets), so a line of `key=value` fields never breaks inside a value.
 """
 from __future__ import annotations
@@ -29,6 +34,16 @@ def offline_partitions(assignments: Mapping[str, Sequence[int]], isr: Mapping[st
     """The partitions left without a leader when only the brokers in `live` are up, with
     unclean election off (rule 3), in the order of `assignments`."""
     return [tp for tp, replicas in assignments.items() if elect_leader(replicas, isr[tp], live)[0] == NO_LEADER]
+
+
+def election_winner(voters: int, logs: Mapping[int, tuple[int, int]], order: Sequence[int]) -> int | None:
+    """Rule 5: the controller that becomes leader. `logs`: live voter -> (last epoch, end offset)."""
+    majority = voters // 2 + 1
+    for candidate in order:
+        votes = sum(1 for voter, log in logs.items() if log <= logs[candidate])
+        if votes >= majority:
+            return candidate
+    return None
 
 
 def fenced(last_heartbeat_by_broker: Mapping[int, int], now: int, session_timeout_ms: int) -> list[int]:
