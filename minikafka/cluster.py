@@ -15,6 +15,7 @@ Rules:
 - Nothing happens between calls unless a call runs the simulation: `run(ms)`, `step()`,
   `run_until_idle()`, or a blocking client call (`flush`, `poll`).
 - Faults: `crash_broker(id)` stops the process (the log survives, in the page cache);
+  `stop_broker(id)` is a controlled shutdown: leaderships move away first;
   `crash_broker(id, power_loss=True)` also loses what the OS had not yet written to disk.
   Either way the controller fences the broker after `broker.session.timeout.ms`.
   `cut(a, b)` / `heal(a, b)` break and mend links; `drop(kind, ...)` and `delay(kind, ...)`
@@ -60,17 +61,15 @@ from minikafka.cluster_args import (
     is_int,
 )
 from minikafka.cluster_views import (
-    ControllerStateView,
     GroupView,
     LagRow,
-    ObserverView,
     PartitionView,
     ProducerView,
     ReplicaView,
-    VoterView,
 )
 from minikafka.config import BROKER, TOPIC, resolve
 from minikafka.controller.election import NO_LEADER
+from minikafka.cluster_quorum import ControllerQuorum
 from minikafka.controller.quorum_controller import QuorumController, controller_name
 from minikafka.errors import KafkaException
 from minikafka.metrics.snapshot import MetricsSnapshot
@@ -80,7 +79,7 @@ from minikafka.sim.network import Network, Rule
 from minikafka.sim.trace import DEFAULT_LIMIT, Trace, check_limit
 
 
-class Cluster:
+class Cluster(ControllerQuorum):
     def __init__(self, brokers: int = 3, seed: int = 0, *, controllers: int = 1,
                  config: dict[str, Any] | None = None,
                  latency_ms: int = 1, page_cache_flush_ms: int = 5000,
@@ -117,83 +116,6 @@ class Cluster:
             self.brokers[i].hw_rule = self.impl["high_watermark"]
         self.sim.run_until(lambda: self._settled(lambda ctl: len(ctl.live_brokers()) == brokers),
                            self.sim.now + 30_000)
-
-    # -- the controller quorum -----------------------------------------------------------
-    @property
-    def controller(self) -> QuorumController:
-        """The active controller; with none (an election, or no majority), the controller whose
-        image is the most recent (what was last committed)."""
-        best = None
-        for ctl in self.controllers.values():
-            if ctl.alive and ctl.active:
-                return ctl
-            if best is None or ctl.image.offset > best.image.offset:
-                best = ctl
-        assert best is not None
-        return best
-
-    def _active(self) -> QuorumController | None:
-        for ctl in self.controllers.values():
-            if ctl.alive and ctl.active:
-                return ctl
-        return None
-
-    def _settled(self, done: Any) -> bool:
-        """An active controller for which `done(ctl)` holds, everything it wrote committed, and
-        every live broker caught up with it."""
-        ctl = self._active()
-        if ctl is None or not done(ctl) or ctl.raft.hw < ctl.storage.log.log_end_offset or ctl.raft.pending:
-            return False
-        brokers = ctl.image.brokers
-        return all(b.image.offset >= ctl.image.offset for i, b in self.brokers.items()
-                   if b.alive and i in brokers and not brokers[i].fenced)
-
-    def _write(self, what: str, action: Any) -> None:
-        """Run `action(active controller, reply)` once there is an active controller, and wait
-        until its records are committed (or fail)."""
-        deadline = self.sim.now + 30_000
-        while True:
-            self.sim.run_until(lambda: self._active() is not None, deadline)
-            ctl = self._active()
-            if ctl is None:
-                raise KafkaException("REQUEST_TIMED_OUT", f"{what}: no active controller for 30 s "
-                                                          f"(the controller quorum has no majority)")
-            result: list[str | None] = []
-            action(ctl, result.append)
-            if not self.sim.run_until(lambda: bool(result), deadline):
-                raise KafkaException("REQUEST_TIMED_OUT", f"{what}: not committed within 30 s")
-            if result[0] is None:
-                return
-            if result[0] != "NOT_CONTROLLER":
-                raise KafkaException(result[0], f"{what} failed")
-
-    def controller_state(self) -> ControllerStateView:
-        """The metadata quorum now: who leads in which epoch, each voter's log end and high
-        watermark, and each broker's metadata offset and fencing."""
-        active = self._active()
-        voters = tuple(VoterView(i, ctl.alive, ctl.raft.quorum.role if ctl.alive else "-", ctl.raft.quorum.epoch,
-                                 ctl.storage.log.log_end_offset, ctl.raft.hw, ctl.alive and ctl.active)
-                       for i, ctl in sorted(self.controllers.items()))
-        regs = self.controller.image.brokers
-        brokers = tuple(ObserverView(i, b.alive, b.image.offset, regs[i].fenced if i in regs else True)
-                        for i, b in sorted(self.brokers.items()))
-        epoch = max((v.epoch for v in voters if v.alive), default=-1)
-        return ControllerStateView(active.id if active is not None else -1, epoch, voters, brokers)
-
-    def _controller_by_id(self, controller_id: int) -> QuorumController:
-        if not is_int(controller_id) or controller_id not in self.controllers:
-            raise ValueError(f"no controller {controller_id!r}; controllers are {sorted(self.controllers)}")
-        return self.controllers[controller_id]
-
-    def crash_controller(self, controller_id: int) -> None:
-        """Stop a controller's process (its metadata log and election state survive, on disk)."""
-        ctl = self._controller_by_id(controller_id)
-        if not ctl.alive:
-            raise RuntimeError(f"controller {controller_id} is already down")
-        ctl.crash()
-
-    def restart_controller(self, controller_id: int) -> None:
-        self._controller_by_id(controller_id).restart()
 
     # -- time -------------------------------------------------------------------------
     @property
@@ -316,6 +238,22 @@ class Cluster:
         if not b.alive:
             raise RuntimeError(f"broker {broker_id} is already down")
         b.crash(power_loss)
+
+    def stop_broker(self, broker_id: int) -> None:
+        """Controlled shutdown (Kafka's `kafka-server-stop`): unlike a crash, the broker first asks
+        the controller to move its leaderships and ISR places to other brokers, and stops only
+        once they have moved (broker.py rule 6); this call waits for that (virtual time). A
+        broker that is not running yet, or gets no answer within 5 minutes, stops at once."""
+        b = self.broker(broker_id)
+        if not b.alive:
+            raise RuntimeError(f"broker {broker_id} is already down")
+        if not b.unfenced_once:
+            b.stop(controlled=False)
+            return
+        b.begin_shutdown()
+        self.sim.run_until(lambda: not b.alive, self.sim.now + 300_000)
+        if b.alive:
+            b.stop(controlled=False)
 
     def restart_broker(self, broker_id: int) -> None:
         self.broker(broker_id).restart()

@@ -184,3 +184,46 @@ def test_the_controller_state_text_marks_the_active_voter_and_the_dead_ones():
     c.run(6000)
     text = str(c.controller_state())
     assert "leader (active)" in text and " DOWN     -" in text
+
+
+def test_a_controlled_shutdown_moves_leadership_before_the_broker_stops():
+    c = Cluster(brokers=3, seed=1)
+    c.create_topic("t", 3, 3, config={"min.insync.replicas": 2})
+    led = [i for i in range(3) if c.partition_state("t", i).leader == 2]
+    assert led
+    start = c.now
+    c.stop_broker(2)
+    assert not c.brokers[2].alive and c.now - start < 5000       # no session timeout to wait for
+    moved = [e for e in c.trace.filter(name="leader.elect", since=start) if e.fields["why"] == "controlled shutdown"]
+    stop = c.trace.filter(name="broker.stop", node="b2")[0]
+    assert stop.fields["controlled"] and moved and all(e.time < stop.time for e in moved)
+    for i in range(3):
+        st = c.partition_state("t", i)
+        assert st.leader != 2 and 2 not in st.isr
+    p = c.producer({"acks": "all"})
+    p.produce("t", value=b"at once", partition=led[0])
+    assert p.flush(1) == 0                                        # the new leader was there already
+    c.restart_broker(2)
+    c.run(3000)
+    assert 2 in c.partition_state("t", led[0]).isr
+
+
+def test_a_crash_leaves_leadership_on_the_dead_broker_until_it_is_fenced():
+    c = Cluster(brokers=3, seed=1)
+    c.create_topic("t", 3, 3)
+    led = [i for i in range(3) if c.partition_state("t", i).leader == 2]
+    c.crash_broker(2)
+    c.run(2000)
+    assert all(c.partition_state("t", i).leader == 2 for i in led)
+
+
+def test_without_a_controller_a_shutdown_waits_for_its_deadline_then_stops_anyway():
+    c = Cluster(brokers=3, seed=1)
+    c.create_topic("t", 3, 3)
+    c.crash_controller(1)
+    start = c.now
+    c.stop_broker(3)
+    assert not c.brokers[3].alive and c.now - start >= 300_000
+    assert not c.trace.filter(name="broker.stop", node="b3")[0].fields["controlled"]
+    with pytest.raises(RuntimeError, match="already down"):
+        c.stop_broker(3)

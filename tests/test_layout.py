@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("server", ("minikafka.server",)),
     ("clients", ("minikafka.clients",)),
     ("facade", ("minikafka", "minikafka.cluster", "minikafka.cluster_args", "minikafka.cluster_metrics",
-                "minikafka.cluster_views", "minikafka.seams", "minikafka.invariants")),
+                "minikafka.cluster_views", "minikafka.cluster_quorum", "minikafka.seams", "minikafka.invariants")),
     ("tools", ("minikafka.chaos", "minikafka.viz")),
     ("course", ("minikafka.course",)),
     ("widgets", ("minikafka.widgets",)),

@@ -26,6 +26,11 @@ Rules:
 7. The controller that leads the quorum records in the trace what each committed record changed
    (topic.create, isr.shrink, isr.expand, leader.elect, broker.register, broker.fence,
    broker.unfence, topic.config, ...), at the time it commits.
+8. Controlled shutdown (a heartbeat with WantShutDown): the broker is marked in controlled
+   shutdown and removed from every ISR, with new leaders where it led (never elected again
+   meanwhile); once it leads nothing and every other active broker's metadata offset has passed
+   those records, it is fenced and told ShouldShutDown. A broker that leads nothing is let go at
+   once.
 """
 from __future__ import annotations
 
@@ -80,6 +85,8 @@ class QuorumController(Node):
         self.waiting: list[tuple[int, Callable[[str | None], None]]] = []    # (offset, reply) (rule 2)
         self.events: dict[int, list[tuple[str, dict[str, Any]]]] = {}          # offset -> trace events (rule 7)
         self.sessions: dict[int, int] = {}                                       # broker -> last contact
+        self.broker_offsets: dict[int, int] = {}                                 # broker -> metadata offset
+        self.shutdown_offsets: dict[int, int] = {}       # broker -> offset of its shutdown records (rule 8)
         self.last_write = self.sim.now
         self.raft.start()
 
@@ -237,7 +244,11 @@ class QuorumController(Node):
             self.send(src, P.BrokerHeartbeatResponse("STALE_BROKER_EPOCH", True, False), daemon=True)
             return
         self.sessions[msg.broker_id] = self.sim.now
+        self.broker_offsets[msg.broker_id] = msg.metadata_offset
         caught_up = msg.metadata_offset >= reg.epoch
+        if msg.want_shutdown and not reg.fenced:
+            self._controlled_shutdown(src, msg.broker_id, caught_up)
+            return
 
         def reply(err: str | None) -> None:
             r = self.image.brokers[msg.broker_id]
@@ -246,6 +257,32 @@ class QuorumController(Node):
             self.write(self._unfence(msg.broker_id), reply)
             return
         reply(None)
+
+    def _controlled_shutdown(self, src: str, broker: int, caught_up: bool) -> None:
+        """Rule 8: move the broker's leaderships and ISR places away; let it go once it leads
+        nothing and every other active broker has applied that."""
+        reg = self.image.brokers[broker]
+        if not reg.in_controlled_shutdown:
+            was = reg.in_controlled_shutdown
+            reg.in_controlled_shutdown = True
+            try:
+                moves = RC.fence_records(self.image, broker, self.elect_leader, "controlled shutdown")
+            finally:
+                reg.in_controlled_shutdown = was
+            records = [BrokerRegistrationChangeRecord(broker, reg.epoch, in_controlled_shutdown=True), *moves]
+            self.write(records)
+            self.shutdown_offsets[broker] = self.image.offset
+        leads = any(st.leader == broker for parts in self.image.topics.values() for st in parts)
+        need = self.shutdown_offsets.get(broker, -1)
+        others = [b for b, r in self.image.brokers.items() if b != broker and not r.fenced]
+        applied = all(self.broker_offsets.get(b, -1) >= need for b in others)
+        if leads or not applied:
+            self.send(src, P.BrokerHeartbeatResponse(None, False, caught_up), daemon=True)
+            return
+        fence = BrokerRegistrationChangeRecord(broker, reg.epoch, fenced=True, why="controlled shutdown")
+        self.write([fence], lambda err: self.send(src, P.BrokerHeartbeatResponse(err, True, caught_up,
+                                                                                 should_shutdown=err is None),
+                                                   daemon=True))
 
     def _unfence(self, broker: int) -> list[Any]:
         """The records that unfence `broker` and elect leaders for the offline partitions it can
@@ -388,6 +425,8 @@ def describe(image: MetadataImage, rec: Any, before: P.PartitionState | None) ->
         return [("topic.create", {"topic": rec.name})]
     if kind is RegisterBrokerRecord:
         return [("broker.register", {"broker": rec.broker_id, "incarnation": rec.incarnation})]
+    if kind is BrokerRegistrationChangeRecord and rec.in_controlled_shutdown:
+        return [("broker.controlled_shutdown", {"broker": rec.broker_id})]
     if kind is BrokerRegistrationChangeRecord and rec.fenced is not None:
         if rec.fenced:
             return [("broker.fence", {"broker": rec.broker_id, "why": rec.why})]

@@ -16,8 +16,9 @@ Rules:
    partitions with a replica on it (leadership does not move back by itself).
 4. AlterPartition is accepted only from the current leader with the current leader epoch and
    partition epoch (FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION), for an ISR within the
-   replicas that keeps the leader (INVALID_REQUEST) and adds only unfenced brokers
-   (INELIGIBLE_REPLICA).
+   replicas that keeps the leader (INVALID_REQUEST) and adds only unfenced brokers that are not
+   shutting down (INELIGIBLE_REPLICA).
+5. Controlled shutdown moves a broker's partitions as fencing does (rule 3), while it still runs.
 """
 from __future__ import annotations
 
@@ -122,6 +123,6 @@ def check_alter_partition(image: MetadataImage, broker: int, tp: tuple[str, int]
         return "INVALID_UPDATE_VERSION"
     if any(r not in st.replicas for r in new_isr) or broker not in new_isr:
         return "INVALID_REQUEST"
-    if any(r not in st.isr and (r not in image.brokers or image.brokers[r].fenced) for r in new_isr):
+    if any(r not in st.isr and (r not in image.brokers or r not in image.live_brokers()) for r in new_isr):
         return "INELIGIBLE_REPLICA"
     return None

@@ -45,7 +45,8 @@ class MetadataImage:
 
     # -- queries ---------------------------------------------------------------------------
     def live_brokers(self) -> tuple[int, ...]:
-        return tuple(b for b, r in sorted(self.brokers.items()) if not r.fenced)
+        """The brokers that may hold leaderships: unfenced and not shutting down."""
+        return tuple(b for b, r in sorted(self.brokers.items()) if not r.fenced and not r.in_controlled_shutdown)
 
     def state(self, topic: str, partition: int) -> PartitionState:
         return self.topics[topic][partition]

@@ -39,20 +39,28 @@ class BrokerHeartbeat(Msg):
     broker_id: int
     broker_epoch: int
     metadata_offset: int
+    want_shutdown: bool = False
 
     def summary(self):
-        return {"broker": self.broker_id, "offset": self.metadata_offset}
+        out: dict[str, Any] = {"broker": self.broker_id, "offset": self.metadata_offset}
+        if self.want_shutdown:
+            out["want_shutdown"] = True
+        return out
 
 
 @message
 class BrokerHeartbeatResponse(Msg):
-    """The controller's answer to a heartbeat: is the broker fenced, has it caught up."""
+    """The controller's answer to a heartbeat: is the broker fenced, has it caught up, may it
+    shut down now (controlled shutdown)."""
     error: str | None
     fenced: bool
     caught_up: bool
+    should_shutdown: bool = False
 
     def summary(self):
         out: dict[str, Any] = {"fenced": self.fenced}
+        if self.should_shutdown:
+            out["should_shutdown"] = True
         if self.error:
             out["error"] = self.error
         return out

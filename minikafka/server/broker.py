@@ -32,6 +32,10 @@ Rules (with replica_manager.py's, kafka-semantics.md C.13, D.19-D.27, E.30, K.84
    commits.
 5. When it becomes leader of a partition of `__transaction_state` or `__consumer_offsets` it
    loads that partition's coordinator state; when it stops leading, it drops it (internal_topics.py).
+6. Controlled shutdown (`Cluster.stop_broker`): the broker heartbeats at once with WantShutDown,
+   again 50 ms after the first answer, then every interval, and stops when the controller says
+   ShouldShutDown (quorum_controller.py rule 8), flushing its logs. A broker not yet running
+   stops at once; without an answer within 5 minutes it stops anyway (Kafka's shutdown deadline).
 """
 from __future__ import annotations
 
@@ -86,6 +90,8 @@ class Broker(Node):
         self.controller: str | None = None          # the active controller, as the quorum says
         self.broker_epoch = -1                      # -1: not registered
         self.unfenced_once = False                  # RUNNING: acts on partitions (rule 1)
+        self.want_shutdown = False                  # controlled shutdown asked for (rule 6)
+        self.shutdown_answers = 0
         self.fenced = True
         self.lifecycle_in_flight = False
         self.lifecycle_sent: Any = None
@@ -125,6 +131,22 @@ class Broker(Node):
         self._volatile()
         if not power_loss:
             self.net.process_crashed(self.name)
+
+    def begin_shutdown(self) -> None:
+        """Rule 6: ask the controller to move this broker's partitions away, then stop."""
+        self.want_shutdown = True
+        self.trace.state(self.sim.now, self.name, "broker.shutdown_requested")
+        if self.unfenced_once and not self.lifecycle_in_flight:
+            self._schedule_lifecycle(0)
+
+    def stop(self, controlled: bool) -> None:
+        """The process exits after a shutdown (the logs are flushed on the way out)."""
+        self.alive = False
+        for r in self.replicas.values():
+            r.log.flush()
+        self.trace.state(self.sim.now, self.name, "broker.stop", controlled=controlled)
+        self._volatile()
+        self.net.process_crashed(self.name)
 
     def restart(self) -> None:
         if self.alive:
@@ -196,7 +218,7 @@ class Broker(Node):
         if self.broker_epoch < 0:
             msg: Any = P.BrokerRegistration(self.id, self.incarnation)
         else:
-            msg = P.BrokerHeartbeat(self.id, self.broker_epoch, self.image.offset)
+            msg = P.BrokerHeartbeat(self.id, self.broker_epoch, self.image.offset, self.want_shutdown)
         if not self.send_to_controller(msg):
             self._schedule_lifecycle(100)
             return
@@ -234,6 +256,13 @@ class Broker(Node):
             return
         if msg.error is not None:
             self._schedule_lifecycle(100)
+            return
+        if msg.should_shutdown:
+            self.stop(controlled=True)
+            return
+        if self.want_shutdown:                      # Kafka: 50 ms after the first answer, then the interval
+            self.shutdown_answers += 1
+            self._schedule_lifecycle(50 if self.shutdown_answers == 1 else self.cfg["broker.heartbeat.interval.ms"])
             return
         self.fenced = msg.fenced
         if not msg.fenced and not self.unfenced_once:

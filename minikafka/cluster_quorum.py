@@ -1,0 +1,107 @@
+"""The Cluster's side of the controller quorum (a part of cluster.py's Cluster): which
+controller is active, waiting for metadata changes to commit, the quorum's view, and crashing or
+restarting controllers.
+
+Rules (cluster.py has the rest):
+1. `controller` is the active controller; with none (an election, or no majority), the
+   controller whose image is the most recent, so views still show the last committed metadata.
+2. A metadata change from `Cluster` waits (virtual time) for an active controller and for its
+   records to commit; after 30 virtual seconds without, REQUEST_TIMED_OUT.
+3. "Settled": an active controller, everything it wrote committed, and every live, unfenced
+   broker caught up with it.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from minikafka.cluster_args import is_int
+from minikafka.cluster_views import ControllerStateView, ObserverView, VoterView
+from minikafka.errors import KafkaException
+
+if TYPE_CHECKING:
+    from minikafka.controller.quorum_controller import QuorumController
+    from minikafka.server.broker import Broker
+    from minikafka.sim.kernel import Simulation
+
+
+class ControllerQuorum:
+    controllers: dict[int, "QuorumController"]
+    brokers: dict[int, "Broker"]
+    sim: "Simulation"
+
+    # -- the controller quorum -----------------------------------------------------------
+    @property
+    def controller(self) -> QuorumController:
+        """The active controller; with none (an election, or no majority), the controller whose
+        image is the most recent (what was last committed)."""
+        best = None
+        for ctl in self.controllers.values():
+            if ctl.alive and ctl.active:
+                return ctl
+            if best is None or ctl.image.offset > best.image.offset:
+                best = ctl
+        assert best is not None
+        return best
+
+    def _active(self) -> QuorumController | None:
+        for ctl in self.controllers.values():
+            if ctl.alive and ctl.active:
+                return ctl
+        return None
+
+    def _settled(self, done: Any) -> bool:
+        """An active controller for which `done(ctl)` holds, everything it wrote committed, and
+        every live broker caught up with it."""
+        ctl = self._active()
+        if ctl is None or not done(ctl) or ctl.raft.hw < ctl.storage.log.log_end_offset or ctl.raft.pending:
+            return False
+        brokers = ctl.image.brokers
+        return all(b.image.offset >= ctl.image.offset for i, b in self.brokers.items()
+                   if b.alive and i in brokers and not brokers[i].fenced)
+
+    def _write(self, what: str, action: Any) -> None:
+        """Run `action(active controller, reply)` once there is an active controller, and wait
+        until its records are committed (or fail)."""
+        deadline = self.sim.now + 30_000
+        while True:
+            self.sim.run_until(lambda: self._active() is not None, deadline)
+            ctl = self._active()
+            if ctl is None:
+                raise KafkaException("REQUEST_TIMED_OUT", f"{what}: no active controller for 30 s "
+                                                          f"(the controller quorum has no majority)")
+            result: list[str | None] = []
+            action(ctl, result.append)
+            if not self.sim.run_until(lambda: bool(result), deadline):
+                raise KafkaException("REQUEST_TIMED_OUT", f"{what}: not committed within 30 s")
+            if result[0] is None:
+                return
+            if result[0] != "NOT_CONTROLLER":
+                raise KafkaException(result[0], f"{what} failed")
+
+    def controller_state(self) -> ControllerStateView:
+        """The metadata quorum now: who leads in which epoch, each voter's log end and high
+        watermark, and each broker's metadata offset and fencing."""
+        active = self._active()
+        voters = tuple(VoterView(i, ctl.alive, ctl.raft.quorum.role if ctl.alive else "-", ctl.raft.quorum.epoch,
+                                 ctl.storage.log.log_end_offset, ctl.raft.hw, ctl.alive and ctl.active)
+                       for i, ctl in sorted(self.controllers.items()))
+        regs = self.controller.image.brokers
+        brokers = tuple(ObserverView(i, b.alive, b.image.offset, regs[i].fenced if i in regs else True)
+                        for i, b in sorted(self.brokers.items()))
+        epoch = max((v.epoch for v in voters if v.alive), default=-1)
+        return ControllerStateView(active.id if active is not None else -1, epoch, voters, brokers)
+
+    def _controller_by_id(self, controller_id: int) -> QuorumController:
+        if not is_int(controller_id) or controller_id not in self.controllers:
+            raise ValueError(f"no controller {controller_id!r}; controllers are {sorted(self.controllers)}")
+        return self.controllers[controller_id]
+
+    def crash_controller(self, controller_id: int) -> None:
+        """Stop a controller's process (its metadata log and election state survive, on disk)."""
+        ctl = self._controller_by_id(controller_id)
+        if not ctl.alive:
+            raise RuntimeError(f"controller {controller_id} is already down")
+        ctl.crash()
+
+    def restart_controller(self, controller_id: int) -> None:
+        self._controller_by_id(controller_id).restart()
