@@ -263,14 +263,9 @@ class QuorumController(Node):
         nothing and every other active broker has applied that."""
         reg = self.image.brokers[broker]
         if not reg.in_controlled_shutdown:
-            was = reg.in_controlled_shutdown
-            reg.in_controlled_shutdown = True
-            try:
-                moves = RC.fence_records(self.image, broker, self.elect_leader, "controlled shutdown")
-            finally:
-                reg.in_controlled_shutdown = was
-            records = [BrokerRegistrationChangeRecord(broker, reg.epoch, in_controlled_shutdown=True), *moves]
-            self.write(records)
+            self.write(self._with_moves(
+                BrokerRegistrationChangeRecord(broker, reg.epoch, in_controlled_shutdown=True),
+                lambda: RC.fence_records(self.image, broker, self.elect_leader, "controlled shutdown")))
             self.shutdown_offsets[broker] = self.image.offset
         leads = any(st.leader == broker for parts in self.image.topics.values() for st in parts)
         need = self.shutdown_offsets.get(broker, -1)
@@ -284,17 +279,26 @@ class QuorumController(Node):
                                                                                  should_shutdown=err is None),
                                                    daemon=True))
 
-    def _unfence(self, broker: int) -> list[Any]:
-        """The records that unfence `broker` and elect leaders for the offline partitions it can
-        lead (replication_control rule 3), computed on an image where it is already unfenced."""
-        reg = self.image.brokers[broker]
-        unfence = BrokerRegistrationChangeRecord(broker, reg.epoch, fenced=False)
-        reg.fenced = False
+    def _with_moves(self, change: BrokerRegistrationChangeRecord,
+                    moves: Callable[[], list[PartitionChangeRecord]]) -> list[Any]:
+        """`change` and the partition changes it makes (replication_control rules 3, 5), the
+        latter computed on the image as `change` leaves the broker, which is put back after: the
+        write applies both."""
+        reg = self.image.brokers[change.broker_id]
+        was = (reg.fenced, reg.in_controlled_shutdown)
+        if change.fenced is not None:
+            reg.fenced = change.fenced
+        if change.in_controlled_shutdown is not None:
+            reg.in_controlled_shutdown = change.in_controlled_shutdown
         try:
-            changes = RC.offline_records(self.image, self.elect_leader, "broker returned", broker)
+            return [change, *moves()]
         finally:
-            reg.fenced = True
-        return [unfence, *changes]
+            reg.fenced, reg.in_controlled_shutdown = was
+
+    def _unfence(self, broker: int) -> list[Any]:
+        """Unfence `broker` and elect leaders for the offline partitions it can lead."""
+        return self._with_moves(BrokerRegistrationChangeRecord(broker, self.image.brokers[broker].epoch, fenced=False),
+                                lambda: RC.offline_records(self.image, self.elect_leader, "broker returned", broker))
 
     def _check_sessions(self, epoch: int) -> None:
         if not self._still_active(epoch):
@@ -307,17 +311,10 @@ class QuorumController(Node):
         self.after(10 if len(stale) > 1 else max(timeout // 8, 1), self._check_sessions, epoch, daemon=True)
 
     def _fence(self, broker: int, why: str) -> list[Any]:
-        """The records that fence `broker` and move its partitions (replication_control rule 3).
-        The partition changes are computed on an image where it is already fenced."""
-        reg = self.image.brokers[broker]
-        fence = BrokerRegistrationChangeRecord(broker, reg.epoch, fenced=True, why=why)
-        was = reg.fenced
-        reg.fenced = True
-        try:
-            changes = RC.fence_records(self.image, broker, self.elect_leader, why)
-        finally:
-            reg.fenced = was
-        return [fence, *changes]
+        """Fence `broker` and move its partitions (replication_control rule 3)."""
+        return self._with_moves(BrokerRegistrationChangeRecord(broker, self.image.brokers[broker].epoch, fenced=True,
+                                                               why=why),
+                                lambda: RC.fence_records(self.image, broker, self.elect_leader, why))
 
     # -- partitions --------------------------------------------------------------------------------
     def _on_alter_partition(self, src: str, msg: P.AlterPartition) -> None:

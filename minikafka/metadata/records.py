@@ -18,18 +18,13 @@ from typing import Any
 
 
 class MetadataRecord:
-    """What every record shares: a size (rule 4) and a one-line summary for tables."""
+    """What every record shares: a size (rule 4)."""
 
     __slots__ = ()
     SIZE = 16
 
     def __len__(self) -> int:
         return self.SIZE
-
-    def describe(self) -> str:
-        names = self.__dataclass_fields__                  # type: ignore[attr-defined]
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in names)
-        return f"{type(self).__name__}({fields})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,7 +150,6 @@ class Elections:
         self.epoch_start = log.log_end_offset
         self.voter_offsets = {v: -1 for v in self.voters if v != self.name}
         self.voter_fetch_at = {}
-        self.observer_offsets = {}
         self._state("raft.leader", epoch_start=self.epoch_start)
         self.on_leader(self.name, q.epoch)
         self._write([LeaderChange(self.name, self.voters)], control=True)
@@ -210,7 +209,6 @@ class Elections:
         if q.role != LEADER:
             return
         q.to_resigned()
-        self.active = False
         self._drop_leader_state()
         successors = tuple(sorted((v for v in self.voters if v != self.name),
                                   key=lambda v: (-self.voter_offsets.get(v, -1), v)))
@@ -221,6 +219,8 @@ class Elections:
         self._arm_election()
 
     def _drop_leader_state(self: "RaftClient") -> None:
+        """Leaving leadership: no longer active, and the leader's own state and timers go."""
+        self.active = False
         self.parked = {}
         self.pending = []
         for t in (self.linger, self.check_timer, self.begin_timer, self.park_timer):

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 
 UNATTACHED, PROSPECTIVE, CANDIDATE, LEADER, FOLLOWER, RESIGNED = (
     "unattached", "prospective", "candidate", "leader", "follower", "resigned")
-VOTER_ROLES = (UNATTACHED, PROSPECTIVE, CANDIDATE, LEADER, FOLLOWER, RESIGNED)
-OBSERVER_ROLES = (UNATTACHED, FOLLOWER)
 
 
 @dataclass

@@ -32,7 +32,6 @@ from minikafka.storage.records import BATCH_OVERHEAD, Record, RecordBatch
 if TYPE_CHECKING:
     from minikafka.sim.network import Node
 
-METADATA_TOPIC = "__cluster_metadata"
 QUORUM_DEFAULTS = {"controller.quorum.election.timeout.ms": 1000, "controller.quorum.fetch.timeout.ms": 2000,
                    "controller.quorum.election.backoff.max.ms": 1000, "controller.quorum.request.timeout.ms": 2000,
                    "controller.quorum.retry.backoff.ms": 20, "controller.quorum.append.linger.ms": 25}
@@ -97,7 +96,6 @@ class RaftClient(Elections, Replication):
         self.epoch_start = 0
         self.voter_offsets: dict[str, int] = {}       # leader: each voter's last fetch offset
         self.voter_fetch_at: dict[str, int] = {}      # leader: when each voter last fetched
-        self.observer_offsets: dict[str, int] = {}    # leader: each observer's last fetch offset
         self.parked: dict[str, tuple[QuorumFetchRequest, int]] = {}   # leader: fetches waiting, until (rule 5)
         self.check_timer: Any = None
         self.begin_timer: Any = None
@@ -214,10 +212,8 @@ class RaftClient(Elections, Replication):
         return True
 
     def _transition_unattached(self, epoch: int) -> None:
-        was_leader = self.quorum.role == LEADER
-        if was_leader:
+        if self.quorum.role == LEADER:
             self._drop_leader_state()
-            self.active = False
         self.quorum.to_unattached(epoch)
         self.fetched_this_epoch = False
         self._state("raft.unattached")
@@ -229,14 +225,13 @@ class RaftClient(Elections, Replication):
         q = self.quorum
         if q.role == LEADER:
             self._drop_leader_state()
-            self.active = False
         q.to_follower(epoch, leader)
         self.fetched_this_epoch = False
         self._state("raft.follower", leader=leader)
         self.on_leader(leader, epoch)
         self.random_target = False
         self._arm_fetch_timeout(self.cfg["controller.quorum.fetch.timeout.ms"])
-        self._fetch_answered()                  # a fetch to the old leader is not waited for
+        self.fetch_in_flight = None             # a fetch to the old leader is not waited for
         self._fetch_soon(0)
 
     # -- appends (rule 8) ------------------------------------------------------------------------

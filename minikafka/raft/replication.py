@@ -57,8 +57,6 @@ class Replication:
             self.voter_offsets[req.replica] = req.fetch_offset
             self.voter_fetch_at[req.replica] = now
             self._maybe_advance_hw()
-        else:
-            self.observer_offsets[req.replica] = req.fetch_offset
         self.parked.pop(src, None)
         if req.fetch_offset < log.log_end_offset:
             self._answer(src, req)
@@ -107,9 +105,6 @@ class Replication:
         else:
             self.node.after(ms, self._send_fetch, daemon=True)
 
-    def _fetch_answered(self: "RaftClient") -> None:
-        self.fetch_in_flight = None
-
     def _send_fetch(self: "RaftClient") -> None:
         q = self.quorum
         if self.fetch_in_flight is not None or q.role not in (FOLLOWER, UNATTACHED):
@@ -149,7 +144,7 @@ class Replication:
     def on_fetch_response(self: "RaftClient", src: str, resp: QuorumFetchResponse) -> None:
         if resp.cid != self.fetch_in_flight:
             return
-        self._fetch_answered()
+        self.fetch_in_flight = None
         q = self.quorum
         backoff = self.cfg["controller.quorum.retry.backoff.ms"]
         if self._learn_epoch(resp.epoch, resp.leader):
@@ -187,5 +182,5 @@ class Replication:
     def on_disconnect(self: "RaftClient", peer: str) -> None:
         """The connection to `peer` broke: a fetch in flight to it will not be answered."""
         if self.fetch_in_flight is not None and peer == self.fetch_target:
-            self._fetch_answered()
+            self.fetch_in_flight = None
             self._fetch_soon(self.cfg["controller.quorum.retry.backoff.ms"])

@@ -92,7 +92,6 @@ class Broker(Node):
         self.unfenced_once = False                  # RUNNING: acts on partitions (rule 1)
         self.want_shutdown = False                  # controlled shutdown asked for (rule 6)
         self.shutdown_answers = 0
-        self.fenced = True
         self.lifecycle_in_flight = False
         self.lifecycle_sent: Any = None
         self.lifecycle_timer: Any = None
@@ -170,11 +169,6 @@ class Broker(Node):
     @property
     def live_brokers(self) -> tuple[int, ...]:
         return self.image.live_brokers()
-
-    @property
-    def version(self) -> int:
-        """The offset of the last metadata record applied."""
-        return self.image.offset
 
     def _on_metadata_commit(self, batch: Any) -> None:
         if batch.control:
@@ -264,7 +258,6 @@ class Broker(Node):
             self.shutdown_answers += 1
             self._schedule_lifecycle(50 if self.shutdown_answers == 1 else self.cfg["broker.heartbeat.interval.ms"])
             return
-        self.fenced = msg.fenced
         if not msg.fenced and not self.unfenced_once:
             self.unfenced_once = True
             self.trace.state(self.sim.now, self.name, "broker.running", metadata_offset=self.image.offset)
@@ -404,11 +397,11 @@ class Broker(Node):
             self._maybe_ask_producer_ids()
             return None
         self.pids = (nxt + 1, end)
-        if end - nxt - 1 <= 100:                     # 90% of a block of 1000 used
-            self._maybe_ask_producer_ids()
+        self._maybe_ask_producer_ids()
         return nxt
 
     def _maybe_ask_producer_ids(self) -> None:
+        """Ask for the next block once at most 100 ids are left (90% of a block of 1000 used)."""
         if not self.pids_asked and self.next_block is None and self.broker_epoch >= 0 \
                 and self.pids[1] - self.pids[0] <= 100:
             self.pids_asked = self.send_to_controller(P.AllocateProducerIdsRequest(self.id, self.broker_epoch))
