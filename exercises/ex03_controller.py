@@ -32,7 +32,8 @@ def offline_partitions(assignments: Mapping[str, Sequence[int]], isr: Mapping[st
     runs seeded crash scenarios in the simulator and compares with what its controller reports.
 
     assignments: partition name (e.g. "orders-0") -> its replicas, in assignment order.
-    isr: partition name -> its in-sync replicas just before the brokers died (never empty).
+    isr: partition name -> its in-sync replicas just before the brokers died (never empty: a
+    partition whose last in-sync replica died shows that replica, its eligible leader).
     live: the brokers still up (some may have just come back from an earlier crash).
 
     Unclean leader election is off (the default). Return the names of the partitions left

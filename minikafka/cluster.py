@@ -20,6 +20,12 @@ Rules:
   Either way the controller fences the broker after `broker.session.timeout.ms`.
   `cut(a, b)` / `heal(a, b)` break and mend links; `drop(kind, ...)` and `delay(kind, ...)`
   lose or slow chosen messages with a probability, seeded.
+- `features={"eligible.leader.replicas.version": 0, ...}` sets the cluster's feature levels,
+  written to the metadata log at its start; the defaults are a new Kafka 4.2 cluster's
+  (metadata/features.py says which levels this model has).
+- `racks={1: "a", 2: "b", 3: "c"}` gives brokers their `broker.rack`: new partitions' replicas
+  are spread over racks (controller/placement.py), and consumers with `client.rack` may read
+  from a replica in their rack (server/replica_selector.py).
 - Nodes are named "b1".."bN", "c1".."cM" (controllers), and the clients' names
   ("producer-1", ...); where a broker is meant, its integer id works too.
 - `impl={"partitioner": f, ...}` runs a learner's version of a pure rule in this cluster only
@@ -56,6 +62,7 @@ from minikafka.cluster_args import (
     check_new_total,
     check_partition,
     check_probability,
+    check_racks,
     check_size,
     check_str,
     is_int,
@@ -72,6 +79,7 @@ from minikafka.controller.election import NO_LEADER
 from minikafka.cluster_quorum import ControllerQuorum
 from minikafka.controller.quorum_controller import QuorumController, controller_name
 from minikafka.errors import KafkaException
+from minikafka.metadata.features import resolve as resolve_features
 from minikafka.metrics.snapshot import MetricsSnapshot
 from minikafka.server.broker import Broker, broker_name
 from minikafka.sim.kernel import Simulation
@@ -81,7 +89,8 @@ from minikafka.sim.trace import DEFAULT_LIMIT, Trace, check_limit
 
 class Cluster(ControllerQuorum):
     def __init__(self, brokers: int = 3, seed: int = 0, *, controllers: int = 1,
-                 config: dict[str, Any] | None = None,
+                 config: dict[str, Any] | None = None, features: dict[str, int] | None = None,
+                 racks: dict[int, str] | None = None,
                  latency_ms: int = 1, page_cache_flush_ms: int = 5000,
                  impl: dict[str, Any] | None = None, trace: bool = True,
                  trace_limit: int | None = DEFAULT_LIMIT) -> None:
@@ -94,6 +103,8 @@ class Cluster(ControllerQuorum):
         check_int("page_cache_flush_ms", page_cache_flush_ms, 1, unit="virtual ms between the OS's writes to disk")
         self.seed = seed
         broker_config = resolve(BROKER, config)
+        self.features = resolve_features(features)
+        self.racks = check_racks(racks, brokers)
         self.impl, self.impl_notes = seams.resolve(impl)
         for note in self.impl_notes:
             print(note)
@@ -108,11 +119,12 @@ class Cluster(ControllerQuorum):
         voters = tuple(controller_name(i) for i in range(1, controllers + 1))
         self.controllers: dict[int, QuorumController] = {}
         for i in range(1, controllers + 1):
-            self.controllers[i] = QuorumController(i, voters, self.net, self.trace, self.config)
+            self.controllers[i] = QuorumController(i, voters, self.net, self.trace, self.config, self.features)
             self.controllers[i].elect_leader = self.impl["elect_leader"]
         self.brokers: dict[int, Broker] = {}
         for i in range(1, brokers + 1):
-            self.brokers[i] = Broker(i, self.net, self.trace, self.config, page_cache_flush_ms, voters)
+            self.brokers[i] = Broker(i, self.net, self.trace, self.config, page_cache_flush_ms, voters,
+                                     self.racks.get(i))
             self.brokers[i].hw_rule = self.impl["high_watermark"]
         self.sim.run_until(lambda: self._settled(lambda ctl: len(ctl.live_brokers()) == brokers),
                            self.sim.now + 30_000)
@@ -247,13 +259,8 @@ class Cluster(ControllerQuorum):
         b = self.broker(broker_id)
         if not b.alive:
             raise RuntimeError(f"broker {broker_id} is already down")
-        if not b.unfenced_once:
-            b.stop(controlled=False)
-            return
         b.begin_shutdown()
-        self.sim.run_until(lambda: not b.alive, self.sim.now + 300_000)
-        if b.alive:
-            b.stop(controlled=False)
+        self.sim.run_until(lambda: not b.alive, self.sim.now + 300_001)
 
     def restart_broker(self, broker_id: int) -> None:
         self.broker(broker_id).restart()
@@ -373,7 +380,7 @@ class Cluster(ControllerQuorum):
                               for pid, e in sorted(source.producer_state.producers.items()))
             aborted = tuple(tuple(a) for a in source.txn.aborted)
         return PartitionView(topic, partition, st.leader, st.leader_epoch, st.isr, tuple(views), producers,
-                             aborted)
+                             aborted, st.elr, st.last_known_elr)
 
     def log(self, topic: str, partition: int, broker: int | None = None) -> list[tuple[int, Any, Any]]:
         """(offset, key, value) of every record in one replica's log (the leader's by default)."""

@@ -233,3 +233,17 @@ def check_topic(value: Any, known: Iterable[str]) -> str:
     if check_str("topic", value) not in known:
         raise KafkaException("UNKNOWN_TOPIC_OR_PART", f"Unknown topic '{value}'; topics: {', '.join(known) or 'none'}")
     return value
+
+
+def check_racks(racks: Any, brokers: int) -> dict[int, str]:
+    """`Cluster(racks=...)`: broker id -> rack name (`broker.rack`); brokers left out have none."""
+    if racks is None:
+        return {}
+    if not isinstance(racks, Mapping):
+        raise TypeError(f"racks must be a dict of broker id -> rack name (broker.rack), got {racks!r}")
+    for b, rack in racks.items():
+        if not is_int(b) or not 1 <= b <= brokers:
+            raise ValueError(f"racks names broker {b!r}; brokers are 1..{brokers}")
+        if not isinstance(rack, str) or not rack:
+            raise TypeError(f"racks[{b}] must be a non-empty rack name (broker.rack), got {rack!r}")
+    return dict(sorted(racks.items()))

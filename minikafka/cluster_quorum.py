@@ -78,6 +78,37 @@ class ControllerQuorum:
             if result[0] != "NOT_CONTROLLER":
                 raise KafkaException(result[0], f"{what} failed")
 
+    def elect_leaders(self, election_type: str = "preferred",
+                      partitions: list[tuple[str, int]] | None = None) -> dict[tuple[str, int], str | None]:
+        """Kafka's ElectLeaders (`kafka-leader-election.sh`): "preferred" moves leadership back to
+        each partition's preferred replica (the first in its assignment) where it is in the ISR;
+        "unclean" elects a leader for leaderless partitions, out of the ISR if need be (what
+        the topic's `unclean.leader.election.enable` would do at the controller's next check,
+        now). Returns each partition's error name, None where a leader was elected; with
+        `partitions` None, every partition, leaving out those that needed no election."""
+        if election_type not in ("preferred", "unclean"):
+            raise ValueError(f"election_type must be 'preferred' or 'unclean', got {election_type!r}")
+        topics = self.controller.topics
+        if partitions is None:
+            tps = [(t, st.partition) for t in sorted(topics) for st in topics[t]]
+        else:
+            if isinstance(partitions, (str, bytes)) or not isinstance(partitions, (list, tuple)):
+                raise TypeError(f"partitions must be a list of (topic, partition) pairs or None, got {partitions!r}")
+            tps = []
+            for tp in partitions:
+                if not (isinstance(tp, tuple) and len(tp) == 2 and tp[0] in topics and is_int(tp[1])
+                        and 0 <= tp[1] < len(topics[tp[0]])):
+                    raise KafkaException("UNKNOWN_TOPIC_OR_PART", f"no partition {tp!r}; partitions are "
+                                                                  f"(topic, index) pairs of existing topics")
+                tps.append(tp)
+        results: dict[tuple[str, int], str | None] = {}
+        self._write(f"elect_leaders({election_type!r})",
+                    lambda ctl, reply: results.update(ctl.elect_leaders(tps, election_type, reply)))
+        self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
+        if partitions is None:
+            return {tp: e for tp, e in results.items() if e != "ELECTION_NOT_NEEDED"}
+        return results
+
     def controller_state(self) -> ControllerStateView:
         """The metadata quorum now: who leads in which epoch, each voter's log end and high
         watermark, and each broker's metadata offset and fencing."""

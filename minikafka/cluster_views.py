@@ -42,6 +42,8 @@ class PartitionView:
     replicas: tuple[ReplicaView, ...]
     producers: tuple[ProducerView, ...] = ()      # the leader's (or a live replica's) producer state
     aborted: tuple[tuple[int, int, int], ...] = ()   # aborted index: (pid, first offset, marker offset)
+    elr: tuple[int, ...] = ()                     # eligible leader replicas (KIP-966)
+    last_known_elr: tuple[int, ...] = ()          # the last leader, kept while there is none (KIP-966)
 
     @property
     def offline(self) -> bool:
@@ -69,8 +71,10 @@ class PartitionView:
 
     def __str__(self) -> str:
         lead = "none (offline)" if self.offline else f"broker {self.leader}"
+        elr = f", ELR {list(self.elr)}" if self.elr else ""
+        elr += f", last known leader {self.last_known_elr[0]}" if self.last_known_elr else ""
         lines = [f"{self.topic}-{self.partition}: leader {lead}, leader epoch {self.leader_epoch}, "
-                 f"ISR {list(self.isr)}",
+                 f"ISR {list(self.isr)}{elr}",
                  f"  {'broker':>6} {'role':<9} {'LEO':>5} {'HW':>5} {'LSO':>5} {'in ISR':>6}"]
         for r in self.replicas:
             lines.append(f"  {r.broker:>6} {r.role:<9} {r.leo:>5} {r.hw:>5} {r.lso:>5} "

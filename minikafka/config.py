@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Mapping
 from minikafka.errors import ConfigException
 
 MAX_INT = 2**31 - 1
+RACK_AWARE_SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Key:
                 raise bad
             return table[text]
         if self.kind == "choice":
+            if value is None and self.default is None:
+                return None
             if not isinstance(value, str) or value not in self.allowed():
                 raise bad
             return value
@@ -193,6 +196,12 @@ BROKER = Schema("broker", (
     int_key("num.partitions", 1, 1),
     int_key("min.insync.replicas", 1, 1),
     bool_key("unclean.leader.election.enable", False),
+    int_key("unclean.leader.election.interval.ms", 300000, 1, doc="how often the active controller elects "
+                                                                  "unclean leaders where a topic now allows it"),
+    bool_key("auto.leader.rebalance.enable", True),
+    int_key("leader.imbalance.check.interval.seconds", 300, 1),
+    Key("replica.selector.class", "choice", None, choices=(RACK_AWARE_SELECTOR,),
+        doc="null (consumers read from leaders) or the rack-aware selector (KIP-392)"),
     int_key("request.timeout.ms", 30000, 1, doc="inter-broker requests (transaction markers)"),
     int_key("transaction.state.log.num.partitions", 50, 1),
     int_key("transaction.state.log.replication.factor", 3, 1),

@@ -31,7 +31,7 @@ def test_the_matrix_separates_guarantees_from_anomalies_with_honest_fault_models
     names = [s.name for s in DEFAULT]
     assert len(names) == len(set(names))
     guarantees = {s.name for s in DEFAULT if s.section == "guarantees"}
-    assert guarantees == {"idempotent", "kraft-failover", "quorum-loss", "transactions", "eos-pipeline"}
+    assert guarantees == {"idempotent", "kraft-failover", "quorum-loss", "elr", "transactions", "eos-pipeline"}
     for name, kind in (("kraft-failover", "crash_controller"), ("quorum-loss", "quorum_loss")):
         assert dict(setting(name).workload)["controllers"] == 3 and kind in PROFILES[setting(name).profile]["kinds"]
     assert {"lost", "duplicate", "reorder"} <= set(setting("idempotent").guarantees)

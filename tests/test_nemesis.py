@@ -152,7 +152,7 @@ def test_a_blackout_cuts_the_power_of_every_broker_at_once():
 
 
 def test_episode_kinds_are_known_and_a_repeated_kind_is_drawn_more_often():
-    assert set(ALL_KINDS) == set(KINDS) | {"outage", "blackout", "crash_controller", "quorum_loss"}
+    assert set(ALL_KINDS) == set(KINDS) | {"outage", "blackout", "shutdown", "crash_controller", "quorum_loss"}
     once = sum(Nemesis(seed, kinds=("cut", "pause")).schedule().count("cut") for seed in range(20))
     twice = sum(Nemesis(seed, kinds=("cut", "cut", "pause")).schedule().count("cut") for seed in range(20))
     assert twice > once

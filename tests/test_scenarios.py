@@ -169,7 +169,7 @@ def test_unclean_election_off_keeps_partition_offline_until_isr_member_returns()
     assert read_all(c) == [b"v%d" % i for i in range(5)]          # committed and consumed
     _kill_b1_start_b2(c, b1, b2)
     st = c.partition_state("t", 0)
-    assert st.offline and st.isr == (b1,)
+    assert st.offline and st.isr == () and st.elr == (b1,)      # the ISR emptied; b1 is eligible (ELR)
     c.crash_broker(b2)                           # B2 (out of sync) returns while it is offline:
     c.restart_broker(b2)                         # nobody may lead, so no election is recorded
     c.run(10_000)

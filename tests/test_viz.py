@@ -231,9 +231,9 @@ def test_log_table_after_a_leader_crash(states):
 
 def test_log_table_of_an_offline_partition(states):
     assert viz.log_table(states["offline"], "solo", 0) == "\n".join([
-        "solo-0: leader none (OFFLINE), leader epoch 1, ISR [1]",
+        "solo-0: leader none (OFFLINE), leader epoch 1, ISR [], ELR [1]",
         "broker  role     ISR  LEO  HW  LSO  log",
-        "     1  offline  yes    1   1    1  |0:a|",
+        "     1  offline  ELR    1   1    1  |0:a|",
     ])
 
 
@@ -296,8 +296,8 @@ def test_cluster_table_of_an_offline_partition(states):
         "b2      up       unfenced",
         "b3      up       unfenced",
         "",
-        "partition  leader   epoch  ISR  b1                   b2  b3",
-        "solo-0     OFFLINE      1  [1]  replica (ISR), DOWN  .   .",
+        "partition  leader   epoch  ISR  ELR  b1                   b2  b3",
+        "solo-0     OFFLINE      1  []   [1]  replica (ELR), DOWN  .   .",
     ])
 
 

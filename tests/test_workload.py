@@ -52,7 +52,7 @@ def test_without_faults_transactions_commit_or_abort_as_the_application_decides(
 
 # -- anomalies that emerge -------------------------------------------------------------------------
 def test_acks_1_campaign_finds_lost_acknowledged_writes():
-    found = first_seed_with("lost", range(12), lambda seed: run_workload(seed, {"acks": 1}, GROUP,
+    found = first_seed_with("lost", range(20), lambda seed: run_workload(seed, {"acks": 1}, GROUP,
                                                                         nemesis=Nemesis(seed)))
     assert found is not None
     _, r = found
@@ -101,17 +101,34 @@ def test_acks_all_idempotent_min_insync_2_unclean_off_loses_duplicates_and_reord
     assert min(seen.values()) > 50
 
 
-def test_a_power_loss_can_lose_writes_acknowledged_by_acks_all_with_min_insync_2():
-    """Kafka acknowledges acks=all once the ISR has the batch in memory; it does not fsync. If the
-    controller's ISR has shrunk to one replica (others fenced) and that one loses power before
-    the OS flushed, the election is clean and the acknowledged batch is gone."""
+PRE_ELR = {"eligible.leader.replicas.version": 0}        # a Kafka 4.0 cluster
+
+
+def test_without_elr_a_power_loss_can_lose_writes_acknowledged_by_acks_all_with_min_insync_2():
+    """Kafka acknowledges acks=all once the ISR has the batch in memory; it does not fsync. In a
+    4.0 cluster (no ELR), if the ISR has shrunk to one replica (others fenced) and that one loses
+    power before the OS flushed, it stays the ISR, comes back, is elected cleanly, and the
+    acknowledged batch is gone."""
     found = first_seed_with("lost", range(10), lambda seed: run_workload(seed, IDEMPOTENT, GROUP,
-                                                                       nemesis=Nemesis(seed)))
+                                                                       nemesis=Nemesis(seed), features=PRE_ELR))
     assert found is not None
-    _, r = found
+    seed, r = found
     assert [f for f in r.schedule if f.kind == "power_loss"]
     crashes = [e for e in r.cluster.trace.filter(name="broker.crash") if e.fields["power_loss"] and e.fields["lost"]]
     assert crashes
+
+
+def test_with_elr_the_same_faults_elect_an_eligible_replica_and_lose_nothing():
+    """The same seed and faults in a 4.2 cluster: the replicas that left the ISR while it was
+    below min.insync.replicas are eligible leader replicas (the HW could not move without
+    them), and the power-lost broker's new incarnation is struck from the ELR at registration
+    (it had no clean-shutdown file), so the leader comes from the ELR and nothing is lost."""
+    seed, _ = first_seed_with("lost", range(10), lambda seed: run_workload(seed, IDEMPOTENT, GROUP,
+                                                                          nemesis=Nemesis(seed), features=PRE_ELR))
+    r = run_workload(seed, IDEMPOTENT, GROUP, nemesis=Nemesis(seed))
+    assert r.verdicts["lost"].ok
+    from_elr = [e for e in r.cluster.trace.filter(name="leader.elect") if e.fields.get("from_elr")]
+    assert from_elr and all(e.fields["isr"] == (e.fields["leader"],) for e in from_elr)
 
 
 def test_transactions_with_read_committed_show_no_aborted_reads_and_no_torn_transactions():

@@ -18,7 +18,9 @@ Rules:
    an anomaly row. The KRaft rows add controller faults to the same mix, with three
    controllers: the active controller crashing ("controller-faults"), or a majority of the
    quorum at once ("quorum-loss", metadata frozen while it lasts); Kafka's durability promise
-   is the same under both.
+   is the same under both. The "elr" row stops every broker in turn and restarts them in a
+   random order ("shutdown"): a partition comes back when a replica that may lead returns
+   (an ISR member, or an eligible leader replica, KIP-966), and nothing acknowledged is lost.
 2b. Idempotent producers warm up (workload_producers.py rule 2): each new instance waits for the
    acknowledgement of its first send to each partition before sending more. A minikafka
    network cut drops messages silently while later ones on the same connection still arrive,
@@ -65,6 +67,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "blackout": {"kinds": ("blackout", "blackout") + NO_POWER_LOSS},
     "controller-faults": {"kinds": ("crash_controller", "crash_controller") + NO_POWER_LOSS},
     "quorum-loss": {"kinds": ("quorum_loss", "quorum_loss") + NO_POWER_LOSS},
+    "shutdown": {"kinds": ("shutdown", "shutdown") + NO_POWER_LOSS},
 }
 IDEMPOTENT = {"acks": "all", "enable.idempotence": True}
 TRANSACTIONAL = {"transactional.id": "app", "transaction.timeout.ms": 20_000}     # as Kafka Streams: short
@@ -122,6 +125,9 @@ MATRICES: dict[str, tuple[Setting, ...]] = {
              guarantees=DURABLE, profile="controller-faults", controllers=3),
         _row("quorum-loss", "acks=all, idempotent, 3 controllers; a majority of them crash at once", IDEMPOTENT,
              guarantees=DURABLE, profile="quorum-loss", controllers=3),
+        _row("elr", "acks=all, idempotent, min.insync=2, unclean off; every broker stopped one by one, "
+             "then restarted in a random order (eligible leader replicas)", IDEMPOTENT,
+             guarantees=DURABLE, profile="shutdown"),
         _row("transactions", "transactional producers (20% aborted by the app), read_committed consumers",
              TRANSACTIONAL, READ_COMMITTED, guarantees=TXN),
         _row("eos-pipeline", "consume-transform-produce: 2 pipelines (group, transactions, "

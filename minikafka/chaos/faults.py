@@ -6,7 +6,7 @@ Rules:
 1. A fault is data: `Fault(at_ms, kind, args)`, `at_ms` counted from the moment the schedule
    is applied. A `Schedule` is an ordered tuple of faults plus the length of the run. Same
    faults, same text: `str(schedule)` is a deterministic table.
-2. Kinds: `crash`/`power_loss` (then `restart`) a broker; `cut`/`heal` the link between two
+2. Kinds: `crash`/`power_loss`/`stop` (a controlled shutdown; then `restart`) a broker; `cut`/`heal` the link between two
    nodes; `isolate` a node (cut every link it has, for `ms`, then heal only the links this
    fault cut); `pause` a node; `drop`/`delay` messages of one kind (a network rule that lives
    `ms`); `crash_client` (the workload replaces the instance); `crash_controller` (then
@@ -87,6 +87,7 @@ _DESCRIBE: dict[str, Callable[[Fault], str]] = {
     "crash": lambda f: f"crash {_node(f.arg('broker'))}{_episode_note(f)}",
     "power_loss": lambda f: f"power-loss crash {_node(f.arg('broker'))}{_episode_note(f)}",
     "restart": lambda f: f"restart {_node(f.arg('broker'))}{_episode_note(f)}",
+    "stop": lambda f: f"controlled stop {_node(f.arg('broker'))}{_episode_note(f)}",
     "cut": lambda f: f"cut {_node(f.arg('a'))} | {_node(f.arg('b'))}",
     "heal": lambda f: f"heal {_node(f.arg('a'))} | {_node(f.arg('b'))}",
     "isolate": lambda f: f"isolate {_node(f.arg('node'))} for {f.arg('ms')} ms",
@@ -131,6 +132,7 @@ ARGS: dict[str, dict[str, tuple[bool, Callable[[str, Any], Any]]]] = {
     "crash": {"broker": (True, _broker)},
     "power_loss": {"broker": (True, _broker)},
     "restart": {"broker": (True, _broker)},
+    "stop": {"broker": (True, _broker)},
     "cut": {"a": (True, _node_arg), "b": (True, _node_arg)},
     "heal": {"a": (True, _node_arg), "b": (True, _node_arg)},
     "isolate": {"node": (True, _node_arg), "ms": (True, lambda n, v: check_int(n, v, 1, unit="ms"))},
@@ -214,7 +216,7 @@ class Schedule:
         down: dict[str, int] = {}
         cut: dict[tuple[str, str], int] = {}
         for f in self.faults:
-            if f.kind in ("crash", "power_loss"):
+            if f.kind in ("crash", "power_loss", "stop"):
                 down[_node(f.arg("broker"))] = f.at_ms
             elif f.kind == "restart":
                 down.pop(_node(f.arg("broker")), None)

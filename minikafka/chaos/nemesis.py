@@ -22,6 +22,10 @@ Rules:
    it missed; without, the partitions wait offline for an ISR member. Process crashes only:
    the page caches survive. `blackout`: every broker loses power at once (a data-centre
    outage); what the OS had not flushed is gone everywhere (Kafka does not fsync).
+   `shutdown`: every broker is stopped in controlled shutdown, one after another in a random
+   order (a maintenance that went too far), then all restarted one after another in another
+   random order. The replicas stopped while their ISR was below min.insync.replicas are
+   eligible leader replicas (KIP-966): one of them returning first brings its partition back.
 4. Pause and crash_client strike client slots, `"role#index"`, drawn from `clients`
    (nemesis_run.py rule 3 maps a slot to the live instance).
 6. Controller faults (with `controllers` > 1 they leave a majority, with one they do not):
@@ -53,10 +57,11 @@ def _strings(name: str, value: Any) -> tuple[str, ...]:
     return out
 
 KINDS = ("crash", "power_loss", "cut", "isolate", "pause", "drop", "delay", "crash_client")
-EPISODES = ("outage", "blackout")              # rule 3: not in the default mix
+EPISODES = ("outage", "blackout", "shutdown")  # rule 3: not in the default mix
 CONTROLLER_KINDS = ("crash_controller", "quorum_loss")   # rule 6: not in the default mix
 ALL_KINDS = KINDS + EPISODES + CONTROLLER_KINDS
 OUTAGE_MS = ((10_500, 13_000), (1_000, 3_000), (3_000, 6_000))   # stale alone; all down; stale leads alone
+SHUTDOWN_MS = ((500, 3_000), (1_000, 3_000), (500, 3_000))        # between stops; all down; between restarts
 MESSAGES = ("ProduceRequest", "ProduceResponse", "FetchRequest", "FetchResponse", "EndTxnResponse",
             "AddPartitionsToTxnResponse", "WriteTxnMarkersRequest", "InitProducerIdResponse",
             "OffsetCommitResponse")
@@ -288,6 +293,27 @@ class _Generator:
             self.busy[b] = back + leads
         self.down[stale] = back
         self.down.update({b: back + leads for b in rest})
+
+    def _shutdown(self, t: int) -> None:
+        """Rule 3: every broker stopped, one by one, then restarted one by one."""
+        brokers = self._all_brokers_free(t)
+        gaps = [self.rng.randint(*SHUTDOWN_MS[0]) for _ in range(len(brokers or ()))]
+        down = self.rng.randint(*SHUTDOWN_MS[1])
+        backs = [self.rng.randint(*SHUTDOWN_MS[2]) for _ in range(len(brokers or ()))]
+        if brokers is None or t + sum(gaps) + down + sum(backs) > self.end:
+            return
+        note = {"episode": "shutdown"}
+        stops = self.rng.sample(brokers, len(brokers))
+        starts = self.rng.sample(brokers, len(brokers))
+        at = t
+        for b, gap in zip(stops, gaps):
+            self.out.append(Fault(at, "stop", {"broker": int(b[1:]), **note}))
+            at += gap
+        at += down
+        for b, gap in zip(starts, backs):
+            self.out.append(Fault(at, "restart", {"broker": int(b[1:]), **note}))
+            self.busy[b] = self.down[b] = at
+            at += gap
 
     def _blackout(self, t: int) -> None:
         """Rule 3: every broker loses power at once."""

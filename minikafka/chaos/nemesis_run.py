@@ -56,7 +56,8 @@ class _Item:
     action: Callable[[], None] = field(compare=False)
 
 
-_APPLY = {"crash": "_broker_fault", "power_loss": "_broker_fault", "restart": "_broker_fault", "cut": "_link",
+_APPLY = {"crash": "_broker_fault", "power_loss": "_broker_fault", "restart": "_broker_fault",
+          "stop": "_broker_fault", "cut": "_link",
           "heal": "_link", "isolate": "_isolate", "pause": "_pause", "drop": "_rule", "delay": "_rule",
           "crash_client": "_crash_client", "clear_rules": "_clear_rules", "heal_all": "_heal_all",
           "restart_all": "_restart_all", "crash_controller": "_controller_fault",
@@ -126,6 +127,8 @@ class NemesisRun:
         self._note(f, str(f))
         if k == "restart":
             c.restart_broker(b.id)
+        elif k == "stop":
+            b.begin_shutdown()                  # it stops once the controller lets it go
         else:
             c.crash_broker(b.id, power_loss=k == "power_loss")
 

@@ -80,6 +80,7 @@ class WorkloadConfig:
     topics: Mapping[str, TopicSpec] | None = None       # None: topic "t" (and "out") from the fields below
     brokers: int = 3
     controllers: int = 1
+    features: Mapping[str, int] | None = None           # Cluster(features=...); None: a new 4.2 cluster's
     partitions: int = 2
     replication_factor: int = 3
     min_insync_replicas: int = 2
@@ -162,6 +163,7 @@ class Workload(ProducerRole, ConsumerRole, PipelineRole):
     def __init__(self, config: WorkloadConfig) -> None:
         self.cfg = config
         self.c = Cluster(brokers=config.brokers, seed=config.seed, controllers=config.controllers,
+                         features=dict(config.features) if config.features is not None else None,
                          config={"offsets.topic.num.partitions": config.internal_partitions,
                                  "transaction.state.log.num.partitions": config.internal_partitions})
         self.h = History(self.c.trace)

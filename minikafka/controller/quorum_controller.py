@@ -17,10 +17,13 @@ Rules:
    one first. A heartbeat from a fenced broker whose metadata offset has reached its own
    registration unfences it. A broker with no heartbeat for more than `broker.session.timeout.ms`
    is fenced (checked every session timeout / 8, one broker per check, the next 10 ms later).
-   A controller that becomes active gives every registered broker a fresh session.
+   A controller that becomes active gives every registered broker a fresh session. A new
+   incarnation whose `previous_broker_epoch` is not the epoch registered for it shut down
+   uncleanly: it leaves every ISR and ELR first (replication_control rule 6).
 4. Producer ids: AllocateProducerIds leases the next block of 1000 to a broker
    (ProducerIdsRecord).
-5. The first active controller of an empty log writes the bootstrap records: the feature levels.
+5. The first active controller of an empty log writes the bootstrap records: the feature levels
+   (metadata/features.py).
 6. With nothing else written for `metadata.max.idle.interval.ms`, the active controller writes a
    NoOpRecord, so that every node sees the log move.
 7. The controller that leads the quorum records in the trace what each committed record changed
@@ -31,6 +34,15 @@ Rules:
    meanwhile); once it leads nothing and every other active broker's metadata offset has passed
    those records, it is fenced and told ShouldShutDown. A broker that leads nothing is let go at
    once.
+9. A changed `min.insync.replicas` clears the topic's ELR (ClearElrRecord): who was eligible
+   was judged against the old minimum.
+10. Periodic tasks of the active controller, each first one period after it became active:
+   unclean elections for leaderless partitions whose topic allows them, every
+   `unclean.leader.election.interval.ms` (so turning unclean election on for an offline
+   partition takes effect then, or at the next fence or unfence); with
+   `auto.leader.rebalance.enable`, preferred elections every
+   `leader.imbalance.check.interval.seconds` (up to 1000 a run, the next run 10 ms later if
+   more remain).
 """
 from __future__ import annotations
 
@@ -39,12 +51,16 @@ from typing import TYPE_CHECKING, Any, Callable
 from minikafka import protocol as P
 from minikafka.controller import replication_control as RC
 from minikafka.controller.controller_metrics import ControllerMetrics
+from minikafka.controller.record_events import describe
 from minikafka.controller.election import elect_leader
+from minikafka.controller.placement import place
 from minikafka.errors import KafkaException
+from minikafka.metadata.features import defaults as feature_defaults
 from minikafka.metadata.image import MetadataImage
-from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ConfigRecord, FeatureLevelRecord,
+from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord,
+                                        FeatureLevelRecord,
                                         NoOpRecord, PartitionChangeRecord, ProducerIdsRecord,
-                                        RegisterBrokerRecord, TopicRecord)
+                                        RegisterBrokerRecord)
 from minikafka.raft.quorum_state import LEADER
 from minikafka.raft.raft_client import RaftClient, RaftStorage
 from minikafka.sim.network import Network, Node
@@ -53,8 +69,7 @@ if TYPE_CHECKING:
     from minikafka.sim.trace import Trace
 
 PRODUCER_ID_BLOCK = 1000
-FEATURES = {"metadata.version": 27, "kraft.version": 0, "transaction.version": 1, "group.version": 1,
-            "eligible.leader.replicas.version": 0}
+MAX_ELECTIONS_PER_IMBALANCE = 1000
 
 
 def controller_name(controller_id: int) -> str:
@@ -63,11 +78,12 @@ def controller_name(controller_id: int) -> str:
 
 class QuorumController(Node):
     def __init__(self, controller_id: int, voters: tuple[str, ...], net: Network, trace: "Trace",
-                 config: dict[str, Any]) -> None:
+                 config: dict[str, Any], features: dict[str, int] | None = None) -> None:
         super().__init__(controller_name(controller_id), net)
         self.id = controller_id
         self.trace = trace
         self.cfg = config
+        self.bootstrap_features = features if features is not None else feature_defaults()
         self.storage = RaftStorage()                    # survives restarts (on disk)
         self.elect_leader = elect_leader                # a seam (seams.py)
         self.metrics = ControllerMetrics()
@@ -179,12 +195,32 @@ class QuorumController(Node):
         now = self.sim.now
         self.sessions = {b: now for b in self.image.brokers}            # rule 3: fresh sessions
         if not self.image.features:                                      # rule 5
-            self.write([FeatureLevelRecord(k, v) for k, v in FEATURES.items()])
+            self.write([FeatureLevelRecord(k, v) for k, v in self.bootstrap_features.items()])
         session = self.cfg["broker.session.timeout.ms"]
         self.after(max(session // 8, 1), self._check_sessions, epoch, daemon=True)
         idle = self.cfg["metadata.max.idle.interval.ms"]
         if idle > 0:
             self.after(idle, self._maybe_noop, epoch, daemon=True)
+        self.after(self.cfg["unclean.leader.election.interval.ms"], self._elect_unclean, epoch, daemon=True)
+        if self.cfg["auto.leader.rebalance.enable"]:
+            self.after(self.cfg["leader.imbalance.check.interval.seconds"] * 1000, self._balance_leaders, epoch,
+                       daemon=True)
+
+    def _elect_unclean(self, epoch: int) -> None:
+        """Rule 10: leaderless partitions whose topic now allows unclean election get a leader."""
+        if not self._still_active(epoch):
+            return
+        self.write(RC.offline_records(self.image, self.elect_leader, "periodic unclean election check"))
+        self.after(self.cfg["unclean.leader.election.interval.ms"], self._elect_unclean, epoch, daemon=True)
+
+    def _balance_leaders(self, epoch: int) -> None:
+        """Rule 10: leadership back to preferred replicas (replication_control rule 7)."""
+        if not self._still_active(epoch):
+            return
+        records, more = RC.imbalanced_records(self.image, self.elect_leader, MAX_ELECTIONS_PER_IMBALANCE)
+        self.write(records)
+        self.after(10 if more else self.cfg["leader.imbalance.check.interval.seconds"] * 1000,
+                   self._balance_leaders, epoch, daemon=True)
 
     def _still_active(self, epoch: int) -> bool:
         return self.active and self.raft.quorum.epoch == epoch
@@ -232,11 +268,11 @@ class QuorumController(Node):
         if reg is not None and reg.incarnation == msg.incarnation:
             reply(None)
             return
-        records: list[Any] = []
         if reg is not None and not reg.fenced:
-            records += self._fence(msg.broker_id, "new incarnation")
-        records.append(RegisterBrokerRecord(msg.broker_id, msg.incarnation))
-        self.write(records, reply)
+            self.write(self._fence(msg.broker_id, "new incarnation"))
+        if reg is not None and msg.previous_broker_epoch != reg.epoch:
+            self.write(RC.unclean_shutdown_records(self.image, msg.broker_id, self.elect_leader))
+        self.write([RegisterBrokerRecord(msg.broker_id, msg.incarnation, msg.rack)], reply)
 
     def _on_heartbeat(self, src: str, msg: P.BrokerHeartbeat) -> None:
         reg = self.image.brokers.get(msg.broker_id)
@@ -330,33 +366,38 @@ class QuorumController(Node):
         def reply(err: str | None) -> None:
             st = self.image.state(*msg.tp)
             self.send(src, P.AlterPartitionResponse(msg.tp, err, None if err else st), daemon=True)
-        self.write([PartitionChangeRecord(msg.tp[0], msg.tp[1], tuple(msg.new_isr), None, "AlterPartition")], reply)
+        self.write([RC.alter_partition_record(self.image, msg.tp, tuple(msg.new_isr), self.elect_leader)], reply)
 
     def create_topic(self, name: str, partitions: int, replication_factor: int, config: dict[str, Any],
                      reply: Callable[[str | None], None] | None = None) -> None:
         """CreateTopics, as the active controller runs it (Kafka's errors, before any record)."""
         if name in self.image.topics:
             raise KafkaException("TOPIC_ALREADY_EXISTS", f"Topic '{name}' already exists.")
-        live = self.image.live_brokers()
-        if replication_factor > len(live):
-            raise KafkaException("INVALID_REPLICATION_FACTOR",
-                                 f"Replication factor: {replication_factor} larger than available brokers: {len(live)}.")
-        assignment = RC.place(live, partitions, replication_factor, self._placement_rng)
-        self.write(RC.create_topic_records(name, assignment, config), reply)
+        assignment = place(RC.usable_brokers(self.image), partitions, replication_factor, self._placement_rng)
+        self.write(RC.create_topic_records(self.image, name, assignment, config), reply)
 
     def add_partitions(self, name: str, total: int, reply: Callable[[str | None], None] | None = None) -> None:
         states = self.image.topics[name]
-        rf = len(states[0].replicas)
-        live = self.image.live_brokers()
-        if rf > len(live):
-            raise KafkaException("INVALID_REPLICATION_FACTOR", "not enough live brokers for new partitions")
-        self.write(RC.add_partition_records(name, len(states), RC.place_more(live, len(states), total, rf)), reply)
+        assignment = place(RC.usable_brokers(self.image), total - len(states), len(states[0].replicas),
+                           self._placement_rng)
+        self.write(RC.add_partition_records(self.image, name, len(states), assignment), reply)
 
     def alter_topic_config(self, topic: str, changes: dict[str, Any],
                            reply: Callable[[str | None], None] | None = None) -> None:
-        """ConfigRecords; then, as this model has it, leaders for partitions that may now have one."""
-        self.write([ConfigRecord(topic, k, v) for k, v in sorted(changes.items())], reply)
-        self.write(RC.offline_records(self.image, self.elect_leader, "config change"))
+        """ConfigRecords (a new `min.insync.replicas` clears the topic's ELR: rule 9). Turning
+        unclean election on elects nobody at once: the periodic check does (rule 10)."""
+        records: list[Any] = [ConfigRecord(topic, k, v) for k, v in sorted(changes.items())]
+        if "min.insync.replicas" in changes and any(st.elr or st.last_known_elr for st in self.image.topics[topic]):
+            records.append(ClearElrRecord(topic))
+        self.write(records, reply)
+
+    def elect_leaders(self, tps: list[tuple[str, int]], election_type: str,
+                      reply: Callable[[str | None], None]) -> dict[tuple[str, int], str | None]:
+        """ElectLeaders (replication_control rule 8): each partition's error, None if elected."""
+        records, results = RC.elect_leader_records(self.image, tps, election_type, self.elect_leader)
+        if not self.write(records, reply):
+            reply(None)
+        return results
 
     def _on_create_internal_topic(self, msg: P.CreateTopicsRequest) -> None:
         """Internal topics are created on first use, with the replication factor capped at the
@@ -401,38 +442,6 @@ class QuorumController(Node):
     @property
     def brokers(self) -> dict[int, Any]:
         return self.image.brokers
-
-
-def describe(image: MetadataImage, rec: Any, before: P.PartitionState | None) -> list[tuple[str, dict[str, Any]]]:
-    """Rule 7: the trace events of one applied record."""
-    kind = type(rec)
-    if kind is PartitionChangeRecord:
-        st = image.state(rec.topic, rec.partition)
-        tp = f"{rec.topic}-{rec.partition}"
-        out = []
-        if rec.leader is not None:
-            unclean = before is not None and rec.leader >= 0 and rec.leader not in before.isr
-            out.append(("leader.elect", {"tp": tp, "leader": st.leader, "epoch": st.leader_epoch, "isr": st.isr,
-                                         "unclean": unclean, "why": rec.why}))
-        elif rec.isr is not None and before is not None:
-            name = "isr.shrink" if len(st.isr) < len(before.isr) else "isr.expand"
-            out.append((name, {"tp": tp, "isr": st.isr, "before": before.isr}))
-        return out
-    if kind is TopicRecord:
-        return [("topic.create", {"topic": rec.name})]
-    if kind is RegisterBrokerRecord:
-        return [("broker.register", {"broker": rec.broker_id, "incarnation": rec.incarnation})]
-    if kind is BrokerRegistrationChangeRecord and rec.in_controlled_shutdown:
-        return [("broker.controlled_shutdown", {"broker": rec.broker_id})]
-    if kind is BrokerRegistrationChangeRecord and rec.fenced is not None:
-        if rec.fenced:
-            return [("broker.fence", {"broker": rec.broker_id, "why": rec.why})]
-        return [("broker.unfence", {"broker": rec.broker_id})]
-    if kind is ConfigRecord:
-        return [("topic.config", {"topic": rec.topic, "changed": (f"{rec.key}={rec.value}",)})]
-    if kind is ProducerIdsRecord:
-        return [("producer_ids.allocate", {"broker": rec.broker_id, "next": rec.next_producer_id})]
-    return []
 
 
 _ANSWERS: dict[str, Callable[[Any], Any]] = {

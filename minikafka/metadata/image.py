@@ -10,13 +10,15 @@ Rules:
 3. A PartitionChangeRecord bumps the partition epoch by one; when it names a leader, the leader
    epoch too (even if the leader is the same broker: a new term).
 4. A broker's epoch is the offset of its latest RegisterBrokerRecord.
+5. A ClearElrRecord empties the ELR and last known leader of its topic's partitions, bumping
+   the partition epoch of those it changes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Any
 
-from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ConfigRecord, FeatureLevelRecord, NoOpRecord,
+from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord, FeatureLevelRecord, NoOpRecord,
                                         PartitionChangeRecord, PartitionRecord, ProducerIdsRecord, RegisterBrokerRecord,
                                         RemoveTopicRecord, TopicRecord)
 from minikafka.protocol.metadata import PartitionState
@@ -90,6 +92,8 @@ class MetadataImage:
             self.next_producer_id = record.next_producer_id
         elif kind is FeatureLevelRecord:
             self.features[record.name] = record.level
+        elif kind is ClearElrRecord:
+            return self._clear_elr(record.topic)
         elif kind is RemoveTopicRecord:
             self.topics.pop(record.name, None)
             self.topic_configs.pop(record.name, None)
@@ -105,5 +109,18 @@ class MetadataImage:
             new = replace(new, isr=rec.isr)
         if rec.leader is not None:
             new = replace(new, leader=rec.leader, leader_epoch=st.leader_epoch + 1)
+        if rec.elr is not None:
+            new = replace(new, elr=rec.elr)
+        if rec.last_known_elr is not None:
+            new = replace(new, last_known_elr=rec.last_known_elr)
         parts[rec.partition] = new
         return new
+
+    def _clear_elr(self, topic: str) -> list[PartitionState]:
+        parts = self.topics.get(topic, [])
+        out = []
+        for i, st in enumerate(parts):
+            if st.elr or st.last_known_elr:
+                parts[i] = replace(st, elr=(), last_known_elr=(), partition_epoch=st.partition_epoch + 1)
+                out.append(parts[i])
+        return out

@@ -29,7 +29,7 @@ class MetadataRecord:
 
 @dataclass(frozen=True, slots=True)
 class RegisterBrokerRecord(MetadataRecord):
-    """A broker process registered (rule 3)."""
+    """A broker process registered (rule 3); `rack` is its `broker.rack`."""
     broker_id: int
     incarnation: int
     rack: str | None = None
@@ -68,14 +68,24 @@ class PartitionRecord(MetadataRecord):
 
 @dataclass(frozen=True, slots=True)
 class PartitionChangeRecord(MetadataRecord):
-    """What changes in one partition (rule 2): a new ISR, a new leader, or both."""
+    """What changes in one partition (rule 2): a new ISR, a new leader, new eligible leader
+    replicas (ELR) or a new last known leader, in any combination."""
     topic: str
     partition: int
     isr: tuple[int, ...] | None = None
     leader: int | None = None
     why: str = ""
+    elr: tuple[int, ...] | None = None
+    last_known_elr: tuple[int, ...] | None = None
 
     SIZE = 40
+
+
+@dataclass(frozen=True, slots=True)
+class ClearElrRecord(MetadataRecord):
+    """The ELR and last known leader of every partition of `topic` emptied (its
+    `min.insync.replicas` changed, so who was eligible is no longer known)."""
+    topic: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,13 @@ from minikafka.protocol.metadata import PartitionState
 # -- controller ---------------------------------------------------------------------------
 @message
 class BrokerRegistration(Msg):
-    """A starting broker registers with the active controller."""
+    """A starting broker registers with the active controller. `previous_broker_epoch` comes
+    from the clean-shutdown file: the epoch it had when it last stopped cleanly, -1 after a
+    crash."""
     broker_id: int
     incarnation: int
+    previous_broker_epoch: int = -1
+    rack: str | None = None
 
     def summary(self):
         return {"broker": self.broker_id, "incarnation": self.incarnation}

@@ -32,11 +32,13 @@ class FetchPartitionResult:
     diverging_epoch: tuple[int, int] | None = None      # (epoch, end offset) per KIP-279
     aborted: tuple[tuple[int, int], ...] = ()           # (producer id, first offset)
     leader_epoch: int = -1
+    preferred_read_replica: int = -1                    # KIP-392: read from this broker instead
 
 
 @message
 class FetchRequest(Msg):
-    """Read partitions this broker leads, as a follower (replica_id >= 0) or a consumer (-1)."""
+    """Read partitions this broker leads, as a follower (replica_id >= 0) or a consumer (-1); a
+    consumer that names its rack may read from a follower (KIP-392)."""
     cid: int
     replica_id: int                 # broker id of a follower, -1 for a consumer
     max_wait_ms: int
@@ -44,6 +46,7 @@ class FetchRequest(Msg):
     max_bytes: int
     partitions: list[FetchPartition]
     isolation: str = "read_uncommitted"
+    rack_id: str | None = None      # a consumer's client.rack (KIP-392); None: leaders only
 
     def summary(self):
         """Internal topics' partitions are counted, not listed (there are 50 of each)."""
@@ -71,6 +74,8 @@ class FetchResponse(Msg):
                 parts.append(f"{_tp(r.tp)}:{r.error}")
             elif r.diverging_epoch:
                 parts.append(f"{_tp(r.tp)}:diverging{r.diverging_epoch[0]}@{r.diverging_epoch[1]}")
+            elif r.preferred_read_replica >= 0:
+                parts.append(f"{_tp(r.tp)}:read from b{r.preferred_read_replica}")
             elif r.tp[0].startswith("__") and not r.batches:
                 quiet += 1
             else:

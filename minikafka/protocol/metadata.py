@@ -21,6 +21,8 @@ class PartitionState:
     leader: int
     leader_epoch: int
     partition_epoch: int
+    elr: tuple[int, ...] = ()               # eligible leader replicas (KIP-966)
+    last_known_elr: tuple[int, ...] = ()    # the last leader, while the partition has none (KIP-966)
 
     @property
     def tp(self) -> TP:

@@ -36,6 +36,8 @@ Rules (with replica_manager.py's, kafka-semantics.md C.13, D.19-D.27, E.30, K.84
    again 50 ms after the first answer, then every interval, and stops when the controller says
    ShouldShutDown (quorum_controller.py rule 8), flushing its logs. A broker not yet running
    stops at once; without an answer within 5 minutes it stops anyway (Kafka's shutdown deadline).
+6b. A stop (not a crash) leaves a clean-shutdown file holding the broker epoch; the next start
+   reads it (and removes it) and registers with it as `previous_broker_epoch`, -1 after a crash.
 """
 from __future__ import annotations
 
@@ -60,15 +62,19 @@ if TYPE_CHECKING:
     from minikafka.sim.trace import Trace
 
 
+SHUTDOWN_DEADLINE_MS = 300_000         # rule 6: no answer by then, the broker stops anyway
+
+
 def broker_name(broker_id: int) -> str:
     return f"b{broker_id}"
 
 
 class Broker(Node):
     def __init__(self, broker_id: int, net: Network, trace: "Trace", config: dict[str, Any],
-                 page_cache_flush_ms: int = 5000, voters: tuple[str, ...] = ("c1",)) -> None:
+                 page_cache_flush_ms: int = 5000, voters: tuple[str, ...] = ("c1",), rack: str | None = None) -> None:
         super().__init__(broker_name(broker_id), net)
         self.id = broker_id
+        self.rack = rack                            # broker.rack
         self.trace = trace
         self.cfg = config
         self.flush_ms = page_cache_flush_ms
@@ -81,6 +87,7 @@ class Broker(Node):
         self.member_rng = self.sim.rng(f"member-ids/{broker_id}")     # survives restarts: ids stay unique
         self.hw_rule = high_watermark                                  # a seam (seams.py)
         self.past_metrics: list[BrokerMetrics] = []                    # earlier processes' (broker_metrics rule 1)
+        self.clean_shutdown_epoch = -1              # the clean-shutdown file, on disk (rule 6b)
         self._volatile()
         self.start()
 
@@ -89,6 +96,7 @@ class Broker(Node):
         self.changed: dict[tuple, P.PartitionState] = {}   # partitions a delivery changed (rule 1)
         self.controller: str | None = None          # the active controller, as the quorum says
         self.broker_epoch = -1                      # -1: not registered
+        self.previous_epoch = -1                    # read from the clean-shutdown file at start (rule 6b)
         self.unfenced_once = False                  # RUNNING: acts on partitions (rule 1)
         self.want_shutdown = False                  # controlled shutdown asked for (rule 6)
         self.shutdown_answers = 0
@@ -133,16 +141,25 @@ class Broker(Node):
 
     def begin_shutdown(self) -> None:
         """Rule 6: ask the controller to move this broker's partitions away, then stop."""
+        if not self.unfenced_once:
+            self.stop(controlled=False)
+            return
         self.want_shutdown = True
         self.trace.state(self.sim.now, self.name, "broker.shutdown_requested")
-        if self.unfenced_once and not self.lifecycle_in_flight:
+        self.after(SHUTDOWN_DEADLINE_MS, self._shutdown_deadline, self.incarnation, daemon=True)
+        if not self.lifecycle_in_flight:
             self._schedule_lifecycle(0)
+
+    def _shutdown_deadline(self, incarnation: int) -> None:
+        if self.alive and self.incarnation == incarnation and self.want_shutdown:
+            self.stop(controlled=False)
 
     def stop(self, controlled: bool) -> None:
         """The process exits after a shutdown (the logs are flushed on the way out)."""
         self.alive = False
         for r in self.replicas.values():
             r.log.flush()
+        self.clean_shutdown_epoch = self.broker_epoch
         self.trace.state(self.sim.now, self.name, "broker.stop", controlled=controlled)
         self._volatile()
         self.net.process_crashed(self.name)
@@ -154,6 +171,7 @@ class Broker(Node):
         self.incarnation += 1
         for r in self.replicas.values():
             r.reset_after_restart()
+        self.previous_epoch, self.clean_shutdown_epoch = self.clean_shutdown_epoch, -1
         self.trace.state(self.sim.now, self.name, "broker.restart", incarnation=self.incarnation)
         self.start()
 
@@ -210,7 +228,7 @@ class Broker(Node):
         if self.lifecycle_in_flight:
             return
         if self.broker_epoch < 0:
-            msg: Any = P.BrokerRegistration(self.id, self.incarnation)
+            msg: Any = P.BrokerRegistration(self.id, self.incarnation, self.previous_epoch, self.rack)
         else:
             msg = P.BrokerHeartbeat(self.id, self.broker_epoch, self.image.offset, self.want_shutdown)
         if not self.send_to_controller(msg):

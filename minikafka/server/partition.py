@@ -14,7 +14,9 @@ Rules (kafka-semantics.md D.19-D.24):
 3. The HW is `replication.high_watermark` over the maximal ISR (committed ISR plus a pending
    expansion); it does not advance while the committed ISR is below the effective min ISR.
 4. A follower learns the HW from fetch responses and caps it at its own LEO.
-5. The leader proposes to drop followers not caught up within `replica.lag.time.max.ms`, and
+5. The leader proposes to drop followers not caught up within `replica.lag.time.max.ms` (a
+   follower whose last fetch offset equals the leader's LEO is caught up however long ago it
+   fetched: an idle leader keeps a cut-off follower that has everything), and
    to add a follower whose LEO reached the HW and the start of the leader's epoch.
 """
 from __future__ import annotations
@@ -155,7 +157,9 @@ class Replica:
         """The ISR to propose without followers that fell behind, or None."""
         if self.pending_isr is not None:
             return None
+        leo = self.log.log_end_offset
         out = tuple(r for r in self.isr if r == self.broker_id or r not in self.followers
+                    or self.followers[r].leo == leo          # at the leader's LEO: in sync however idle
                     or not is_lagging(now, self.followers[r].last_caught_up_ms, lag_max_ms))
         return out if out != self.isr else None
 

@@ -137,6 +137,8 @@ class ReplicaFetcher:
             if hw > r.hw:
                 r.hw = hw
                 r.txn.prune(hw)
+                if b.replica_manager.parked.get(r.tp):      # consumers reading from this follower (KIP-392)
+                    b.replica_manager.wake_parked(r.tp, hw_changed=True)
         if errors and not appended:
             self._backoff(f)
         else:

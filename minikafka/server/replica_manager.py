@@ -23,6 +23,9 @@ Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
    A response holds whole batches up to the fetch's max bytes, but the first batch of the first
    partition with data comes back even when it alone is larger (KIP-74: a fetch always makes
    progress, so `fetch.max.bytes=0` still reads one batch at a time).
+4b. Reading from a follower (KIP-392, replica_selector.py): a consumer's fetch that names its
+   rack may go to a follower, which serves it up to its own HW (or LSO); the leader, with
+   `replica.selector.class` set, answers such a fetch with the replica to read from instead.
 5. A fetch with nothing to return waits up to its max wait (a ParkedFetch, delayed_operations.py
    rule 3); an append (followers) or an HW advance (consumers) answers it early.
 6. Only the broker itself writes to an internal topic (`__consumer_offsets`, `__transaction_state`):
@@ -39,6 +42,7 @@ from minikafka import protocol as P
 from minikafka.coordinator.internal_topics import INTERNAL_TOPICS
 from minikafka.server.delayed_operations import DelayedProduce, ParkedFetch
 from minikafka.server.partition import Replica
+from minikafka.server.replica_selector import select_read_replica
 
 if TYPE_CHECKING:
     from minikafka.server.broker import Broker
@@ -93,7 +97,7 @@ class ReplicaManager:
             if old_leader != st.leader or old_epoch != st.leader_epoch:
                 b.trace.state(now, b.name, "become.follower", tp=_n(st.tp), leader=st.leader,
                               epoch=st.leader_epoch, leo=r.leo, hw=r.hw)
-            self._wake_parked(r.tp, hw_changed=True)
+            self.wake_parked(r.tp, hw_changed=True)
         return r
 
     # -- produce -----------------------------------------------------------
@@ -152,7 +156,7 @@ class ReplicaManager:
                 waiting[tp] = (stored.next_offset, stored.base_offset)
             else:
                 results[tp] = (None, stored.base_offset)
-            self._wake_parked(tp, hw_changed=False)
+            self.wake_parked(tp, hw_changed=False)
             if r.maybe_advance_hw():
                 self._on_hw_advance(r)
         b.metrics.produce_failed(err for err, _ in results.values())
@@ -200,7 +204,7 @@ class ReplicaManager:
                 if not d.done:
                     d.try_complete(self.replicas)
             self.delayed[r.tp] = [d for d in pending if not d.done]
-        self._wake_parked(r.tp, hw_changed=True)
+        self.wake_parked(r.tp, hw_changed=True)
         b.on_hw_advance(r)
 
     # -- fetch (leader side) -----------------------------------------------
@@ -276,13 +280,15 @@ class ReplicaManager:
         committed = msg.isolation == "read_committed"
         replicas, Result = self.replicas, P.FetchPartitionResult
         per_partition = b.cfg["replica.fetch.max.bytes"] if follower else None
+        selector = b.cfg["replica.selector.class"]
         results = []
         total = 0
         budget = msg.max_bytes
         for fp in msg.partitions:
             tp = fp.tp
             r = replicas.get(tp)
-            if r is None or r.leader != r.broker_id:                    # not r.is_leader
+            if r is None or (r.leader != r.broker_id                    # not r.is_leader, and not a
+                             and (follower or msg.rack_id is None or r.leader < 0)):     # follower read (KIP-392)
                 err = "NOT_LEADER_OR_FOLLOWER" if tp[0] in b.metadata else "UNKNOWN_TOPIC_OR_PART"
                 results.append(Result(tp, err))
                 continue
@@ -302,6 +308,12 @@ class ReplicaManager:
                 upper = log.log_end_offset
             else:
                 upper = lso if committed else hw
+                if msg.rack_id and selector and r.leader == r.broker_id:
+                    chosen = self._read_replica(r, fp.fetch_offset, msg.rack_id)
+                    if chosen != r.broker_id:
+                        results.append(Result(tp, None, hw, lso, log.log_start_offset, leader_epoch=r.leader_epoch,
+                                              preferred_read_replica=chosen))
+                        continue
             offset = fp.fetch_offset
             if offset < log.log_start_offset or offset > log.log_end_offset:
                 results.append(Result(tp, "OFFSET_OUT_OF_RANGE", hw, lso, log.log_start_offset,
@@ -320,6 +332,18 @@ class ReplicaManager:
                                   None, self.aborted_in(r, batches, msg.isolation) if committed else (),
                                   r.leader_epoch))
         return results, total
+
+    def _read_replica(self, r: Replica, offset: int, rack: str) -> int:
+        """replica_selector.py rules 2-3: where a consumer in `rack` should read `r` from."""
+        b = self.broker
+        regs = b.image.brokers
+        candidates = {b.id: (r.log.log_end_offset, b.sim.now)}
+        if offset >= r.log.log_start_offset:
+            for f in r.isr:
+                state, reg = r.followers.get(f), regs.get(f)
+                if f != b.id and state is not None and reg is not None and not reg.fenced and state.leo >= offset:
+                    candidates[f] = (state.leo, state.last_caught_up_ms)
+        return select_read_replica(rack, b.id, candidates, {x: regs[x].rack for x in candidates if x in regs})
 
     def aborted_in(self, r: Replica, batches: list, isolation: str) -> tuple:
         """Aborted transactions overlapping `batches` (read_committed only)."""
@@ -345,7 +369,7 @@ class ReplicaManager:
         results, nbytes = self._fetch_results(pf.msg)
         self._respond_fetch(pf.src, pf.msg, results, nbytes)
 
-    def _wake_parked(self, tp: tuple, hw_changed: bool) -> None:
+    def wake_parked(self, tp: tuple, hw_changed: bool) -> None:
         """New data (for followers) or a new HW (for consumers) answers parked fetches."""
         lst = self.parked.get(tp)
         if not lst:

@@ -36,6 +36,7 @@ class ReplicaCell:
     leader: bool            # the controller's leader (even if its broker just went down)
     in_isr: bool
     alive: bool             # its broker's process runs
+    in_elr: bool = False    # an eligible leader replica (KIP-966)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class PartitionRow:
     leader_epoch: int
     isr: tuple[int, ...]
     replicas: tuple[ReplicaCell, ...]      # assignment order
+    elr: tuple[int, ...] = ()
 
     @property
     def offline(self) -> bool:
@@ -82,9 +84,10 @@ def cluster_view(cluster: "Cluster", topics: list[str] | None = None, max_partit
     rows = []
     for topic in topics:
         for st in cluster.controller.topics[topic]:
-            cells = tuple(ReplicaCell(b, b == st.leader, b in st.isr, cluster.brokers[b].alive)
+            cells = tuple(ReplicaCell(b, b == st.leader, b in st.isr, cluster.brokers[b].alive, b in st.elr)
                           for b in st.replicas)
-            rows.append(PartitionRow(topic, st.partition, st.leader, st.leader_epoch, tuple(st.isr), cells))
+            rows.append(PartitionRow(topic, st.partition, st.leader, st.leader_epoch, tuple(st.isr), cells,
+                                     tuple(st.elr)))
     return ClusterView(brokers, tuple(cluster.controller.live_brokers()), tuple(rows[:max_partitions]),
                        max(len(rows) - max_partitions, 0), internal)
 
@@ -94,23 +97,25 @@ def _cell_text(c: ReplicaCell | None) -> str:
     if c is None:
         return "."
     role = "leader" if c.leader else ("follower" if c.alive else "replica")
-    return role + (" (ISR)" if c.in_isr else "") + ("" if c.alive else ", DOWN")
+    return role + (" (ISR)" if c.in_isr else " (ELR)" if c.in_elr else "") + ("" if c.alive else ", DOWN")
 
 
 def _short_cell(c: ReplicaCell | None) -> str:
     if c is None:
         return "."
-    return ("d" if not c.alive else "L" if c.leader else "F") + ("*" if c.in_isr else "")
+    return ("d" if not c.alive else "L" if c.leader else "F") + ("*" if c.in_isr else "e" if c.in_elr else "")
 
 
 SHORT_LEGEND = "(L: leader, F: follower, d: replica on a broker that is DOWN, *: in the ISR, .: no replica)"
+ELR_LEGEND = "(e: an eligible leader replica, ELR)"
 
 
 def cluster_table(cluster: "Cluster", topics: list[str] | None = None, max_partitions: int = 24,
                   width: int = 100) -> str:
     """The cluster map as text: the brokers' state, then one line per partition with its
     leader, leader epoch, ISR and the role of the replica in each broker's column
-    (`.`: no replica there; `(ISR)`: in the ISR; `DOWN`: the broker's process is down). When
+    (`.`: no replica there; `(ISR)`: in the ISR; `(ELR)`: an eligible leader replica; `DOWN`:
+    the broker's process is down), with an ELR column when some partition has one. When
     the partition lines would be wider than `width` columns (many brokers), each role is a
     letter instead, with a legend."""
     v = cluster_view(cluster, topics, max_partitions)
@@ -119,16 +124,20 @@ def cluster_table(cluster: "Cluster", topics: list[str] | None = None, max_parti
                    [[f"b{b.id}", "up" if b.alive else "DOWN", "fenced" if b.fenced else "unfenced"]
                     for b in v.brokers])
     lines.append("")
-    header = ["partition", "leader", "epoch", "ISR"] + [f"b{b.id}" for b in v.brokers] + [""]
+    elr = any(r.elr for r in v.partitions)            # the ELR column only when some partition has one
+    header = ["partition", "leader", "epoch", "ISR", *(["ELR"] if elr else []), *(f"b{b.id}" for b in v.brokers), ""]
     for cell_text in (_cell_text, _short_cell):
         rows = [[f"{r.topic}-{r.partition}", "OFFLINE" if r.offline else str(r.leader), str(r.leader_epoch),
-                 str(list(r.isr))] + [cell_text(r.cell(b.id)) for b in v.brokers] + [""] for r in v.partitions]
+                 str(list(r.isr))] + ([str(list(r.elr))] if elr else []) + [cell_text(r.cell(b.id)) for b in v.brokers]
+                + [""] for r in v.partitions]
         part_lines = table(header, rows, right={2})
         if max(map(len, part_lines)) <= width:
             break
     lines += part_lines
     if cell_text is _short_cell:
         lines.append(SHORT_LEGEND)
+        if elr:
+            lines.append(ELR_LEGEND)
     if v.hidden:
         lines.append(f"({v.hidden} more partitions not shown)")
     if v.internal:
@@ -192,9 +201,9 @@ def _replica_style(c: ReplicaCell) -> tuple[str, str, str, str, str]:
     """(fill, edge colour, edge style, label, label colour) of one replica box."""
     if not c.alive:
         return PALETTE["offline"], PALETTE["edge"], "-" if c.in_isr else "--", \
-            ("leader" if c.leader else "replica") + " (down)", PALETTE["dark_text"]
+            ("leader" if c.leader else "ELR" if c.in_elr else "replica") + " (down)", PALETTE["dark_text"]
     if c.leader:
         return PALETTE["leader"], PALETTE["edge"], "-", "leader", "white"
     if c.in_isr:
         return PALETTE["follower"], PALETTE["edge"], "-", "follower", "black"
-    return PALETTE["out_of_isr"], PALETTE["edge"], "--", "not in ISR", "black"
+    return PALETTE["out_of_isr"], PALETTE["edge"], "--", "ELR" if c.in_elr else "not in ISR", "black"

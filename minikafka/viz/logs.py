@@ -59,6 +59,7 @@ class LogView:
     start: int              # first offset drawn (> first when the log is longer than the window)
     end: int                # one past the last offset drawn (the largest LEO)
     committed: tuple[tuple[str, int], ...]      # (group, offset), sorted
+    elr: tuple[int, ...] = ()
 
     @property
     def offline(self) -> bool:
@@ -90,7 +91,7 @@ def log_view(cluster: "Cluster", topic: str, partition: int,
             strips.append(Strip(rv.broker, rv.role, rv.in_isr, replica.log.log_end_offset, replica.hw,
                                 replica.lso, tuple(_cells(replica, start))))
     return LogView(topic, partition, view.leader, view.leader_epoch, tuple(view.isr), tuple(strips),
-                   first, start, end, tuple(sorted((committed or {}).items())))
+                   first, start, end, tuple(sorted((committed or {}).items())), tuple(view.elr))
 
 
 def _cells(replica: Any, start: int) -> list[Cell]:
@@ -147,7 +148,8 @@ def _strip_text(s: Strip, hidden: bool) -> str:
 
 def _heading(v: LogView) -> str:
     leader = "none (OFFLINE)" if v.offline else f"broker {v.leader}"
-    return f"{v.topic}-{v.partition}: leader {leader}, leader epoch {v.leader_epoch}, ISR {list(v.isr)}"
+    elr = f", ELR {list(v.elr)}" if v.elr else ""
+    return f"{v.topic}-{v.partition}: leader {leader}, leader epoch {v.leader_epoch}, ISR {list(v.isr)}{elr}"
 
 
 def log_table(cluster: "Cluster", topic: str, partition: int,
@@ -159,7 +161,8 @@ def log_table(cluster: "Cluster", topic: str, partition: int,
     check_int("width", width, 60)
     v = log_view(cluster, topic, partition, committed, max_cells)
     hidden = v.clipped
-    rows = [[str(s.broker), s.role, "yes" if s.in_isr else "no", str(s.leo), str(s.hw), str(s.lso),
+    rows = [[str(s.broker), s.role, "yes" if s.in_isr else "ELR" if s.broker in v.elr else "no", str(s.leo), str(s.hw),
+             str(s.lso),
              _strip_text(s, hidden)] for s in v.strips]
     lines = [_heading(v)]
     lines += table(["broker", "role", "ISR", "LEO", "HW", "LSO", "log"], rows, right={0, 3, 4, 5}, width=width)

@@ -23,7 +23,9 @@ CONSUMER = Schema("consumer", COMMON_CLIENT + (
     Key("partition.assignment.strategy", "list", ("range", "cooperative-sticky"),
         choices=lambda: tuple(ASSIGNORS), doc="assignors by name; add your own with assignors.register_assignor"),
     bool_key("enable.partition.eof", False),
-), unmodelled=("key.deserializer", "value.deserializer", "client.rack", "group.protocol",
+    str_key("client.rack", "", doc="the consumer's rack: a broker with replica.selector.class set may send "
+                                   "it to a follower in that rack (KIP-392)"),
+), unmodelled=("key.deserializer", "value.deserializer", "group.protocol",
                "security.protocol", "check.crcs",
                # fetches are limited by fetch.max.bytes only (the broker has no per-partition limit)
                "max.partition.fetch.bytes",

@@ -20,6 +20,11 @@ implemented: 1 and 4b in offset_fetcher.py, 5 in consumer.py):
    offset_fetcher.py; new metadata; a back-off; a seek). The others (`to_fetch` in
    subscription_state.py) are looked at in assignment order, so the requests are the same as
    when every assigned partition is looked at on every call.
+8. Reading from a follower (KIP-392): with `client.rack` set, fetches name the rack. A leader
+   may answer a partition with a preferred read replica instead of records; the consumer then
+   fetches that partition from it until `metadata.max.age.ms` passes, the replica is gone from
+   its metadata, a fetch to it fails (back to the leader at once), or it answers
+   OFFSET_OUT_OF_RANGE (back to the leader with no offset reset).
 """
 from __future__ import annotations
 
@@ -46,6 +51,8 @@ class Fetcher:
         self.fetching: dict[int, int] = {}                        # broker -> cid in flight
         self.waiting: dict[int, list[tuple[str, int]]] = {}       # broker -> set aside for its fetch (rule 7)
         self.eof_at: dict[tuple[str, int], int] = {}              # where _PARTITION_EOF was last reported
+        self.preferred: dict[tuple[str, int], tuple[int, int]] = {}   # tp -> (read replica, until) (rule 8)
+        self.rack = consumer.cfg["client.rack"] or None           # None: leaders only (rule 8)
 
     # -- the buffer (FetchCollector) -------------------------------------------------------
     def take(self) -> Message:
@@ -121,6 +128,12 @@ class Fetcher:
                 missing = True
                 again[key] = None
                 continue
+            if key in self.preferred:                  # rule 8
+                replica, until = self.preferred[key]
+                if until > now and replica in c.brokers:
+                    leader = replica
+                else:
+                    del self.preferred[key]
             if leader in self.fetching:
                 self.waiting.setdefault(leader, []).append(key)     # set aside until that fetch ends
                 continue
@@ -131,7 +144,7 @@ class Fetcher:
         for leader in sorted(by_leader):
             cid = c.next_cid()
             req = P.FetchRequest(cid, -1, c.cfg["fetch.max.wait.ms"], c.cfg["fetch.min.bytes"],
-                                 c.cfg["fetch.max.bytes"], by_leader[leader], c.isolation)
+                                 c.cfg["fetch.max.bytes"], by_leader[leader], c.isolation, self.rack)
             self.fetching[leader] = cid
             self.waiting[leader] = [fp.tp for fp in by_leader[leader]]
             c.request(leader, req, lambda resp, b=leader: self._on_fetch(b, resp),
@@ -164,7 +177,15 @@ class Fetcher:
             if key not in fetch_offsets:
                 continue
             if res.error is not None:
+                if self.preferred.pop(key, None) is not None and res.error == "OFFSET_OUT_OF_RANGE":
+                    s.to_fetch[key] = None              # rule 8: ask the leader, no reset
+                    continue
                 self._partition_error(key, res.error)
+                continue
+            if res.preferred_read_replica >= 0:         # rule 8
+                self.preferred[key] = (res.preferred_read_replica, c.sim.now + c.cfg["metadata.max.age.ms"])
+                c.trace.state(c.sim.now, c.name, "fetch.read_replica", tp=f"{key[0]}-{key[1]}",
+                              replica=res.preferred_read_replica)
                 continue
             end = s.high_watermarks[key] = res.last_stable_offset if read_committed else res.high_watermark
             batches = res.batches
@@ -269,5 +290,8 @@ class Fetcher:
     def _on_fetch_error(self, broker: int, err: KafkaError) -> None:
         self.fetch_done(broker)
         for key in self.subscriptions.assigned:
-            if self.c.leader_of(key)[0] == broker:
+            if self.preferred.get(key, (-1,))[0] == broker:
+                del self.preferred[key]                 # rule 8: back to the leader
+                self.subscriptions.to_fetch[key] = None
+            elif self.c.leader_of(key)[0] == broker:
                 self.back_off(key)

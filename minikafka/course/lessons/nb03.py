@@ -59,8 +59,9 @@ def offline_scenario(brokers: int, topics: Mapping[str, tuple[int, int]], down_f
     """Rule 4: (assignments, ISRs, live brokers, the partitions the controller reports offline).
 
     topics: name -> (partitions, replication factor). The brokers `down_first` crash and stay
-    down for 11.5 s (fenced, so out of every ISR they are not the last member of); the
-    assignments and ISRs are read then. Then `down_then` crash, `back` (some of `down_first`)
+    down for 11.5 s (fenced, so out of every ISR); the assignments and ISRs are read then,
+    an ISR that emptied given as its last member (Kafka 4.2 keeps it as the eligible leader
+    replica; with `min.insync.replicas`=1 the outcome is the same as the ISR that kept it). Then `down_then` crash, `back` (some of `down_first`)
     restart, and 12 s later the controller has decided."""
     c = Cluster(brokers=brokers, seed=1)
     for topic, (partitions, rf) in topics.items():
@@ -71,7 +72,7 @@ def offline_scenario(brokers: int, topics: Mapping[str, tuple[int, int]], down_f
     c.run(11_500)
     states = [st for topic in topics for st in c.controller.topics[topic]]
     assignments = {f"{st.topic}-{st.partition}": list(st.replicas) for st in states}
-    isr = {f"{st.topic}-{st.partition}": list(st.isr) for st in states}
+    isr = {f"{st.topic}-{st.partition}": list(st.isr or st.elr) for st in states}    # emptied: its last member
     for b in down_then:
         c.crash_broker(b)
     for b in back:
