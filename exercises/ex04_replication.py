@@ -1,5 +1,6 @@
-"""Exercises 4.1-4.3 (notebook 04, replication): the high watermark, truncation by leader
-epoch, and when a follower falls out of the ISR."""
+"""Exercises 4.1-4.4 (notebook 04, replication): the high watermark, truncation by leader
+epoch, when a follower falls out of the ISR, and which replica leads with eligible leader
+replicas."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -57,3 +58,22 @@ def is_lagging(now_ms: int, last_caught_up_ms: int, replica_lag_time_max_ms: int
     Mind the boundary: the code's comparison, not the documentation's wording, decides.
     """
     raise NotImplementedError("Exercise 4.3 (exercises/ex04_replication.py)")
+
+
+@exercise("4.4", reference="minikafka.course.lessons.nb04:elr_leader")
+def elr_leader(replicas: Sequence[int], isr: Sequence[int], elr: Sequence[int], last_known_leader: int,
+               live: Sequence[int]) -> int:
+    """Predict which replica the controller makes leader of a partition that has none, in a
+    Kafka 4.2 cluster (eligible leader replicas on, unclean leader election off). Return its
+    broker id, or -1 when no replica may lead.
+
+    replicas: the assignment, in order. isr: the in-sync replicas, in any order (may be empty).
+    elr: the eligible leader replicas, in any order (they left the ISR while it was below
+    min.insync.replicas, so they hold every committed record). last_known_leader: the leader
+    the partition had when its ISR emptied, or -1. live: the brokers that are up and unfenced.
+
+    The rule: Kafka's PartitionChangeBuilder (electAnyLeader, isValidNewLeader,
+    canElectLastKnownLeader); notebook 04's section on eligible leader replicas shows it at work.
+    """
+    raise NotImplementedError("Exercise 4.4 (exercises/ex04_replication.py)")
+

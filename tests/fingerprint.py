@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "3c95631dc7c7420c1993e5f18e5888ab1d800567488374c28f0ce9c874361036"
+EXPECTED = "80fc2fe1a494f9e91a8eb3e992bbfbc0762adc726369ea782be427c0b199d7f7"
 
 
 def _sha(text: str) -> str:

@@ -103,11 +103,11 @@ def test_partition_state_text_view_is_deterministic():
     c = Cluster(brokers=3, seed=7)
     c.create_topic("orders", partitions=3, replication_factor=3)
     assert str(c.partition_state("orders", 0)) == (
-        "orders-0: leader broker 1, leader epoch 0, ISR [1, 3, 2]\n"
+        "orders-0: leader broker 1, leader epoch 0, ISR [1, 2, 3]\n"
         "  broker role        LEO    HW   LSO in ISR\n"
         "       1 leader        0     0     0    yes\n"
-        "       3 follower      0     0     0    yes\n"
-        "       2 follower      0     0     0    yes")
+        "       2 follower      0     0     0    yes\n"
+        "       3 follower      0     0     0    yes")
 
 
 def test_invalid_topic_names_are_refused_with_invalid_topic_exception():

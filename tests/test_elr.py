@@ -245,3 +245,23 @@ def test_the_chaos_elr_row_elects_from_the_elr_and_loses_nothing():
         assert r.verdicts["lost"].ok and r.verdicts["duplicate"].ok, seed
         elected += any(e.fields.get("from_elr") for e in r.cluster.trace.filter(name="leader.elect"))
     assert elected >= 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.permutations([1, 2, 3]), st.sets(st.integers(1, 3)), st.sets(st.integers(1, 3)),
+       st.sampled_from([-1, 1, 2, 3]), st.sets(st.integers(1, 3)))
+def test_exercise_4_4s_reference_is_the_controllers_election(replicas, isr, elr, last, live):
+    """lessons.nb04.elr_leader agrees with partition_change.change for a leaderless partition
+    (min ISR = 3, so the ELR stands as given; unclean election off)."""
+    from minikafka.course.lessons.nb04 import elr_leader
+    from minikafka.protocol.metadata import PartitionState
+    elr = elr - isr
+    last = last if not isr and not elr else -1
+    img = image(min_isr=3, replicas=tuple(replicas))
+    for b in (1, 2, 3):
+        img.brokers[b].fenced = b not in live
+    s = PartitionState("t", 0, tuple(replicas), tuple(sorted(isr)), -1, 1, 1, tuple(sorted(elr)),
+                       (last,) if last >= 0 else ())
+    rec = change(img, s, s.isr, elect_leader, "test")
+    got = rec.leader if rec is not None and rec.leader is not None else -1
+    assert got == elr_leader(list(replicas), sorted(isr), sorted(elr), last, sorted(live))

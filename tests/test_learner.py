@@ -111,6 +111,13 @@ def test_ex4_3_is_lagging():
 
 
 @pytest.mark.learner
+@pytest.mark.ex4_4
+def test_ex4_4_elr_leader():
+    from exercises.ex04_replication import elr_leader
+    checks.ex4_4(elr_leader)
+
+
+@pytest.mark.learner
 @pytest.mark.ex5_1
 def test_ex5_1_produce_outcome():
     from exercises.ex05_acks import produce_outcome

@@ -276,6 +276,33 @@ def lagging_against_clock(now, last, lag_max):
     return now > lag_max
 
 
+# -- 4.4 elr_leader --------------------------------------------------------------------------
+def elr_ignored(replicas, isr, elr, last, live):
+    return next((r for r in replicas if r in isr and r in live), -1)          # 4.0 without ELR
+
+
+def elr_always_with_isr(replicas, isr, elr, last, live):
+    return nb04.elr_leader(replicas, list(isr) + list(elr), [], last, live)      # ELR even beside an ISR
+
+
+def elr_in_its_own_order(replicas, isr, elr, last, live):
+    pool = isr if isr else elr
+    order = list(pool) if not isr else list(replicas)
+    return next((r for r in order if r in pool and r in live), -1) if any(r in live for r in pool) else \
+        nb04.elr_leader(replicas, isr, elr, last, live)
+
+
+def elr_last_leader_even_if_down(replicas, isr, elr, last, live):
+    got = nb04.elr_leader(replicas, isr, elr, last, live)
+    return last if got < 0 and not isr and not elr else got
+
+
+def elr_last_leader_first(replicas, isr, elr, last, live):
+    if not isr and last in live:
+        return last
+    return nb04.elr_leader(replicas, isr, elr, last, live)
+
+
 BATTERY = {
     "ex1_1": (nb01.assign_offsets, [offsets_from_leo_plus_one, offsets_restart_each_batch, offsets_from_zero,
                                     offsets_gap_between_batches]),
@@ -298,6 +325,8 @@ BATTERY = {
     "ex4_2": (nb04.truncation_offset, [never_truncate, truncate_to_shorter_log, truncate_to_leader_end_only,
                                        truncate_whole_last_epoch]),
     "ex4_3": (is_lagging, [lagging_at_exactly_max, lagging_after_half, lagging_against_clock]),
+    "ex4_4": (nb04.elr_leader, [elr_ignored, elr_always_with_isr, elr_in_its_own_order, elr_last_leader_even_if_down,
+                                elr_last_leader_first]),
 }
 WRONG = [(exercise, wrong) for exercise, (_, wrongs) in BATTERY.items() for wrong in wrongs]
 
@@ -321,5 +350,5 @@ def test_a_plausible_wrong_answer_fails_the_check(exercise, wrong, capsys):
 
 
 def test_every_exercise_of_notebooks_01_to_04_has_three_wrong_answers():
-    assert sorted(BATTERY) == sorted([f"ex{n}_{m}" for n in (1, 2, 3, 4) for m in (1, 2, 3)] + ["ex3_4"])
+    assert sorted(BATTERY) == sorted([f"ex{n}_{m}" for n in (1, 2, 3, 4) for m in (1, 2, 3)] + ["ex3_4", "ex4_4"])
     assert all(len(wrongs) >= 3 for _, wrongs in BATTERY.values())

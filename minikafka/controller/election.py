@@ -6,6 +6,9 @@ Rules:
 2. Unclean election (only when `unclean.leader.election.enable`): the first live replica in
    assignment order, in or out of the ISR; what it lacks of the old leader's log is lost.
 3. Otherwise no leader (NO_LEADER): the partition is offline until an ISR member returns.
+This is the rule over one pool of candidates; the controller applies it to the ISR, or to the
+eligible leader replicas when the ISR is empty, before the last known leader and unclean
+election (partition_change.py).
 """
 from __future__ import annotations
 

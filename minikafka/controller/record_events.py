@@ -43,7 +43,7 @@ def describe(image: MetadataImage, rec: Any, before: PartitionState | None) -> l
             name = "isr.shrink" if len(st.isr) < len(before.isr) else "isr.expand"
             out.append((name, {"tp": tp, "isr": st.isr, "before": before.isr, **elr}))
         elif rec.elr is not None:
-            out.append(("elr.change", {"tp": tp, "elr": st.elr}))
+            out.append(("elr.change", {"tp": tp, "elr": st.elr, "why": rec.why}))
         return out
     if kind is TopicRecord:
         return [("topic.create", {"topic": rec.name})]

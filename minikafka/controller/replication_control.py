@@ -137,8 +137,9 @@ def elect_leader_records(image: MetadataImage, tps: list[tuple[str, int]], elect
                 (election_type == "unclean" and st.leader != NO_LEADER):
             results[tp] = "ELECTION_NOT_NEEDED"
             continue
-        rec = change(image, st, st.isr, elect_leader, f"{election_type} election (ElectLeaders)",
-                     preferred=election_type == "preferred", unclean_ok=True if election_type == "unclean" else None)
+        why = "ElectLeaders" + (" (preferred)" if election_type == "preferred" else "")
+        rec = change(image, st, st.isr, elect_leader, why, preferred=election_type == "preferred",
+                     unclean_ok=True if election_type == "unclean" else None)
         if rec is None or rec.leader is None or rec.leader == NO_LEADER:
             results[tp] = "PREFERRED_LEADER_NOT_AVAILABLE" if election_type == "preferred" else \
                 "ELIGIBLE_LEADERS_NOT_AVAILABLE"

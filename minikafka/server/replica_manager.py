@@ -229,7 +229,7 @@ class ReplicaManager:
                         self._on_hw_advance(r)
         results, nbytes = self._fetch_results(msg, in_line)
         ready = nbytes >= msg.min_bytes or msg.max_wait_ms == 0 or any(
-            res.error or res.diverging_epoch for res in results)
+            res.error or res.diverging_epoch or res.preferred_read_replica >= 0 for res in results)
         if ready:
             self._respond_fetch(src, msg, results, nbytes)
             return

@@ -5,7 +5,7 @@ import random
 from typing import Any, Callable
 
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb04 import truncation_cases
+from minikafka.course.lessons.nb04 import elr_leader, truncation_cases
 from minikafka.server.replication import high_watermark, is_lagging
 
 
@@ -66,3 +66,32 @@ def ex4_3(fn: Callable[..., bool]) -> None:
         cases.append((now, caught_up, lag_max))
     run("4_3", fn, is_lagging, [(c, f"now_ms={c[0]}, last_caught_up_ms={c[1]}, replica_lag_time_max_ms={c[2]}")
                                 for c in cases])
+
+
+def ex4_4(fn: Callable[..., int]) -> None:
+    """elr_leader(replicas, isr, elr, last_known_leader, live) against the controller's election
+    with eligible leader replicas (lessons.nb04 rule 6)."""
+    rng = random.Random("ex4_4")
+    cases = []
+
+    def add(replicas: list[int], isr: list[int], elr: list[int], last: int, live: list[int]) -> None:
+        cases.append(((replicas, isr, elr, last, live),
+                      f"replicas={replicas}, isr={isr}, elr={elr}, last_known_leader={last}, live={live}"))
+
+    add([1, 2, 3], [1], [2], -1, [2, 3])          # the ISR member is down; its ISR is not empty
+    add([1, 2, 3], [], [1, 2], 1, [2, 3])          # an ELR member returned first
+    add([3, 1, 2], [], [1, 3], 3, [1, 3])          # assignment order, not the ELR's order
+    add([1, 2, 3], [], [1, 2], 1, [3])             # 3 left while the ISR was still at min ISR
+    add([1, 2, 3], [], [], 1, [1, 2, 3])           # both struck out: the last known leader
+    add([1, 2, 3], [], [], 1, [2, 3])              # the last known leader is not back
+    add([1, 2, 3], [], [2], 1, [1, 3])             # an ELR member is left: not the last known leader
+    add([2, 3], [3, 2], [], -1, [2, 3])
+    while len(cases) < 36:
+        replicas = rng.sample([1, 2, 3, 4, 5], rng.randrange(2, 5))
+        isr = [r for r in replicas if rng.random() < 0.25]
+        elr = sorted(r for r in replicas if r not in isr and rng.random() < 0.5) if not isr or rng.random() < 0.3 else []
+        last = rng.choice(replicas) if not isr and rng.random() < 0.6 else -1
+        live = sorted(r for r in replicas if rng.random() < 0.5)
+        add(replicas, rng.sample(isr, len(isr)), elr, last, live)
+    run("4_4", fn, elr_leader, cases)
+

@@ -6,10 +6,13 @@ PartitionLeaderElectionAlgorithms):
    controller fences a broker whose last heartbeat is more than `broker.session.timeout.ms`
    (9000) old; exactly 9000 ms is still in time. (It checks every 9000 / 8 ms, so the fencing
    itself comes up to 1.125 s later, plus the metadata log's commit.)
-2. Fencing removes the broker from every ISR, but never empties an ISR: the last member stays
-   listed. The controller then elects a new leader where the fenced broker led.
-3. A partition has a leader only if some ISR member is live (clean election; unclean election
-   is off by default). With none, the partition is offline: leader -1, no reads, no writes.
+2. Fencing removes the broker from every ISR and elects a new leader where it led. In Kafka
+   4.2 (eligible leader replicas on) the ISR may become empty; the member that emptied it stays
+   an eligible leader replica (ELR), so with `min.insync.replicas`=1 it is still the one
+   replica that may lead, as the last ISR member was before ELR (notebook 04).
+3. A partition has a leader only if some ISR member (or, the ISR empty, ELR member) is live
+   (clean election; unclean election is off by default). With none, the partition is offline:
+   leader -1, no reads, no writes.
 4. Exercise 3.2 is judged by the simulator: `offline_scenario` takes some brokers down long
    enough to leave the ISRs, then takes others down (and may bring the first ones back), and
    asks the controller which partitions are offline.

@@ -19,6 +19,10 @@ Rules (KIP-101, refined by KIP-279; Kafka's LeaderEpochFileCache and AbstractFet
 5. Exercise 4.2 is judged by the simulator: `truncation_cases` plays seeded histories of
    leader crashes with acks=1 and cut links, and records, each time a crashed replica comes
    back, both epoch caches and where the returning replica really truncated.
+6. Eligible leader replicas (KIP-966; the controller's partition_change.py rule 3), unclean
+   election off: the first replica in assignment order that is live and in the ISR, or, when
+   the ISR is empty, in the ELR; with the ISR and the ELR both empty, the last known leader if
+   it is live; else nobody (-1).
 """
 from __future__ import annotations
 
@@ -127,3 +131,16 @@ def truncation_cases(seed: int, rounds: int = 5) -> list[TruncationCase]:
         c.run(10_000)
         c.heal_all()
     return cases
+
+
+def elr_leader(replicas: Sequence[int], isr: Sequence[int], elr: Sequence[int], last_known_leader: int,
+               live: Sequence[int]) -> int:
+    """Rule 6: the leader the controller elects, or -1."""
+    pool = isr if isr else elr
+    for r in replicas:
+        if r in pool and r in live:
+            return r
+    if not isr and not elr and last_known_leader >= 0 and last_known_leader in live:
+        return last_known_leader
+    return -1
+
