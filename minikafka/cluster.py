@@ -9,9 +9,11 @@ Rules:
   The default is one controller: the data plane behaves the same with any number, one keeps
   every trace and picture about what it shows, and it is how Kafka's quickstart starts; a
   quorum of three (notebook 03) is what survives a controller failure.
-- Metadata changes (topics, partitions, configs) are written by the active controller and take
-  effect when committed; these methods wait (virtual time) for that, and raise REQUEST_TIMED_OUT
-  after 30 virtual seconds without an active controller (no majority).
+- Metadata changes (topics, partitions, configs, deletions, elections) are requests from an
+  admin client (node "admin", clients/admin/) to a broker, which forwards them to the active
+  controller; they take effect when committed. These methods wait (virtual time) for that,
+  and raise REQUEST_TIMED_OUT after `default.api.timeout.ms` (60 virtual seconds) without an
+  answer (no active controller: the quorum has no majority).
 - Nothing happens between calls unless a call runs the simulation: `run(ms)`, `step()`,
   `run_until_idle()`, or a blocking client call (`flush`, `poll`).
 - Faults: `crash_broker(id)` stops the process (the log survives, in the page cache);
@@ -49,6 +51,8 @@ from __future__ import annotations
 from typing import Any
 
 from minikafka import cluster_metrics, seams
+from minikafka import protocol as P
+from minikafka.clients.admin.admin_client import AdminClient
 from minikafka.clients.consumer.consumer import Consumer
 from minikafka.clients.producer.producer import Producer
 from minikafka.cluster_args import (
@@ -114,6 +118,7 @@ class Cluster(ControllerQuorum):
         self.net = Network(self.sim, self.trace, latency_ms)
         self.config = broker_config
         self._blocking = False
+        self._admin: AdminClient | None = None
         self._clients = 0
         self.clients: dict[str, Any] = {}
         voters = tuple(controller_name(i) for i in range(1, controllers + 1))
@@ -177,8 +182,8 @@ class Cluster(ControllerQuorum):
         cfg = resolve(TOPIC, {**defaults, **config})
         # min.insync.replicas > replication factor is allowed, as in Kafka: the effective minimum
         # is min(min.insync.replicas, replication factor)
-        self._write(f"create_topic({name!r})", lambda ctl, reply: ctl.create_topic(name, partitions, rf, dict(cfg),
-                                                                                    reply))
+        self.admin.call(lambda cid: P.CreateTopicsRequest(name, partitions, rf, dict(cfg), cid),
+                        f"create_topic({name!r})")
         self._settle(name)
 
     def _settle(self, topic: str) -> None:
@@ -199,8 +204,26 @@ class Cluster(ControllerQuorum):
         self._topic(topic)
         have = len(self.controller.topics[topic])
         check_batch(check_new_total(topic, have, total) - have)
-        self._write(f"create_partitions({topic!r})", lambda ctl, reply: ctl.add_partitions(topic, total, reply))
+        self.admin.call(lambda cid: P.CreatePartitionsRequest(cid, topic, total), f"create_partitions({topic!r})")
         self._settle(topic)
+
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic (Kafka's DeleteTopics): the controller writes a RemoveTopicRecord, and
+        every broker deletes its replicas, logs and all, once it applies it; this waits for that.
+        Clients then get UNKNOWN_TOPIC_OR_PART for it. Internal topics are not deleted."""
+        if isinstance(name, str) and name.startswith("__"):
+            raise ValueError(f"{name} is an internal topic; minikafka does not delete internal topics")
+        self._topic(name)
+        self.admin.call(lambda cid: P.DeleteTopicsRequest(cid, name), f"delete_topic({name!r})")
+        self.sim.run_until(lambda: self._settled(lambda ctl: True) and not any(
+            tp[0] == name for b in self.brokers.values() if b.alive for tp in b.replicas), self.sim.now + 10_000)
+
+    @property
+    def admin(self) -> AdminClient:
+        """The admin client the administration methods use (node "admin"), made on first use."""
+        if self._admin is None or not self._admin.alive:
+            self._admin = AdminClient(self)
+        return self._admin
 
     def topics(self) -> list[str]:
         return sorted(self.controller.topics)
@@ -214,7 +237,8 @@ class Cluster(ControllerQuorum):
         self._topic(topic)
         cfg = resolve(TOPIC, {**self.controller.topic_configs[topic], **check_mapping("config", config, None)})
         changes = {k: cfg[k] for k in sorted(config)}
-        self._write(f"alter_topic_config({topic!r})", lambda ctl, reply: ctl.alter_topic_config(topic, changes, reply))
+        self.admin.call(lambda cid: P.IncrementalAlterConfigsRequest(cid, topic, changes),
+                        f"alter_topic_config({topic!r})")
         self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
 
     def _topic(self, topic: str) -> None:

@@ -5,8 +5,9 @@ restarting controllers.
 Rules (cluster.py has the rest):
 1. `controller` is the active controller; with none (an election, or no majority), the
    controller whose image is the most recent, so views still show the last committed metadata.
-2. A metadata change from `Cluster` waits (virtual time) for an active controller and for its
-   records to commit; after 30 virtual seconds without, REQUEST_TIMED_OUT.
+2. A metadata change from `Cluster` is an admin request (clients/admin/admin_client.py) that
+   waits (virtual time) for its records to commit; REQUEST_TIMED_OUT after 60 virtual seconds
+   without an answer.
 3. "Settled": an active controller, everything it wrote committed, and every live, unfenced
    broker caught up with it.
 """
@@ -14,17 +15,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from minikafka import protocol as P
 from minikafka.cluster_args import is_int
 from minikafka.cluster_views import ControllerStateView, ObserverView, VoterView
 from minikafka.errors import KafkaException
 
 if TYPE_CHECKING:
+    from minikafka.clients.admin.admin_client import AdminClient
     from minikafka.controller.quorum_controller import QuorumController
     from minikafka.server.broker import Broker
     from minikafka.sim.kernel import Simulation
 
 
 class ControllerQuorum:
+    admin: "AdminClient"
     controllers: dict[int, "QuorumController"]
     brokers: dict[int, "Broker"]
     sim: "Simulation"
@@ -59,25 +63,6 @@ class ControllerQuorum:
         return all(b.image.offset >= ctl.image.offset for i, b in self.brokers.items()
                    if b.alive and i in brokers and not brokers[i].fenced)
 
-    def _write(self, what: str, action: Any) -> None:
-        """Run `action(active controller, reply)` once there is an active controller, and wait
-        until its records are committed (or fail)."""
-        deadline = self.sim.now + 30_000
-        while True:
-            self.sim.run_until(lambda: self._active() is not None, deadline)
-            ctl = self._active()
-            if ctl is None:
-                raise KafkaException("REQUEST_TIMED_OUT", f"{what}: no active controller for 30 s "
-                                                          f"(the controller quorum has no majority)")
-            result: list[str | None] = []
-            action(ctl, result.append)
-            if not self.sim.run_until(lambda: bool(result), deadline):
-                raise KafkaException("REQUEST_TIMED_OUT", f"{what}: not committed within 30 s")
-            if result[0] is None:
-                return
-            if result[0] != "NOT_CONTROLLER":
-                raise KafkaException(result[0], f"{what} failed")
-
     def elect_leaders(self, election_type: str = "preferred",
                       partitions: list[tuple[str, int]] | None = None) -> dict[tuple[str, int], str | None]:
         """Kafka's ElectLeaders (`kafka-leader-election.sh`): "preferred" moves leadership back to
@@ -101,9 +86,9 @@ class ControllerQuorum:
                     raise KafkaException("UNKNOWN_TOPIC_OR_PART", f"no partition {tp!r}; partitions are "
                                                                   f"(topic, index) pairs of existing topics")
                 tps.append(tp)
-        results: dict[tuple[str, int], str | None] = {}
-        self._write(f"elect_leaders({election_type!r})",
-                    lambda ctl, reply: results.update(ctl.elect_leaders(tps, election_type, reply)))
+        resp = self.admin.call(lambda cid: P.ElectLeadersRequest(cid, election_type, tuple(tps)),
+                               f"elect_leaders({election_type!r})")
+        results = dict(resp.results)
         self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
         if partitions is None:
             return {tp: e for tp, e in results.items() if e != "ELECTION_NOT_NEEDED"}

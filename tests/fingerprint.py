@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "80fc2fe1a494f9e91a8eb3e992bbfbc0762adc726369ea782be427c0b199d7f7"
+EXPECTED = "7ab2edfcccba12bc589a2796c4e2fcae81d7f04f06142d90238cf337ecba6b84"
 
 
 def _sha(text: str) -> str:

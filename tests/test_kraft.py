@@ -99,15 +99,16 @@ def test_without_a_majority_no_metadata_changes_but_the_data_plane_keeps_serving
 
 
 def test_a_restarted_broker_does_not_lead_on_what_its_old_metadata_said():
-    """A crashed leader back before its session expired replays a log that names it leader; it
-    acts on partitions only once unfenced, after the controller fenced its old incarnation."""
+    """A crashed leader back before its session expired replays a log that names it leader; its
+    registration is refused (DUPLICATE_BROKER_REGISTRATION) until the controller has fenced its
+    old incarnation, and it acts on partitions only once unfenced."""
     c = Cluster(brokers=3, seed=6)
     c.create_topic("t", 1, 3)
     leader = c.partition_state("t", 0).leader
     c.crash_broker(leader)
     c.run(1000)
     c.restart_broker(leader)
-    c.run(3000)
+    c.run(20_000)
     mark = min(e.time for e in c.trace.filter(name="broker.restart"))
     running = [e.time for e in c.trace.filter(name="broker.running", node=f"b{leader}") if e.time >= mark]
     acted = [e for e in c.trace.filter(name=("become.leader", "become.follower"), node=f"b{leader}")
@@ -125,7 +126,7 @@ def test_producer_ids_come_in_blocks_written_to_the_log_and_never_overlap_after_
     c.run(6000)
     c.crash_broker(1)
     c.restart_broker(1)
-    c.run(12_000)                                          # a new process asks for a new block
+    c.run(25_000)                       # registered once its old session expired, it asks for a new block
     blocks = [r.value.next_producer_id for b in c.controller.storage.log.batches for r in b.records
               if isinstance(r.value, ProducerIdsRecord)]
     assert blocks[:3] == [1000, 2000, 3000] and blocks[3] == 4000

@@ -361,16 +361,16 @@ def test_sequence_table_of_a_real_produce_with_a_lost_response():
     # lines past 100 columns wrap between fields, under the message's text
     assert viz.sequence_table(c.trace, nodes=["producer-1", 1], names=["Produce*", "delivered"]) == "\n".join([
         "nodes: producer-1, b1",
-        "     81 -> 82      producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
+        "     84 -> 85      producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
         "                                              epoch=0 pid=0",
-        "     84 -> drop    b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
+        "     87 -> drop    b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
         "                                              DROPPED (rule)",
         # the lost response breaks the connection: the producer learns it at once and retries
         # after retry.backoff.ms (network.py), not after request.timeout.ms
-        "    188 -> 189     producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
+        "    191 -> 192     producer-1 -> b1           ProduceRequest acks=all batches=[orders-0:1@seq0]",
         "                                              epoch=0 pid=0",
-        "    189 -> 190     b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
-        "    190            producer-1                 * delivered offset=0 records=1 tp=orders-0",
+        "    192 -> 193     b1 -> producer-1           ProduceResponse results=[orders-0:ok@0]",
+        "    193            producer-1                 * delivered offset=0 records=1 tp=orders-0",
     ])
     # with the cluster, each produce message is named after its record; the resent batch the
     # broker recognises as a duplicate gets the name of its first write
@@ -566,7 +566,7 @@ def test_rebalance_table_of_a_stable_group_and_after_a_member_leaves(groups):
         "clicks-1   consumer-1",
         "clicks-2   consumer-2",
         "clicks-3   consumer-2",
-        "gen 1 at 6200 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 1 at 6203 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
     ])
     assert viz.rebalance_table(groups["after_leave"].trace, "g") == "\n".join([
         "group g: 2 generations",
@@ -575,8 +575,8 @@ def test_rebalance_table_of_a_stable_group_and_after_a_member_leaves(groups):
         "clicks-1   consumer-1  consumer-1",
         "clicks-2   consumer-2  consumer-1 *",
         "clicks-3   consumer-2  consumer-1 *",
-        "gen 1 at 6200 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
-        "gen 2 at 15098 ms, range, 1 member; why: consumer-2 left",
+        "gen 1 at 6203 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 2 at 15101 ms, range, 1 member; why: consumer-2 left",
         "(* = owner changed since the generation before, - = nobody)",
     ])
 
@@ -589,9 +589,9 @@ def test_rebalance_table_shows_cooperatives_two_rounds(groups):
         "clicks-1   consumer-2  consumer-2  consumer-2",
         "clicks-2   consumer-1  - *         consumer-3 *",
         "clicks-3   consumer-2  consumer-2  consumer-2",
-        "gen 1 at 6200 ms, cooperative-sticky, 2 members; why: consumer-1 joined; consumer-2 joined",
-        "gen 2 at 12298 ms, cooperative-sticky, 3 members, idle: consumer-3; why: consumer-3 joined",
-        "gen 3 at 15298 ms, cooperative-sticky, 3 members; why: consumer-1 rejoined",
+        "gen 1 at 6203 ms, cooperative-sticky, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 2 at 12301 ms, cooperative-sticky, 3 members, idle: consumer-3; why: consumer-3 joined",
+        "gen 3 at 15301 ms, cooperative-sticky, 3 members; why: consumer-1 rejoined",
         "(* = owner changed since the generation before, - = nobody)",
     ])
     v = viz.rebalance_view(groups["cooperative"].trace, "g")
@@ -870,3 +870,34 @@ def test_cluster_table_of_many_brokers_fits_100_columns_with_one_letter_roles():
     assert row.split()[-6:] == ["F*", ".", "L*", "F*", "F*", "F*"]
     assert any("d*" in line.split() for line in lines)               # a replica on the down b2
     assert "(L: leader" not in viz.cluster_table(Cluster(brokers=3, seed=1))    # 3 brokers: words
+
+
+# -- the metadata log picture and the quorum in the cluster map ------------------------------------
+def test_metadata_log_view_has_a_row_per_voter_then_per_broker_with_their_marks():
+    c = Cluster(brokers=2, controllers=3, seed=1)
+    c.create_topic("t", partitions=1, replication_factor=2)
+    c.crash_controller(c.controller_state().leader)
+    c.run(6_000)
+    start, end, rows = viz.metadata_log_view(c, last=12)
+    assert [r.node for r in rows] == ["c1", "c2", "c3", "b1", "b2"]
+    assert end - start == 12
+    active = next(r for r in rows if "(active)" in r.label)
+    assert active.mark == c.controller.raft.hw and active.end == end
+    down = next(r for r in rows if r.label.endswith("DOWN"))
+    assert down.end < end                                # its copy stopped when it crashed
+    for r in rows[3:]:
+        assert r.mark == c.brokers[int(r.node[1:])].image.offset + 1 <= active.mark
+    kinds = {kind for r in rows for _, kind, _ in r.cells}
+    assert "control" in kinds and "noop" in kinds        # the new epoch's LeaderChange, NoOps
+    assert viz.metadata_log_figure(c, last=12).axes
+
+
+def test_the_cluster_map_names_the_quorum_only_when_there_is_more_than_one_controller():
+    c = Cluster(brokers=2, controllers=3, seed=1)
+    leader = c.controller_state().leader
+    line = viz.cluster_table(c).splitlines()[1]
+    assert line.startswith("quorum: ") and f"c{leader} leader (active, epoch" in line
+    c.crash_controller(leader)
+    assert f"c{leader} DOWN" in viz.cluster_table(c).splitlines()[1]
+    assert not viz.cluster_table(Cluster(brokers=2)).splitlines()[1].startswith("quorum")
+    assert viz.cluster_view(Cluster(brokers=2)).quorum == ()

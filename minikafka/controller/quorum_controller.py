@@ -13,8 +13,8 @@ Rules:
    stops leading drops what it had not committed: its image goes back to the committed records,
    and the requests waiting on them get NOT_CONTROLLER (brokers retry with the new leader).
 3. Brokers: a registration writes a RegisterBrokerRecord (fenced); its offset is the broker
-   epoch. A registration from a new incarnation of a broker still registered fences the old
-   one first. A heartbeat from a fenced broker whose metadata offset has reached its own
+   epoch. A registration from a new incarnation of a broker whose old incarnation is still
+   unfenced (its session has not expired) is refused: DUPLICATE_BROKER_REGISTRATION. A heartbeat from a fenced broker whose metadata offset has reached its own
    registration unfences it. A broker with no heartbeat for more than `broker.session.timeout.ms`
    is fenced (checked every session timeout / 8, one broker per check, the next 10 ms later).
    A controller that becomes active gives every registered broker a fresh session. A new
@@ -43,6 +43,10 @@ Rules:
    `auto.leader.rebalance.enable`, preferred elections every
    `leader.imbalance.check.interval.seconds` (up to 1000 a run, the next run 10 ms later if
    more remain).
+11. Admin requests arrive forwarded by a broker (EnvelopeRequest): CreateTopics,
+   CreatePartitions, DeleteTopics, IncrementalAlterConfigs, ElectLeaders. Refused ones are
+   answered at once with Kafka's error; the others when their records commit (NOT_CONTROLLER
+   if this controller stops leading first).
 """
 from __future__ import annotations
 
@@ -60,7 +64,7 @@ from minikafka.metadata.image import MetadataImage
 from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord,
                                         FeatureLevelRecord,
                                         NoOpRecord, PartitionChangeRecord, ProducerIdsRecord,
-                                        RegisterBrokerRecord)
+                                        RegisterBrokerRecord, RemoveTopicRecord)
 from minikafka.raft.quorum_state import LEADER
 from minikafka.raft.raft_client import RaftClient, RaftStorage
 from minikafka.sim.network import Network, Node
@@ -253,6 +257,8 @@ class QuorumController(Node):
             self._on_allocate_producer_ids(src, msg)
         elif kind == "CreateTopicsRequest":
             self._on_create_internal_topic(msg)
+        elif kind == "EnvelopeRequest":
+            self._on_envelope(src, msg)
 
     def on_disconnect(self, peer: str, incarnation: int) -> None:
         self.raft.on_disconnect(peer)
@@ -260,7 +266,6 @@ class QuorumController(Node):
     # -- brokers (rule 3) -------------------------------------------------------------------------
     def _on_registration(self, src: str, msg: P.BrokerRegistration) -> None:
         reg = self.image.brokers.get(msg.broker_id)
-        self.sessions[msg.broker_id] = self.sim.now
 
         def reply(err: str | None) -> None:
             r = self.image.brokers.get(msg.broker_id)
@@ -268,8 +273,10 @@ class QuorumController(Node):
         if reg is not None and reg.incarnation == msg.incarnation:
             reply(None)
             return
-        if reg is not None and not reg.fenced:
-            self.write(self._fence(msg.broker_id, "new incarnation"))
+        if reg is not None and reg.incarnation != msg.incarnation and not reg.fenced:   # its old session is valid
+            self.send(src, P.BrokerRegistrationResponse("DUPLICATE_BROKER_REGISTRATION", -1), daemon=True)
+            return
+        self.sessions[msg.broker_id] = self.sim.now
         if reg is not None and msg.previous_broker_epoch != reg.epoch:
             self.write(RC.unclean_shutdown_records(self.image, msg.broker_id, self.elect_leader))
         self.write([RegisterBrokerRecord(msg.broker_id, msg.incarnation, msg.rack)], reply)
@@ -377,27 +384,59 @@ class QuorumController(Node):
         self.write(RC.create_topic_records(self.image, name, assignment, config), reply)
 
     def add_partitions(self, name: str, total: int, reply: Callable[[str | None], None] | None = None) -> None:
-        states = self.image.topics[name]
+        states = self._topic_states(name)
+        if total <= len(states):
+            raise KafkaException("INVALID_PARTITIONS", f"Topic currently has {len(states)} partitions, which is "
+                                                       f"higher than the requested {total}.")
         assignment = place(RC.usable_brokers(self.image), total - len(states), len(states[0].replicas),
                            self._placement_rng)
         self.write(RC.add_partition_records(self.image, name, len(states), assignment), reply)
+
+    def delete_topic(self, name: str, reply: Callable[[str | None], None] | None = None) -> None:
+        """DeleteTopics: one RemoveTopicRecord (Kafka's errors, before any record)."""
+        self._topic_states(name)
+        self.write([RemoveTopicRecord(name)], reply)
+
+    def _topic_states(self, name: str) -> list[P.PartitionState]:
+        if name not in self.image.topics:
+            raise KafkaException("UNKNOWN_TOPIC_OR_PART", f"This server does not host this topic-partition: {name}")
+        return self.image.topics[name]
 
     def alter_topic_config(self, topic: str, changes: dict[str, Any],
                            reply: Callable[[str | None], None] | None = None) -> None:
         """ConfigRecords (a new `min.insync.replicas` clears the topic's ELR: rule 9). Turning
         unclean election on elects nobody at once: the periodic check does (rule 10)."""
+        self._topic_states(topic)
         records: list[Any] = [ConfigRecord(topic, k, v) for k, v in sorted(changes.items())]
         if "min.insync.replicas" in changes and any(st.elr or st.last_known_elr for st in self.image.topics[topic]):
             records.append(ClearElrRecord(topic))
         self.write(records, reply)
 
-    def elect_leaders(self, tps: list[tuple[str, int]], election_type: str,
-                      reply: Callable[[str | None], None]) -> dict[tuple[str, int], str | None]:
-        """ElectLeaders (replication_control rule 8): each partition's error, None if elected."""
-        records, results = RC.elect_leader_records(self.image, tps, election_type, self.elect_leader)
-        if not self.write(records, reply):
-            reply(None)
-        return results
+    def _on_envelope(self, src: str, msg: P.EnvelopeRequest) -> None:
+        """Rule 11: a forwarded admin request, answered when its records commit (or at once
+        with Kafka's error, before any record)."""
+        req = msg.request
+        api = req.kind.removesuffix("Request")
+
+        def answer(err: str | None, text: str = "", results: tuple = ()) -> None:
+            self.send(src, P.EnvelopeResponse(msg.fid, P.AdminResponse(req.cid, api, err, text, results)), daemon=True)
+        try:
+            if api == "CreateTopics":
+                self.create_topic(req.name, req.partitions, req.replication_factor, req.config, answer)
+            elif api == "CreatePartitions":
+                self.add_partitions(req.name, req.total, answer)
+            elif api == "DeleteTopics":
+                self.delete_topic(req.name, answer)
+            elif api == "IncrementalAlterConfigs":
+                self.alter_topic_config(req.topic, req.changes, answer)
+            else:                                        # ElectLeaders (replication_control rule 8)
+                records, results = RC.elect_leader_records(self.image, list(req.partitions), req.election_type,
+                                                           self.elect_leader)
+                done = tuple(sorted(results.items()))
+                if not self.write(records, lambda err: answer(err, "", done)):
+                    answer(None, "", done)
+        except KafkaException as e:
+            answer(e.error.name(), e.error.str())
 
     def _on_create_internal_topic(self, msg: P.CreateTopicsRequest) -> None:
         """Internal topics are created on first use, with the replication factor capped at the
@@ -449,4 +488,6 @@ _ANSWERS: dict[str, Callable[[Any], Any]] = {
     "BrokerRegistration": lambda m: P.BrokerRegistrationResponse("NOT_CONTROLLER", -1),
     "AlterPartition": lambda m: P.AlterPartitionResponse(m.tp, "NOT_CONTROLLER", None),
     "AllocateProducerIdsRequest": lambda m: P.AllocateProducerIdsResponse("NOT_CONTROLLER", -1, 0),
+    "EnvelopeRequest": lambda m: P.EnvelopeResponse(m.fid, P.AdminResponse(
+        m.request.cid, m.request.kind.removesuffix("Request"), "NOT_CONTROLLER", "not the active controller")),
 }

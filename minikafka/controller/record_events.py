@@ -6,7 +6,7 @@ Rules:
    `from_elr` or `last_known_leader` when the new leader came from the ELR or was the last
    known leader); one that only changes the ISR is `isr.shrink` or `isr.expand`; one that only
    changes the ELR is `elr.change`. The ELR is shown when the partition has or had one.
-2. Topics, configs, brokers and producer ids: `topic.create`, `topic.config`, `elr.clear`,
+2. Topics, configs, brokers and producer ids: `topic.create`, `topic.delete`, `topic.config`, `elr.clear`,
    `broker.register`, `broker.controlled_shutdown`, `broker.fence`, `broker.unfence`,
    `producer_ids.allocate`. Other records (feature levels, NoOps) make no event.
 """
@@ -17,7 +17,7 @@ from typing import Any
 from minikafka.metadata.image import MetadataImage
 from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord,
                                         PartitionChangeRecord, ProducerIdsRecord, RegisterBrokerRecord,
-                                        TopicRecord)
+                                        RemoveTopicRecord, TopicRecord)
 from minikafka.protocol.metadata import PartitionState
 
 
@@ -47,6 +47,8 @@ def describe(image: MetadataImage, rec: Any, before: PartitionState | None) -> l
         return out
     if kind is TopicRecord:
         return [("topic.create", {"topic": rec.name})]
+    if kind is RemoveTopicRecord:
+        return [("topic.delete", {"topic": rec.name})]
     if kind is ClearElrRecord:
         return [("elr.clear", {"topic": rec.topic})]
     if kind is RegisterBrokerRecord:

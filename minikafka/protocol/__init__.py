@@ -7,6 +7,7 @@
 | `metadata` | Metadata, FindCoordinator, CreateTopics; `PartitionState` | `MetadataRequest.json`, ... |
 | `produce` | Produce, InitProducerId | `ProduceRequest.json`, `InitProducerIdRequest.json` |
 | `fetch` | Fetch, ListOffsets, OffsetsForLeaderEpoch | `FetchRequest.json`, ... |
+| `admin` | CreatePartitions, DeleteTopics, IncrementalAlterConfigs, ElectLeaders, Envelope | `CreatePartitionsRequest.json`, ... |
 | `controller` | BrokerRegistration, BrokerHeartbeat, AlterPartition, AllocateProducerIds | `BrokerHeartbeatRequest.json`, ... |
 | `raft` | Vote, BeginQuorumEpoch, EndQuorumEpoch, QuorumFetch | `VoteRequest.json`, ... |
 | `transactions` | AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit | `EndTxnRequest.json`, ... |
@@ -15,6 +16,8 @@
 The rules every message follows are in `base`. Kafka keeps one JSON schema per API, with its
 versions, in `clients/src/main/resources/common/message/`.
 """
+from minikafka.protocol.admin import (AdminResponse, CreatePartitionsRequest, DeleteTopicsRequest, ElectLeadersRequest,
+                                      EnvelopeRequest, EnvelopeResponse, IncrementalAlterConfigsRequest)
 from minikafka.protocol.base import TP, ErrorResponse, Msg, PartitionResults, message
 from minikafka.protocol.controller import (AllocateProducerIdsRequest, AllocateProducerIdsResponse, AlterPartition,
                                            AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse,
@@ -51,4 +54,6 @@ __all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "Partiti
            "GroupProtocol", "JoinGroupRequest", "JoinGroupResponse", "SyncGroupRequest", "SyncGroupResponse",
            "HeartbeatRequest", "HeartbeatResponse", "LeaveGroupRequest", "LeaveGroupResponse", "VoteRequest",
            "VoteResponse", "BeginQuorumEpochRequest", "BeginQuorumEpochResponse", "EndQuorumEpochRequest",
-           "EndQuorumEpochResponse", "QuorumFetchRequest", "QuorumFetchResponse"]
+           "EndQuorumEpochResponse", "QuorumFetchRequest", "QuorumFetchResponse", "AdminResponse",
+           "CreatePartitionsRequest", "DeleteTopicsRequest", "IncrementalAlterConfigsRequest", "ElectLeadersRequest",
+           "EnvelopeRequest", "EnvelopeResponse"]

@@ -76,11 +76,13 @@ class FindCoordinatorResponse(Msg):
 
 @message
 class CreateTopicsRequest(Msg):
-    """A broker asks the controller for an internal topic (auto-created on first use)."""
+    """Create a topic: from an admin client (forwarded by a broker, protocol/admin.py), or from a
+    broker for an internal topic on first use (`cid` -1: no answer expected)."""
     name: str
     partitions: int
     replication_factor: int
     config: dict[str, Any]
+    cid: int = -1
 
     def summary(self):
         return {"topic": self.name, "partitions": self.partitions, "rf": self.replication_factor}

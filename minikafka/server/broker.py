@@ -13,9 +13,14 @@ Rules (with replica_manager.py's, kafka-semantics.md C.13, D.19-D.27, E.30, K.84
    partitions only once the controller has first unfenced it (Kafka's RUNNING state: a
    starting broker leads nothing, so a broker back from a crash never leads on what its old
    log said; by then the controller has fenced its old incarnation and moved its leaderships).
+   A deleted topic's replicas are deleted with their logs (unless the topic was created again
+   in the same delivery).
 1b. It registers with the active controller (the quorum leader it learns from its fetches),
    then heartbeats with the metadata offset it has applied: every 10 ms until it is first
-   unfenced, then every `broker.heartbeat.interval.ms`. A refused request (NOT_CONTROLLER, no
+   unfenced, then every `broker.heartbeat.interval.ms`. A refused registration is retried after
+   an exponential back-off (100 ms, doubling, at most `broker.session.timeout.ms`, 2% seeded
+   jitter): DUPLICATE_BROKER_REGISTRATION keeps a broker back from a crash waiting until the
+   controller has fenced its old incarnation. A refused heartbeat (NOT_CONTROLLER, no
    controller known, a lost connection) is retried after 100 ms; STALE_BROKER_EPOCH registers
    again. Controller requests (AlterPartition, AllocateProducerIds, CreateTopics) go to the
    active controller it knows.
@@ -36,6 +41,11 @@ Rules (with replica_manager.py's, kafka-semantics.md C.13, D.19-D.27, E.30, K.84
    again 50 ms after the first answer, then every interval, and stops when the controller says
    ShouldShutDown (quorum_controller.py rule 8), flushing its logs. A broker not yet running
    stops at once; without an answer within 5 minutes it stops anyway (Kafka's shutdown deadline).
+7. Admin requests (CreateTopics, CreatePartitions, DeleteTopics, IncrementalAlterConfigs,
+   ElectLeaders) are forwarded to the active controller in an EnvelopeRequest (KIP-590), and
+   its answer passed back; with no active controller known the answer is NOT_CONTROLLER (the
+   admin client retries). A request lost with a crashed controller gets no answer: the client's
+   request times out.
 6b. A stop (not a crash) leaves a clean-shutdown file holding the broker epoch; the next start
    reads it (and removes it) and registers with it as `previous_broker_epoch`, -1 after a crash.
 """
@@ -49,7 +59,9 @@ from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, TRANSACTION_STATE, find_coordinator
 from minikafka.coordinator.transaction.transaction_coordinator import TransactionCoordinator
 from minikafka.metadata.image import MetadataImage
+from minikafka.metadata.records import RemoveTopicRecord
 from minikafka.raft.raft_client import RaftClient, RaftStorage
+from minikafka.server.broker_lifecycle import BrokerLifecycle
 from minikafka.server.broker_metrics import BrokerMetrics
 from minikafka.server.replica_fetcher import ReplicaFetcher
 from minikafka.server.replica_manager import ReplicaManager
@@ -62,14 +74,15 @@ if TYPE_CHECKING:
     from minikafka.sim.trace import Trace
 
 
-SHUTDOWN_DEADLINE_MS = 300_000         # rule 6: no answer by then, the broker stops anyway
+FORWARDED = frozenset({"CreateTopicsRequest", "CreatePartitionsRequest", "DeleteTopicsRequest",
+                       "IncrementalAlterConfigsRequest", "ElectLeadersRequest"})       # rule 7
 
 
 def broker_name(broker_id: int) -> str:
     return f"b{broker_id}"
 
 
-class Broker(Node):
+class Broker(BrokerLifecycle, Node):
     def __init__(self, broker_id: int, net: Network, trace: "Trace", config: dict[str, Any],
                  page_cache_flush_ms: int = 5000, voters: tuple[str, ...] = ("c1",), rack: str | None = None) -> None:
         super().__init__(broker_name(broker_id), net)
@@ -85,6 +98,7 @@ class Broker(Node):
         self.raft.on_delivered = self._on_metadata_delivered
         self.raft.on_leader = self._on_quorum_leader
         self.member_rng = self.sim.rng(f"member-ids/{broker_id}")     # survives restarts: ids stay unique
+        self.lifecycle_rng = self.sim.rng(f"lifecycle/{broker_id}")    # registration back-off jitter
         self.hw_rule = high_watermark                                  # a seam (seams.py)
         self.past_metrics: list[BrokerMetrics] = []                    # earlier processes' (broker_metrics rule 1)
         self.clean_shutdown_epoch = -1              # the clean-shutdown file, on disk (rule 6b)
@@ -94,8 +108,12 @@ class Broker(Node):
     def _volatile(self) -> None:
         self.image = MetadataImage()
         self.changed: dict[tuple, P.PartitionState] = {}   # partitions a delivery changed (rule 1)
+        self.deleted: list[str] = []                        # topics a delivery deleted (rule 1)
+        self.forwarded: dict[int, str] = {}                 # envelope id -> the client (rule 7)
+        self._fid = 0
         self.controller: str | None = None          # the active controller, as the quorum says
         self.broker_epoch = -1                      # -1: not registered
+        self.registration_failures = 0
         self.previous_epoch = -1                    # read from the clean-shutdown file at start (rule 6b)
         self.unfenced_once = False                  # RUNNING: acts on partitions (rule 1)
         self.want_shutdown = False                  # controlled shutdown asked for (rule 6)
@@ -139,21 +157,6 @@ class Broker(Node):
         if not power_loss:
             self.net.process_crashed(self.name)
 
-    def begin_shutdown(self) -> None:
-        """Rule 6: ask the controller to move this broker's partitions away, then stop."""
-        if not self.unfenced_once:
-            self.stop(controlled=False)
-            return
-        self.want_shutdown = True
-        self.trace.state(self.sim.now, self.name, "broker.shutdown_requested")
-        self.after(SHUTDOWN_DEADLINE_MS, self._shutdown_deadline, self.incarnation, daemon=True)
-        if not self.lifecycle_in_flight:
-            self._schedule_lifecycle(0)
-
-    def _shutdown_deadline(self, incarnation: int) -> None:
-        if self.alive and self.incarnation == incarnation and self.want_shutdown:
-            self.stop(controlled=False)
-
     def stop(self, controlled: bool) -> None:
         """The process exits after a shutdown (the logs are flushed on the way out)."""
         self.alive = False
@@ -193,6 +196,10 @@ class Broker(Node):
             return
         changed, image = self.changed, self.image
         for i, rec in enumerate(batch.records):
+            if type(rec.value) is RemoveTopicRecord:
+                self.deleted.append(rec.value.name)
+                for tp in [tp for tp in changed if tp[0] == rec.value.name]:
+                    del changed[tp]
             for st in image.apply(batch.base_offset + i, rec.value):
                 if self.id in st.replicas:
                     changed[st.tp] = st
@@ -201,6 +208,10 @@ class Broker(Node):
         if not self.unfenced_once:
             return                                  # still starting: keep what changed (rule 1)
         changed, self.changed = self.changed, {}
+        deleted, self.deleted = self.deleted, []
+        for topic in deleted:
+            if topic not in self.image.topics:              # not created again meanwhile
+                self.replica_manager.delete_topic(topic)
         for st in changed.values():
             self._apply(st)
 
@@ -216,72 +227,6 @@ class Broker(Node):
             return False
         self.send(self.controller, msg, daemon=daemon)
         return True
-
-    def _schedule_lifecycle(self, ms: int) -> None:
-        if self.lifecycle_timer is not None:
-            self.lifecycle_timer.cancel()
-        self.lifecycle_timer = self.after(ms, self._heartbeat, daemon=True)
-
-    def _heartbeat(self) -> None:
-        """Register, or heartbeat (rule 1b)."""
-        self.lifecycle_timer = None
-        if self.lifecycle_in_flight:
-            return
-        if self.broker_epoch < 0:
-            msg: Any = P.BrokerRegistration(self.id, self.incarnation, self.previous_epoch, self.rack)
-        else:
-            msg = P.BrokerHeartbeat(self.id, self.broker_epoch, self.image.offset, self.want_shutdown)
-        if not self.send_to_controller(msg):
-            self._schedule_lifecycle(100)
-            return
-        self.lifecycle_in_flight, self.lifecycle_sent = True, msg
-        self.lifecycle_timeout = self.after(max(self.cfg["broker.session.timeout.ms"] // 2, 1),
-                                            self._lifecycle_timed_out, self.controller, msg, daemon=True)
-
-    def _lifecycle_answered(self) -> None:
-        self.lifecycle_in_flight = False
-        if self.lifecycle_timeout is not None:
-            self.lifecycle_timeout.cancel()
-            self.lifecycle_timeout = None
-
-    def _lifecycle_timed_out(self, target: str, msg: Any) -> None:
-        """No answer within half the session timeout: give up on it (Kafka's heartbeat channel)."""
-        if self.lifecycle_in_flight and self.lifecycle_sent is msg:
-            self.lifecycle_in_flight = False
-            self.net.close(self.name, target)
-            self._schedule_lifecycle(100)
-
-    def _on_registration_response(self, msg: P.BrokerRegistrationResponse) -> None:
-        self._lifecycle_answered()
-        if msg.error is not None:
-            self._schedule_lifecycle(100)
-            return
-        self.broker_epoch = msg.broker_epoch
-        self._schedule_lifecycle(0)
-        self._maybe_ask_producer_ids()
-
-    def _on_heartbeat_response(self, msg: P.BrokerHeartbeatResponse) -> None:
-        self._lifecycle_answered()
-        if msg.error == "STALE_BROKER_EPOCH":
-            self.broker_epoch = -1
-            self._schedule_lifecycle(100)
-            return
-        if msg.error is not None:
-            self._schedule_lifecycle(100)
-            return
-        if msg.should_shutdown:
-            self.stop(controlled=True)
-            return
-        if self.want_shutdown:                      # Kafka: 50 ms after the first answer, then the interval
-            self.shutdown_answers += 1
-            self._schedule_lifecycle(50 if self.shutdown_answers == 1 else self.cfg["broker.heartbeat.interval.ms"])
-            return
-        if not msg.fenced and not self.unfenced_once:
-            self.unfenced_once = True
-            self.trace.state(self.sim.now, self.name, "broker.running", metadata_offset=self.image.offset)
-            self._on_metadata_delivered()
-        starting = not self.unfenced_once
-        self._schedule_lifecycle(10 if starting else self.cfg["broker.heartbeat.interval.ms"])
 
     def _flush_page_cache(self) -> None:
         for r in self.replicas.values():
@@ -349,8 +294,23 @@ class Broker(Node):
             self.group_coordinator.on_heartbeat(src, msg)
         elif kind == "LeaveGroupRequest":
             self.group_coordinator.on_leave_group(src, msg)
+        elif kind in FORWARDED:
+            self._forward(src, msg)
+        elif kind == "EnvelopeResponse":
+            client = self.forwarded.pop(msg.fid, None)
+            if client is not None:
+                self.send(client, msg.response)
         elif not self.raft.receive(src, msg):
             self.on_other(src, msg)
+
+    def _forward(self, src: str, msg: Any) -> None:
+        """Rule 7: an admin request goes to the active controller in an envelope."""
+        self._fid += 1
+        if self.send_to_controller(P.EnvelopeRequest(self._fid, msg), daemon=False):
+            self.forwarded[self._fid] = src
+        else:
+            self.send(src, P.AdminResponse(msg.cid, msg.kind.removesuffix("Request"), "NOT_CONTROLLER",
+                                           "this broker knows no active controller"))
 
     def on_other(self, src: str, msg: Any) -> None:
         raise TypeError(f"broker {self.id} cannot handle {msg.kind}")

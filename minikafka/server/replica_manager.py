@@ -100,6 +100,16 @@ class ReplicaManager:
             self.wake_parked(r.tp, hw_changed=True)
         return r
 
+    def delete_topic(self, topic: str) -> None:
+        """The topic was deleted (a RemoveTopicRecord): its local replicas go, with their logs;
+        waiting produces answer NOT_LEADER_OR_FOLLOWER, parked fetches UNKNOWN_TOPIC_OR_PART."""
+        b = self.broker
+        for tp in sorted(tp for tp in self.replicas if tp[0] == topic):
+            del self.replicas[tp]
+            self._fail_delayed(tp)
+            self.wake_parked(tp, hw_changed=True)
+            b.trace.state(b.sim.now, b.name, "replica.delete", tp=_n(tp))
+
     # -- produce -----------------------------------------------------------
     def append_records(self, batches: list, acks: int, timeout_ms: int, respond: Any, *,
                        internal_topics_allowed: bool) -> None:
@@ -375,7 +385,8 @@ class ReplicaManager:
         if not lst:
             return
         for pf in list(lst):
-            if (pf.msg.replica_id >= 0) != hw_changed or not self.replicas[tp].is_leader:
+            r = self.replicas.get(tp)
+            if (pf.msg.replica_id >= 0) != hw_changed or r is None or not r.is_leader:
                 self._complete_parked(pf)
 
     # -- ISR changes (leader side, partition.py rule 5) ----------------------

@@ -14,7 +14,7 @@ matplotlib Figure, each with a plain-text twin that shows the same state.
 | a group's generations        | `rebalance_figure`      | `rebalance_table`      |
 | a topic per isolation level  | `isolation_figure`      | `isolation_table`      |
 | metrics before/after, over a run | `metrics_figure`    | `metrics_table`        |
-| the metadata log (KRaft)     |                         | `metadata_log_table`   |
+| the metadata log (KRaft)     | `metadata_log_figure`   | `metadata_log_table`   |
 
 Rules:
 - Reading only: no function changes the cluster or advances its time.
@@ -35,12 +35,13 @@ from minikafka.viz.clustermap import cluster_figure, cluster_table, cluster_view
 from minikafka.viz.groups import (group_figure, group_table, group_view, rebalance_figure, rebalance_table,
                                   rebalance_view)
 from minikafka.viz.logs import log_figure, log_table, log_view
-from minikafka.viz.metadata import metadata_log_table
+from minikafka.viz.metadata import metadata_log_figure, metadata_log_table, metadata_log_view
 from minikafka.viz.metrics import metrics_figure, metrics_table
 from minikafka.viz.sequence import sequence_figure, sequence_table, sequence_view
 from minikafka.viz.txns import isolation_figure, isolation_table, isolation_view
 
-__all__ = ["PALETTE", "png_bytes", "metrics_table", "metrics_figure", "metadata_log_table", "log_view", "log_table",
+__all__ = ["PALETTE", "png_bytes", "metrics_table", "metrics_figure", "metadata_log_table", "metadata_log_figure",
+           "metadata_log_view", "log_view", "log_table",
            "log_figure", "cluster_view", "cluster_table",
            "cluster_figure", "sequence_view", "sequence_table", "sequence_figure", "experiment_table",
            "experiment_figure", "key_table", "distribution_table", "distribution_figure", "order_table", "order_figure",

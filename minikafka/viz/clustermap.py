@@ -1,7 +1,9 @@
 """The cluster map: which broker holds which replica, who leads, who is in the ISR.
 
 What it shows:
-- the controller, with the brokers it considers live (registered and not fenced);
+- the controller, with the brokers it considers live (registered and not fenced); with more
+  than one controller, each voter of the quorum and its role (the leader is the active
+  controller);
 - one column per broker: its process up or down, and whether the controller has fenced it;
 - one row per partition (topics in name order, internal topics left out unless named): each
   replica in its broker's column, the leader filled dark, ISR followers filled light, followers
@@ -67,6 +69,7 @@ class ClusterView:
     partitions: tuple[PartitionRow, ...]
     hidden: int                            # partitions beyond `max_partitions`
     internal: tuple[str, ...]              # internal topics left out
+    quorum: tuple[str, ...] = ()           # with more than one controller: "c2 leader (active, epoch 3)", ...
 
 
 def cluster_view(cluster: "Cluster", topics: list[str] | None = None, max_partitions: int = 24) -> ClusterView:
@@ -88,8 +91,13 @@ def cluster_view(cluster: "Cluster", topics: list[str] | None = None, max_partit
                           for b in st.replicas)
             rows.append(PartitionRow(topic, st.partition, st.leader, st.leader_epoch, tuple(st.isr), cells,
                                      tuple(st.elr)))
+    quorum: tuple[str, ...] = ()
+    if len(cluster.controllers) > 1:
+        quorum = tuple(f"c{v.controller} " + (("leader" + (f" (active, epoch {v.epoch})" if v.active else ""))
+                                             if v.role == "leader" else v.role if v.alive else "DOWN")
+                       for v in cluster.controller_state().voters)
     return ClusterView(brokers, tuple(cluster.controller.live_brokers()), tuple(rows[:max_partitions]),
-                       max(len(rows) - max_partitions, 0), internal)
+                       max(len(rows) - max_partitions, 0), internal, quorum)
 
 
 # -- text ------------------------------------------------------------------------------
@@ -120,6 +128,8 @@ def cluster_table(cluster: "Cluster", topics: list[str] | None = None, max_parti
     letter instead, with a legend."""
     v = cluster_view(cluster, topics, max_partitions)
     lines = [f"controller: live brokers {list(v.live)}"]
+    if v.quorum:
+        lines.append("quorum: " + ", ".join(v.quorum))
     lines += table(["broker", "process", "controller"],
                    [[f"b{b.id}", "up" if b.alive else "DOWN", "fenced" if b.fenced else "unfenced"]
                     for b in v.brokers])
@@ -158,8 +168,9 @@ def cluster_figure(cluster: "Cluster", topics: list[str] | None = None, max_part
     top = 0.0                                  # rows go down from here
     ax.add_patch(FancyBboxPatch((-0.45, 1.45), nb - 0.1, 0.55, boxstyle="round,pad=0.02",
                                 facecolor=PALETTE["panel"], edgecolor=PALETTE["controller"]))
-    ax.text((nb - 1) / 2, 1.72, f"controller   (live brokers: {', '.join(f'b{b}' for b in v.live) or 'none'})",
-            ha="center", va="center", fontsize=9, color=PALETTE["controller"])
+    live = f"live brokers: {', '.join(f'b{b}' for b in v.live) or 'none'}"
+    ax.text((nb - 1) / 2, 1.72, f"quorum: {' · '.join(v.quorum)}   ({live})" if v.quorum else f"controller   ({live})",
+            ha="center", va="center", fontsize=9 if not v.quorum else 8, color=PALETTE["controller"])
     for i, b in enumerate(v.brokers):
         colour = PALETTE["broker_up"] if b.alive else PALETTE["broker_down"]
         state = ("up" if b.alive else "DOWN") + (", fenced" if b.fenced else "")

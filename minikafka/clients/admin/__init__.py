@@ -1,0 +1,1 @@
+"""The admin client: topic and leadership administration over the network."""

@@ -1,0 +1,90 @@
+"""Administration: the requests an admin client sends to a broker, which forwards them to the
+active controller in an envelope (Kafka: `CreateTopicsRequest.json`, `CreatePartitionsRequest.json`,
+`DeleteTopicsRequest.json`, `IncrementalAlterConfigsRequest.json`, `ElectLeadersRequest.json`,
+`EnvelopeRequest.json`; KIP-590 forwarding). A broker's own request for an internal topic is a
+CreateTopicsRequest too, sent straight to the controller with no answer expected (cid -1)."""
+from __future__ import annotations
+
+from typing import Any
+
+from minikafka.protocol.base import TP, Msg, _tp, message
+
+
+@message
+class AdminResponse(Msg):
+    """The answer to any admin request: an error (or None) with Kafka's message, and for
+    ElectLeaders each partition's error. `kind` names the API it answers."""
+    cid: int
+    api: str
+    error: str | None
+    error_message: str = ""
+    results: tuple[tuple[TP, str | None], ...] = ()
+
+    def summary(self):
+        out: dict[str, Any] = {"api": self.api, "error": self.error or "none"}
+        if self.results:
+            out["results"] = tuple(f"{_tp(tp)}:{err or 'ok'}" for tp, err in self.results)
+        return out
+
+
+@message
+class CreatePartitionsRequest(Msg):
+    """Grow a topic to `total` partitions."""
+    cid: int
+    name: str
+    total: int
+
+    def summary(self):
+        return {"topic": self.name, "total": self.total}
+
+
+@message
+class DeleteTopicsRequest(Msg):
+    """Delete a topic."""
+    cid: int
+    name: str
+
+    def summary(self):
+        return {"topic": self.name}
+
+
+@message
+class IncrementalAlterConfigsRequest(Msg):
+    """Set some of a topic's configs."""
+    cid: int
+    topic: str
+    changes: dict[str, Any]
+
+    def summary(self):
+        return {"topic": self.topic, "set": tuple(f"{k}={v}" for k, v in sorted(self.changes.items()))}
+
+
+@message
+class ElectLeadersRequest(Msg):
+    """A preferred or unclean election for these partitions."""
+    cid: int
+    election_type: str
+    partitions: tuple[TP, ...]
+
+    def summary(self):
+        return {"type": self.election_type, "parts": tuple(_tp(tp) for tp in self.partitions)}
+
+
+@message
+class EnvelopeRequest(Msg):
+    """A broker forwards a client's admin request to the active controller (KIP-590)."""
+    fid: int
+    request: Any
+
+    def summary(self):
+        return {"request": self.request.kind, **self.request.summary()}
+
+
+@message
+class EnvelopeResponse(Msg):
+    """The controller's answer to a forwarded request, for the broker to pass on."""
+    fid: int
+    response: AdminResponse
+
+    def summary(self):
+        return self.response.summary()
