@@ -40,9 +40,8 @@ def snapshot(c: "Cluster") -> MetricsSnapshot:
     cluster.update(controller_metrics.values(
         c.controller, active=sum(1 for ctl in ctls if ctl.alive and ctl.active),
         new_active=sum(m.new_active.count for m in every), unclean=sum(m.unclean_elections.count for m in every)))
-    active = next((i for i, ctl in sorted(c.controllers.items()) if ctl.alive and ctl.active), -1)
-    cluster["current-leader"] = active
-    cluster["current-epoch"] = max((ctl.raft.quorum.epoch for ctl in ctls if ctl.alive), default=-1)
+    quorum = c.controller_state()
+    cluster["current-leader"], cluster["current-epoch"] = quorum.leader, quorum.epoch
     clients = {name: cl.metrics.values() for name, cl in sorted(c.clients.items())
                if getattr(cl, "metrics", None) is not None and cl.alive and not cl.closed}
     return MetricsSnapshot(c.now, cluster, brokers, clients)

@@ -51,17 +51,16 @@ class PartitionView:
 
     @property
     def high_watermark(self) -> int:
-        for r in self.replicas:
-            if r.role == "leader":
-                return r.hw
-        return -1
+        leader = self._leader_replica()
+        return leader.hw if leader is not None else -1
 
     @property
     def last_stable_offset(self) -> int:
-        for r in self.replicas:
-            if r.role == "leader":
-                return r.lso
-        return -1
+        leader = self._leader_replica()
+        return leader.lso if leader is not None else -1
+
+    def _leader_replica(self) -> ReplicaView | None:
+        return next((r for r in self.replicas if r.role == "leader"), None)
 
     def replica(self, broker: int) -> ReplicaView:
         for r in self.replicas:

@@ -19,7 +19,8 @@ Rules, in the order they apply (ELR rules only when the feature
       (flagged unclean, ISR := it; `unclean.leader.election.enable` is not consulted);
    c. else, if the topic allows it, unclean: the first acceptable replica, ISR := it;
    d. else no leader (-1): the partition is offline.
-   After an unclean election the ELR and last known leader are emptied.
+   After an unclean election the ELR and last known leader are emptied, and the record marks
+   the leader RECOVERING (Kafka's leader recovery state, KIP-704).
 4. Without ELR the ISR never becomes empty: removing its last member leaves it listed.
 5. Last known leader (with ELR): when the ISR becomes empty it records the leader the
    partition had; once the partition has a leader again it is emptied.
@@ -94,7 +95,8 @@ def change(image: MetadataImage, st: PartitionState, target_isr: tuple[int, ...]
             lkl = ()
     rec = PartitionChangeRecord(st.topic, st.partition, new_isr, leader if leader != st.leader else None,
                                 why + (" (unclean)" if unclean else ""),
-                                elr if elr != st.elr else None, lkl if lkl != st.last_known_elr else None)
+                                elr if elr != st.elr else None, lkl if lkl != st.last_known_elr else None,
+                                "RECOVERING" if unclean else None)
     if rec.isr is None and rec.leader is None and rec.elr is None and rec.last_known_elr is None:
         return None
     return rec

@@ -488,6 +488,6 @@ _ANSWERS: dict[str, Callable[[Any], Any]] = {
     "BrokerRegistration": lambda m: P.BrokerRegistrationResponse("NOT_CONTROLLER", -1),
     "AlterPartition": lambda m: P.AlterPartitionResponse(m.tp, "NOT_CONTROLLER", None),
     "AllocateProducerIdsRequest": lambda m: P.AllocateProducerIdsResponse("NOT_CONTROLLER", -1, 0),
-    "EnvelopeRequest": lambda m: P.EnvelopeResponse(m.fid, P.AdminResponse(
-        m.request.cid, m.request.kind.removesuffix("Request"), "NOT_CONTROLLER", "not the active controller")),
+    "EnvelopeRequest": lambda m: P.EnvelopeResponse(m.fid, P.admin_error(m.request, "NOT_CONTROLLER",
+                                                                         "not the active controller")),
 }

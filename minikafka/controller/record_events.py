@@ -30,7 +30,7 @@ def describe(image: MetadataImage, rec: Any, before: PartitionState | None) -> l
         out: list[tuple[str, dict[str, Any]]] = []
         elr = {"elr": st.elr} if st.elr or (before is not None and before.elr) else {}
         if rec.leader is not None:
-            unclean = rec.why.endswith("(unclean)")
+            unclean = rec.leader_recovery_state == "RECOVERING"
             how = {}
             if before is not None and rec.leader >= 0 and rec.leader not in before.isr:
                 if rec.leader in before.elr:

@@ -31,12 +31,13 @@ Rules:
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from minikafka.controller.election import NO_LEADER
 from minikafka.controller.partition_change import ElectFn, change
 from minikafka.metadata.image import MetadataImage
 from minikafka.metadata.records import ConfigRecord, PartitionChangeRecord, PartitionRecord, TopicRecord
+from minikafka.protocol.metadata import PartitionState
 
 
 def usable_brokers(image: MetadataImage) -> list[tuple[int, str | None, bool]]:
@@ -63,44 +64,45 @@ def add_partition_records(image: MetadataImage, name: str, first: int, assignmen
     return [_partition(image, name, first + i, replicas) for i, replicas in enumerate(assignment)]
 
 
-def fence_records(image: MetadataImage, broker: int, elect_leader: ElectFn, why: str) -> list[PartitionChangeRecord]:
-    """Rule 3, fencing: `image` must already show `broker` fenced."""
+def _changes(image: MetadataImage, wanted: Callable[[PartitionState], bool],
+             make: Callable[[PartitionState], PartitionChangeRecord | None],
+             elections_only: bool = False) -> list[PartitionChangeRecord]:
+    """`make(st)` for every partition `wanted` picks, in topic order; the records that change
+    something (and, with `elections_only`, elect a leader)."""
     out = []
     for topic in sorted(image.topics):
         for st in image.topics[topic]:
-            if broker in st.isr or st.leader == broker:
-                rec = change(image, st, tuple(r for r in st.isr if r != broker), elect_leader, why)
-                if rec is not None:
+            if wanted(st):
+                rec = make(st)
+                if rec is not None and (not elections_only or rec.leader is not None):
                     out.append(rec)
     return out
+
+
+def _without(isr: tuple[int, ...], broker: int) -> tuple[int, ...]:
+    return tuple(r for r in isr if r != broker)
+
+
+def fence_records(image: MetadataImage, broker: int, elect_leader: ElectFn, why: str) -> list[PartitionChangeRecord]:
+    """Rule 3, fencing: `image` must already show `broker` fenced."""
+    return _changes(image, lambda st: broker in st.isr or st.leader == broker,
+                    lambda st: change(image, st, _without(st.isr, broker), elect_leader, why))
 
 
 def offline_records(image: MetadataImage, elect_leader: ElectFn, why: str,
                     broker: int | None = None) -> list[PartitionChangeRecord]:
     """Rule 3, unfencing (or a retry): a leader for each offline partition (with a replica on
     `broker`, if given) that can have one now."""
-    out = []
-    for topic in sorted(image.topics):
-        for st in image.topics[topic]:
-            if st.leader == NO_LEADER and (broker is None or broker in st.replicas):
-                rec = change(image, st, st.isr, elect_leader, why)
-                if rec is not None and rec.leader is not None:
-                    out.append(rec)
-    return out
+    return _changes(image, lambda st: st.leader == NO_LEADER and (broker is None or broker in st.replicas),
+                    lambda st: change(image, st, st.isr, elect_leader, why), elections_only=True)
 
 
 def unclean_shutdown_records(image: MetadataImage, broker: int, elect_leader: ElectFn) -> list[PartitionChangeRecord]:
     """Rule 6: a broker back from an unclean shutdown leaves every ISR and ELR."""
     acceptable = tuple(b for b in image.live_brokers() if b != broker)
-    out = []
-    for topic in sorted(image.topics):
-        for st in image.topics[topic]:
-            if broker in st.isr or broker in st.elr:
-                rec = change(image, st, tuple(r for r in st.isr if r != broker), elect_leader, "unclean shutdown",
-                             acceptable=acceptable, unclean_shutdown=broker)
-                if rec is not None:
-                    out.append(rec)
-    return out
+    return _changes(image, lambda st: broker in st.isr or broker in st.elr,
+                    lambda st: change(image, st, _without(st.isr, broker), elect_leader, "unclean shutdown",
+                                      acceptable=acceptable, unclean_shutdown=broker))
 
 
 def alter_partition_record(image: MetadataImage, tp: tuple[str, int], new_isr: tuple[int, ...],

@@ -77,6 +77,7 @@ class PartitionChangeRecord(MetadataRecord):
     why: str = ""
     elr: tuple[int, ...] | None = None
     last_known_elr: tuple[int, ...] | None = None
+    leader_recovery_state: str | None = None       # "RECOVERING" after an unclean election (KIP-704)
 
     SIZE = 40
 

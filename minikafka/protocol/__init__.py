@@ -16,7 +16,7 @@
 The rules every message follows are in `base`. Kafka keeps one JSON schema per API, with its
 versions, in `clients/src/main/resources/common/message/`.
 """
-from minikafka.protocol.admin import (AdminResponse, CreatePartitionsRequest, DeleteTopicsRequest, ElectLeadersRequest,
+from minikafka.protocol.admin import (AdminResponse, CreatePartitionsRequest, admin_error, DeleteTopicsRequest, ElectLeadersRequest,
                                       EnvelopeRequest, EnvelopeResponse, IncrementalAlterConfigsRequest)
 from minikafka.protocol.base import TP, ErrorResponse, Msg, PartitionResults, message
 from minikafka.protocol.controller import (AllocateProducerIdsRequest, AllocateProducerIdsResponse, AlterPartition,
@@ -56,4 +56,4 @@ __all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "Partiti
            "VoteResponse", "BeginQuorumEpochRequest", "BeginQuorumEpochResponse", "EndQuorumEpochRequest",
            "EndQuorumEpochResponse", "QuorumFetchRequest", "QuorumFetchResponse", "AdminResponse",
            "CreatePartitionsRequest", "DeleteTopicsRequest", "IncrementalAlterConfigsRequest", "ElectLeadersRequest",
-           "EnvelopeRequest", "EnvelopeResponse"]
+           "EnvelopeRequest", "EnvelopeResponse", "admin_error"]

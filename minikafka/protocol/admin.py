@@ -88,3 +88,9 @@ class EnvelopeResponse(Msg):
 
     def summary(self):
         return self.response.summary()
+
+
+def admin_error(request: Any, error: str, text: str = "") -> AdminResponse:
+    """The answer to an admin `request` that failed with `error` before reaching a decision."""
+    return AdminResponse(request.cid, request.kind.removesuffix("Request"), error, text)
+

@@ -309,8 +309,7 @@ class Broker(BrokerLifecycle, Node):
         if self.send_to_controller(P.EnvelopeRequest(self._fid, msg), daemon=False):
             self.forwarded[self._fid] = src
         else:
-            self.send(src, P.AdminResponse(msg.cid, msg.kind.removesuffix("Request"), "NOT_CONTROLLER",
-                                           "this broker knows no active controller"))
+            self.send(src, P.admin_error(msg, "NOT_CONTROLLER", "this broker knows no active controller"))
 
     def on_other(self, src: str, msg: Any) -> None:
         raise TypeError(f"broker {self.id} cannot handle {msg.kind}")
