@@ -1,6 +1,6 @@
-"""Exercises 8.1-8.3 (notebook 08, transactions): what a read_committed consumer returns after
-a sequence of steps, the last stable offset, and which partition of __transaction_state
-coordinates a transactional id."""
+"""Exercises 8.1-8.4 (notebook 08, transactions): what a read_committed consumer returns after
+a sequence of steps, the last stable offset, which partition of __transaction_state
+coordinates a transactional id, and which late write hangs a partition."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -67,3 +67,25 @@ def coordinator_partition(key: str, partitions: int) -> int:
     22
     """
     raise NotImplementedError("Exercise 8.3: coordinator_partition (exercises/ex08_transactions.py)")
+
+
+@exercise("8.4", reference="minikafka.course.lessons.nb08:late_write_hangs")
+def late_write_hangs(transaction_version: int, verification: bool, delay_ms: int) -> bool:
+    """Predict whether this late write hangs the partition; the check builds it in a cluster.
+
+    A transactional producer (request.timeout.ms 30000, the default) writes "first" to a
+    partition in a transaction. Its next ProduceRequest, "late", is delayed `delay_ms` in the
+    network, and the application calls abort_transaction(). The cluster runs with feature
+    transaction.version = `transaction_version` (1 or 2) and broker config
+    transaction.partition.verification.enable = `verification`.
+
+    Return True if, 60 s later, the partition holds a transaction that no coordinator will
+    ever finish: its last stable offset stuck below its high watermark, read_committed
+    consumers stalled. The Kafka rules to look up: what abort_transaction() waits for before
+    it sends EndTxn, KIP-890 (partition verification, transactions v2) and the hanging
+    transaction.
+
+    >>> late_write_hangs(2, False, 35_000)
+    False
+    """
+    raise NotImplementedError("Exercise 8.4: late_write_hangs (exercises/ex08_transactions.py)")

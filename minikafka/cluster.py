@@ -182,7 +182,7 @@ class Cluster(ControllerQuorum):
         cfg = resolve(TOPIC, {**defaults, **config})
         # min.insync.replicas > replication factor is allowed, as in Kafka: the effective minimum
         # is min(min.insync.replicas, replication factor)
-        self.admin.call(lambda cid: P.CreateTopicsRequest(name, partitions, rf, dict(cfg), cid),
+        self.admin().call(lambda cid: P.CreateTopicsRequest(name, partitions, rf, dict(cfg), cid),
                         f"create_topic({name!r})")
         self._settle(name)
 
@@ -204,7 +204,7 @@ class Cluster(ControllerQuorum):
         self._topic(topic)
         have = len(self.controller.topics[topic])
         check_batch(check_new_total(topic, have, total) - have)
-        self.admin.call(lambda cid: P.CreatePartitionsRequest(cid, topic, total), f"create_partitions({topic!r})")
+        self.admin().call(lambda cid: P.CreatePartitionsRequest(cid, topic, total), f"create_partitions({topic!r})")
         self._settle(topic)
 
     def delete_topic(self, name: str) -> None:
@@ -214,13 +214,15 @@ class Cluster(ControllerQuorum):
         if isinstance(name, str) and name.startswith("__"):
             raise ValueError(f"{name} is an internal topic; minikafka does not delete internal topics")
         self._topic(name)
-        self.admin.call(lambda cid: P.DeleteTopicsRequest(cid, name), f"delete_topic({name!r})")
+        self.admin().call(lambda cid: P.DeleteTopicsRequest(cid, name), f"delete_topic({name!r})")
         self.sim.run_until(lambda: self._settled(lambda ctl: True) and not any(
             tp[0] == name for b in self.brokers.values() if b.alive for tp in b.replicas), self.sim.now + 10_000)
 
-    @property
     def admin(self) -> AdminClient:
-        """The admin client the administration methods use (node "admin"), made on first use."""
+        """The cluster's admin client (node "admin"; Kafka's `Admin`), made on first use: the one
+        the administration methods use, and the transaction tools (`list_transactions`,
+        `describe_transactions`, `describe_producers`, `find_hanging_transactions`,
+        `abort_transaction`; clients/admin/transactions.py)."""
         if self._admin is None or not self._admin.alive:
             self._admin = AdminClient(self)
         return self._admin
@@ -237,7 +239,7 @@ class Cluster(ControllerQuorum):
         self._topic(topic)
         cfg = resolve(TOPIC, {**self.controller.topic_configs[topic], **check_mapping("config", config, None)})
         changes = {k: cfg[k] for k in sorted(config)}
-        self.admin.call(lambda cid: P.IncrementalAlterConfigsRequest(cid, topic, changes),
+        self.admin().call(lambda cid: P.IncrementalAlterConfigsRequest(cid, topic, changes),
                         f"alter_topic_config({topic!r})")
         self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
 

@@ -35,6 +35,9 @@ def snapshot(c: "Cluster") -> MetricsSnapshot:
         merged = [v for bid in brokers for v in c.brokers[bid].metrics.times[request].values]
         cluster[f"TotalTimeMs.{request}.p50"] = percentile(merged, 0.50)
         cluster[f"TotalTimeMs.{request}.p99"] = percentile(merged, 0.99)
+    merged = [v for bid in brokers for v in c.brokers[bid].metrics.verification_ms.values]
+    cluster["VerificationTimeMs.p50"] = percentile(merged, 0.50)
+    cluster["VerificationTimeMs.p99"] = percentile(merged, 0.99)
     ctls = list(c.controllers.values())
     every = [m for ctl in ctls for m in ctl.past_metrics + [ctl.metrics]]
     cluster.update(controller_metrics.values(

@@ -13,7 +13,7 @@ Rules (cluster.py has the rest):
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from minikafka import protocol as P
 from minikafka.cluster_args import is_int
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class ControllerQuorum:
-    admin: "AdminClient"
+    admin: Callable[[], "AdminClient"]
     controllers: dict[int, "QuorumController"]
     brokers: dict[int, "Broker"]
     sim: "Simulation"
@@ -86,7 +86,7 @@ class ControllerQuorum:
                     raise KafkaException("UNKNOWN_TOPIC_OR_PART", f"no partition {tp!r}; partitions are "
                                                                   f"(topic, index) pairs of existing topics")
                 tps.append(tp)
-        resp = self.admin.call(lambda cid: P.ElectLeadersRequest(cid, election_type, tuple(tps)),
+        resp = self.admin().call(lambda cid: P.ElectLeadersRequest(cid, election_type, tuple(tps)),
                                f"elect_leaders({election_type!r})")
         results = dict(resp.results)
         self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)

@@ -208,6 +208,10 @@ BROKER = Schema("broker", (
     int_key("transaction.state.log.min.isr", 2, 1),
     int_key("transaction.max.timeout.ms", 900000, 1),
     int_key("transaction.abort.timed.out.transaction.cleanup.interval.ms", 10000, 1),
+    bool_key("transaction.partition.verification.enable", True,
+             doc="leaders check a transaction's first write to a partition with its coordinator (KIP-890 part 1)"),
+    int_key("add.partitions.to.txn.retry.backoff.ms", 20, 1),
+    int_key("add.partitions.to.txn.retry.backoff.max.ms", 100, 1),
     int_key("offsets.topic.num.partitions", 50, 1),
     int_key("offsets.topic.replication.factor", 3, 1),
     int_key("offsets.commit.timeout.ms", 5000, 1, doc="how long a group coordinator write (offsets, group state) "

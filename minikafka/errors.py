@@ -68,6 +68,7 @@ _ERRORS: dict[str, tuple[int, bool, str]] = {
     "OPERATION_NOT_ATTEMPTED": (55, False, "The broker did not attempt to execute this operation"),
     "INVALID_GROUP_ID": (24, False, "The configured groupId is invalid"),
     "TRANSACTION_ABORTABLE": (120, False, "The server encountered an error with the transaction; the client can abort and retry"),
+    "TRANSACTIONAL_ID_NOT_FOUND": (105, False, "The transactionalId could not be found"),
     # client-side errors, librdkafka's names
     "_BAD_MSG": (-199, False, "Local: Bad message format"),
     "_FAIL": (-196, False, "Local: Failure"),

@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "7ab2edfcccba12bc589a2796c4e2fcae81d7f04f06142d90238cf337ecba6b84"
+EXPECTED = "365dd046268995ffcd9205bb2437d92b72c39f216325b6a09abb26b2b0675abb"
 
 
 def _sha(text: str) -> str:

@@ -28,11 +28,11 @@ def test_the_controllers_refusal_comes_back_as_kafkas_error():
     c = Cluster(brokers=1, seed=1)
     c.create_topic("t", 1, 1)
     with pytest.raises(KafkaException, match="TOPIC_ALREADY_EXISTS"):
-        c.admin.call(lambda cid: P.CreateTopicsRequest("t", 1, 1, {}, cid), "create t again")
+        c.admin().call(lambda cid: P.CreateTopicsRequest("t", 1, 1, {}, cid), "create t again")
     with pytest.raises(KafkaException, match="INVALID_REPLICATION_FACTOR"):
-        c.admin.call(lambda cid: P.CreateTopicsRequest("u", 1, 3, {}, cid), "create u")
+        c.admin().call(lambda cid: P.CreateTopicsRequest("u", 1, 3, {}, cid), "create u")
     with pytest.raises(KafkaException, match="UNKNOWN_TOPIC_OR_PART"):
-        c.admin.call(lambda cid: P.DeleteTopicsRequest(cid, "nope"), "delete nope")
+        c.admin().call(lambda cid: P.DeleteTopicsRequest(cid, "nope"), "delete nope")
 
 
 def test_without_a_majority_a_request_times_out_after_the_default_api_timeout():

@@ -31,7 +31,8 @@ def test_the_matrix_separates_guarantees_from_anomalies_with_honest_fault_models
     names = [s.name for s in DEFAULT]
     assert len(names) == len(set(names))
     guarantees = {s.name for s in DEFAULT if s.section == "guarantees"}
-    assert guarantees == {"idempotent", "kraft-failover", "quorum-loss", "elr", "transactions", "eos-pipeline"}
+    assert guarantees == {"idempotent", "kraft-failover", "quorum-loss", "elr", "transactions", "transactions-v1",
+                          "v1-verified-late", "v2-late", "eos-pipeline"}
     for name, kind in (("kraft-failover", "crash_controller"), ("quorum-loss", "quorum_loss")):
         assert dict(setting(name).workload)["controllers"] == 3 and kind in PROFILES[setting(name).profile]["kinds"]
     assert {"lost", "duplicate", "reorder"} <= set(setting("idempotent").guarantees)
@@ -41,6 +42,13 @@ def test_the_matrix_separates_guarantees_from_anomalies_with_honest_fault_models
               "idempotent-restart": "duplicate", "read-uncommitted": "uncommitted_read",
               "at-most-once": "unprocessed", "at-least-once": "processed_twice", "plain-pipeline": "eos_duplicate"}
     assert {n: s.anomalies for n, s in ((n, setting(n)) for n in wanted)} == {n: (k,) for n, k in wanted.items()}
+    assert setting("v1-unverified").anomalies == ("hanging", "aborted_read")
+    late = {n: dict(setting(n).workload) for n in ("v1-unverified", "v1-verified-late", "v2-late")}
+    assert [w.get("features") for w in late.values()] == [{"transaction.version": 1}] * 2 + [None]
+    assert [w.get("broker_config") for w in late.values()] == \
+        [{"transaction.partition.verification.enable": False}, None, None]
+    assert {setting(n).profile for n in late} == {"late-writes"}
+    assert "hanging" in setting("transactions").guarantees and "hanging" in setting("transactions-v1").guarantees
     for s in DEFAULT:                       # only the blackout row meets correlated power loss
         kinds = PROFILES[s.profile]["kinds"]
         assert ("power_loss" in kinds or "blackout" in kinds) == (s.name == "power-loss"), s.name

@@ -216,7 +216,7 @@ def test_feature_levels_are_in_the_metadata_log_with_a_4_2_clusters_defaults():
 
 
 @pytest.mark.parametrize("features, says", [
-    ({"transaction.version": 2}, "transactions v2"),
+    ({"transaction.version": 3}, "accepted: 0, 1, 2"),
     ({"share.version": 1}, "share groups"),
     ({"eligible.leader.replicas.version": 2}, "accepted: 0, 1"),
     ({"eligible.leader.replicas.version": True}, "accepted: 0, 1"),

@@ -10,8 +10,8 @@ from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, TRANSACTION_
 from minikafka.storage.records import BATCH_OVERHEAD, Record, RecordBatch, record_size
 
 
-def cluster(seed: int = 1) -> Cluster:
-    c = Cluster(brokers=3, seed=seed)
+def cluster(seed: int = 1, tv: int = 2) -> Cluster:
+    c = Cluster(brokers=3, seed=seed, features={"transaction.version": tv})
     c.create_topic("t", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
     return c
 
@@ -68,8 +68,10 @@ def test_a_produce_to_an_internal_topic_is_refused_with_invalid_topic_exception(
     assert (reject.fields["tp"], reject.fields["error"]) == (f"{topic}-0", "INVALID_TOPIC_EXCEPTION")
 
 
-def test_a_transactional_producer_cannot_add_an_internal_topic_to_its_transaction():
-    c = cluster()
+@pytest.mark.parametrize("tv", [1, 2])
+def test_a_transactional_producer_cannot_add_an_internal_topic_to_its_transaction(tv):
+    """v1: the coordinator refuses to add it; v2: nothing adds it and the leader refuses the write."""
+    c = cluster(tv=tv)
     c.consumer({"group.id": "g"}).committed([TopicPartition("t", 0)])
     p = c.producer({"transactional.id": "tx"})
     p.init_transactions()
@@ -77,7 +79,8 @@ def test_a_transactional_producer_cannot_add_an_internal_topic_to_its_transactio
     p.produce(CONSUMER_OFFSETS, b"junk", key=b"junk", partition=0)
     with pytest.raises(KafkaException) as e:
         p.commit_transaction()
-    assert e.value.args[0].name() == "TOPIC_AUTHORIZATION_FAILED" and e.value.args[0].txn_requires_abort()
+    expected = "TOPIC_AUTHORIZATION_FAILED" if tv == 1 else "INVALID_TOPIC_EXCEPTION"
+    assert e.value.args[0].name() == expected and e.value.args[0].txn_requires_abort()
     p.abort_transaction()
     assert not [e for e in c.trace.filter(name="marker") if e.fields["tp"].startswith(CONSUMER_OFFSETS)]
 

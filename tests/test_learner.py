@@ -160,6 +160,13 @@ def test_ex8_3_coordinator_partition():
 
 
 @pytest.mark.learner
+@pytest.mark.ex8_4
+def test_ex8_4_late_write_hangs():
+    from exercises.ex08_transactions import late_write_hangs
+    checks.ex8_4(late_write_hangs)
+
+
+@pytest.mark.learner
 @pytest.mark.ex9_1
 def test_ex9_1_range_assignor():
     from exercises.ex09_groups import range_assignor

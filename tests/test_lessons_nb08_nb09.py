@@ -128,3 +128,13 @@ def test_use_assignor_registers_the_function_or_falls_back_to_the_reference(caps
         assert capsys.readouterr().out == "" and ASSIGNORS["test-range"].assign is roundrobin_assignor
     finally:
         ASSIGNORS.pop("test-range", None)
+
+
+def test_nb08_late_write_rule_matches_the_cluster_in_all_three_modes():
+    """Rule 5: only v1 without partition verification hangs, and only for a write that arrives
+    after its transaction's ABORT marker (delayed past request.timeout.ms)."""
+    from minikafka.course.lessons import nb08
+    for tv, verify in [(1, False), (1, True), (2, True)]:
+        for delay in (5_000, 35_000):
+            assert nb08.late_write_hangs(tv, verify, delay) == nb08.simulated_late_write_hangs(tv, verify, delay)
+    assert nb08.late_write_hangs(1, False, 35_000) and not nb08.late_write_hangs(2, True, 35_000)

@@ -8,8 +8,9 @@ from minikafka import Cluster, KafkaException, TopicPartition
 from minikafka.coordinator.internal_topics import TRANSACTION_STATE, java_string_hash, partition_for
 
 
-def cluster(seed: int = 3, partitions: int = 1) -> Cluster:
-    c = Cluster(brokers=3, seed=seed)
+def cluster(seed: int = 3, partitions: int = 1, tv: int = 2) -> Cluster:
+    """`tv`: the cluster's transaction.version (2, a new 4.x cluster's; 1, transactions v1)."""
+    c = Cluster(brokers=3, seed=seed, features={"transaction.version": tv})
     c.create_topic("t", partitions=partitions, replication_factor=3, config={"min.insync.replicas": 2})
     return c
 
@@ -133,17 +134,20 @@ def test_empty_transaction_commits_without_contacting_the_coordinator():
     p.begin_transaction()                            # READY again
 
 
-def test_consecutive_transactions_keep_one_producer_id_and_epoch():
-    c = cluster()
+@pytest.mark.parametrize("tv", [1, 2])
+def test_consecutive_transactions_keep_one_producer_id_and_v2_bumps_the_epoch_at_each_end(tv):
+    c = cluster(tv=tv)
     p = txn_producer(c)
     pid, epoch = p.producer_id, p.producer_epoch
     for i in range(3):
         p.begin_transaction()
         p.produce("t", value=b"%d" % i)
         p.commit_transaction()
-    assert (p.producer_id, p.producer_epoch) == (pid, epoch)
+    assert (p.producer_id, p.producer_epoch) == (pid, epoch + (3 if tv == 2 else 0))
     c.run(50)
     assert values(read(c, "read_committed")) == [b"0", b"1", b"2"]
+    markers = [e.fields["epoch"] for e in c.trace.filter(name="marker") if e.fields["tp"] == "t-0"]
+    assert markers == ([epoch] * 3 if tv == 1 else [epoch + 1, epoch + 2, epoch + 3])
 
 
 # -- wrong state and configuration ------------------------------------------------------------------
@@ -280,9 +284,9 @@ def test_zombie_send_after_fencing_is_refused_with_invalid_producer_epoch_then_a
 
 
 # -- scenario 8: LSO and isolation ---------------------------------------------------------------------
-def lso_setup(seed: int = 3):
+def lso_setup(seed: int = 3, tv: int = 2):
     """T opens a transaction with a record at offset 10; P writes 11-20 outside transactions."""
-    c = cluster(seed)
+    c = cluster(seed, tv=tv)
     plain = c.producer()
     for i in range(10):
         plain.produce("t", value=b"early%d" % i)
@@ -331,8 +335,9 @@ def test_commit_releases_the_lso_and_read_committed_returns_10_to_20():
     assert [m.offset() for m in k.consume(100, 1.0)] == list(range(10, 21))
 
 
-def test_hung_transaction_is_aborted_after_the_timeout_by_the_periodic_check():
-    c, t = lso_setup()
+@pytest.mark.parametrize("tv", [1, 2])
+def test_hung_transaction_is_aborted_after_the_timeout_by_the_periodic_check(tv):
+    c, t = lso_setup(tv=tv)
     c.run(55_000)
     assert leader_replica(c).lso == 10               # not yet: 60 s timeout
     c.run(15_000)                                    # the 10 s check finds it
@@ -340,9 +345,25 @@ def test_hung_transaction_is_aborted_after_the_timeout_by_the_periodic_check():
     aborts = c.trace.filter(name="txn.abort")
     assert aborts and "transaction.timeout.ms=60000" in aborts[0].fields["why"]
     assert [o for _, o, _ in read(c, "read_committed")] == list(range(10)) + list(range(11, 21))
-    with pytest.raises(KafkaException) as e:         # the producer was fenced by the epoch bump
+    with pytest.raises(KafkaException) as e:         # the epoch bump fenced the producer's commit
         t.commit_transaction()
-    assert e.value.args[0].name() == "PRODUCER_FENCED"
+    # v1: any request with the old epoch is fenced; v2: the commit meets a completed abort (S.208)
+    assert e.value.args[0].name() == ("PRODUCER_FENCED" if tv == 1 else "INVALID_TXN_STATE")
+    assert e.value.args[0].fatal()
+
+
+def test_under_v2_a_producer_whose_transaction_timed_out_can_abort_and_carry_on():
+    c, t = lso_setup(tv=2)
+    epoch = t.producer_epoch
+    c.run(70_000)                                    # the coordinator aborts it, epoch + 1
+    t.abort_transaction()                            # a retry of that abort: NONE, with the new epoch
+    assert t.producer_epoch == epoch + 1
+    t.begin_transaction()
+    t.produce("t", value=b"again")
+    t.commit_transaction()
+    assert t.producer_epoch == epoch + 2
+    c.run(100)
+    assert b"again" in values(read(c, "read_committed"))
 
 
 def test_aborted_batches_are_dropped_while_interleaved_committed_ones_are_kept():
@@ -574,8 +595,9 @@ def test_abort_after_send_offsets_timed_out_waits_for_the_late_txn_offset_commit
 
 @pytest.mark.parametrize("finished_meanwhile", [False, True])
 def test_send_offsets_retried_after_a_timeout_commits_the_retrys_offsets(finished_meanwhile):
-    """Before, the retry resumed the first call and its own offsets were silently dropped."""
-    c = cluster(partitions=2)
+    """Before, the retry resumed the first call and its own offsets were silently dropped (v1:
+    the call that times out is waiting for its AddOffsetsToTxn, which v2 does not send)."""
+    c = cluster(partitions=2, tv=1)
     k = c.consumer({"group.id": "g", "enable.auto.commit": False})
     p = txn_producer(c)
     p.begin_transaction()

@@ -185,6 +185,19 @@ def test_transaction_lab_abort_then_commit_seen_through_both_isolation_levels():
     assert "committed; COMMIT markers written" in stream(x)
 
 
+@pytest.mark.parametrize("tv", [1, 2])
+def test_transaction_lab_names_its_protocol_and_v2_moves_the_epoch_at_each_commit(tv):
+    x = widgets.TransactionLab(transaction_version=tv)
+    assert f"transaction.version {tv};" in text(x.status)
+    epoch = x.current.producer_epoch
+    for _ in range(2):
+        x.begin.click()
+        x.produce.click()
+        x.commit.click()
+    assert x.current.producer_epoch == epoch + (2 if tv == 2 else 0)
+    assert f"(epoch now {x.current.producer_epoch})" in stream(x)
+
+
 def test_transaction_lab_a_new_instance_fences_the_old_one_and_aborts_its_transaction():
     x = widgets.TransactionLab()
     c = x.cluster
@@ -311,11 +324,16 @@ def test_transaction_lab_greys_out_commit_and_abort_when_no_transaction_is_open(
 
 
 def test_transaction_lab_zombie_errors_are_said_in_plain_words():
+    """v2: the zombie's write is refused at the leader (INVALID_PRODUCER_EPOCH, abortable, KIP-588);
+    its abort then meets the coordinator's PRODUCER_FENCED, and it is fenced for good."""
     x = widgets.TransactionLab()
     x.new_instance.click()
     x.instance.value = x.instances[0].name
     x.begin.click()
     x.produce.click()
+    assert "fenced it" in stream(x) and "Kafka: INVALID_PRODUCER_EPOCH" in stream(x)
+    assert not x.abort.unavailable and x.commit.unavailable
+    x.abort.click()
     assert "this instance is a zombie" in stream(x) and "Kafka: PRODUCER_FENCED" in stream(x)
     assert x.commit.unavailable and x.produce.unavailable and x.begin.unavailable       # fenced for good
     x.instance.value = x.instances[1].name                                      # the newest can act

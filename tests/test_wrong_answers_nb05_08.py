@@ -368,6 +368,28 @@ def partition_unsigned(key, partitions):
     return (_java_hash(key) & 0xFFFFFFFF) % partitions
 
 
+# -- 8.4 ----------------------------------------------------------------------------------------
+def hangs_whenever_v1(transaction_version, verification, delay_ms):
+    """Thinks every v1 cluster can hang, forgetting partition verification (on by default)."""
+    return transaction_version == 1 and delay_ms > 30_000
+
+
+def hangs_without_verification(transaction_version, verification, delay_ms):
+    """Thinks v2 needs the verification config too (v2's leaders add partitions themselves)."""
+    return not verification and delay_ms > 30_000
+
+
+def hangs_whatever_the_delay(transaction_version, verification, delay_ms):
+    """Forgets that abort_transaction() waits for an answer that comes in time: that write lands
+    before the marker."""
+    return transaction_version == 1 and not verification
+
+
+def never_hangs(transaction_version, verification, delay_ms):
+    """Thinks transaction.timeout.ms or the abort ends every transaction."""
+    return False
+
+
 WRONG: list[tuple[str, Callable[..., Any], Callable[..., Any]]] = [
     ("ex5_1", nb05.produce_outcome, outcome_without_effective_minimum),
     ("ex5_1", nb05.produce_outcome, outcome_always_visible),
@@ -408,6 +430,10 @@ WRONG: list[tuple[str, Callable[..., Any], Callable[..., Any]]] = [
     ("ex8_3", partition_for, partition_python_abs),
     ("ex8_3", partition_for, partition_without_overflow),
     ("ex8_3", partition_for, partition_unsigned),
+    ("ex8_4", nb08.late_write_hangs, hangs_whenever_v1),
+    ("ex8_4", nb08.late_write_hangs, hangs_without_verification),
+    ("ex8_4", nb08.late_write_hangs, hangs_whatever_the_delay),
+    ("ex8_4", nb08.late_write_hangs, never_hangs),
 ]
 
 
@@ -432,7 +458,7 @@ def test_check_accepts_the_reference(exercise, reference, capsys):
 
 def test_every_check_of_notebooks_05_to_08_has_three_wrong_answers():
     counts = {e: sum(1 for x, _, _ in WRONG if x == e) for e, _, _ in WRONG}
-    assert sorted(counts) == [f"ex{n}_{m}" for n in (5, 6, 7, 8) for m in (1, 2, 3)]
+    assert sorted(counts) == [f"ex{n}_{m}" for n in (5, 6, 7) for m in (1, 2, 3)] + [f"ex8_{m}" for m in (1, 2, 3, 4)]
     assert min(counts.values()) >= 3
 
 

@@ -21,6 +21,11 @@ Rules:
    is the same under both. The "elr" row stops every broker in turn and restarts them in a
    random order ("shutdown"): a partition comes back when a replica that may lead returns
    (an ISR member, or an eligible leader replica, KIP-966), and nothing acknowledged is lost.
+   The transaction rows run transactions v2 (a new 4.x cluster) and v1 with partition
+   verification; the "late-writes" profile only delays produce requests (up to 35 s, past a
+   request's timeout and the transaction's abort), and shows the hanging transaction and the
+   write that leaks into the next transaction under v1 without verification, and 0 of each with
+   verification or under v2 (KIP-890).
 2b. Idempotent producers warm up (workload_producers.py rule 2): each new instance waits for the
    acknowledgement of its first send to each partition before sending more. A minikafka
    network cut drops messages silently while later ones on the same connection still arrive,
@@ -68,6 +73,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "controller-faults": {"kinds": ("crash_controller", "crash_controller") + NO_POWER_LOSS},
     "quorum-loss": {"kinds": ("quorum_loss", "quorum_loss") + NO_POWER_LOSS},
     "shutdown": {"kinds": ("shutdown", "shutdown") + NO_POWER_LOSS},
+    "late-writes": {"kinds": ("delay",), "messages": ("ProduceRequest",)},
 }
 IDEMPOTENT = {"acks": "all", "enable.idempotence": True}
 TRANSACTIONAL = {"transactional.id": "app", "transaction.timeout.ms": 20_000}     # as Kafka Streams: short
@@ -112,8 +118,10 @@ def _row(name: str, about: str, producer: dict[str, Any], consumer: dict[str, An
 
 
 DURABLE = ("lost", "duplicate", "reorder", "commit_beyond")
-TXN = ("lost", "aborted_read", "non_atomic", "committed_invisible", "commit_beyond")
-EOS = ("lost", "aborted_read", "non_atomic", "committed_invisible", "single_owner", "eos_missing",
+TXN = ("lost", "aborted_read", "non_atomic", "committed_invisible", "hanging", "commit_beyond")
+TV1 = {"transaction.version": 1}
+UNVERIFIED = {"transaction.partition.verification.enable": False}
+EOS = ("lost", "aborted_read", "non_atomic", "committed_invisible", "hanging", "single_owner", "eos_missing",
        "eos_duplicate")
 GROUPS = ("lost", "single_owner")
 
@@ -128,8 +136,22 @@ MATRICES: dict[str, tuple[Setting, ...]] = {
         _row("elr", "acks=all, idempotent, min.insync=2, unclean off; every broker stopped one by one, "
              "then restarted in a random order (eligible leader replicas)", IDEMPOTENT,
              guarantees=DURABLE, profile="shutdown"),
-        _row("transactions", "transactional producers (20% aborted by the app), read_committed consumers",
-             TRANSACTIONAL, READ_COMMITTED, guarantees=TXN),
+        _row("transactions", "transactional producers (20% aborted by the app), read_committed consumers; "
+             "transactions v2 (a new 4.x cluster)", TRANSACTIONAL, READ_COMMITTED, guarantees=TXN),
+        _row("transactions-v1", "the same with transaction.version=1: partitions added by the client, one epoch "
+             "for all transactions, leaders verify a transaction's first write", TRANSACTIONAL, READ_COMMITTED,
+             guarantees=TXN, features=TV1),
+        _row("v1-unverified", "transaction.version=1 and transaction.partition.verification.enable=false (Kafka "
+             "before 3.6); transaction.timeout.ms 60 s: a produce delayed past its transaction's abort opens a "
+             "transaction no coordinator knows (hanging), or joins the producer's next transaction on that "
+             "partition (aborted_read); half the transactions aborted, produces delayed up to 35 s",
+             {"transactional.id": "app"}, READ_COMMITTED, guarantees=("lost",), anomalies=("hanging", "aborted_read"),
+             profile="late-writes", features=TV1, broker_config=UNVERIFIED, abort_probability=0.5),
+        _row("v1-verified-late", "the same late writes with verification on (3.6+): 0 hanging",
+             {"transactional.id": "app"}, READ_COMMITTED, guarantees=TXN, profile="late-writes", features=TV1,
+             abort_probability=0.5),
+        _row("v2-late", "the same late writes under transactions v2: 0 hanging", {"transactional.id": "app"},
+             READ_COMMITTED, guarantees=TXN, profile="late-writes", abort_probability=0.5),
         _row("eos-pipeline", "consume-transform-produce: 2 pipelines (group, transactions, "
              "send_offsets_to_transaction), read_committed downstream", IDEMPOTENT, READ_COMMITTED,
              guarantees=EOS, pipelines=2),

@@ -6,7 +6,7 @@ carry the `seq` of trace events that explain them. The rules, each stated in ful
 that implements it:
 1-3. durability_checks.py: lost (1), duplicate (2), reorder (3).
 4-5. transaction_checks.py: aborted_read (4), uncommitted_read (4b), non_atomic and
-   committed_invisible (5).
+   committed_invisible (5), hanging (5b).
 6, 7, 9, 10. group_checks.py: commit_beyond (6), single_owner (7), unprocessed (9),
    processed_twice (10).
 8. pipeline_checks.py: exactly_once, reported as eos_missing and eos_duplicate.
@@ -26,7 +26,8 @@ from minikafka.chaos.group_checks import (commits_beyond_processed, explain_comm
 from minikafka.chaos.history import History
 from minikafka.chaos.pipeline_checks import exactly_once
 from minikafka.chaos.report import MAX_EXPLAIN, Anomaly, Report
-from minikafka.chaos.transaction_checks import atomic_transactions, explain_txn, read_committed_reads, uncommitted_reads
+from minikafka.chaos.transaction_checks import (atomic_transactions, explain_txn, hanging_transactions,
+                                                read_committed_reads, uncommitted_reads)
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -35,7 +36,7 @@ __all__ = [
     "Anomaly", "Report", "MAX_EXPLAIN",
     "explain_loss", "explain_retries", "explain_txn", "explain_commit",
     "lost_writes", "duplicates", "reordering",
-    "read_committed_reads", "uncommitted_reads", "atomic_transactions",
+    "read_committed_reads", "uncommitted_reads", "atomic_transactions", "hanging_transactions",
     "commits_beyond_processed", "single_owner_per_generation", "unprocessed", "processed_twice",
     "exactly_once",
     "CHECKERS", "KINDS", "check_all", "render_verdicts",
@@ -49,6 +50,7 @@ CHECKERS: dict[str, Callable[[History, Any], Report]] = {
     "aborted_read": read_committed_reads,
     "uncommitted_read": uncommitted_reads,
     "non_atomic": atomic_transactions,
+    "hanging": hanging_transactions,
     "commit_beyond": commits_beyond_processed,
     "single_owner": single_owner_per_generation,
     "exactly_once": exactly_once,
@@ -57,7 +59,7 @@ CHECKERS: dict[str, Callable[[History, Any], Report]] = {
 }
 # every anomaly kind the checkers report, in table order
 KINDS = ("lost", "duplicate", "reorder", "aborted_read", "uncommitted_read", "non_atomic", "committed_invisible",
-         "commit_beyond", "single_owner", "eos_missing", "eos_duplicate", "unprocessed", "processed_twice")
+         "hanging", "commit_beyond", "single_owner", "eos_missing", "eos_duplicate", "unprocessed", "processed_twice")
 
 
 def check_all(history: History, cluster: "Cluster | None" = None,

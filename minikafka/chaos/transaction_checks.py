@@ -10,6 +10,10 @@ Rules (numbered as in checkers.py):
    reads are left out): not a violation, what read_uncommitted means (H.52).
 5. non_atomic: in the final read_committed read, a committed (or unknown) transaction is
    partly visible; `committed_invisible`: a committed transaction with nothing visible.
+5b. hanging: once the run has settled, a partition leader still has a transaction open for a
+   producer id whose coordinator has no open transaction including that partition: no marker
+   will ever come, the LSO stays where it is and read_committed consumers stall (S.202; a late
+   write under transactions v1 without partition verification).
 """
 from __future__ import annotations
 
@@ -110,3 +114,38 @@ def atomic_transactions(history: History, cluster: "Cluster | None" = None) -> R
             desc = f"transaction {t.id} committed {len(t.values)} values and none is visible to read_committed"
             out.append(Anomaly("committed_invisible", desc, (t,), explain_txn(cluster, t)))
     return _report("non_atomic", out, f"{checked} committed or unknown transactions")
+
+
+def hanging_transactions(history: History, cluster: "Cluster | None" = None) -> Report:
+    """Rule 5b: after the run, a partition leader holds a transaction open for a producer id whose
+    coordinator has no such transaction open on that partition (kafka-semantics.md S.202)."""
+    if cluster is None:
+        return _report("hanging", [], "nothing checked: no cluster")
+    open_at_coordinator: set[tuple[int, tuple[str, int]]] = set()
+    for bid in sorted(cluster.brokers):
+        b = cluster.brokers[bid]
+        if not b.alive:
+            continue
+        for txn_id in sorted(b.txn_coordinator.txns):
+            meta = b.txn_coordinator.txns[txn_id]
+            if meta.state in ("Ongoing", "PrepareCommit", "PrepareAbort"):
+                open_at_coordinator.update((meta.producer_id, tp) for tp in meta.partitions)
+    out = []
+    checked = 0
+    for bid in sorted(cluster.brokers):
+        b = cluster.brokers[bid]
+        if not b.alive:
+            continue
+        for tp in sorted(b.replicas):
+            r = b.replicas[tp]
+            if not r.is_leader:
+                continue
+            checked += 1
+            for pid, first in sorted(r.txn.ongoing.items()):
+                if (pid, tp) not in open_at_coordinator:
+                    desc = (f"{_tp(*tp)}: producer id {pid} has a transaction open from offset {first} that no "
+                            f"coordinator knows; the LSO is stuck at {r.txn.lso(r.hw)} (HW {r.hw})")
+                    out.append(Anomaly("hanging", desc, (), _events(
+                        cluster, 0, None, lambda e, pid=pid, name=_tp(*tp): e.name in ("append", "marker")
+                        and e.fields.get("pid") == pid and e.fields.get("tp") == name)[-3:]))
+    return _report("hanging", out, f"{checked} partition leaders")

@@ -10,7 +10,7 @@ rules keep one numbering, cited as "workload.py rule N":
 - 5, the consume-transform-produce pipelines: workload_pipelines.py.
 
 Rules:
-1. `Cluster(brokers, seed, controllers)`; each topic gets `partitions` partitions, replication factor
+1. `Cluster(brokers, seed, controllers, features)` with `broker_config`; each topic gets `partitions` partitions, replication factor
    `replication_factor`, `min.insync.replicas` and `unclean.leader.election.enable` as
    configured. The internal topics get `internal_partitions` partitions (Kafka's default is
    50): it only makes runs faster. With `pipelines` the cluster also has the output topic
@@ -81,6 +81,7 @@ class WorkloadConfig:
     brokers: int = 3
     controllers: int = 1
     features: Mapping[str, int] | None = None           # Cluster(features=...); None: a new 4.2 cluster's
+    broker_config: Mapping[str, Any] | None = None      # more broker configs (Cluster(config=...))
     partitions: int = 2
     replication_factor: int = 3
     min_insync_replicas: int = 2
@@ -165,7 +166,8 @@ class Workload(ProducerRole, ConsumerRole, PipelineRole):
         self.c = Cluster(brokers=config.brokers, seed=config.seed, controllers=config.controllers,
                          features=dict(config.features) if config.features is not None else None,
                          config={"offsets.topic.num.partitions": config.internal_partitions,
-                                 "transaction.state.log.num.partitions": config.internal_partitions})
+                                 "transaction.state.log.num.partitions": config.internal_partitions,
+                                 **dict(config.broker_config or {})})
         self.h = History(self.c.trace)
         self.rng = random.Random(f"{config.seed}/workload")
         self.tps: list[tuple[str, int]] = []

@@ -7,7 +7,8 @@ Rules:
    input topic (all topics but "out"). Value `b"p0-17"` is p0's 17th send (history.py rule 2).
    A `transactional.id` in `producer_config` makes them transactional: slot i uses `<id>-<i>`;
    each transaction holds `txn_records` values and the application aborts it with
-   `abort_probability` (seeded), else commits. With `warm_up`, a new non-transactional
+   `abort_probability` (seeded), else commits; a commit or abort that timed out (a retriable
+   _TIMED_OUT, say while a request waits out its timeout) is called again, up to 4 calls. With `warm_up`, a new non-transactional
    instance waits for the acknowledgement of its first send to each partition before sending
    on (a failed one does not count): until a broker holds state for a producer id it accepts
    any sequence from it (F.37e). With
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from minikafka.clients.producer.producer import Producer
 
 TXN_CALL_TIMEOUT_S = 15.0
+TXN_CALL_ATTEMPTS = 4                   # a commit or abort that timed out is called again, up to 60 s
 INIT_BACKOFF_MS = 1_000         # a process that could not start tries again this much later
 
 
@@ -175,10 +177,14 @@ class ProducerRole:
         assert p is not None and txn is not None
         slot.committing = commit
         try:
-            if commit:
-                p.commit_transaction(TXN_CALL_TIMEOUT_S)
-            else:
-                p.abort_transaction(TXN_CALL_TIMEOUT_S)
+            call = p.commit_transaction if commit else p.abort_transaction
+            for attempt in range(TXN_CALL_ATTEMPTS):
+                try:
+                    call(TXN_CALL_TIMEOUT_S)
+                    break
+                except KafkaException as e:     # a timed-out call resumes when called again
+                    if not (e.args[0].name() == "_TIMED_OUT" and p.alive) or attempt == TXN_CALL_ATTEMPTS - 1:
+                        raise
             h.end_txn(txn, "committed" if commit else "aborted", c.now)
         except KafkaException as e:
             err = e.args[0]

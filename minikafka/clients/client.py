@@ -53,6 +53,7 @@ class Client(Node):
         self._meta_sent = 0
         self.brokers: tuple[int, ...] = tuple(sorted(cluster.brokers))
         self.inflight: dict[int, Pending] = {}
+        self.features: dict[str, int] = {}              # finalized feature levels, from brokers' answers
         self.coordinators: dict[tuple[str, str], int] = {}     # (key type, key) -> broker id
         self._cid = 0
         self._meta_cid = 0
@@ -129,6 +130,8 @@ class Client(Node):
                     again("refind")
                     return
                 self.coordinators[(key_type, key)] = resp.node_id
+                if resp.features:
+                    self.features = dict(resp.features)
                 self.coordinator_call(key_type, key, build, handle, daemon)
             self.request(self.next_broker(), P.FindCoordinatorRequest(self.next_cid(), key, key_type), found,
                          lambda err: again("refind"), daemon=daemon)
@@ -167,6 +170,8 @@ class Client(Node):
     def _on_metadata(self, msg: P.MetadataResponse) -> None:
         self._meta_cid = 0
         now = self.sim.now
+        if msg.features:
+            self.features = dict(msg.features)
         if msg.brokers:
             self.brokers = msg.brokers
         for topic, parts in msg.partitions.items():

@@ -78,7 +78,7 @@ def find_coordinator(broker: "Broker", src: str, msg: P.FindCoordinatorRequest) 
     if leader is None:
         broker.send(src, P.FindCoordinatorResponse(msg.cid, "COORDINATOR_NOT_AVAILABLE", -1))
     else:
-        broker.send(src, P.FindCoordinatorResponse(msg.cid, None, leader))
+        broker.send(src, P.FindCoordinatorResponse(msg.cid, None, leader, broker.finalized_features()))
 
 
 def coordinator_of(broker: "Broker", topic: str, key: str) -> int | None:
@@ -186,7 +186,7 @@ class Coordinator:
 
     # -- rule 4 ----------------------------------------------------------------------
     def write(self, partition: int, records: list[tuple[str, bytes | None]], then: Callable[[str | None], None],
-              producer: tuple[int, int] | None = None) -> None:
+              producer: tuple[int, int] | None = None, guards: dict | None = None, txn_v2: bool = False) -> None:
         """Append `records` (key, value) to our partition with acks=all; `then(error)` once the
         HW passed them (error None) or the write failed. `producer` = (pid, epoch) writes a
         transactional batch (transactional offset commits)."""
@@ -208,11 +208,11 @@ class Coordinator:
                 then("NOT_COORDINATOR")
             elif err in ("NOT_LEADER_OR_FOLLOWER", "UNKNOWN_TOPIC_OR_PART"):
                 then("NOT_COORDINATOR")
-            elif err == "INVALID_PRODUCER_EPOCH":
+            elif err in ("INVALID_PRODUCER_EPOCH", "INVALID_TXN_STATE"):
                 then(err)
             elif err is not None:
                 then("COORDINATOR_NOT_AVAILABLE")
             else:
                 then(None)
         self.broker.replica_manager.append_records([(tp, batch)], -1, self.broker.cfg[self.write_timeout], done,
-                                                   internal_topics_allowed=True)
+                                                   internal_topics_allowed=True, guards=guards, txn_v2=txn_v2)

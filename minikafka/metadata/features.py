@@ -21,12 +21,13 @@ FEATURES: dict[str, tuple[int, tuple[int, ...], str]] = {
     "metadata.version": (METADATA_VERSION_4_2, (METADATA_VERSION_4_2,), "29 = 4.2-IV1, the only one modelled"),
     "kraft.version": (0, (0,), "0 = a static voter set (controller.quorum.voters); 1 (KIP-853) is not modelled"),
     "eligible.leader.replicas.version": (1, (0, 1), "0 = off (a 4.0 cluster), 1 = eligible leader replicas (KIP-966)"),
-    "transaction.version": (1, (0, 1), "0 and 1 = transactions v1"),
+    "transaction.version": (2, (0, 1, 2), "0 and 1 = transactions v1 (explicit AddPartitionsToTxn, one epoch for "
+                                           "every transaction); 2 = transactions v2 (KIP-890: partitions added by "
+                                           "the leaders, the epoch bumped at every commit and abort)"),
     "group.version": (1, (0, 1), "the KIP-848 consumer protocol's switch; that protocol is not modelled yet, "
                                  "classic groups work at either level"),
 }
 NOT_YET = {
-    "transaction.version": "2 arrives with transactions v2; until then a cluster runs transactions v1",
     "share.version": "share groups (KIP-932) are not modelled yet",
     "streams.version": "the streams group protocol (KIP-1071) is not modelled",
 }

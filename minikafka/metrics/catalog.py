@@ -29,6 +29,7 @@ _RM = "kafka.server:type=ReplicaManager,name="
 _BT = "kafka.server:type=BrokerTopicMetrics,name="
 _KC = "kafka.controller:type=KafkaController,name="
 _RQ = "kafka.network:type=RequestMetrics,name=TotalTimeMs,request="
+_VT = "kafka.server:type=AddPartitionsToTxnManager,name="
 
 CATALOG: tuple[Metric, ...] = (
     Metric("UnderReplicatedPartitions", "broker", "gauge", _RM + "UnderReplicatedPartitions",
@@ -69,6 +70,11 @@ CATALOG: tuple[Metric, ...] = (
     Metric("TotalTimeMs.FetchConsumer.p50", "broker", "histogram", _RQ + "FetchConsumer",
            "median time a consumer's Fetch spends at the broker (near fetch.max.wait.ms when idle)"),
     Metric("TotalTimeMs.FetchConsumer.p99", "broker", "histogram", _RQ + "FetchConsumer", "its 99th percentile"),
+    Metric("VerificationFailureRate", "broker", "meter", _VT + "VerificationFailureRate",
+           "transactional writes whose check with the transaction coordinator failed (KIP-890)"),
+    Metric("VerificationTimeMs.p50", "broker", "histogram", _VT + "VerificationTimeMs",
+           "median time a leader waits for the transaction coordinator before a transaction's first write"),
+    Metric("VerificationTimeMs.p99", "broker", "histogram", _VT + "VerificationTimeMs", "its 99th percentile"),
     Metric("ActiveControllerCount", "controller", "gauge", _KC + "ActiveControllerCount",
            "1 on the active controller"),
     Metric("OfflinePartitionsCount", "controller", "gauge", _KC + "OfflinePartitionsCount",

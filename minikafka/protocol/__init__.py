@@ -11,6 +11,7 @@
 | `controller` | BrokerRegistration, BrokerHeartbeat, AlterPartition, AllocateProducerIds | `BrokerHeartbeatRequest.json`, ... |
 | `raft` | Vote, BeginQuorumEpoch, EndQuorumEpoch, QuorumFetch | `VoteRequest.json`, ... |
 | `transactions` | AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit | `EndTxnRequest.json`, ... |
+| `transaction_admin` | ListTransactions, DescribeTransactions, DescribeProducers | `ListTransactionsRequest.json`, ... |
 | `groups` | OffsetCommit, OffsetFetch, JoinGroup, SyncGroup, Heartbeat, LeaveGroup | `JoinGroupRequest.json`, ... |
 
 The rules every message follows are in `base`. Kafka keeps one JSON schema per API, with its
@@ -35,6 +36,10 @@ from minikafka.protocol.produce import InitProducerIdRequest, InitProducerIdResp
 from minikafka.protocol.raft import (BeginQuorumEpochRequest, BeginQuorumEpochResponse, EndQuorumEpochRequest,
                                      EndQuorumEpochResponse, QuorumFetchRequest, QuorumFetchResponse, VoteRequest,
                                      VoteResponse)
+from minikafka.protocol.transaction_admin import (ActiveProducer, DescribedTransaction, DescribeProducersRequest,
+                                                  DescribeProducersResponse, DescribeTransactionsRequest,
+                                                  DescribeTransactionsResponse, ListTransactionsRequest,
+                                                  ListTransactionsResponse, PartitionProducers)
 from minikafka.protocol.transactions import (AddOffsetsToTxnRequest, AddOffsetsToTxnResponse,
                                              AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
                                              EndTxnRequest, EndTxnResponse, TxnOffsetCommitRequest,
@@ -56,4 +61,7 @@ __all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "Partiti
            "VoteResponse", "BeginQuorumEpochRequest", "BeginQuorumEpochResponse", "EndQuorumEpochRequest",
            "EndQuorumEpochResponse", "QuorumFetchRequest", "QuorumFetchResponse", "AdminResponse",
            "CreatePartitionsRequest", "DeleteTopicsRequest", "IncrementalAlterConfigsRequest", "ElectLeadersRequest",
-           "EnvelopeRequest", "EnvelopeResponse", "admin_error"]
+           "EnvelopeRequest", "EnvelopeResponse", "admin_error", "ListTransactionsRequest",
+           "ListTransactionsResponse", "DescribeTransactionsRequest", "DescribeTransactionsResponse",
+           "DescribedTransaction", "DescribeProducersRequest", "DescribeProducersResponse", "ActiveProducer",
+           "PartitionProducers"]

@@ -47,6 +47,7 @@ class MetadataResponse(Msg):
     brokers: tuple[int, ...]
     partitions: dict[str, tuple[PartitionState, ...]]
     unknown: tuple[str, ...]
+    features: tuple[tuple[str, int], ...] = ()      # finalized feature levels (Kafka: in ApiVersions)
 
     def summary(self):
         return {"topics": tuple(sorted(self.partitions)), "unknown": self.unknown}
@@ -69,6 +70,7 @@ class FindCoordinatorResponse(Msg):
     cid: int
     error: str | None
     node_id: int
+    features: tuple[tuple[str, int], ...] = ()      # finalized feature levels (Kafka: in ApiVersions)
 
     def summary(self):
         return {"error": self.error or "none", "node": self.node_id}

@@ -18,6 +18,8 @@ class ProduceRequest(Msg):
     timeout_ms: int
     batches: list[tuple[TP, RecordBatch]]
     transactional_id: str | None = None
+    txn_v2: bool = False        # Produce v12+: the leader adds the partition to the transaction
+
 
     def summary(self):
         out: dict[str, Any] = {"acks": "all" if self.acks == -1 else self.acks}
@@ -47,9 +49,14 @@ class InitProducerIdRequest(Msg):
     cid: int
     transactional_id: str | None = None
     transaction_timeout_ms: int = -1
+    producer_id: int = -1           # KIP-360: the id and epoch the producer has, to bump them
+    producer_epoch: int = -1
 
     def summary(self):
-        return {"txn_id": self.transactional_id} if self.transactional_id else {}
+        out: dict[str, Any] = {"txn_id": self.transactional_id} if self.transactional_id else {}
+        if self.producer_id >= 0:
+            out["pid"], out["epoch"] = self.producer_id, self.producer_epoch
+        return out
 
 
 @message

@@ -58,11 +58,14 @@ from minikafka.controller.election import NO_LEADER
 from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, TRANSACTION_STATE, find_coordinator
 from minikafka.coordinator.transaction.transaction_coordinator import TransactionCoordinator
+from minikafka.coordinator.transaction.transaction_listing import describe_transactions, list_transactions
+from minikafka.server.add_partitions_to_txn_manager import AddPartitionsToTxnManager
 from minikafka.metadata.image import MetadataImage
 from minikafka.metadata.records import RemoveTopicRecord
 from minikafka.raft.raft_client import RaftClient, RaftStorage
 from minikafka.server.broker_lifecycle import BrokerLifecycle
 from minikafka.server.broker_metrics import BrokerMetrics
+from minikafka.server.describe_producers import describe_producers
 from minikafka.server.replica_fetcher import ReplicaFetcher
 from minikafka.server.replica_manager import ReplicaManager
 from minikafka.server.replication import high_watermark
@@ -127,6 +130,9 @@ class Broker(BrokerLifecycle, Node):
         self.pids_asked = False
         self.fetcher = ReplicaFetcher(self)
         self.replica_manager = ReplicaManager(self)     # its purgatories die with the process
+        self.txn_verifier = AddPartitionsToTxnManager(self)
+        for r in getattr(self, "replicas", {}).values():
+            r.producer_state.guards.clear()              # verification guards are in memory only
         self._cid = 0
 
     # -- lifecycle ---------------------------------------------------------
@@ -235,6 +241,7 @@ class Broker(BrokerLifecycle, Node):
 
     def on_disconnect(self, peer: str, incarnation: int) -> None:
         self.txn_coordinator.on_disconnect(peer, incarnation)
+        self.txn_verifier.on_disconnect(peer, incarnation)
         self.fetcher.on_disconnect(peer, incarnation)
         self.raft.on_disconnect(peer)
         if peer == self.controller and self.lifecycle_in_flight:
@@ -278,6 +285,8 @@ class Broker(BrokerLifecycle, Node):
             self.txn_coordinator.on_end_txn(src, msg)
         elif kind == "WriteTxnMarkersRequest":
             self._on_write_txn_markers(src, msg)
+        elif kind == "AddPartitionsToTxnResponse":
+            self.txn_verifier.on_response(msg)
         elif kind == "WriteTxnMarkersResponse":
             self.txn_coordinator.on_markers_response(src, msg)
         elif kind == "OffsetCommitRequest":
@@ -294,6 +303,12 @@ class Broker(BrokerLifecycle, Node):
             self.group_coordinator.on_heartbeat(src, msg)
         elif kind == "LeaveGroupRequest":
             self.group_coordinator.on_leave_group(src, msg)
+        elif kind == "ListTransactionsRequest":
+            self.send(src, list_transactions(self.txn_coordinator, msg))
+        elif kind == "DescribeTransactionsRequest":
+            self.send(src, describe_transactions(self.txn_coordinator, msg))
+        elif kind == "DescribeProducersRequest":
+            self.send(src, describe_producers(self, msg))
         elif kind in FORWARDED:
             self._forward(src, msg)
         elif kind == "EnvelopeResponse":
@@ -335,7 +350,14 @@ class Broker(BrokerLifecycle, Node):
         topics = msg.topics if msg.topics is not None else tuple(sorted(self.metadata))
         found = {t: tuple(self.metadata[t]) for t in topics if t in self.metadata}
         unknown = tuple(t for t in topics if t not in self.metadata)
-        self.send(src, P.MetadataResponse(msg.cid, self.live_brokers, found, unknown), daemon=True)
+        self.send(src, P.MetadataResponse(msg.cid, self.live_brokers, found, unknown, self.finalized_features()),
+                  daemon=True)
+
+    def finalized_features(self) -> tuple[tuple[str, int], ...]:
+        """The feature levels this broker's metadata has finalized, which clients learn from its
+        answers (Kafka: ApiVersionsResponse's FinalizedFeatures; minikafka has no ApiVersions, so
+        Metadata and FindCoordinator answers carry them)."""
+        return tuple(sorted(self.image.features.items()))
 
     # -- produce and OffsetsForLeaderEpoch (the replica manager's) ----------------
     def _on_produce(self, src: str, msg: P.ProduceRequest) -> None:
@@ -344,8 +366,7 @@ class Broker(BrokerLifecycle, Node):
         def respond(results: list) -> None:
             times.update(self.sim.now - arrived)
             self.send(src, P.ProduceResponse(msg.cid, results))
-        self.replica_manager.append_records(msg.batches, msg.acks, msg.timeout_ms, respond,
-                                            internal_topics_allowed=False)
+        self.txn_verifier.produce(msg, respond)
 
     def _on_offsets_for_leader_epoch(self, src: str, msg: P.OffsetsForLeaderEpochRequest) -> None:
         results = self.replica_manager.last_offset_for_leader_epoch(msg.partitions)
@@ -398,14 +419,14 @@ class Broker(BrokerLifecycle, Node):
     def _on_write_txn_markers(self, src: str, msg: P.WriteTxnMarkersRequest) -> None:
         """Append a COMMIT/ABORT control batch to each partition (acks=all), answer per partition."""
         kind = "COMMIT" if msg.committed else "ABORT"
-        batches = [(tp, control_batch(kind, msg.producer_id, msg.producer_epoch, self.sim.now))
+        batches = [(tp, control_batch(kind, msg.producer_id, msg.producer_epoch, self.sim.now, msg.coordinator_epoch))
                    for tp in msg.partitions]
 
         def respond(results: list) -> None:
             self.send(src, P.WriteTxnMarkersResponse(msg.cid, tuple((tp, err) for tp, err, _ in results)))
             self.on_markers_written(msg, results)
         self.replica_manager.append_records(batches, -1, self.cfg["request.timeout.ms"], respond,
-                                            internal_topics_allowed=True)
+                                            internal_topics_allowed=True, marker_v2=msg.v2)
 
     def on_markers_written(self, msg: P.WriteTxnMarkersRequest, results: list) -> None:
         """The group coordinator completes transactional offset commits."""

@@ -10,7 +10,8 @@ Rules (kafka-semantics R.108-R.114; names and meanings in metrics/catalog.py):
 3. Meters are marked where Kafka marks them: appends by the leader (every successful append,
    coordinators' and markers included); the partitions of produce and fetch requests; a failed
    produce except for leadership and unknown-partition errors; ISR shrinks and expansions when
-   the leader's own AlterPartition is accepted, and failures when it is refused.
+   the leader's own AlterPartition is accepted, and failures when it is refused; a transactional
+   write's check with its coordinator that failed (VerificationFailureRate).
 4. TotalTimeMs: from the request's arrival to its response at this broker (the simulated
    network's latency is outside it; queue and I/O thread times are zero here). acks=0
    produces have no response and are not timed.
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 METERS = ("IsrShrinksPerSec", "IsrExpandsPerSec", "FailedIsrUpdatesPerSec", "MessagesInPerSec", "BytesInPerSec",
           "BytesOutPerSec", "ReplicationBytesOutPerSec", "TotalProduceRequestsPerSec", "FailedProduceRequestsPerSec",
-          "TotalFetchRequestsPerSec", "FailedFetchRequestsPerSec")
+          "TotalFetchRequestsPerSec", "FailedFetchRequestsPerSec", "VerificationFailureRate")
 GAUGES = ("UnderReplicatedPartitions", "UnderMinIsrPartitionCount", "AtMinIsrPartitionCount", "PartitionCount",
           "LeaderCount")
 HISTOGRAMS = ("Produce", "FetchConsumer")
@@ -43,6 +44,13 @@ class BrokerMetrics:
         self.meters: dict[str, Meter] = {name: Meter() for name in METERS}
         self.times: dict[str, Histogram] = {name: Histogram() for name in HISTOGRAMS}
         self.arrived: dict[Any, int] = {}          # a consumer Fetch request -> when it arrived
+        self.verification_ms = Histogram()         # AddPartitionsToTxnManager's VerificationTimeMs
+
+    def verification(self, ms: int, failed: bool) -> None:
+        """A leader's check with a transaction coordinator finished (add_partitions_to_txn_manager.py)."""
+        self.verification_ms.update(ms)
+        if failed:
+            self.meters["VerificationFailureRate"].count += 1
 
     def produce_failed(self, errors: Any) -> None:
         """Rule 3, for the per-partition errors of one produce."""
@@ -87,4 +95,6 @@ def values(broker: "Broker") -> dict[str, float]:
     for request, hist in m.times.items():
         out[f"TotalTimeMs.{request}.p50"] = hist.percentile(0.50)
         out[f"TotalTimeMs.{request}.p99"] = hist.percentile(0.99)
+    out["VerificationTimeMs.p50"] = m.verification_ms.percentile(0.50)
+    out["VerificationTimeMs.p99"] = m.verification_ms.percentile(0.99)
     return out

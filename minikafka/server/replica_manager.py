@@ -15,6 +15,10 @@ Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
 3. Batches with a producer id pass the idempotence checks of `producer_state.py` first: a duplicate
    is acknowledged with its original offset (after the HW passes it, for acks=all), a gap gets
    OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH.
+3b. A transactional batch that needed its coordinator's word (add_partitions_to_txn_manager.py
+   rule 1) is appended only with the verification guard still stored for its producer, else
+   INVALID_TXN_STATE ("not part of an ongoing transaction"). Markers are checked by epoch
+   (producer_state.py rule f); a v2 marker's retry is acknowledged without a second append.
 4. Fetch checks the leader epoch (FENCED_LEADER_EPOCH when the requester's is older,
    UNKNOWN_LEADER_EPOCH when newer). A follower's fetch reports its LEO; when its last fetched
    epoch ends earlier on the leader, the response carries `diverging_epoch` and the follower
@@ -43,6 +47,7 @@ from minikafka.coordinator.internal_topics import INTERNAL_TOPICS
 from minikafka.server.delayed_operations import DelayedProduce, ParkedFetch
 from minikafka.server.partition import Replica
 from minikafka.server.replica_selector import select_read_replica
+from minikafka.storage.producer_state import DUPLICATE_MARKER
 
 if TYPE_CHECKING:
     from minikafka.server.broker import Broker
@@ -112,7 +117,8 @@ class ReplicaManager:
 
     # -- produce -----------------------------------------------------------
     def append_records(self, batches: list, acks: int, timeout_ms: int, respond: Any, *,
-                       internal_topics_allowed: bool) -> None:
+                       internal_topics_allowed: bool, guards: dict | None = None, txn_v2: bool = False,
+                       marker_v2: bool = False) -> None:
         """Rules 1-3 and 6 for client batches; also the path of transaction markers (control
         batches, checked by epoch only) and coordinator writes, the two callers that may write
         to internal topics. `respond(results)` gets [(tp, error or None, base offset)], at once
@@ -139,7 +145,13 @@ class ReplicaManager:
                 b.trace.state(now, b.name, "produce.reject", tp=_n(tp), error="NOT_ENOUGH_REPLICAS",
                               isr=r.isr)
                 continue
-            verdict = self.check_producer(r, batch)
+            if batch.transactional and not batch.control and b.txn_verifier.required(r, batch, txn_v2) \
+                    and (guards is None or r.producer_state.guards.get(batch.producer_id) is not guards.get(tp)):
+                results[tp] = ("INVALID_TXN_STATE", -1)
+                b.trace.state(now, b.name, "produce.reject", tp=_n(tp), error="INVALID_TXN_STATE", pid=batch.producer_id,
+                              why="not part of an ongoing transaction (no verification)")
+                continue
+            verdict = self.check_producer(r, batch, marker_v2)
             if verdict is not None:
                 err, off = verdict
                 if err is None and acks == -1:      # a duplicate still waits for the HW
@@ -181,12 +193,15 @@ class ReplicaManager:
         else:
             d.complete()
 
-    def check_producer(self, r: Replica, batch: Any) -> tuple[str | None, int] | None:
+    def check_producer(self, r: Replica, batch: Any, marker_v2: bool = False) -> tuple[str | None, int] | None:
         """Producer-state checks before an append (idempotence); None: append it."""
         if batch.producer_id < 0:
             return None
         if batch.control or batch.base_sequence < 0:     # markers, transactional offset commits
-            err = r.producer_state.check_marker(batch.producer_id, batch.producer_epoch)
+            err = r.producer_state.check_marker(batch.producer_id, batch.producer_epoch, marker_v2 and batch.control,
+                                                batch.producer_id in r.txn.ongoing)
+            if err == DUPLICATE_MARKER:
+                return (None, -1)
             return None if err is None else (err, -1)
         err, dup_offset = r.producer_state.check(batch.producer_id, batch.producer_epoch,
                                                  batch.base_sequence, batch.last_sequence)

@@ -7,9 +7,14 @@ Rules:
 - A cut link (a network partition, between two different nodes) loses nothing by itself, as
   TCP retransmits: a message that would arrive while the link is cut is held, and everything
   held is delivered in order one latency after the heal, unless its connection was closed
-  meanwhile. Until then the sender only sees silence. A client whose request times out closes
-  the connection (`close`), as Kafka's NetworkClient does, so what it had sent is never
-  delivered; its retry goes on a new connection and cannot be overtaken by the old request.
+  meanwhile. Until then the sender only sees silence.
+- A client whose request times out closes the connection (`close`), as Kafka's NetworkClient
+  does. What the closer already sent and the network has not yet delivered (a message slowed by
+  a delay rule, a paused receiver) still arrives, as TCP delivers the data sent before the
+  FIN: the receiver handles it, and its answer, like everything else travelling back on the
+  closed connection, is lost. What a cut holds is given up. A retry goes on a new connection
+  and queues behind the old request on the same link (FIFO per link, not per connection), so it
+  cannot overtake it.
 - A message is lost, silently, when the receiver's machine is down (power loss).
 - A loss or drop rule (seeded) models what loses one message over TCP: the connection breaks.
   The message, everything in flight on that connection (both directions), and whatever either
@@ -108,6 +113,8 @@ class Network:
         self._conn: dict[tuple[str, str], int] = {}       # connection generation per node pair
         self._broken_until: dict[tuple[str, str], int] = {}   # both ends know of the break from then
         self._held: dict[tuple[str, str], list[tuple]] = {}     # per directed link, while it is cut
+        self._draining: set[tuple[str, str, int]] = set()       # (closer, peer, connection) still arriving
+        self._orphans: set[tuple[str, str, int]] = set()        # (peer, closer, cid): its answer is lost
         self._rng = sim.rng("network")
         self._ids = 0
 
@@ -133,10 +140,20 @@ class Network:
                 self._enqueue(link, self.sim.now + self.latency_of(*link), *held)
 
     def close(self, a: str, b: str) -> None:
-        """`a` closes its connection to `b` (a request timed out): whatever is still in flight or
-        held on it is never delivered. `b` learns one latency later, if the link is not cut."""
+        """`a` closes its connection to `b` (a request timed out): what `a` sent that is still on
+        its way arrives; what travels back, and what a cut holds, is never delivered. `b` learns
+        one latency later, if the link is not cut."""
         pair = (a, b) if a < b else (b, a)
-        self._conn[pair] = self._conn.get(pair, 0) + 1
+        old = self._conn.get(pair, 0)
+        self._conn[pair] = old + 1
+        self._draining.add((a, b, old))
+        for link in ((a, b), (b, a)):
+            held = self._held.get(link)
+            if held:
+                self._held[link] = [h for h in held if h[5] != old]
+                for mid, src, target, _, msg, conn, _ in held:
+                    if conn == old:                 # given up with the connection
+                        self.trace.add(self.sim.now, "drop", target.name, src, msg.kind, {"id": mid, "why": "reset"})
         self._reset(a, b, self.nodes[a].incarnation)
 
     def heal_all(self) -> None:
@@ -164,6 +181,10 @@ class Network:
         if self.trace.enabled:
             self.trace.add(now, "send", src, dst, kind, MessageFields(msg, mid))
         delay = 0
+        if self._orphans and (src, dst, getattr(msg, "cid", None)) in self._orphans:
+            self._orphans.discard((src, dst, msg.cid))
+            self.trace.add(now, "drop", dst, src, kind, {"id": mid, "why": "closed"})
+            return
         if self._broken_until:
             pair = (src, dst) if src < dst else (dst, src)
             if now < self._broken_until.get(pair, -1):
@@ -221,8 +242,11 @@ class Network:
         why = None
         dst = target.name
         if self._conn and self._conn.get((src, dst) if src < dst else (dst, src), 0) != conn:
-            self.trace.add(now, "drop", dst, src, msg.kind, {"id": mid, "why": "reset"})
-            return
+            if (src, dst, conn) not in self._draining or self.is_cut(src, dst):
+                self.trace.add(now, "drop", dst, src, msg.kind, {"id": mid, "why": "reset"})
+                return
+            if getattr(msg, "cid", None) is not None:
+                self._orphans.add((dst, src, msg.cid))      # it arrives on a closed connection
         if self.is_cut(src, dst):
             self._held.setdefault((src, dst), []).append((mid, src, target, incarnation, msg, conn, daemon))
             self.trace.state(now, "network", "link.held", id=mid, src=src, dst=dst, message=msg.kind)

@@ -14,9 +14,16 @@ Rules for a batch from producer id `pid` with epoch `e` and sequences [first, la
 Sequences wrap from 2**31 - 1 to 0. Leaders and followers keep the same state, from the log, so
 a new leader deduplicates a retry of a batch the old leader appended.
 f. A transaction marker (control batch) carries the producer's epoch: a marker with a newer
-   epoch (the coordinator bumped it to fence the producer) replaces the entry, so the old epoch
-   now gets INVALID_PRODUCER_EPOCH; a marker older than the stored epoch is refused
-   (`check_marker`) with INVALID_PRODUCER_EPOCH.
+   epoch (the coordinator bumped it to fence the producer, or transactions v2 bumped it at the
+   transaction's end) replaces the entry, so the old epoch now gets INVALID_PRODUCER_EPOCH.
+   `check_marker`: a transactions-v1 marker older than the stored epoch is refused with
+   INVALID_PRODUCER_EPOCH; a v2 marker must be newer than the stored epoch (KIP-1228), except
+   the coordinator's retry of the marker already written, which is acknowledged and not
+   written again (`DUPLICATE_MARKER`).
+g. Verification guards (KIP-890 part 1, server/add_partitions_to_txn_manager.py): a fresh guard
+   object per producer id, stored before the leader asks the coordinator; a transactional batch
+   that needs one is appended only if it presents the stored guard. The first append or a
+   marker for that producer drops it. Guards live in memory only.
 """
 from __future__ import annotations
 
@@ -34,6 +41,8 @@ class ProducerEntry:
     epoch: int
     batches: deque = field(default_factory=lambda: deque(maxlen=BATCHES_TO_RETAIN))
     # each: (first_seq, last_seq, first_offset, last_offset)
+    last_timestamp: int = -1            # the max timestamp of its last batch or marker
+    coordinator_epoch: int = -1         # of the last marker written for it
 
     @property
     def last_sequence(self) -> int:
@@ -56,27 +65,57 @@ def check_sequence(entry: ProducerEntry | None, epoch: int, first: int, last: in
     return (None, -1)
 
 
+DUPLICATE_MARKER = "DUPLICATE_MARKER"
+
+
+class VerificationGuard:
+    """Rule g: compared by identity only."""
+
+    __slots__ = ()
+
+
 class ProducerStateManager:
     """Producer state of one replica, rebuilt from its log whenever the log is cut."""
 
     def __init__(self) -> None:
         self.producers: dict[int, ProducerEntry] = {}
+        self.guards: dict[int, VerificationGuard] = {}
 
     def check(self, pid: int, epoch: int, first: int, last: int) -> tuple[str | None, int]:
         return check_sequence(self.producers.get(pid), epoch, first, last)
 
-    def check_marker(self, pid: int, epoch: int) -> str | None:
+    def check_marker(self, pid: int, epoch: int, v2: bool = False, open_txn: bool = True) -> str | None:
+        """Rule f. `open_txn`: the producer has a transaction open on this partition."""
         entry = self.producers.get(pid)
-        return "INVALID_PRODUCER_EPOCH" if entry is not None and epoch < entry.epoch else None
+        if entry is None or epoch > entry.epoch:
+            return None
+        if not v2:
+            return "INVALID_PRODUCER_EPOCH" if epoch < entry.epoch else None
+        if epoch == entry.epoch and not open_txn and entry.coordinator_epoch >= 0:
+            return DUPLICATE_MARKER
+        return "INVALID_PRODUCER_EPOCH"
+
+    def start_verification(self, pid: int) -> VerificationGuard:
+        guard = self.guards[pid] = VerificationGuard()
+        return guard
 
     def update(self, batch) -> None:
         pid = batch.producer_id
         if pid < 0:
             return
+        if self.guards:
+            self.guards.pop(pid, None)
         entry = self.producers.get(pid)
         if entry is None or batch.producer_epoch > entry.epoch:
+            old = entry
             entry = self.producers[pid] = ProducerEntry(batch.producer_epoch)
-        if batch.control or batch.base_sequence < 0:
+            if old is not None:
+                entry.coordinator_epoch = old.coordinator_epoch
+        entry.last_timestamp = batch.max_timestamp
+        if batch.control:
+            entry.coordinator_epoch = batch.coordinator_epoch
+            return
+        if batch.base_sequence < 0:
             return
         entry.batches.append((batch.base_sequence, batch.last_sequence, batch.base_offset, batch.last_offset))
 

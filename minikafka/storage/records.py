@@ -6,8 +6,8 @@ Rules (kafka-semantics.md A.1-A.4):
 - The batch (RecordBatch v2) is the unit of storage and replication. Its header carries the
   base offset, the leader epoch of the append, the producer id, epoch and base sequence, and
   the transactional and control flags. The broker fills in only the offset and the epoch.
-- A control batch holds one control record (COMMIT or ABORT) that takes an offset but is never
-  returned to an application.
+- A control batch holds one control record (key COMMIT or ABORT, value the coordinator's epoch)
+  that takes an offset but is never returned to an application.
 - Batches are immutable once appended; replicas share the same record list.
 """
 from __future__ import annotations
@@ -76,8 +76,13 @@ class RecordBatch:
 
     @property
     def control_type(self) -> str | None:
-        """'COMMIT' or 'ABORT' for a control batch, else None."""
-        return self.records[0].value.decode() if self.control else None
+        """'COMMIT' or 'ABORT' for a control batch, else None (the control record's key)."""
+        return self.records[0].key.decode() if self.control else None
+
+    @property
+    def coordinator_epoch(self) -> int:
+        """A marker's coordinator epoch (the control record's value), -1 for other batches."""
+        return int(self.records[0].value) if self.control else -1
 
     def stored(self, base_offset: int, leader_epoch: int) -> "RecordBatch":
         """The copy a leader appends: same records, offsets and epoch filled in."""
@@ -101,9 +106,11 @@ class RecordBatch:
                 f"leader_epoch={self.leader_epoch}{pid})")
 
 
-def control_batch(kind: str, producer_id: int, producer_epoch: int, timestamp: int) -> RecordBatch:
-    """A transaction marker: one COMMIT or ABORT control record."""
-    rec = Record(None, kind.encode(), None, timestamp)
+def control_batch(kind: str, producer_id: int, producer_epoch: int, timestamp: int,
+                  coordinator_epoch: int = 0) -> RecordBatch:
+    """A transaction marker: one control record, its key the type (COMMIT or ABORT) and its value
+    the epoch of the coordinator that wrote it (Kafka: `ControlRecordType`, `EndTransactionMarker`)."""
+    rec = Record(kind.encode(), str(coordinator_epoch).encode(), None, timestamp)
     return RecordBatch([rec], BATCH_OVERHEAD + RECORD_OVERHEAD + len(kind), producer_id=producer_id,
                        producer_epoch=producer_epoch, transactional=True, control=True,
                        max_timestamp=timestamp)

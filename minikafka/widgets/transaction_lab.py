@@ -15,6 +15,8 @@ Rules:
   learner's words, Kafka's name in small print (`_base.explain`).
 - `demo=True` starts with one committed transaction (k0, k1) and one still open (k2), so the
   picture has something to show at once.
+- `transaction_version` (1 or 2, default the cluster's: 2) picks the protocol of a new cluster;
+  the status names it, and under v2 each commit or abort moves the epoch (the messages say so).
 """
 from __future__ import annotations
 
@@ -58,10 +60,11 @@ class TransactionLab(_View):
 
     def __init__(self, cluster: Cluster | None = None, topic: str = "payments", partitions: int = 2, seed: int = 7,
                  transactional_id: str = "payments-app", isolation_level: str = "read_committed",
-                 demo: bool = False) -> None:
+                 demo: bool = False, transaction_version: int | None = None) -> None:
         W = _w()
         if cluster is None:
-            cluster = Cluster(brokers=3, seed=seed)
+            features = None if transaction_version is None else {"transaction.version": transaction_version}
+            cluster = Cluster(brokers=3, seed=seed, features=features)
             cluster.create_topic(topic, partitions, 3, config={"min.insync.replicas": 2})
         self.cluster, self.topic, self.transactional_id = cluster, topic, transactional_id
         self.instances: list[Any] = []       # every producer with this transactional.id, oldest first
@@ -147,7 +150,8 @@ class TransactionLab(_View):
             chosen = self.instance.value
             self.instance.options = labels
             self.instance.value = chosen
-        lines = [f"virtual time {c.now} ms; transactional.id {self.transactional_id}:"]
+        tv = c.controller.image.features.get("transaction.version", 0)
+        lines = [f"virtual time {c.now} ms; transaction.version {tv}; transactional.id {self.transactional_id}:"]
         for q in self.instances:
             role = "newest instance" if q is self.instances[-1] else "zombie: fenced by a newer instance"
             lines.append(f"  {q.name}: producer id {q.producer_id}, epoch {q.producer_epoch}, "
@@ -195,7 +199,8 @@ class TransactionLab(_View):
         try:
             self.current.commit_transaction()
             self._settle()
-            self.say(f"t={self.cluster.now} ms: {self.current.name} committed; COMMIT markers written")
+            self.say(f"t={self.cluster.now} ms: {self.current.name} committed; COMMIT markers written "
+                     f"(epoch now {self.current.producer_epoch})")
         finally:
             self.refresh()
 
@@ -204,7 +209,8 @@ class TransactionLab(_View):
         try:
             self.current.abort_transaction()
             self._settle()
-            self.say(f"t={self.cluster.now} ms: {self.current.name} aborted; ABORT markers written")
+            self.say(f"t={self.cluster.now} ms: {self.current.name} aborted; ABORT markers written "
+                     f"(epoch now {self.current.producer_epoch})")
         finally:
             self.refresh()
 

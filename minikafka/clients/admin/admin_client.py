@@ -1,23 +1,28 @@
-"""The admin client that `Cluster`'s administration methods use (Kafka: `KafkaAdminClient`,
-`AdminClientConfig`): CreateTopics, CreatePartitions, DeleteTopics, IncrementalAlterConfigs and
-ElectLeaders as requests over the simulated network.
+"""The admin client (Kafka: `KafkaAdminClient`, `AdminClientConfig`, and for the calls that go
+straight to brokers its `AdminApiDriver`): CreateTopics, CreatePartitions, DeleteTopics,
+IncrementalAlterConfigs and ElectLeaders, which brokers forward to the controller, and the
+transaction tools (transactions.py), which brokers answer themselves; all are requests over the
+simulated network. `Cluster.admin()` returns the cluster's one admin client (node "admin").
 
 Rules:
-1. A call goes to a broker (the same one while it answers; a failed connection moves on to the
-   next, as every client does), which forwards it to the active controller (server/broker.py
-   rule 7). Each attempt waits up to `request.timeout.ms` (30 s).
+1. A controller call goes to a broker (the same one while it answers; a failed connection moves
+   on to the next, as every client does), which forwards it to the active controller
+   (server/broker.py rule 7). Each attempt waits up to `request.timeout.ms` (30 s).
 2. NOT_CONTROLLER (no active controller known, or one that stopped leading before the records
    committed), a lost connection and a timed-out attempt are retried after `retry.backoff.ms`
    until `default.api.timeout.ms` (60 s) has passed since the call; then the call fails with
    REQUEST_TIMED_OUT. Any other error is the call's answer at once.
 3. A call blocks in virtual time (it runs the simulation), so it may not be made from inside a
    simulation event.
+4. The transaction tools' calls go to the brokers that answer them (broker_calls.py).
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
 from minikafka import protocol as P
+from minikafka.clients.admin.broker_calls import BrokerCalls
+from minikafka.clients.admin.transactions import TransactionTools
 from minikafka.clients.client import Client
 from minikafka.clients.config import COMMON_CLIENT
 from minikafka.config import Schema, int_key, resolve
@@ -30,7 +35,7 @@ ADMIN = Schema("admin", COMMON_CLIENT + (int_key("default.api.timeout.ms", 60000
 RETRIED = frozenset({"NOT_CONTROLLER"})
 
 
-class AdminClient(Client):
+class AdminClient(TransactionTools, BrokerCalls, Client):
     role = "admin"
 
     def __init__(self, cluster: "Cluster", config: dict[str, Any] | None = None, name: str = "admin") -> None:

@@ -8,7 +8,10 @@ implemented: 1 and 4b in offset_fetcher.py, 5 in consumer.py):
    `fetch.min.bytes`), one fetch in flight per broker, and only for partitions whose
    previously fetched records have all been returned.
 3. Brokers return data below the HW (read_uncommitted, the default) or the LSO
-   (read_committed); control records are never returned to the application.
+   (read_committed); control records are never returned to the application. A partition's
+   answer to a fetch from an offset that is no longer the partition's (a seek or a reset
+   meanwhile) is discarded, and the partition is fetched again from its position (Kafka:
+   "Discarding stale fetch response").
 4. OFFSET_OUT_OF_RANGE (for example after an unclean election truncated the log) resets the
    position by `auto.offset.reset`; leadership errors refresh metadata and retry.
 6. With `enable.partition.eof`, reaching the end of a partition (the HW, or the LSO) returns
@@ -147,7 +150,7 @@ class Fetcher:
                                  c.cfg["fetch.max.bytes"], by_leader[leader], c.isolation, self.rack)
             self.fetching[leader] = cid
             self.waiting[leader] = [fp.tp for fp in by_leader[leader]]
-            c.request(leader, req, lambda resp, b=leader: self._on_fetch(b, resp),
+            c.request(leader, req, lambda resp, b=leader, r=req: self._on_fetch(b, resp, r),
                       lambda err, b=leader: self._on_fetch_error(b, err), daemon=True)
 
     def fetch_done(self, broker: int, answered: bool = False) -> None:
@@ -167,14 +170,19 @@ class Fetcher:
         s.to_fetch.update(dict.fromkeys(s.assigned))
         self.send_fetches()
 
-    def _on_fetch(self, broker: int, resp: P.FetchResponse) -> None:
+    def _on_fetch(self, broker: int, resp: P.FetchResponse, req: P.FetchRequest) -> None:
         c, s = self.c, self.subscriptions
         read_committed, eof = c.isolation == "read_committed", c.cfg["enable.partition.eof"]
         lag = -1
         fetch_offsets = s.fetch_offsets
-        for res in resp.partitions:
+        asked = req.partitions
+        for i, res in enumerate(resp.partitions):
             key = res.tp
             if key not in fetch_offsets:
+                continue
+            fp = asked[i] if i < len(asked) and asked[i].tp == key else None
+            if fp is not None and fp.fetch_offset != fetch_offsets[key]:
+                s.to_fetch[key] = None                  # rule 3: a stale answer
                 continue
             if res.error is not None:
                 if self.preferred.pop(key, None) is not None and res.error == "OFFSET_OUT_OF_RANGE":

@@ -16,7 +16,9 @@ Rules (kafka-semantics.md E.30-E.33):
    `retry.backoff.max.ms`) while attempts <= `retries` and the batch is younger
    than `delivery.timeout.ms`; the retried batch goes back to the *front* of its queue. A
    non-retriable error, or running out of retries or time, fails the batch. A batch still
-   queued `delivery.timeout.ms` after it was opened fails too (_MSG_TIMED_OUT).
+   queued `delivery.timeout.ms` after it was opened fails too (_MSG_TIMED_OUT). While its
+   transaction is being aborted, a batch is not retried: it fails with its error (Kafka's
+   sender aborts the batches it would re-queue).
 6. A request timeout or disconnect fails every request in flight to that broker, in send order,
    and each batch is retried or failed by rule 5. Without idempotence, re-queueing at the front
    in that order is how a retry overtakes a later batch: reordering.
@@ -203,8 +205,11 @@ class Sender:
                                            max_timestamp=b.records[-1].timestamp)))
             if self.max_in_flight == 1:
                 self.accumulator.mute(b.tp)
+        if self.txn is not None:
+            self.txn.started = True
         msg = P.ProduceRequest(self.client.next_cid(), self.acks, self.cfg["request.timeout.ms"], wire,
-                               self.txn.txn_id if self.txn is not None else None)
+                               self.txn.txn_id if self.txn is not None else None,
+                               self.txn is not None and self.txn.v2)
         metrics = self.client.metrics
         for b in batches:
             metrics.sent.record(len(b.records))
@@ -272,6 +277,8 @@ class Sender:
                     retriable = False
                 else:
                     self._bump_epoch(f"unresolved sequence {b.base_sequence} on {b.tp[0]}-{b.tp[1]}")
+        if retriable and self.txn is not None and self.txn.aborting():
+            retriable = False
         if retriable and b.attempts < self.cfg["retries"] \
                 and now - b.created < self.cfg["delivery.timeout.ms"]:
             b.attempts += 1

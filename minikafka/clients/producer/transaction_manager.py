@@ -41,6 +41,15 @@ Rules:
 8. A call in the wrong state raises _STATE, naming the transition Kafka refuses. Blocking calls
    wait at most their timeout (seconds of virtual time; default `max.block.ms`); one that
    timed out raises a retriable _TIMED_OUT and resumes when called again (send_offsets: rule 6).
+9. Transactions v2 (KIP-890, Kafka's Java producer 4.x): a transaction runs v2 when the cluster's
+   finalized `transaction.version` (learned from brokers' answers) is 2 or more at
+   `begin_transaction()`; it never switches in the middle. Then no AddPartitionsToTxn or
+   AddOffsetsToTxn is sent: Produce v12 and TxnOffsetCommit v5 let the partition leader and the
+   group coordinator add the partitions. EndTxn v5 answers with the producer id and epoch to use
+   next (the coordinator bumped the epoch): the producer adopts them and restarts every
+   partition's sequence at 0, so no InitProducerId follows an abort. A transaction that added
+   nothing (v2: sent no produce) ends without an EndTxn, as under v1. A v1 InitProducerId after an abort sends the
+   current producer id and epoch (KIP-360).
 """
 from __future__ import annotations
 
@@ -96,6 +105,8 @@ class TransactionManager:
         self.offsets_added = False
         self.offsets_inflight = False       # an AddOffsetsToTxn/TxnOffsetCommit still awaits its answer
         self.bump_required = False
+        self.v2 = False                     # this transaction runs protocol v2 (rule 9)
+        self.started = False                # v2: a produce of this transaction was sent (rule 9)
         self.op: Op | None = None
 
     # -- the application's calls -------------------------------------------------------
@@ -114,7 +125,9 @@ class TransactionManager:
             raise self._transition_error(IN_TRANSACTION)
         self.state = IN_TRANSACTION
         self.partitions, self.to_add, self.offsets_added = {}, [], False
-        self._trace("txn.begin")
+        self.v2 = self.p.features.get("transaction.version", 0) >= 2
+        self.started = False
+        self._trace("txn.begin", **({"v2": True} if self.v2 else {}))
 
     def commit_transaction(self, timeout: float | None) -> None:
         self.p.timeout_ms(timeout, "commit_transaction()")   # refused before any state changes
@@ -143,6 +156,10 @@ class TransactionManager:
             op.group, op.offsets = group_metadata, dict(wire)
             if not wire:
                 op.done = True
+            elif self.v2:                   # rule 9: no AddOffsetsToTxn
+                op.stage = "commit"
+                self.offsets_inflight = True
+                self._commit_offsets(op)
             else:
                 self._add_offsets(op)
         elif op.error is None:                          # rule 6: a retry adds its offsets
@@ -169,6 +186,9 @@ class TransactionManager:
 
     def on_record(self, tp: tuple[str, int]) -> None:
         if tp not in self.partitions:
+            if self.v2:                     # rule 9: the leader adds it
+                self.partitions[tp] = True
+                return
             self.partitions[tp] = False
             self.to_add.append(tp)
             self._send_add()
@@ -181,6 +201,9 @@ class TransactionManager:
             self.bump_required = True           # it may or may not have been written
         if self.state in (IN_TRANSACTION, COMMITTING) and err.name() != "_PURGE_QUEUE":
             self._abortable(err)
+
+    def aborting(self) -> bool:
+        return self.state == ABORTING
 
     def busy(self) -> bool:
         return self.op is not None or bool(self.adding) or self.offsets_inflight
@@ -231,7 +254,7 @@ class TransactionManager:
                 op.done = True
                 return True
             committed = self.state == COMMITTING
-            if any(self.partitions.values()) or self.offsets_added:
+            if (self.started if self.v2 else any(self.partitions.values())) or self.offsets_added:
                 op.stage = "end"
                 self._end_txn(op, committed)
             else:
@@ -241,14 +264,19 @@ class TransactionManager:
     def _end_txn(self, op: Op, committed: bool) -> None:
         p = self.p
 
+        v2 = self.v2
+
         def handle(resp: P.EndTxnResponse) -> str | None:
             if resp.error is None:
+                if v2 and resp.producer_id >= 0:        # rule 9: the bumped epoch, sequences from 0
+                    p.set_producer_id(resp.producer_id, resp.producer_epoch)
+                    self.bump_required = False
                 self._ended(op)
                 return None
             return self._op_error(op, resp.error)
         p.coordinator_call("transaction", self.txn_id,
-                           lambda cid: P.EndTxnRequest(cid, self.txn_id, p.producer_id, p.producer_epoch, committed),
-                           handle)
+                           lambda cid: P.EndTxnRequest(cid, self.txn_id, p.producer_id, p.producer_epoch, committed,
+                                                       v2), handle)
 
     def _ended(self, op: Op) -> None:
         committed = self.state == COMMITTING
@@ -276,8 +304,9 @@ class TransactionManager:
                 self._trace("txn.init")
                 return None
             return self._op_error(op, resp.error)
+        pid, epoch = p.producer_id, p.producer_epoch            # KIP-360: the epoch to bump, if any
         p.coordinator_call("transaction", self.txn_id,
-                           lambda cid: P.InitProducerIdRequest(cid, self.txn_id, self.timeout_ms), handle)
+                           lambda cid: P.InitProducerIdRequest(cid, self.txn_id, self.timeout_ms, pid, epoch), handle)
 
     def _add_offsets(self, op: Op) -> None:
         """Rule 6, first AddOffsetsToTxn, then TxnOffsetCommit (`_commit_offsets`)."""
@@ -306,9 +335,11 @@ class TransactionManager:
 
         def build(cid: int) -> P.TxnOffsetCommitRequest:
             op.sent = dict(op.offsets)
+            if self.v2:
+                self.offsets_added = True           # it may be added even if the commit then fails
             g = op.group
             return P.TxnOffsetCommitRequest(cid, self.txn_id, g.group_id, pid, epoch, g.generation_id, g.member_id,
-                                            tuple(op.sent.items()))
+                                            tuple(op.sent.items()), self.v2)
 
         def committed(resp: P.OffsetCommitResponse) -> str | None:
             if op.done:                             # given up at its call's timeout, or ended by an error
@@ -320,6 +351,8 @@ class TransactionManager:
             errors = [err for _, err in resp.results if err is not None]
             if errors:
                 return self._offsets_error(op, errors[0])
+            if self.v2:
+                self.offsets_added = True           # the group coordinator added its partition
             if op.offsets:                          # a retried call added offsets meanwhile
                 return "retry"
             op.done = True

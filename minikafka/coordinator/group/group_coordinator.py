@@ -24,6 +24,12 @@ Rules:
    the same rule. An older producer epoch gets INVALID_PRODUCER_EPOCH (the zombie is fenced).
 4. OffsetFetch with require_stable: a partition with pending transactional offsets answers
    UNSTABLE_OFFSET_COMMIT and the consumer retries; otherwise the committed offset, or -1.
+5. Before a transaction's first offsets in its partition, the group coordinator checks with the
+   transaction coordinator as a partition leader checks a produce
+   (add_partitions_to_txn_manager.py): verify only for a v1 producer when
+   `transaction.partition.verification.enable` is true; an add for a v2 producer (TxnOffsetCommit
+   v5+, which is how a v2 transaction gets its `__consumer_offsets` partition). A refusal is the
+   commit's answer (NOT_ENOUGH_REPLICAS as COORDINATOR_NOT_AVAILABLE, so the client retries).
 """
 from __future__ import annotations
 
@@ -126,10 +132,10 @@ class GroupCoordinator(Coordinator):
 
     def on_txn_offset_commit(self, src: str, msg: P.TxnOffsetCommitRequest) -> None:
         self._commit(src, msg.cid, msg.group_id, msg.offsets, (msg.producer_id, msg.producer_epoch),
-                     msg.member_id, msg.generation)
+                     msg.member_id, msg.generation, (msg.transactional_id, msg.v2))
 
     def _commit(self, src: str, cid: int, group: str, offsets: tuple, producer: tuple[int, int] | None,
-                member_id: str = "", generation: int = -1) -> None:
+                member_id: str = "", generation: int = -1, txn: tuple[str, bool] | None = None) -> None:
         def answer(err: str | None, per_tp: dict | None = None) -> None:
             results = tuple((tp, (per_tp or {}).get(tp, err)) for tp, _ in offsets)
             self.broker.send(src, P.OffsetCommitResponse(cid, results))
@@ -164,7 +170,25 @@ class GroupCoordinator(Coordinator):
                                  offsets=tuple(f"{t}-{p}={o}" for (t, p), o in known),
                                  **({"pid": producer[0]} if producer else {}))
             answer(err, unknown)
-        self.write(partition, records, written, producer)
+        if txn is None:
+            return self.write(partition, records, written, producer)
+        b = self.broker
+        tp = (self.topic, partition)
+        r = b.replicas.get(tp)
+        entry = r.producer_state.producers.get(producer[0]) if r is not None else None
+        if r is None or not r.is_leader or (producer[0] in r.txn.ongoing and entry is not None
+                                            and entry.epoch == producer[1]) or not (
+                txn[1] or b.cfg["transaction.partition.verification.enable"]):
+            return self.write(partition, records, written, producer)
+        guard = r.producer_state.start_verification(producer[0])    # rule 5: as a leader's produce
+
+        def verified(errors: dict) -> None:
+            err = errors.get(tp)
+            if err is None:
+                self.write(partition, records, written, producer, {tp: guard}, txn[1])
+            else:
+                answer("COORDINATOR_NOT_AVAILABLE" if err == "NOT_ENOUGH_REPLICAS" else err)
+        b.txn_verifier.verify(txn[0], producer[0], producer[1], (tp,), txn[1], verified)
 
     def on_offset_fetch(self, src: str, msg: P.OffsetFetchRequest) -> None:
         err = self.owner_error(msg.group_id)

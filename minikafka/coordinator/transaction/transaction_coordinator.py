@@ -1,43 +1,57 @@
 """The transaction coordinator: one per transactional id, on the leader of its
-`__transaction_state` partition (kafka-semantics.md G.40-G.48).
+`__transaction_state` partition (kafka-semantics.md G.40-G.48, S.200-S.210).
 
 State per transactional id (TxnMetadata): producer id, epoch, timeout, state, the partitions
-in the transaction, and when it started. Every change is a record in `__transaction_state`
+in the transaction, when it started, whether it runs protocol v2, the epoch before the last
+bump, and the producer ids of a rotation. Every change is a record in `__transaction_state`
 (key: the transactional id; value: readable `state=... pid=... epoch=...`), written and
 replicated before it takes effect (internal_topics.py rule 4), so a new coordinator resumes from
 the log after a failover.
 
 States: Empty -> Ongoing -> PrepareCommit | PrepareAbort -> CompleteCommit | CompleteAbort,
-and a completed transaction goes back to Ongoing when its producer adds a partition again.
+and a completed transaction goes back to Ongoing when a partition is added again.
 
 Rules:
 1. InitProducerId(txn id): an unknown id gets a new producer id with epoch 0. Otherwise the
-   epoch is bumped, which fences every older instance (a producer id whose epoch is exhausted
-   gets a new id). If the old epoch left a transaction Ongoing, it is aborted first: the
-   coordinator bumps the epoch, writes PrepareAbort, and answers CONCURRENT_TRANSACTIONS; the
-   client retries and gets the epoch bumped once more (scenario 7). While a transaction is
-   being prepared or completed, the answer is CONCURRENT_TRANSACTIONS.
-2. Every other request names (producer id, epoch). A producer id that is not the current one
+   epoch is bumped, which fences every older instance (an exhausted epoch gets a new producer
+   id). If the old epoch left a transaction Ongoing, it is aborted first: the coordinator bumps
+   the epoch, writes PrepareAbort, and answers CONCURRENT_TRANSACTIONS; the client retries and
+   gets the epoch bumped once more (scenario 7). While a transaction is being prepared or
+   completed, the answer is CONCURRENT_TRANSACTIONS.
+1b. KIP-360: a producer that already has an id sends it with its epoch. Another id (unless the
+   one this id replaced, with an exhausted epoch) or an epoch that is neither the current one nor
+   the one before the last bump gets PRODUCER_FENCED; the epoch before the last bump is a retry,
+   answered with the current epoch and no second bump.
+2. A v1 client's request names (producer id, epoch). A producer id that is not the current one
    gets INVALID_PRODUCER_ID_MAPPING; an older epoch gets PRODUCER_FENCED (the zombie).
-3. AddPartitionsToTxn / AddOffsetsToTxn (which adds the group's `__consumer_offsets`
+3. AddPartitionsToTxn / AddOffsetsToTxn (v1: the client's; the group's `__consumer_offsets`
    partition) write Ongoing with the union of partitions; the first one starts the
    transaction's clock. AddPartitionsToTxn with a partition of an unknown topic (or of an
    internal topic: TOPIC_AUTHORIZATION_FAILED, internal_topics.py rule 5) adds none of them:
    that partition gets the error, the others OPERATION_NOT_ATTEMPTED.
-4. EndTxn(commit|abort) on an Ongoing transaction writes PrepareCommit/PrepareAbort (the
-   commit point) and then answers. The markers are written afterwards: WriteTxnMarkers to the
-   leader of every partition, retried until each is written; then CompleteCommit/CompleteAbort.
-   A retried EndTxn whose outcome is already complete succeeds; one that contradicts it, or
-   comes with no transaction, gets INVALID_TXN_STATE.
+3b. A leader's verify-only AddPartitionsToTxn (KIP-890 part 1): INVALID_PRODUCER_ID_MAPPING for
+   an unknown id or another producer id, PRODUCER_FENCED for another epoch,
+   CONCURRENT_TRANSACTIONS while the transaction ends, else per partition NONE if the Ongoing
+   transaction has it and TRANSACTION_ABORTABLE if not. Nothing is written.
+3c. A leader's add for a v2 producer (part 2; also the group coordinator's, for offsets) works
+   as rule 3 with the current epoch required (else PRODUCER_FENCED) and marks the transaction v2.
+4. EndTxn(commit|abort) follows end_txn_rules.py. A prepare writes PrepareCommit/PrepareAbort
+   (the commit point) and then answers. The markers are written afterwards: WriteTxnMarkers to
+   the leader of every partition, retried until each is written; then CompleteCommit or
+   CompleteAbort.
+4b. v2 (EndTxn v5+): the Prepare record carries the epoch bumped by one, the answer returns the
+   producer id and epoch to use next, and the markers carry the new epoch, so a late write of the
+   finished transaction is refused at the partition. At an exhausted epoch (32766 or more) a new
+   producer id is allocated: the markers still go out under the old id (epoch 32767), the answer
+   already names (new id, 0), and Complete switches to it.
 5. Every `transaction.abort.timed.out.transaction.cleanup.interval.ms`, an Ongoing transaction
    older than its `transaction.timeout.ms` is aborted with the epoch bumped, which fences its
-   producer: its next request gets PRODUCER_FENCED, its next produce INVALID_PRODUCER_EPOCH.
+   producer: under v1 its next request gets PRODUCER_FENCED and its next produce
+   INVALID_PRODUCER_EPOCH; under v2 its EndTxn(abort) is a retry that succeeds, its commit
+   INVALID_TXN_STATE.
 6. A coordinator that loads a partition resumes every Prepare* transaction's markers; a record it
    cannot parse is skipped (internal_topics.py rule 6).
-Simplifications: transaction protocol v1 (explicit AddPartitionsToTxn; the epoch stays the
-same across a producer's transactions; no partition verification by the leaders), which is
-what Kafka 3.x does and still teaches the mechanism; `transactional.id.expiration.ms` is not
-modelled.
+Simplifications: `transactional.id.expiration.ms` is not modelled.
 """
 from __future__ import annotations
 
@@ -48,15 +62,14 @@ from minikafka import protocol as P
 from minikafka.coordinator.internal_topics import (CONSUMER_OFFSETS, INTERNAL_TOPICS, TRANSACTION_STATE,
                                                    Coordinator, ensure_topic, int_field, parse_value, partition_for,
                                                    record_key, record_value)
+from minikafka.coordinator.transaction.end_txn_rules import (COMPLETE_ABORT, COMPLETE_COMMIT, EMPTY, ONGOING,
+                                                             PREPARE_ABORT, PREPARE_COMMIT, STATES, end_txn)
 
 if TYPE_CHECKING:
     from minikafka.server.broker import Broker
 
-EMPTY, ONGOING = "Empty", "Ongoing"
-PREPARE_COMMIT, PREPARE_ABORT = "PrepareCommit", "PrepareAbort"
-COMPLETE_COMMIT, COMPLETE_ABORT = "CompleteCommit", "CompleteAbort"
-STATES = (EMPTY, ONGOING, PREPARE_COMMIT, PREPARE_ABORT, COMPLETE_COMMIT, COMPLETE_ABORT)
 MAX_EPOCH = 32767
+EXHAUSTED = MAX_EPOCH - 1            # an epoch at or above this cannot be bumped twice more
 RETRY_MS = 100
 
 
@@ -69,11 +82,21 @@ class TxnMetadata:
     state: str
     partitions: tuple[tuple[str, int], ...] = ()
     start_ms: int = -1
+    v2: bool = False                # the transaction runs protocol v2 (its client's transaction version)
+    last_epoch: int = -1            # the epoch before the last bump (a retried call's epoch)
+    next_pid: int = -1              # epoch exhausted: the producer id that takes over at Complete
+    prev_pid: int = -1              # the producer id before the last rotation
 
     def value(self) -> bytes:
         parts = ",".join(f"{t}:{p}" for t, p in self.partitions)
-        return record_value({"state": self.state, "pid": self.producer_id, "epoch": self.producer_epoch,
-                             "timeout_ms": self.timeout_ms, "start_ms": self.start_ms, "partitions": parts})
+        fields = {"state": self.state, "pid": self.producer_id, "epoch": self.producer_epoch,
+                  "timeout_ms": self.timeout_ms, "start_ms": self.start_ms, "partitions": parts}
+        if self.v2:
+            fields["tv"] = 2
+        for name, value in (("last_epoch", self.last_epoch), ("next_pid", self.next_pid), ("prev_pid", self.prev_pid)):
+            if value >= 0:
+                fields[name] = value
+        return record_value(fields)
 
     @staticmethod
     def parse(txn_id: str, value: bytes | None) -> "TxnMetadata":
@@ -90,8 +113,10 @@ class TxnMetadata:
                 if not sep:
                     raise ValueError(f"{x!r} is not topic:partition")
                 parts.append((t, int(p)))
+        optional = {name: int(f.get(name, "-1")) for name in ("tv", "last_epoch", "next_pid", "prev_pid")}
         return TxnMetadata(txn_id, int_field(f, "pid"), int_field(f, "epoch"), int_field(f, "timeout_ms"),
-                           f["state"], tuple(parts), int_field(f, "start_ms"))
+                           f["state"], tuple(parts), int_field(f, "start_ms"), optional["tv"] == 2,
+                           optional["last_epoch"], optional["next_pid"], optional["prev_pid"])
 
 
 class MarkerJob:
@@ -194,16 +219,27 @@ class TransactionCoordinator(Coordinator):
         meta = self.txns.get(txn_id)
         if txn_id in self.pending or (meta is not None and meta.state in (PREPARE_COMMIT, PREPARE_ABORT)):
             return answer("CONCURRENT_TRANSACTIONS")
+        claimed = msg.producer_id >= 0                  # rule 1b (KIP-360)
+        if meta is not None and claimed and meta.producer_epoch >= 0 and msg.producer_id != meta.producer_id \
+                and not (msg.producer_id == meta.prev_pid and msg.producer_epoch >= EXHAUSTED):
+            return answer("PRODUCER_FENCED")
+        if meta is not None and claimed and msg.producer_id == meta.producer_id \
+                and msg.producer_epoch not in (meta.producer_epoch, meta.last_epoch):
+            return answer("PRODUCER_FENCED")
         if meta is not None and meta.state == ONGOING:
             self._abort(meta, bump=True, why="fenced by InitProducerId")
             return answer("CONCURRENT_TRANSACTIONS")
-        if meta is None or meta.producer_epoch >= MAX_EPOCH:
+        if meta is not None and claimed and msg.producer_id == meta.producer_id \
+                and msg.producer_epoch == meta.last_epoch != meta.producer_epoch:
+            return answer(None, meta.producer_id, meta.producer_epoch)      # a retry: already bumped
+        if meta is None or meta.producer_epoch >= EXHAUSTED:
             pid, epoch = self.broker.allocate_producer_id(), 0
             if pid is None:                     # no producer id block yet (broker.py rule 3)
                 return answer("COORDINATOR_LOAD_IN_PROGRESS")
+            prev, last = (meta.producer_id, -1) if meta is not None else (-1, -1)
         else:
-            pid, epoch = meta.producer_id, meta.producer_epoch + 1
-        new = TxnMetadata(txn_id, pid, epoch, msg.transaction_timeout_ms, EMPTY)
+            pid, epoch, prev, last = meta.producer_id, meta.producer_epoch + 1, meta.prev_pid, meta.producer_epoch
+        new = TxnMetadata(txn_id, pid, epoch, msg.transaction_timeout_ms, EMPTY, last_epoch=last, prev_pid=prev)
         self._transition(new, lambda e: answer(e) if e else answer(None, pid, epoch))
 
     # -- rule 3 ------------------------------------------------------------------------
@@ -211,14 +247,50 @@ class TransactionCoordinator(Coordinator):
         def answer(err: str | None, per_tp: dict | None = None) -> None:
             results = tuple((tp, (per_tp or {}).get(tp, err)) for tp in msg.partitions)
             self.broker.send(src, P.AddPartitionsToTxnResponse(msg.cid, results))
-        err, meta = self._check(msg.transactional_id, msg.producer_id, msg.producer_epoch)
+        if msg.verify_only:
+            return self._verify(msg, answer)
+        if msg.from_broker:
+            err, meta = self._check_v2(msg.transactional_id, msg.producer_id, msg.producer_epoch)
+        else:
+            err, meta = self._check(msg.transactional_id, msg.producer_id, msg.producer_epoch)
         if err is not None:
             return answer(err)
         unknown = {tp: "TOPIC_AUTHORIZATION_FAILED" if tp[0] in INTERNAL_TOPICS else "UNKNOWN_TOPIC_OR_PART"
-                   for tp in msg.partitions if tp[0] in INTERNAL_TOPICS or not self._exists(tp)}
+                   for tp in msg.partitions if (tp[0] in INTERNAL_TOPICS and not msg.from_broker)
+                   or not self._exists(tp)}
         if unknown:
             return answer("OPERATION_NOT_ATTEMPTED", unknown)
-        self._add(meta, msg.partitions, answer)
+        self._add(meta, msg.partitions, answer, v2=msg.from_broker)
+
+    def _verify(self, msg: P.AddPartitionsToTxnRequest, answer: Any) -> None:
+        """Rule 3b: a leader asks whether its partitions are in the transaction (KIP-890 part 1)."""
+        txn_id = msg.transactional_id
+        err = self.owner_error(txn_id)
+        meta = self.txns.get(txn_id)
+        if err is None and (meta is None or meta.producer_id != msg.producer_id):
+            err = "INVALID_PRODUCER_ID_MAPPING"
+        elif err is None and meta.producer_epoch != msg.producer_epoch:
+            err = "PRODUCER_FENCED"
+        elif err is None and (txn_id in self.pending or meta.state in (PREPARE_COMMIT, PREPARE_ABORT)):
+            err = "CONCURRENT_TRANSACTIONS"
+        if err is not None:
+            return answer(err)
+        answer(None, {tp: None if meta.state == ONGOING and tp in meta.partitions else "TRANSACTION_ABORTABLE"
+                      for tp in msg.partitions})
+
+    def _check_v2(self, txn_id: str, pid: int, epoch: int) -> tuple[str | None, TxnMetadata | None]:
+        """Rule 3c: a leader adds a partition for a v2 producer; its epoch must be the current one."""
+        err = self.owner_error(txn_id)
+        if err is not None:
+            return err, None
+        meta = self.txns.get(txn_id)
+        if meta is None or meta.producer_id != pid:
+            return "INVALID_PRODUCER_ID_MAPPING", None
+        if txn_id in self.pending or meta.state in (PREPARE_COMMIT, PREPARE_ABORT):
+            return "CONCURRENT_TRANSACTIONS", None
+        if epoch != meta.producer_epoch:
+            return "PRODUCER_FENCED", None
+        return None, meta
 
     def on_add_offsets(self, src: str, msg: P.AddOffsetsToTxnRequest) -> None:
         def answer(err: str | None) -> None:
@@ -232,12 +304,13 @@ class TransactionCoordinator(Coordinator):
             return answer("COORDINATOR_NOT_AVAILABLE")
         self._add(meta, ((CONSUMER_OFFSETS, partition_for(msg.group_id, len(parts))),), answer)
 
-    def _add(self, meta: TxnMetadata, partitions: tuple, answer: Any) -> None:
+    def _add(self, meta: TxnMetadata, partitions: tuple, answer: Any, v2: bool = False) -> None:
         merged = tuple(sorted(set(meta.partitions) | set(partitions)))
         if meta.state == ONGOING and merged == meta.partitions:
             return answer(None)
         start = meta.start_ms if meta.state == ONGOING else self.sim.now
-        self._transition(replace(meta, state=ONGOING, partitions=merged, start_ms=start), answer)
+        v2 = v2 or (meta.v2 and meta.state == ONGOING)
+        self._transition(replace(meta, state=ONGOING, partitions=merged, start_ms=start, v2=v2), answer)
 
     def _exists(self, tp: tuple[str, int]) -> bool:
         parts = self.broker.metadata.get(tp[0])
@@ -245,35 +318,59 @@ class TransactionCoordinator(Coordinator):
 
     # -- rule 4 ------------------------------------------------------------------------
     def on_end_txn(self, src: str, msg: P.EndTxnRequest) -> None:
-        def answer(err: str | None) -> None:
-            self.broker.send(src, P.EndTxnResponse(msg.cid, err))
+        def answer(err: str | None, pid: int = -1, epoch: int = -1) -> None:
+            self.broker.send(src, P.EndTxnResponse(msg.cid, err, pid, epoch))
         txn_id = msg.transactional_id
-        meta = self.txns.get(txn_id)
-        if meta is not None and self.owner_error(txn_id) is None and txn_id not in self.pending \
-                and meta.producer_id == msg.producer_id and meta.producer_epoch == msg.producer_epoch:
-            done = COMPLETE_COMMIT if msg.committed else COMPLETE_ABORT
-            preparing = PREPARE_COMMIT if msg.committed else PREPARE_ABORT
-            if meta.state == done:
-                return answer(None)                 # a retry of an EndTxn that completed
-            if meta.state == preparing:
-                return answer("CONCURRENT_TRANSACTIONS")
-        err, meta = self._check(txn_id, msg.producer_id, msg.producer_epoch)
+        err = self.owner_error(txn_id)
         if err is not None:
             return answer(err)
-        if meta.state != ONGOING:
-            return answer("INVALID_TXN_STATE")
-        prepare = PREPARE_COMMIT if msg.committed else PREPARE_ABORT
-        new = replace(meta, state=prepare)
+        meta = self.txns.get(txn_id)
+        overflow_retry = meta is not None and msg.v2 and msg.producer_id == meta.prev_pid \
+            and msg.producer_epoch >= EXHAUSTED
+        if meta is None or (meta.producer_id != msg.producer_id and not overflow_retry):
+            return answer("INVALID_PRODUCER_ID_MAPPING")
+        if txn_id in self.pending:
+            return answer("CONCURRENT_TRANSACTIONS")
+        verdict, error = end_txn(2 if msg.v2 else 1, meta.state, meta.producer_epoch, msg.producer_epoch,
+                                 msg.committed, overflow_retry)
+        current = (meta.producer_id, meta.producer_epoch) if msg.v2 else (-1, -1)
+        if verdict == "error":
+            return answer(error)
+        if verdict == "done":
+            return answer(None, *current)
+        committed = msg.committed and verdict == "prepare"
+        new = replace(meta, state=PREPARE_COMMIT if committed else PREPARE_ABORT,
+                      partitions=meta.partitions if verdict == "prepare" else ())
+        if msg.v2:
+            new = self._bumped(new)
+            if new is None:
+                return answer("COORDINATOR_LOAD_IN_PROGRESS")
+        nxt = ((new.next_pid, 0) if new.next_pid >= 0 else (new.producer_id, new.producer_epoch)) if msg.v2 \
+            else (-1, -1)
 
         def prepared(err: str | None) -> None:
-            answer(err)
             if err is None:
+                answer(None, *nxt)
                 self._start_markers(new)
+            else:
+                answer(err)
         self._transition(new, prepared)
+
+    def _bumped(self, meta: TxnMetadata) -> TxnMetadata | None:
+        """Rule 4b (v2): the epoch goes up by one; an exhausted epoch also takes a new producer id
+        for after the markers (None: no producer id to take yet)."""
+        new = replace(meta, producer_epoch=meta.producer_epoch + 1, last_epoch=meta.producer_epoch, v2=True)
+        if meta.producer_epoch >= EXHAUSTED:
+            pid = self.broker.allocate_producer_id()
+            if pid is None:
+                return None
+            new = replace(new, next_pid=pid)
+        return new
 
     def _abort(self, meta: TxnMetadata, bump: bool, why: str) -> None:
         """Rules 1 and 5: abort an Ongoing transaction, fencing its producer by an epoch bump."""
-        new = replace(meta, state=PREPARE_ABORT, producer_epoch=meta.producer_epoch + (1 if bump else 0))
+        new = replace(meta, state=PREPARE_ABORT, producer_epoch=meta.producer_epoch + (1 if bump else 0),
+                      last_epoch=meta.producer_epoch if bump else meta.last_epoch)
         self.trace.state(self.sim.now, self.broker.name, "txn.abort", txn_id=meta.txn_id, pid=meta.producer_id,
                          epoch=new.producer_epoch, why=why)
 
@@ -328,7 +425,8 @@ class TransactionCoordinator(Coordinator):
             timer = self.broker.after(self.broker.cfg["request.timeout.ms"], self._marker_timeout, job, self._cid)
             job.flying[self._cid] = (node, self.broker.net.nodes[node].incarnation, tps, timer)
             self.broker.send(node, P.WriteTxnMarkersRequest(self._cid, meta.producer_id, meta.producer_epoch,
-                                                            meta.state == PREPARE_COMMIT, job.coordinator_epoch, tps))
+                                                            meta.state == PREPARE_COMMIT, job.coordinator_epoch, tps,
+                                                            v2=meta.v2))
         if unknown:
             self._retry(job)
 
@@ -372,6 +470,9 @@ class TransactionCoordinator(Coordinator):
         meta = job.meta
         done = COMPLETE_COMMIT if meta.state == PREPARE_COMMIT else COMPLETE_ABORT
         new = replace(meta, state=done, partitions=())
+        if meta.next_pid >= 0:                      # rule 4b: the exhausted producer id is retired
+            new = replace(new, producer_id=meta.next_pid, producer_epoch=0, next_pid=-1, last_epoch=-1,
+                          prev_pid=meta.producer_id)
 
         def written(err: str | None) -> None:
             if err is None:

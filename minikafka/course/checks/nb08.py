@@ -6,7 +6,8 @@ from typing import Callable
 
 from minikafka.coordinator.internal_topics import partition_for
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb08 import last_stable_offset, random_steps, simulated_steps_after
+from minikafka.course.lessons.nb08 import (last_stable_offset, random_steps, simulated_late_write_hangs,
+                                           simulated_steps_after)
 
 FIXED_STEPS: list[list[str]] = [
     [],
@@ -77,3 +78,14 @@ def ex8_3(fn: Callable[[str, int], int]) -> None:
     cases += [((k, n), f"key={k!r}, partitions={n}") for k, n in (("payments-app", 7), ("hello", 1),
                                                                    ("polygenelubricants", 3), ("orders", 12))]
     run("8_3", fn, partition_for, cases)
+
+
+def ex8_4(fn: Callable[[int, bool, int], bool]) -> None:
+    """late_write_hangs(transaction_version, verification, delay_ms): the learner's prediction
+    against the cluster (lessons.nb08.run_late_write: is the LSO stuck below the HW?), under
+    v1 without and with partition verification, and v2 (with the broker config either way)."""
+    modes = [(1, False), (1, True), (2, True), (2, False)]
+    delays = [35_000, 5_000, 50_000]                # past request.timeout.ms, answered in time, far past
+    cases = [((tv, verify, d), f"transaction_version={tv}, verification={verify}, delay_ms={d}")
+             for d in delays for tv, verify in modes]
+    run("8_4", fn, simulated_late_write_hangs, cases)

@@ -20,6 +20,11 @@ for the last stable offset):
    A new instance of a transactional.id (init_transactions) aborts the open transaction of the
    old instance. `steps_after` predicts, by rules 1-4, what a read_committed consumer returns
    after a sequence of steps; `run_steps` runs the steps in a cluster.
+5. A Produce delayed in the network past its transaction's ABORT marker opens a transaction on
+   its partition that no coordinator knows (a hanging transaction: the LSO stays below the HW
+   for good), unless the leader checks with the coordinator before the write: partition
+   verification under transaction.version=1, always under transaction.version=2 (KIP-890).
+   `late_write_hangs` predicts it; `run_late_write` builds it by its mechanism.
 """
 from __future__ import annotations
 
@@ -299,3 +304,54 @@ def random_steps(rng: random.Random, length: int) -> list[str]:
                 steps.append(f"{who}:" + ("commit" if roll < 0.75 else "abort" if roll < 0.92 else "restart"))
                 open_.discard(who)
     return steps
+
+
+# -- rule 5: a late write, the hanging transaction (exercise 8.4) ------------------------------
+REQUEST_TIMEOUT_MS = 30_000                     # the producer's request.timeout.ms (default)
+
+
+def late_write_hangs(transaction_version: int, verification: bool, delay_ms: int) -> bool:
+    """Rule 5 (KIP-890; kafka-semantics.md S.202): does one Produce of an open transaction,
+    delayed `delay_ms` in the network before the abort, leave the partition with a transaction
+    no coordinator knows (LSO stuck below the HW)?
+
+    The abort waits for the produce's answer, or for its request.timeout.ms: a write answered
+    in time lands before the ABORT marker. One delayed past the timeout arrives after the marker
+    and opens a new transaction, unless the leader checks with the coordinator first: under v1
+    only with transaction.partition.verification.enable, under v2 always (the leader adds the
+    partition, and the old epoch is refused)."""
+    late = delay_ms > REQUEST_TIMEOUT_MS
+    return late and transaction_version == 1 and not verification
+
+
+def run_late_write(transaction_version: int, verification: bool, delay_ms: int,
+                   seed: int = 3) -> tuple["Cluster", Any, int]:
+    """Build it by its mechanism: a transaction writes to partition p of "t" (a partition whose
+    leader is not the coordinator), its next ProduceRequest is delayed `delay_ms` in the network,
+    the application aborts, and the cluster runs 60 s. Returns (cluster, producer, p)."""
+    from minikafka.cluster import Cluster
+    from minikafka.coordinator.internal_topics import TRANSACTION_STATE, partition_for
+    c = Cluster(brokers=3, seed=seed, features={"transaction.version": transaction_version},
+                config={"transaction.partition.verification.enable": verification})
+    c.create_topic("t", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})
+    p = c.producer({"transactional.id": "tx"})
+    p.init_transactions()
+    coordinator = c.partition_state(TRANSACTION_STATE, partition_for("tx", 50)).leader
+    part = next(q for q in range(3) if c.partition_state("t", q).leader != coordinator)
+    p.begin_transaction()
+    p.produce("t", value="first", partition=part)
+    p.flush()
+    c.delay("ProduceRequest", ms=delay_ms, count=1, src=p.name, dst=c.partition_state("t", part).leader)
+    p.produce("t", value="late", partition=part)
+    p.poll(0.01)
+    p.abort_transaction()
+    c.run(60_000)
+    return c, p, part
+
+
+def simulated_late_write_hangs(transaction_version: int, verification: bool, delay_ms: int) -> bool:
+    """What the cluster does after `run_late_write` (the oracle of exercise 8.4): is the LSO of
+    the partition stuck below its high watermark?"""
+    c, _p, part = run_late_write(transaction_version, verification, delay_ms)
+    state = c.partition_state("t", part)
+    return state.last_stable_offset < state.high_watermark

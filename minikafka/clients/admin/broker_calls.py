@@ -1,0 +1,157 @@
+"""Admin calls that brokers answer themselves (Kafka: `AdminApiDriver` with its lookup
+strategies), as the transaction tools (transactions.py) make them; `AdminClient` (admin_client.py)
+runs them.
+
+Rules:
+1. A broker call (`run_keys`) has one key (`Key`) per thing it asks about (a transactional id, a
+   partition, a broker), all sent at once, each to its own destination: a broker named by the
+   caller, any broker (the same one while it answers; a failed connection moves on to the next,
+   as every client does), or one found first by a lookup request (FindCoordinator for a
+   coordinator, Metadata for a partition leader).
+2. Each attempt waits up to `request.timeout.ms`. What an answer means is the call's own (its
+   `handle`): done, failed (the key's error, Kafka's), retried after `retry.backoff.ms` from the
+   same broker (COORDINATOR_LOAD_IN_PROGRESS, a lookup that found no leader or coordinator yet),
+   or looked up again first (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER).
+   A lost connection or a timed-out attempt looks up again (Kafka's driver unmaps the key after
+   a disconnect) or, for a key whose broker is fixed, retries that broker.
+3. Every key has until `default.api.timeout.ms` after the call began; a key without an answer
+   by then fails the call with REQUEST_TIMED_OUT, naming the key and its last error.
+4. A lookup of a partition's leader fails at once with UNKNOWN_TOPIC_OR_PART when the Metadata
+   answer lacks the topic (as Kafka's admin client does) or the partition (Kafka's would wait out
+   its timeout for a partition index the topic lacks).
+5. A call blocks in virtual time (it runs the simulation), so it may not be made from inside a
+   simulation event.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from minikafka import protocol as P
+from minikafka.errors import KafkaException
+
+if TYPE_CHECKING:
+    from minikafka.sim.kernel import Simulation
+
+TP = tuple[str, int]
+
+# what an answer means for a key (rule 2): (verdict, value)
+DONE, FAIL, RETRY, LOOKUP = "done", "fail", "retry", "lookup"
+Verdict = tuple[str, Any]
+Lookup = tuple[Callable[[int], Any], Callable[[Any], Verdict]]
+
+
+class Key:
+    """One key of a broker call. `broker`: where it goes (None: any broker, or the one `lookup`
+    finds); `lookup`: (a lookup request from a cid, its answer as a verdict whose value is the
+    broker id); `build(cid)`: the request; `handle(response, broker)`: a verdict."""
+
+    __slots__ = ("name", "build", "handle", "broker", "lookup", "done", "value", "error", "why")
+
+    def __init__(self, name: str, build: Callable[[int], Any], handle: Callable[[Any, int], Verdict],
+                 broker: int | None = None, lookup: Lookup | None = None) -> None:
+        self.name, self.build, self.handle, self.broker, self.lookup = name, build, handle, broker, lookup
+        self.done = False
+        self.value: Any = None
+        self.error: KafkaException | None = None
+        self.why = ""                   # the last error that made it retry
+
+
+def coordinator_lookup(txn_id: str) -> Lookup:
+    """A transactional id's coordinator, by FindCoordinator (retried until one is known)."""
+    def found(resp: P.FindCoordinatorResponse) -> Verdict:
+        return (DONE, resp.node_id) if resp.error is None else (RETRY, resp.error)
+    return (lambda cid: P.FindCoordinatorRequest(cid, txn_id, "transaction"), found)
+
+
+def partitions_in(resp: P.MetadataResponse, tps: list[TP], what: str) -> KafkaException | None:
+    """UNKNOWN_TOPIC_OR_PART for the first of `tps` the Metadata answer lacks (Kafka's admin
+    client fails an unknown topic at once; it would wait out its timeout on a partition index
+    the topic lacks, which minikafka refuses at once too)."""
+    for topic, p in tps:
+        parts = resp.partitions.get(topic)
+        if parts is None:
+            return KafkaException("UNKNOWN_TOPIC_OR_PART", f"{what}: unknown topic {topic!r}")
+        if p >= len(parts):
+            return KafkaException("UNKNOWN_TOPIC_OR_PART", f"{what}: topic {topic!r} has no partition {p} "
+                                                           f"(its partitions are 0..{len(parts) - 1})")
+    return None
+
+
+def leader_lookup(tp: TP, what: str) -> Lookup:
+    """A partition's leader, by Metadata for its topic; no leader yet is retried."""
+    def found(resp: P.MetadataResponse) -> Verdict:
+        err = partitions_in(resp, [tp], what)
+        if err is not None:
+            return (FAIL, err)
+        leader = resp.partitions[tp[0]][tp[1]].leader
+        return (DONE, leader) if leader >= 0 else (RETRY, "LEADER_NOT_AVAILABLE")
+    return (lambda cid: P.MetadataRequest(cid, (tp[0],)), found)
+
+
+class BrokerCalls:
+    """Rules 1-3 for `AdminClient`, which provides the rest (it is a `Client`)."""
+
+    cfg: dict[str, Any]
+    sim: "Simulation"
+    request: Callable[..., Any]
+    next_broker: Callable[[], int]
+    next_cid: Callable[[], int]
+    after: Callable[..., Any]
+    check_open: Callable[[], None]
+    block_until: Callable[..., bool]
+
+    def api_deadline(self) -> int:
+        """When a broker call starting now gives up (rule 3)."""
+        return self.sim.now + self.cfg["default.api.timeout.ms"]
+
+    def run_keys(self, keys: list[Key], what: str, deadline: int | None = None) -> None:
+        """Rules 1-3: drive every key to an answer (`key.value`) or a failure (`key.error`);
+        REQUEST_TIMED_OUT when one has neither by `deadline` (default: `default.api.timeout.ms`
+        from now)."""
+        self.check_open()
+        deadline = self.api_deadline() if deadline is None else deadline
+        backoff = self.cfg["retry.backoff.ms"]
+
+        def step(k: Key) -> None:
+            if k.done or self.sim.now >= deadline:
+                return
+            if k.broker is None and k.lookup is not None:
+                self.request(self.next_broker(), k.lookup[0](self.next_cid()), lambda r: found(k, r),
+                             lambda err: lost(k, err.name()))
+            else:
+                broker = self.next_broker() if k.broker is None else k.broker
+                self.request(broker, k.build(self.next_cid()), lambda r: judge(k, k.handle(r, broker)),
+                             lambda err: lost(k, err.name()))
+
+        def found(k: Key, resp: Any) -> None:
+            verdict, value = k.lookup[1](resp)
+            if verdict == DONE:
+                k.broker = value
+                step(k)
+            else:
+                judge(k, (verdict, value))
+
+        def judge(k: Key, v: Verdict) -> None:
+            verdict, value = v
+            if verdict == DONE:
+                k.done, k.value = True, value
+            elif verdict == FAIL:
+                k.done, k.error = True, value
+            else:
+                k.why = value
+                if verdict == LOOKUP and k.lookup is not None:
+                    k.broker = None
+                self.after(backoff, step, k)
+
+        def lost(k: Key, error: str) -> None:
+            judge(k, (LOOKUP, error))
+        for k in keys:
+            step(k)
+        self.block_until(lambda: all(k.done for k in keys), max(0, deadline - self.sim.now), what)
+        late = [k for k in keys if not k.done]
+        if late:
+            names = ", ".join(k.name + (f" (last error {k.why})" if k.why else "") for k in late)
+            limit = self.cfg["default.api.timeout.ms"]
+            raise KafkaException("REQUEST_TIMED_OUT", f"{what}: no answer for {names} within "
+                                                      f"default.api.timeout.ms ({limit} ms)")
