@@ -189,19 +189,23 @@ class TransactionCoordinator(Coordinator):
             then(err)
         self.write(self.partition_of(txn_id), [(txn_id, new.value())], done)
 
-    def _check(self, txn_id: str, pid: int, epoch: int) -> tuple[str | None, TxnMetadata | None]:
-        """Ownership and rule 2."""
+    def _check(self, txn_id: str, pid: int, epoch: int, v2: bool = False) -> tuple[str | None, TxnMetadata | None]:
+        """Ownership, then rule 2 (a v1 client's request) or rule 3c (a leader's add for a v2
+        producer: a transaction being ended comes first, then any other epoch is fenced)."""
         err = self.owner_error(txn_id)
         if err is not None:
             return err, None
         meta = self.txns.get(txn_id)
         if meta is None or meta.producer_id != pid:
             return "INVALID_PRODUCER_ID_MAPPING", None
-        if epoch < meta.producer_epoch:
+        ending = txn_id in self.pending or meta.state in (PREPARE_COMMIT, PREPARE_ABORT)
+        if v2 and ending:
+            return "CONCURRENT_TRANSACTIONS", None
+        if epoch < meta.producer_epoch or (v2 and epoch != meta.producer_epoch):
             return "PRODUCER_FENCED", None
         if epoch > meta.producer_epoch:
             return "INVALID_PRODUCER_EPOCH", None
-        if txn_id in self.pending or meta.state in (PREPARE_COMMIT, PREPARE_ABORT):
+        if ending:
             return "CONCURRENT_TRANSACTIONS", None
         return None, meta
 
@@ -249,10 +253,7 @@ class TransactionCoordinator(Coordinator):
             self.broker.send(src, P.AddPartitionsToTxnResponse(msg.cid, results))
         if msg.verify_only:
             return self._verify(msg, answer)
-        if msg.from_broker:
-            err, meta = self._check_v2(msg.transactional_id, msg.producer_id, msg.producer_epoch)
-        else:
-            err, meta = self._check(msg.transactional_id, msg.producer_id, msg.producer_epoch)
+        err, meta = self._check(msg.transactional_id, msg.producer_id, msg.producer_epoch, v2=msg.from_broker)
         if err is not None:
             return answer(err)
         unknown = {tp: "TOPIC_AUTHORIZATION_FAILED" if tp[0] in INTERNAL_TOPICS else "UNKNOWN_TOPIC_OR_PART"
@@ -277,20 +278,6 @@ class TransactionCoordinator(Coordinator):
             return answer(err)
         answer(None, {tp: None if meta.state == ONGOING and tp in meta.partitions else "TRANSACTION_ABORTABLE"
                       for tp in msg.partitions})
-
-    def _check_v2(self, txn_id: str, pid: int, epoch: int) -> tuple[str | None, TxnMetadata | None]:
-        """Rule 3c: a leader adds a partition for a v2 producer; its epoch must be the current one."""
-        err = self.owner_error(txn_id)
-        if err is not None:
-            return err, None
-        meta = self.txns.get(txn_id)
-        if meta is None or meta.producer_id != pid:
-            return "INVALID_PRODUCER_ID_MAPPING", None
-        if txn_id in self.pending or meta.state in (PREPARE_COMMIT, PREPARE_ABORT):
-            return "CONCURRENT_TRANSACTIONS", None
-        if epoch != meta.producer_epoch:
-            return "PRODUCER_FENCED", None
-        return None, meta
 
     def on_add_offsets(self, src: str, msg: P.AddOffsetsToTxnRequest) -> None:
         def answer(err: str | None) -> None:
