@@ -1,5 +1,5 @@
-"""Exercises 9.1-9.3 (notebook 09, consumer groups): the range assignor, a sticky assignor,
-and consumer lag."""
+"""Exercises 9.1-9.4 (notebook 09, consumer groups): the range assignor, a sticky assignor,
+consumer lag, and when a restart rebalances."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -78,3 +78,23 @@ def partition_lag(end_offsets: Mapping[TP, int], committed: Mapping[TP, int]) ->
     >>> partition_lag({("t", 0): 10, ("t", 1): 5}, {("t", 0): 7})   # doctest: +SKIP
     """
     raise NotImplementedError("Exercise 9.3: partition_lag (exercises/ex09_groups.py)")
+
+
+@exercise("9.4", reference="minikafka.course.lessons.nb09:rebalances")
+def rebalances(static: bool, away_ms: int, session_timeout_ms: int) -> bool:
+    """Predict: does the group rebalance when one member's process is restarted?
+
+    Two consumers of group "g" share a topic's partitions (classic protocol, eager range). One
+    of them is closed with `close()`, stays away `away_ms` milliseconds while the other keeps
+    polling, and a new process with the same config subscribes again. static: the consumers
+    set `group.instance.id` (True) or not (False); both use `session.timeout.ms` =
+    session_timeout_ms. Return True if the group went through a rebalance (a new generation)
+    at any point after the close.
+
+    The check runs each case in a live cluster and compares. Heartbeats go every 3 s, and the
+    coordinator counts a session from the last one, so no case puts away_ms within a few
+    seconds of session_timeout_ms.
+
+    >>> rebalances(static=True, away_ms=2000, session_timeout_ms=10000)   # doctest: +SKIP
+    """
+    raise NotImplementedError("Exercise 9.4: rebalances (exercises/ex09_groups.py)")

@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "365dd046268995ffcd9205bb2437d92b72c39f216325b6a09abb26b2b0675abb"
+EXPECTED = "59bac8585606e89645abfa36a332ac45d7eedabcbe41c40295d4f695f7dcffa3"
 
 
 def _sha(text: str) -> str:

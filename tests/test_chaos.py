@@ -43,6 +43,10 @@ def test_the_matrix_separates_guarantees_from_anomalies_with_honest_fault_models
               "at-most-once": "unprocessed", "at-least-once": "processed_twice", "plain-pipeline": "eos_duplicate"}
     assert {n: s.anomalies for n, s in ((n, setting(n)) for n in wanted)} == {n: (k,) for n, k in wanted.items()}
     assert setting("v1-unverified").anomalies == ("hanging", "aborted_read")
+    static = dict(setting("static-members").workload)
+    assert static["consumer_config"]["group.instance.id"] == "worker" and static["processing"] == "process-then-commit"
+    assert setting("static-members").anomalies == ("processed_twice",)
+    assert setting("static-members").nemesis(5).schedule() == setting("at-least-once").nemesis(5).schedule()
     late = {n: dict(setting(n).workload) for n in ("v1-unverified", "v1-verified-late", "v2-late")}
     assert [w.get("features") for w in late.values()] == [{"transaction.version": 1}] * 2 + [None]
     assert [w.get("broker_config") for w in late.values()] == \

@@ -188,6 +188,13 @@ def test_ex9_3_partition_lag():
 
 
 @pytest.mark.learner
+@pytest.mark.ex9_4
+def test_ex9_4_rebalances():
+    from exercises.ex09_groups import rebalances
+    checks.ex9_4(rebalances)
+
+
+@pytest.mark.learner
 @pytest.mark.ex11_1
 def test_ex11_1_port_config():
     from exercises.ex11_beyond import port_config

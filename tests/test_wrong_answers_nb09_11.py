@@ -8,7 +8,7 @@ import pytest
 
 from minikafka.clients.consumer.assignors import range_assignor, roundrobin_assignor, sticky_assignor
 from minikafka.course import checks
-from minikafka.course.lessons.nb09 import partition_lag
+from minikafka.course.lessons.nb09 import partition_lag, rebalances
 from minikafka.course.lessons.nb10 import OUTPUT, eos_config, process_batch
 from minikafka.course.lessons.nb11 import RENAMED, port_config
 
@@ -100,6 +100,27 @@ def lag_only_where_committed(end_offsets, committed):
 
 def lag_zero_without_commit(end_offsets, committed):
     return {tp: max(end - committed.get(tp, end), 0) for tp, end in end_offsets.items()}
+
+
+# -- 9.4: does a restart rebalance? --------------------------------------------------------------
+def static_never_rebalances(static, away_ms, session_timeout_ms):
+    """Static membership as "no more rebalances", whatever the time away."""
+    return not static
+
+
+def nobody_rebalances_on_a_quick_restart(static, away_ms, session_timeout_ms):
+    """Only the session timeout counts, as if a dynamic member's close sent no LeaveGroup."""
+    return away_ms > session_timeout_ms
+
+
+def static_compares_with_the_heartbeat_interval(static, away_ms, session_timeout_ms):
+    """A static member is removed once it misses a heartbeat (heartbeat.interval.ms, 3 s)."""
+    return not static or away_ms > 3000
+
+
+def static_always_rebalances_on_return(static, away_ms, session_timeout_ms):
+    """The new process has a new member id, so it must be a new member."""
+    return True
 
 
 # -- 10.1: the loop ------------------------------------------------------------------------------
@@ -209,6 +230,8 @@ WRONG = {
     "ex9_2": (sticky_assignor, [range_assignor, roundrobin_assignor, keep_everything_owned]),
     "ex9_3": (partition_lag, [lag_committed_is_last_processed, lag_can_go_negative, lag_only_where_committed,
                               lag_zero_without_commit]),
+    "ex9_4": (rebalances, [static_never_rebalances, nobody_rebalances_on_a_quick_restart,
+                           static_compares_with_the_heartbeat_interval, static_always_rebalances_on_return]),
     "ex10_1": (process_batch, [consumer_commit_before_commit_transaction, commit_outside_the_transaction,
                                offsets_after_commit_transaction, no_offsets_at_all, no_abort_on_error,
                                abort_and_swallow_the_error]),

@@ -176,6 +176,10 @@ MATRICES: dict[str, tuple[Setting, ...]] = {
         _row("at-least-once", "group consumers process (1 s a batch), then commit (every 5 s); consumers crash",
              IDEMPOTENT, guarantees=GROUPS + ("unprocessed",), anomalies=("processed_twice",), consumers=2,
              subscribe=True, processing="process-then-commit", process_ms=1_000, commit_interval_ms=5_000),
+        _row("static-members", "the same at-least-once consumers as static members (group.instance.id): a crashed "
+             "one comes back in its old place without a rebalance", IDEMPOTENT, {**GROUP, "group.instance.id": "worker"},
+             guarantees=GROUPS + ("unprocessed",), anomalies=("processed_twice",), consumers=2, subscribe=True,
+             processing="process-then-commit", process_ms=1_000, commit_interval_ms=5_000),
     ),
 }
 MATRICES["quick"] = tuple(s for s in MATRICES["default"]

@@ -186,6 +186,8 @@ class Workload(ProducerRole, ConsumerRole, PipelineRole):
         self._consumer_names: set[str] = set()      # every instance of a consumer slot
         self._members: dict[str, str] = {}          # consumer instance in a group -> its group
         self._stable: dict[tuple[str, int], dict[str, str]] = {}   # (group, generation) -> consumer -> member
+        self._member_names: dict[str, str] = {}     # member id -> the consumer it was given to
+        self._instance_proc: dict[str, str] = {}    # group.instance.id -> its slot's current consumer
         self._commit_outcomes: dict[str, list[bool]] = {}
         if config.processing and self.group:
             self.h.declare_processing(self.group, self.read_topics)

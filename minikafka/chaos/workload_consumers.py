@@ -5,7 +5,9 @@ rules keep workload.py's numbers).
 Rules:
 3. `consumers` consumers ("c0", ...) read every topic ("out" only when there are pipelines):
    with `subscribe` they join the `group.id` of `consumer_config` with subscribe(), else they
-   `assign()` every partition. They poll every tick. Everything they return is recorded.
+   `assign()` every partition. They poll every tick. Everything they return is recorded. A
+   `group.instance.id` in `consumer_config` makes them static members: slot i uses `<id>-<i>`,
+   and a crashed slot's new process comes back as the same instance.
    Without `processing`, a consumer with a `group.id` commits its positions every
    `commit_interval_ms`, asynchronously (auto-commit off); a commit is recorded when its
    outcome is traced.
@@ -74,6 +76,8 @@ class ConsumerRole:
     _consumer_names: set[str]
     _members: dict[str, str]
     _stable: dict[tuple[str, int], dict[str, str]]
+    _member_names: dict[str, str]
+    _instance_proc: dict[str, str]
     _commit_outcomes: dict[str, list[bool]]
 
     # -- consumers (rules 3, 4) ----------------------------------------------------------------
@@ -88,7 +92,11 @@ class ConsumerRole:
             return None
         extra = GROUP_DEFAULTS if self.cfg.subscribe else {}
         config = {"auto.offset.reset": "earliest", **extra, **self.cfg.consumer_config, "enable.auto.commit": False}
+        if config.get("group.instance.id") is not None:      # rule 3: a static member per slot
+            config["group.instance.id"] = f"{config['group.instance.id']}-{cs.index}"
         k = c.consumer(config)
+        if config.get("group.instance.id") is not None:
+            self._instance_proc[config["group.instance.id"]] = k.name
         self._consumer_names.add(k.name)
         try:
             if self.cfg.subscribe:
@@ -215,15 +223,35 @@ class ConsumerRole:
         f, h = e.fields, self.h
         groups = set(self._members.values())
         if e.name == "group.stable" and f.get("group") in groups:
-            members = {m.rpartition(":")[0].rpartition("-")[0]: m.rpartition(":")[0] for m in f["assignment"]}
+            members = {self._name(m.rpartition(":")[0]): m.rpartition(":")[0] for m in f["assignment"]}
+            self._member_names.update((mid, name) for name, mid in members.items())
             self._stable[(f["group"], f["generation"])] = members
+        elif e.name in ("group.join", "group.generation") and f.get("group") in groups:
+            for mid in ([f["member"]] if e.name == "group.join" else f["members"]):
+                self._member_names.setdefault(mid, self._name(mid))    # the process it was given to
         elif e.name == "group.member_removed" and f.get("group") in groups:
-            ge = h.group_event(f["member"].rpartition("-")[0], f["group"], "removed", e.time, member=f["member"])
+            ge = h.group_event(self._name(f["member"]), f["group"], "removed", e.time, member=f["member"])
             ge.trace_seq = e.seq
+        elif e.name == "group.static_rejoin" and f.get("group") in groups:
+            # the instance's new process took the old member id's place: that member id is gone
+            ge = h.group_event(self._name(f["replaces"]), f["group"], "removed", e.time, member=f["replaces"])
+            ge.trace_seq = e.seq
+            name = self._instance_proc.get(f["instance"], f["instance"])
+            self._member_names[f["member"]] = name
+            self._stable.setdefault((f["group"], f["generation"]), {})[name] = f["member"]
         elif e.node in self._members:
             ge = self._member_event(e)
             if ge is not None:
                 ge.trace_seq = e.seq
+
+    def _name(self, member_id: str) -> str:
+        """The consumer (process) a member id belongs to: a dynamic member's id starts with its
+        client id, a static member's with its group.instance.id (its slot's process then)."""
+        known = self._member_names.get(member_id)
+        if known is not None:
+            return known
+        prefix = member_id.rpartition("-")[0]
+        return self._instance_proc.get(prefix, prefix)
 
     def _member_event(self, e: "TraceEvent") -> Any:
         f, h, group = e.fields, self.h, self._members[e.node]

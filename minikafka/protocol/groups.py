@@ -19,6 +19,7 @@ class OffsetCommitRequest(Msg):
     generation: int
     member_id: str
     offsets: tuple[tuple[TP, int], ...]
+    group_instance_id: str | None = None
 
     def summary(self):
         return {"group": self.group_id, "generation": self.generation,
@@ -74,11 +75,15 @@ class JoinGroupRequest(Msg):
     session_timeout_ms: int
     rebalance_timeout_ms: int
     protocols: tuple[GroupProtocol, ...]
+    group_instance_id: str | None = None            # a static member (KIP-345)
 
     def summary(self):
-        return {"group": self.group_id, "member": self.member_id or "new",
-                "protocols": tuple(p.name for p in self.protocols),
-                "topics": self.protocols[0].topics if self.protocols else ()}
+        out: dict[str, Any] = {"group": self.group_id, "member": self.member_id or "new",
+                               "protocols": tuple(p.name for p in self.protocols),
+                               "topics": self.protocols[0].topics if self.protocols else ()}
+        if self.group_instance_id is not None:
+            out["instance"] = self.group_instance_id
+        return out
 
 
 @message
@@ -91,6 +96,8 @@ class JoinGroupResponse(Msg):
     leader: str = ""
     member_id: str = ""
     members: tuple[tuple[str, GroupProtocol], ...] = ()     # leader only: (member id, its metadata)
+    instances: tuple[tuple[str, str], ...] = ()             # leader only: (member id, group.instance.id)
+    skip_assignment: bool = False       # KIP-814: a static leader rejoined a stable group, no new assignment
 
     def summary(self):
         out: dict[str, Any] = {"error": self.error or "none"}
@@ -99,6 +106,8 @@ class JoinGroupResponse(Msg):
                        member=self.member_id)
             if self.members:
                 out["members"] = tuple(m for m, _ in self.members)
+            if self.skip_assignment:
+                out["skip_assignment"] = True
         return out
 
 
@@ -110,6 +119,7 @@ class SyncGroupRequest(Msg):
     generation: int
     member_id: str
     assignments: tuple[tuple[str, tuple[TP, ...]], ...] = ()   # from the leader only
+    group_instance_id: str | None = None
 
     def summary(self):
         out: dict[str, Any] = {"group": self.group_id, "generation": self.generation, "member": self.member_id}
@@ -136,6 +146,7 @@ class HeartbeatRequest(Msg):
     group_id: str
     generation: int
     member_id: str
+    group_instance_id: str | None = None
 
     def summary(self):
         return {"group": self.group_id, "generation": self.generation, "member": self.member_id}
@@ -152,6 +163,7 @@ class LeaveGroupRequest(Msg):
     cid: int
     group_id: str
     member_id: str
+    group_instance_id: str | None = None
 
     def summary(self):
         return {"group": self.group_id, "member": self.member_id}

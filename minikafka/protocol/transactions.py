@@ -120,6 +120,7 @@ class TxnOffsetCommitRequest(Msg):
     member_id: str
     offsets: tuple[tuple[TP, int], ...]
     v2: bool = False            # TxnOffsetCommit v5+: the group coordinator adds its partition
+    group_instance_id: str | None = None
 
     def summary(self):
         return {"group": self.group_id, "pid": self.producer_id, "epoch": self.producer_epoch,

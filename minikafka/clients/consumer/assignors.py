@@ -11,8 +11,9 @@ it is not in the metadata yet. Results depend only on the inputs, never on membe
    first P % C get P // C + 1 and the rest P // C, each a contiguous range, so co-partitioned
    topics line up.
 2. roundrobin (I.64): all subscribed partitions, sorted by (topic, partition), are dealt around
-   a circle of members sorted by member id; each goes to the next member that subscribes to
-   its topic.
+   a circle of members sorted as range sorts them (static members first, by instance id; then
+   the rest by member id: Kafka's MemberInfo order); each goes to the next member that
+   subscribes to its topic.
 3. sticky (I.65): balance first, then keep partitions with their previous owners. Kafka's
    properties are emulated, not its exact tie-breaking.
    a. A member's `owned` partition counts only if it still exists and the member still
@@ -165,6 +166,7 @@ def roundrobin_assignor(partitions_per_topic: Mapping[str, int],
                         subscriptions: Sequence[Subscription]) -> dict[str, list[TP]]:
     subs = _validate(partitions_per_topic, subscriptions)
     out: dict[str, list[TP]] = {s.member_id: [] for s in subs}
+    subs = sorted(subs, key=_range_order)
     i = 0
     for tp in _subscribed_partitions(partitions_per_topic, subs):
         while tp[0] not in subs[i].topics:   # someone subscribes, so this stops

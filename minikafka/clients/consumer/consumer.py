@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from minikafka.clients.client import Client
 from minikafka.clients.client_metrics import ConsumerMetrics
 from minikafka.clients.consumer.config import CONSUMER
-from minikafka.clients.consumer.consumer_coordinator import ConsumerCoordinator, commit_args
+from minikafka.clients.consumer.consumer_coordinator import ConsumerCoordinator
 from minikafka.clients.consumer.fetcher import Fetcher
 from minikafka.clients.consumer.offset_fetcher import OffsetFetcher
 from minikafka.clients.consumer.subscription_state import SubscriptionState
@@ -43,14 +43,16 @@ from minikafka.clients.message import (
     TopicPartition,
     check_topic,
     check_topic_partition,
+    Message,
     check_topic_partitions,
     is_int,
+    offsets_to_wire,
 )
 from minikafka.config import Config, resolve
 from minikafka.errors import ConfigException, KafkaException
 
 if TYPE_CHECKING:
-    from minikafka.clients.message import GroupMetadata, Message
+    from minikafka.clients.message import GroupMetadata
     from minikafka.cluster import Cluster
 
 
@@ -307,3 +309,23 @@ class Consumer(Client):
         """For producer.send_offsets_to_transaction(): group id, generation and member id."""
         self.check_open()
         return self.coordinator.metadata()
+
+
+def commit_args(consumer: Consumer, message: Any, offsets: Any) -> tuple[tuple[tuple[str, int], int], ...]:
+    """What `commit(message=..., offsets=...)` commits (rule 2)."""
+    if message is not None and offsets is not None:
+        raise KafkaException("_INVALID_ARG", "commit() takes message or offsets, not both")
+    if message is not None:
+        if not isinstance(message, Message):
+            raise TypeError(f"commit(): message must be a Message from poll() or consume(), got "
+                            f"{type(message).__name__} {message!r} (to commit offsets, use offsets=[TopicPartition])")
+        if message.error() is not None:
+            raise KafkaException("_INVALID_ARG", f"commit(): the message carries an error ({message.error().name()}), "
+                                                 "not a record: it has no offset to commit")
+        return (((message.topic(), message.partition()), message.offset() + 1),)
+    if offsets is not None:
+        return offsets_to_wire(offsets, "commit()")
+    positions = [(tp, pos) for tp, pos in sorted(consumer.subscriptions.positions.items()) if pos is not None]
+    if not positions:
+        raise KafkaException("_NO_OFFSET", "commit(): no positions to commit (nothing consumed yet)")
+    return tuple(positions)

@@ -37,6 +37,13 @@ M10. A JoinGroup refused with INVALID_SESSION_TIMEOUT (session.timeout.ms outsid
     group.min/max.session.timeout.ms), INCONSISTENT_GROUP_PROTOCOL or INVALID_GROUP_ID is fatal,
     as in Java: the next poll() raises it (KafkaException with that code), and the poll after
     that tries to join again.
+M11. Static membership (`group.instance.id`, KIP-345): every group request names the instance
+    id. A static member sends no LeaveGroup (on close, unsubscribe or an expired
+    max.poll.interval.ms it only forgets its member id), so a restart within
+    `session.timeout.ms` rejoins in its old place without a rebalance. A leader told
+    `skip_assignment` (KIP-814) does not assign again. FENCED_INSTANCE_ID (another process
+    with the same instance id took over) is fatal: every later poll() raises it and the
+    consumer no longer takes part in the group.
 
 Offset rules:
 1. Committing and reading committed offsets need a `group.id` (else INVALID_GROUP_ID). Requests
@@ -67,7 +74,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from minikafka import protocol as P
 from minikafka.clients.consumer.assignors import ASSIGNORS, Subscription, check_assignment, choose_protocol
-from minikafka.clients.message import OFFSET_INVALID, GroupMetadata, Message, TopicPartition, offsets_to_wire
+from minikafka.clients.message import OFFSET_INVALID, GroupMetadata, TopicPartition
 from minikafka.errors import KafkaError, KafkaException
 
 if TYPE_CHECKING:
@@ -76,7 +83,7 @@ if TYPE_CHECKING:
 TP = tuple[str, int]
 FIND_AGAIN = frozenset({"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "COORDINATOR_LOAD_IN_PROGRESS"})
 RETRY = frozenset({"UNSTABLE_OFFSET_COMMIT", "REBALANCE_IN_PROGRESS"})
-MEMBERSHIP_GONE = frozenset({"UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"})
+MEMBERSHIP_GONE = frozenset({"UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"})
 JOIN_FATAL = frozenset({"INVALID_SESSION_TIMEOUT", "INCONSISTENT_GROUP_PROTOCOL", "INVALID_GROUP_ID"})
 UNJOINED, JOINING, SYNCING, STABLE = "UNJOINED", "JOINING", "SYNCING", "STABLE"
 
@@ -97,7 +104,7 @@ class ConsumerCoordinator:
         self.lost = False                                  # membership lost: revoke at the next poll
         self.protocol = ""
         self.leader = ""
-        self.assigned_counts: dict[str, int] = {}
+        self.assigned_counts: dict[str, int] | None = {}
         self.specs = [ASSIGNORS[name] for name in cfg["partition.assignment.strategy"]]
         self.rebalance_protocol = choose_protocol(self.specs)
         self.in_on_assign = False                   # M3: assign() is allowed inside an eager on_assign
@@ -106,6 +113,8 @@ class ConsumerCoordinator:
         self.last_poll = consumer.sim.now
         self.heartbeat_timer = None
         self.auto_commit = bool(cfg["enable.auto.commit"]) and bool(self.group_id)
+        self.instance_id: str | None = cfg["group.instance.id"]
+        self.fenced: KafkaException | None = None          # M11: fenced for good
         self.next_auto_commit = consumer.sim.now + cfg["auto.commit.interval.ms"]
 
     def check_group(self, call: str) -> str:
@@ -122,9 +131,6 @@ class ConsumerCoordinator:
     def subscribe(self, topics: tuple[str, ...], on_assign: Callable | None, on_revoke: Callable | None,
                   on_lost: Callable | None) -> None:
         self.check_group("subscribe")
-        if self.c.cfg["group.instance.id"] is not None:
-            raise KafkaException("_NOT_IMPLEMENTED", "static membership (group.instance.id) is not modelled by "
-                                                     "minikafka; remove group.instance.id")
         changed = topics != self.subscription
         self.subscription = topics
         self.callbacks = {"on_assign": on_assign, "on_revoke": on_revoke, "on_lost": on_lost}
@@ -148,7 +154,7 @@ class ConsumerCoordinator:
     # -- poll (M2, M3, M5, M7) ---------------------------------------------------------------
     def needs_poll(self) -> bool:
         """Has something happened that poll() must act on before it waits for records?"""
-        return self.pending is not None or self.lost or (
+        return self.pending is not None or self.lost or self.fenced is not None or (
             self.rejoin_needed and self.state in (UNJOINED, STABLE) and self.subscription is not None)
 
     def poll(self) -> None:
@@ -167,6 +173,10 @@ class ConsumerCoordinator:
         if self.lost:
             self.lost = False
             self._revoke(tuple(c.subscriptions.assigned), "on_lost")
+        if self.fenced is not None:                         # M11
+            if c.error is None:
+                c.error = self.fenced
+            return
         if self.pending is not None:
             self._apply(self.pending)
             self.pending = None
@@ -206,17 +216,21 @@ class ConsumerCoordinator:
                 return None
             self.generation, self.member_id = resp.generation, resp.member_id
             self.protocol, self.leader = resp.protocol, resp.leader
-            self._sync(self._assign(resp) if resp.members else ())
+            if resp.skip_assignment:
+                self.assigned_counts = None             # M11: Java's leader keeps no assignment snapshot
+            self._sync(self._assign(resp) if resp.members and not resp.skip_assignment else ())
             return None
         c.coordinator_call("group", group, lambda cid: P.JoinGroupRequest(
-            cid, group, self.member_id, c.name, cfg["session.timeout.ms"], cfg["max.poll.interval.ms"], protocols),
-            handle)
+            cid, group, self.member_id, c.name, cfg["session.timeout.ms"], cfg["max.poll.interval.ms"], protocols,
+            self.instance_id), handle)
         self._schedule_heartbeat()
 
     def _assign(self, resp: P.JoinGroupResponse) -> tuple[tuple[str, tuple[TP, ...]], ...] | None:
         """M3, on the leader: run the chosen assignor over the metadata this client knows."""
         c = self.c
-        subs = [Subscription(mid, meta.topics, meta.owned, None, meta.generation) for mid, meta in resp.members]
+        instances = dict(resp.instances)
+        subs = [Subscription(mid, meta.topics, meta.owned, instances.get(mid), meta.generation)
+                for mid, meta in resp.members]
         topics = sorted({t for s in subs for t in s.topics})
         counts = {t: len(c.meta[t]) for t in topics if t in c.meta}
         spec = ASSIGNORS[resp.protocol]
@@ -253,7 +267,7 @@ class ConsumerCoordinator:
             self.pending = resp.assignment
             return None
         c.coordinator_call("group", group, lambda cid: P.SyncGroupRequest(cid, group, generation, member,
-                                                                           assignments), handle)
+                                                                           assignments, self.instance_id), handle)
 
     def _apply(self, assignment: tuple[TP, ...]) -> None:
         c = self.c
@@ -292,6 +306,8 @@ class ConsumerCoordinator:
     def _membership_error(self, error: str, where: str) -> None:
         """M4: the membership is gone or the round must be redone."""
         c = self.c
+        if error == "FENCED_INSTANCE_ID":
+            self._fence(where)
         if error == "UNKNOWN_MEMBER_ID":
             self.member_id, self.generation = "", -1
         if error in MEMBERSHIP_GONE and c.subscriptions.assigned:
@@ -302,6 +318,16 @@ class ConsumerCoordinator:
         else:
             c.trace.state(c.sim.now, c.name, "group.error", group=self.group_id, error=error, request=where)
             c.after(c.cfg["retry.backoff.ms"], self._request_rejoin)
+
+    def _fence(self, where: str) -> None:
+        """M11: another process with this group.instance.id took over."""
+        c = self.c
+        if self.fenced is None:
+            self.fenced = KafkaException(KafkaError(
+                "FENCED_INSTANCE_ID", f"{where}: another consumer with group.instance.id '{self.instance_id}' "
+                f"joined the group and fenced this one; close it", fatal=True))
+            c.trace.state(c.sim.now, c.name, "group.fenced", group=self.group_id, instance=self.instance_id)
+        self.member_id, self.generation = "", -1
 
     def _join_failed(self, error: str) -> None:
         """M10: a JoinGroup refused for good (Java's JoinGroupResponseHandler raises these)."""
@@ -321,7 +347,7 @@ class ConsumerCoordinator:
 
     def leave(self, why: str) -> None:
         c = self.c
-        if self.member_id:
+        if self.member_id and self.instance_id is None:        # M11: a static member does not leave
             group, member = self.group_id, self.member_id
             c.coordinator_call("group", group, lambda cid: P.LeaveGroupRequest(cid, group, member),
                                lambda resp: "refind" if resp.error in FIND_AGAIN else None)
@@ -336,7 +362,7 @@ class ConsumerCoordinator:
     def _heartbeat(self) -> None:
         self.heartbeat_timer = None
         c = self.c
-        if c.closed or self.subscription is None:
+        if c.closed or self.subscription is None or self.fenced is not None:
             return
         self._schedule_heartbeat()
         if self.member_id and c.sim.now - self.last_poll > c.cfg["max.poll.interval.ms"]:
@@ -359,16 +385,18 @@ class ConsumerCoordinator:
                 self._membership_error(resp.error, "Heartbeat")
             return None
         node = c.coordinators.get(("group", group))
+        instance = self.instance_id
         if node is None:
-            c.coordinator_call("group", group, lambda cid: P.HeartbeatRequest(cid, group, generation, member),
+            c.coordinator_call("group", group, lambda cid: P.HeartbeatRequest(cid, group, generation, member, instance),
                                handle, daemon=True)
         else:
-            c.request(node, P.HeartbeatRequest(c.next_cid(), group, generation, member), handle,
+            c.request(node, P.HeartbeatRequest(c.next_cid(), group, generation, member, instance), handle,
                       lambda err: c.coordinators.pop(("group", group), None), daemon=True)
 
     def on_metadata(self) -> None:
         """M6 on the leader: a subscribed topic's partition count changed."""
-        if self.state != STABLE or self.member_id != self.leader or self.subscription is None:
+        if self.state != STABLE or self.member_id != self.leader or self.subscription is None \
+                or self.assigned_counts is None:        # a leader that skipped the assignment (M11) has none
             return
         c = self.c
         for t in self.subscription:
@@ -400,7 +428,7 @@ class ConsumerCoordinator:
 
         def build(cid: int) -> P.OffsetCommitRequest:
             sent[0] = c.sim.now
-            return P.OffsetCommitRequest(cid, group, generation, member, offsets)
+            return P.OffsetCommitRequest(cid, group, generation, member, offsets, self.instance_id)
 
         def handle(resp: P.OffsetCommitResponse) -> str | None:
             errors = [err for _, err in resp.results if err is not None]
@@ -409,7 +437,10 @@ class ConsumerCoordinator:
             if errors and errors[0] == "UNSTABLE_OFFSET_COMMIT":
                 return "retry"
             err = None
-            if errors and errors[0] in MEMBERSHIP_GONE | {"REBALANCE_IN_PROGRESS"}:
+            if errors and errors[0] == "FENCED_INSTANCE_ID":
+                self._membership_error(errors[0], "OffsetCommit")
+                err = self.fenced.args[0] if self.fenced is not None else KafkaError(errors[0])
+            elif errors and errors[0] in MEMBERSHIP_GONE | {"REBALANCE_IN_PROGRESS"}:
                 err = KafkaError(errors[0], f"Commit cannot be completed since the group has already rebalanced "
                                             f"and assigned the partitions to another member ({errors[0]}: "
                                             f"generation {generation}, member '{member or 'none'}'); "
@@ -454,23 +485,3 @@ class ConsumerCoordinator:
     def initial_position(self, key: TP, token: int, then: Callable[[int], None]) -> None:
         """Rule 3 for one partition: `then(offset)` with the committed offset, or -1."""
         self.fetch_committed((key,), lambda offs: then(offs.get(key, -1)))
-
-
-def commit_args(consumer: "Consumer", message: Any, offsets: Any) -> tuple[tuple[TP, int], ...]:
-    """What `commit(message=..., offsets=...)` commits (rule 2)."""
-    if message is not None and offsets is not None:
-        raise KafkaException("_INVALID_ARG", "commit() takes message or offsets, not both")
-    if message is not None:
-        if not isinstance(message, Message):
-            raise TypeError(f"commit(): message must be a Message from poll() or consume(), got "
-                            f"{type(message).__name__} {message!r} (to commit offsets, use offsets=[TopicPartition])")
-        if message.error() is not None:
-            raise KafkaException("_INVALID_ARG", f"commit(): the message carries an error ({message.error().name()}), "
-                                                 "not a record: it has no offset to commit")
-        return (((message.topic(), message.partition()), message.offset() + 1),)
-    if offsets is not None:
-        return offsets_to_wire(offsets, "commit()")
-    positions = [(tp, pos) for tp, pos in sorted(consumer.subscriptions.positions.items()) if pos is not None]
-    if not positions:
-        raise KafkaException("_NO_OFFSET", "commit(): no positions to commit (nothing consumed yet)")
-    return tuple(positions)

@@ -339,7 +339,7 @@ class TransactionManager:
                 self.offsets_added = True           # it may be added even if the commit then fails
             g = op.group
             return P.TxnOffsetCommitRequest(cid, self.txn_id, g.group_id, pid, epoch, g.generation_id, g.member_id,
-                                            tuple(op.sent.items()), self.v2)
+                                            tuple(op.sent.items()), self.v2, g.group_instance_id)
 
         def committed(resp: P.OffsetCommitResponse) -> str | None:
             if op.done:                             # given up at its call's timeout, or ended by an error

@@ -34,12 +34,26 @@ Rules:
    ClassicGroup.validateOffsetCommit does not enforce the group state for transactional
    commits). A commit without membership (generation -1, no member id) is accepted only while
    the group is Empty, or inside a transaction.
-Simplifications: no MEMBER_ID_REQUIRED round trip, no static membership (group.instance.id),
-and a session timeout outside [group.min.session.timeout.ms, group.max.session.timeout.ms]
-gets INVALID_SESSION_TIMEOUT as in Kafka.
+8. Static membership (KIP-345, I.67): a member with a `group.instance.id` is static. The group
+   maps each instance id to its current member id. A JoinGroup with that instance id and no
+   member id is the same instance back (a restart): it gets a new member id, takes over the old
+   member's place, assignment and leadership, and the old member id is fenced. In a Stable group
+   whose selected protocol (assignor) its new metadata leaves unchanged there is no rebalance
+   (Kafka compares the selected protocol, not the subscription bytes, which a new process sends
+   without the partitions it owned): the member gets the current generation (a leader with
+   `skip_assignment`, KIP-814, so it does not assign again) and its SyncGroup its old
+   assignment; otherwise the group rebalances as for any rejoin. (A subscription changed across
+   the restart is then not noticed; Kafka's leader would see it in the metadata KIP-814 gives it.) Any request that names the
+   instance id with a member id other than the current one gets FENCED_INSTANCE_ID. A static
+   member is removed by its session timeout (or a LeaveGroup naming it), not by closing: its
+   client sends no LeaveGroup.
+Simplifications: no MEMBER_ID_REQUIRED round trip, and a session timeout outside
+[group.min.session.timeout.ms, group.max.session.timeout.ms] gets INVALID_SESSION_TIMEOUT as in
+Kafka.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +75,7 @@ class Member:
     sync_reply: Any = None
     expiry: Any = None              # session timer
     joined_at: int = 0
+    instance_id: str | None = None  # group.instance.id of a static member (rule 8)
 
     def protocol(self, name: str) -> GroupProtocol | None:
         for p in self.protocols:
@@ -81,6 +96,49 @@ class ClassicGroup:
     join_deadline: int = 0
     initial: bool = False               # in the initial delay of a group that was Empty
     new_member_added: bool = False
+    static_members: dict[str, str] = field(default_factory=dict)   # instance id -> member id (rule 8)
+
+    def fenced(self, member_id: str, instance_id: str | None) -> bool:
+        """Rule 8: the instance id is known, with another member id."""
+        if instance_id is None:
+            return False
+        current = self.static_members.get(instance_id)
+        return current is not None and current != member_id
+
+    def add(self, m: Member) -> None:
+        self.members[m.member_id] = m
+        if m.instance_id is not None:
+            self.static_members[m.instance_id] = m.member_id
+
+    def discard(self, member_id: str) -> Member:
+        m = self.members.pop(member_id)
+        if m.instance_id is not None and self.static_members.get(m.instance_id) == member_id:
+            del self.static_members[m.instance_id]
+        return m
+
+    def replace_static(self, instance_id: str, new_id: str) -> tuple[Member, str]:
+        """Rule 8: the instance's member takes `new_id`, in the same place of the join order;
+        returns it and its old member id."""
+        old_id = self.static_members[instance_id]
+        self.members = {(new_id if mid == old_id else mid): m for mid, m in self.members.items()}
+        m = self.members[new_id]
+        m.member_id = new_id
+        self.static_members[instance_id] = new_id
+        if self.leader == old_id:
+            self.leader = new_id
+        return m, old_id
+
+    def instances(self) -> tuple[tuple[str, str], ...]:
+        return tuple((mid, m.instance_id) for mid, m in self.members.items() if m.instance_id is not None)
+
+    def record_value(self) -> bytes:
+        """Rule 0: the group's record in its `__consumer_offsets` partition."""
+        return json.dumps({"generation": self.generation, "protocol": self.protocol, "leader": self.leader,
+                           "members": [[m.member_id, m.client_id, m.session_timeout_ms, m.rebalance_timeout_ms,
+                                        [[p.name, list(p.topics)] for p in m.protocols],
+                                        [list(tp) for tp in m.assignment]]
+                                       + ([m.instance_id] if m.instance_id is not None else [])
+                                       for m in self.members.values()]}, sort_keys=True).encode()
 
     def rebalance_timeout(self) -> int:
         return max((m.rebalance_timeout_ms for m in self.members.values()), default=0)
@@ -122,3 +180,24 @@ class ClassicGroup:
         if self.state != EMPTY and not transactional:
             return "UNKNOWN_MEMBER_ID"
         return None
+
+
+def parse_group(group_id: str, value: bytes | None) -> ClassicGroup:
+    """The group of a "group/<group>" record (rule 0); ValueError when the value is not one."""
+    def of(v: Any, kind: type) -> Any:
+        if not isinstance(v, kind) or isinstance(v, bool):
+            raise ValueError(f"{v!r} is not {kind.__name__}")
+        return v
+    try:
+        d = json.loads(of(value, bytes))
+        g = ClassicGroup(group_id, STABLE if of(d["members"], list) else EMPTY, of(d["generation"], int),
+                         of(d["protocol"], str), of(d["leader"], str))
+        for mid, client, session, rebalance, protocols, assignment, *static in d["members"]:
+            g.add(Member(
+                of(mid, str), of(client, str), of(session, int), of(rebalance, int),
+                tuple(GroupProtocol(of(name, str), tuple(of(t, str) for t in topics)) for name, topics in protocols),
+                tuple((of(t, str), of(p, int)) for t, p in assignment),
+                instance_id=of(static[0], str) if static else None))
+    except (KeyError, TypeError) as e:          # json's own errors are ValueErrors already
+        raise ValueError(f"malformed group record: {e!r}") from e
+    return g

@@ -33,11 +33,11 @@ Rules:
 """
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
-from minikafka.coordinator.group.classic_group import COMPLETING, EMPTY, PREPARING, STABLE, ClassicGroup, Member
+from minikafka.coordinator.group.classic_group import (COMPLETING, EMPTY, PREPARING, STABLE, ClassicGroup, Member,
+                                                     parse_group)
 from minikafka.coordinator.internal_topics import (CONSUMER_OFFSETS, Coordinator, int_field, parse_value,
                                                    record_key, record_value)
 
@@ -128,19 +128,23 @@ class GroupCoordinator(Coordinator):
 
     # -- requests ----------------------------------------------------------------------
     def on_offset_commit(self, src: str, msg: P.OffsetCommitRequest) -> None:
-        self._commit(src, msg.cid, msg.group_id, msg.offsets, None, msg.member_id, msg.generation)
+        self._commit(src, msg.cid, msg.group_id, msg.offsets, None, msg.member_id, msg.generation,
+                     instance=msg.group_instance_id)
 
     def on_txn_offset_commit(self, src: str, msg: P.TxnOffsetCommitRequest) -> None:
         self._commit(src, msg.cid, msg.group_id, msg.offsets, (msg.producer_id, msg.producer_epoch),
-                     msg.member_id, msg.generation, (msg.transactional_id, msg.v2))
+                     msg.member_id, msg.generation, (msg.transactional_id, msg.v2), msg.group_instance_id)
 
     def _commit(self, src: str, cid: int, group: str, offsets: tuple, producer: tuple[int, int] | None,
-                member_id: str = "", generation: int = -1, txn: tuple[str, bool] | None = None) -> None:
+                member_id: str = "", generation: int = -1, txn: tuple[str, bool] | None = None,
+                instance: str | None = None) -> None:
         def answer(err: str | None, per_tp: dict | None = None) -> None:
             results = tuple((tp, (per_tp or {}).get(tp, err)) for tp, _ in offsets)
             self.broker.send(src, P.OffsetCommitResponse(cid, results))
         err = self.owner_error(group)
-        if err is None and group in self.groups:
+        if err is None and group in self.groups and self.groups[group].fenced(member_id, instance):
+            err = "FENCED_INSTANCE_ID"
+        elif err is None and group in self.groups:
             err = self.groups[group].validate_commit(member_id, generation, producer is not None)
         elif err is None and generation >= 0:      # a member of a group this coordinator does not know
             err = "ILLEGAL_GENERATION"
@@ -224,19 +228,26 @@ class GroupCoordinator(Coordinator):
         g = self.groups.get(msg.group_id)
         if g is None:
             g = self.groups[msg.group_id] = ClassicGroup(msg.group_id)
+        instance = msg.group_instance_id
+        if msg.member_id and g.fenced(msg.member_id, instance):
+            return reply("FENCED_INSTANCE_ID")
         if msg.member_id and msg.member_id not in g.members:
             return reply("UNKNOWN_MEMBER_ID")
         if g.members and all(not any(p.name == q.name for q in msg.protocols)
                              for p in next(iter(g.members.values())).protocols):
             return reply("INCONSISTENT_GROUP_PROTOCOL")
         now = self.sim.now
+        if not msg.member_id and instance in g.static_members:          # rule 8: the instance is back
+            return self._static_rejoin(g, msg, reply)
         if not msg.member_id:                                          # rule 1
-            member_id = f"{msg.client_id}-{self.member_rng.getrandbits(32):08x}"
-            m = g.members[member_id] = Member(member_id, msg.client_id, msg.session_timeout_ms,
-                                              msg.rebalance_timeout_ms, msg.protocols, joined_at=now)
+            member_id = f"{instance or msg.client_id}-{self.member_rng.getrandbits(32):08x}"
+            m = Member(member_id, msg.client_id, msg.session_timeout_ms, msg.rebalance_timeout_ms, msg.protocols,
+                       joined_at=now, instance_id=instance)
+            g.add(m)
             m.join_reply = reply
             self._touch(g, m)
-            self.trace.state(now, self.broker.name, "group.join", group=g.group_id, member=member_id, new=True)
+            self.trace.state(now, self.broker.name, "group.join", group=g.group_id, member=member_id, new=True,
+                             **({"instance": instance} if instance is not None else {}))
             self._prepare_rebalance(g, f"{member_id} joined")
             return
         m = g.members[msg.member_id]
@@ -253,6 +264,38 @@ class GroupCoordinator(Coordinator):
             self._maybe_complete_join(g)
         else:
             self._prepare_rebalance(g, f"{m.member_id} rejoined" + (" with a new subscription" if subscribed else ""))
+
+    def _static_rejoin(self, g: ClassicGroup, msg: P.JoinGroupRequest, reply: Any) -> None:
+        """Rule 8: a static member's new process takes its place; in a Stable group whose selected
+        protocol stays the same it gets the current generation and no rebalance happens."""
+        member_id = f"{msg.group_instance_id}-{self.member_rng.getrandbits(32):08x}"
+        m, old_id = g.replace_static(msg.group_instance_id, member_id)
+        for pending in (m.join_reply, m.sync_reply):
+            if pending is not None:
+                pending("FENCED_INSTANCE_ID")           # the old process is answered as fenced
+        m.join_reply = m.sync_reply = None
+        m.protocols, m.session_timeout_ms, m.rebalance_timeout_ms = (msg.protocols, msg.session_timeout_ms,
+                                                                     msg.rebalance_timeout_ms)
+        changed = g.choose_protocol() != g.protocol        # Kafka compares the selected protocol only
+        m.client_id = msg.client_id
+        self._touch(g, m)
+        self.trace.state(self.sim.now, self.broker.name, "group.static_rejoin", group=g.group_id,
+                         instance=msg.group_instance_id, member=member_id, replaces=old_id, state=g.state,
+                         generation=g.generation)
+        if g.state == STABLE and not changed:
+            generation = g.generation
+
+            def persisted(err: str | None) -> None:
+                if err is not None or g.generation != generation or g.members.get(member_id) is not m:
+                    return reply(err or "REBALANCE_IN_PROGRESS")
+                leader = member_id == g.leader
+                everyone = tuple((mid, x.protocol(g.protocol)) for mid, x in g.members.items()) if leader else ()
+                reply(None, generation=g.generation, protocol=g.protocol, leader=g.leader, member_id=member_id,
+                      members=everyone, instances=g.instances() if leader else (), skip_assignment=leader)
+            self._persist(g, persisted)
+            return
+        m.join_reply = reply
+        self._prepare_rebalance(g, f"{member_id} rejoined as {msg.group_instance_id}")
 
     def _prepare_rebalance(self, g: ClassicGroup, why: str) -> None:
         """Rule 2: start the join phase, or (already in it) see whether it can end."""
@@ -322,6 +365,7 @@ class GroupCoordinator(Coordinator):
                 m.join_reply("INCONSISTENT_GROUP_PROTOCOL")
                 m.join_reply = None
             g.members.clear()
+            g.static_members.clear()
             g.state = EMPTY
             return
         g.protocol = protocol
@@ -332,17 +376,16 @@ class GroupCoordinator(Coordinator):
         for mid, m in g.members.items():
             reply, m.join_reply = m.join_reply, None
             reply(None, generation=g.generation, protocol=protocol, leader=g.leader, member_id=mid,
-                  members=everyone if mid == g.leader else ())
+                  members=everyone if mid == g.leader else (),
+                  instances=g.instances() if mid == g.leader else ())
 
     def on_sync_group(self, src: str, msg: P.SyncGroupRequest) -> None:
         """Rule 4."""
         def reply(error: str | None, assignment: tuple = ()) -> None:
             self.broker.send(src, P.SyncGroupResponse(msg.cid, error, assignment))
-        err = self.owner_error(msg.group_id)
         g = self.groups.get(msg.group_id)
-        if err is None and (g is None or msg.member_id not in g.members):
-            err = "UNKNOWN_MEMBER_ID"
-        elif err is None and msg.generation != g.generation:
+        err = self.owner_error(msg.group_id) or self._membership(g, msg.member_id, msg.group_instance_id)
+        if err is None and msg.generation != g.generation:
             err = "ILLEGAL_GENERATION"
         elif err is None and g.state == PREPARING:
             err = "REBALANCE_IN_PROGRESS"
@@ -383,11 +426,9 @@ class GroupCoordinator(Coordinator):
 
     def on_heartbeat(self, src: str, msg: P.HeartbeatRequest) -> None:
         """Rule 5."""
-        err = self.owner_error(msg.group_id)
         g = self.groups.get(msg.group_id)
-        if err is None and (g is None or msg.member_id not in g.members):
-            err = "UNKNOWN_MEMBER_ID"
-        elif err is None:
+        err = self.owner_error(msg.group_id) or self._membership(g, msg.member_id, msg.group_instance_id)
+        if err is None:
             self._touch(g, g.members[msg.member_id])
             if g.state == PREPARING:
                 err = "REBALANCE_IN_PROGRESS"
@@ -397,14 +438,19 @@ class GroupCoordinator(Coordinator):
 
     def on_leave_group(self, src: str, msg: P.LeaveGroupRequest) -> None:
         """Rule 6."""
-        err = self.owner_error(msg.group_id)
         g = self.groups.get(msg.group_id)
-        if err is None and (g is None or msg.member_id not in g.members):
-            err = "UNKNOWN_MEMBER_ID"
+        err = self.owner_error(msg.group_id) or self._membership(g, msg.member_id, msg.group_instance_id)
         if err is None:
             self._remove(g, msg.member_id, "left the group")
             self._prepare_rebalance(g, f"{msg.member_id} left")
         self.broker.send(src, P.LeaveGroupResponse(msg.cid, err))
+
+    @staticmethod
+    def _membership(g: ClassicGroup | None, member_id: str, instance: str | None) -> str | None:
+        """Rules 4-6 and 8: is this (member id, instance id) a member of the group?"""
+        if g is not None and g.fenced(member_id, instance):
+            return "FENCED_INSTANCE_ID"
+        return None if g is not None and member_id in g.members else "UNKNOWN_MEMBER_ID"
 
     def _touch(self, g: ClassicGroup, m: Member) -> None:
         if m.expiry is not None:
@@ -422,7 +468,7 @@ class GroupCoordinator(Coordinator):
         self._prepare_rebalance(g, f"{member_id} session timed out")
 
     def _remove(self, g: ClassicGroup, member_id: str, why: str) -> None:
-        m = g.members.pop(member_id)
+        m = g.discard(member_id)
         if m.expiry is not None:
             m.expiry.cancel()
         if m.join_reply is not None:
@@ -434,12 +480,7 @@ class GroupCoordinator(Coordinator):
 
     # -- persistence (rule 0) ----------------------------------------------------------------
     def _persist(self, g: ClassicGroup, then: Any) -> None:
-        value = json.dumps({"generation": g.generation, "protocol": g.protocol, "leader": g.leader,
-                            "members": [[m.member_id, m.client_id, m.session_timeout_ms, m.rebalance_timeout_ms,
-                                         [[p.name, list(p.topics)] for p in m.protocols],
-                                         [list(tp) for tp in m.assignment]] for m in g.members.values()]},
-                           sort_keys=True).encode()
-        self.write(self.partition_of(g.group_id), [(f"group/{g.group_id}", value)], then)
+        self.write(self.partition_of(g.group_id), [(f"group/{g.group_id}", g.record_value())], then)
 
     def _load_group(self, group_id: str, value: bytes | None) -> None:
         g = parse_group(group_id, value)
@@ -451,23 +492,3 @@ class GroupCoordinator(Coordinator):
         for m in g.members.values():
             self._touch(g, m)
         self.groups[group_id] = g
-
-
-def parse_group(group_id: str, value: bytes | None) -> ClassicGroup:
-    """The group of a "group/<group>" record (rule 0); ValueError when the value is not one."""
-    def of(v: Any, kind: type) -> Any:
-        if not isinstance(v, kind) or isinstance(v, bool):
-            raise ValueError(f"{v!r} is not {kind.__name__}")
-        return v
-    try:
-        d = json.loads(of(value, bytes))
-        g = ClassicGroup(group_id, STABLE if of(d["members"], list) else EMPTY, of(d["generation"], int),
-                         of(d["protocol"], str), of(d["leader"], str))
-        for mid, client, session, rebalance, protocols, assignment in d["members"]:
-            g.members[of(mid, str)] = Member(
-                mid, of(client, str), of(session, int), of(rebalance, int),
-                tuple(P.GroupProtocol(of(name, str), tuple(of(t, str) for t in topics)) for name, topics in protocols),
-                tuple((of(t, str), of(p, int)) for t, p in assignment))
-    except (KeyError, TypeError) as e:          # json's own errors are ValueErrors already
-        raise ValueError(f"malformed group record: {e!r}") from e
-    return g

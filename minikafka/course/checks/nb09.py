@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from minikafka.clients.consumer.assignors import Subscription, range_assignor, sticky_assignor
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb09 import partition_lag, show_group, sticky_verdict
+from minikafka.course.lessons.nb09 import partition_lag, show_group, simulated_rebalances, sticky_verdict
 
 
 def _member_ids(rng: random.Random, n: int) -> list[str]:
@@ -155,3 +155,14 @@ def ex9_3(fn: Callable[..., dict[tuple[str, int], int]]) -> None:
         return partition_lag(end, committed)
     cluster_lag.__name__ = "partition_lag"
     run("9_3", fn, cluster_lag, cases)
+
+
+def ex9_4(fn: Callable[[bool, int, int], bool]) -> None:
+    """rebalances(static, away_ms, session_timeout_ms): the learner's prediction against the
+    cluster (lessons.nb09.run_restart: did the generation move after a member's restart?), for
+    dynamic and static members, away well within or well beyond the session timeout."""
+    times = [(0, 6000), (2000, 10_000), (5000, 10_000), (9000, 6000), (20_000, 10_000),
+             (30_000, 45_000), (60_000, 45_000)]       # never within a heartbeat of the timeout
+    cases = [((static, away, session), f"static={static}, away_ms={away}, session_timeout_ms={session}")
+             for static in (True, False) for away, session in times]
+    run("9_4", fn, simulated_rebalances, cases)

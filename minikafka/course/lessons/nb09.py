@@ -1,8 +1,9 @@
 """References and helpers for notebook 09, consumer groups: consumer lag, the properties a
-sticky assignor must have, and plugging a learner's assignor into a live group.
+sticky assignor must have, plugging a learner's assignor into a live group, and when a restart
+rebalances.
 
 Rules (Kafka's OffsetAndMetadata and ConsumerGroupCommand for lag; the sticky assignors' KIP-54
-and KIP-429):
+and KIP-429; KIP-345 for static membership):
 1. A committed offset N means "resume at N": the next record to read, not the last one read.
    A partition's lag is its end offset (the HW; the LSO for read_committed) minus the
    group's committed offset. With nothing committed the group would start at the log start
@@ -14,9 +15,16 @@ and KIP-429):
    partitions, and P % C of the members that owned more than P // C keep one more.
 3. The range assignor itself is `assignors.range_assignor`, the sticky one
    `assignors.sticky_assignor`.
+4. Static membership (KIP-345, classic protocol): a dynamic member's restart always rebalances
+   the group (its close sends a LeaveGroup, the new process joins as a new member). A static
+   member (`group.instance.id`) sends no LeaveGroup; back within `session.timeout.ms` it takes
+   its old place with no rebalance, away longer it is removed by the session timeout and the
+   group rebalances. The coordinator counts the session from the last heartbeat (every
+   `heartbeat.interval.ms`, 3 s), so near the boundary it depends on when that was.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Mapping, Sequence
 
 from minikafka.clients.consumer.assignors import TP, Subscription, check_assignment, register_assignor
@@ -98,3 +106,57 @@ def use_assignor(name: str, fn: Callable[..., Any], reference: Callable[..., Any
         print(wrap_report(f"[todo] {name}: {e or 'not implemented yet'}; the group uses the reference instead"))
         fn = reference
     register_assignor(name, fn)
+
+
+# -- rule 4: static membership, a restart and a rebalance ----------------------------------------
+def rebalances(static: bool, away_ms: int, session_timeout_ms: int) -> bool:
+    """Rule 4: does the group rebalance when a member's process is closed and started again
+    `away_ms` later? A dynamic member always (its LeaveGroup, then a new member's JoinGroup); a
+    static one only if it was away longer than its session timeout."""
+    return not static or away_ms > session_timeout_ms
+
+
+def run_restart(static: bool, away_ms: int, session_timeout_ms: int, seed: int = 5) -> tuple[Any, int, int]:
+    """Build rule 4 by its mechanism: two members of group "g" start together and share 4
+    partitions (static ones with group.instance.id worker-a and worker-b); worker-a is closed,
+    the other keeps polling for `away_ms`, then a new process with worker-a's config joins.
+    Returns (cluster, the generation before the close, the generation once the group is
+    settled again)."""
+    from minikafka.cluster import Cluster
+    c = Cluster(brokers=1, seed=seed)        # both members join in the initial delay: generation 1
+    c.create_topic("t", partitions=4, replication_factor=1)
+
+    def member(instance: str) -> Any:
+        cfg: dict[str, Any] = {"group.id": "g", "auto.offset.reset": "earliest",
+                               "session.timeout.ms": session_timeout_ms}
+        if static:
+            cfg["group.instance.id"] = instance
+        k = c.consumer(cfg)
+        k.subscribe(["t"])
+        return k
+
+    def settle(*consumers: Any) -> None:
+        for _ in range(40):
+            for k in consumers:
+                k.consume(100, 0.5)
+            if c.group_state("g").state == "Stable" and all(k.assignment() for k in consumers):
+                return
+        raise RuntimeError(f"the group did not settle: {c.group_state('g')}")
+
+    a, b = member("worker-a"), member("worker-b")
+    settle(a, b)
+    before = c.group_state("g").generation
+    a.close()
+    back = c.now + away_ms
+    while c.now < back:
+        b.consume(100, min(500, back - c.now) / 1000)
+    settle(member("worker-a"), b)
+    return c, before, c.group_state("g").generation
+
+
+@functools.cache
+def simulated_rebalances(static: bool, away_ms: int, session_timeout_ms: int) -> bool:
+    """What the cluster does in `run_restart` (the oracle of exercise 9.4): did the generation
+    move?"""
+    _c, before, after = run_restart(static, away_ms, session_timeout_ms)
+    return after != before
