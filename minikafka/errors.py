@@ -69,6 +69,9 @@ _ERRORS: dict[str, tuple[int, bool, str]] = {
     "INVALID_GROUP_ID": (24, False, "The configured groupId is invalid"),
     "TRANSACTION_ABORTABLE": (120, False, "The server encountered an error with the transaction; the client can abort and retry"),
     "TRANSACTIONAL_ID_NOT_FOUND": (105, False, "The transactionalId could not be found"),
+    "NON_EMPTY_GROUP": (68, False, "The group is not empty"),
+    "GROUP_ID_NOT_FOUND": (69, False, "The group id does not exist"),
+    "GROUP_SUBSCRIBED_TO_TOPIC": (86, False, "The consumer group is actively subscribed to the topic"),
     # client-side errors, librdkafka's names
     "_BAD_MSG": (-199, False, "Local: Bad message format"),
     "_FAIL": (-196, False, "Local: Failure"),

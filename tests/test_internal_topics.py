@@ -100,7 +100,7 @@ JUNK = [
     (None, b"offset=1"),                                      # no key
     (b"junk", b"junk"),                                       # a key of no known type
     (b"offset/g/t/x", b"offset=1"),                           # a partition that is not a number
-    (b"offset/g/t/0", None),                                  # no value
+    (b"offset/g/x", None),                                    # a tombstone whose key names nothing
     (b"offset/g/t/0", b"offset=seven"),                       # not an offset
     (b"offset/g/t/0", b"\xff\xfe"),                           # not UTF-8
     (b"group/g", b"{not json"),                               # a group that is not JSON

@@ -13,6 +13,7 @@
 | `transactions` | AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit | `EndTxnRequest.json`, ... |
 | `transaction_admin` | ListTransactions, DescribeTransactions, DescribeProducers | `ListTransactionsRequest.json`, ... |
 | `groups` | OffsetCommit, OffsetFetch, JoinGroup, SyncGroup, Heartbeat, LeaveGroup | `JoinGroupRequest.json`, ... |
+| `group_admin` | ListGroups, DescribeGroups, OffsetFetch (all), OffsetDelete, DeleteGroups | `ListGroupsRequest.json`, ... |
 
 The rules every message follows are in `base`. Kafka keeps one JSON schema per API, with its
 versions, in `clients/src/main/resources/common/message/`.
@@ -26,6 +27,10 @@ from minikafka.protocol.controller import (AllocateProducerIdsRequest, AllocateP
 from minikafka.protocol.fetch import (FetchPartition, FetchPartitionResult, FetchRequest, FetchResponse,
                                       ListOffsetsRequest, ListOffsetsResponse, OffsetsForLeaderEpochRequest,
                                       OffsetsForLeaderEpochResponse)
+from minikafka.protocol.group_admin import (DeleteGroupsRequest, DeleteGroupsResponse, DescribedGroup,
+                                            DescribedMember, DescribeGroupsRequest, DescribeGroupsResponse,
+                                            ListedGroup, ListGroupsRequest, ListGroupsResponse, OffsetDeleteRequest,
+                                            OffsetDeleteResponse)
 from minikafka.protocol.groups import (GroupProtocol, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
                                        JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
                                        OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
@@ -64,4 +69,6 @@ __all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "Partiti
            "EnvelopeRequest", "EnvelopeResponse", "admin_error", "ListTransactionsRequest",
            "ListTransactionsResponse", "DescribeTransactionsRequest", "DescribeTransactionsResponse",
            "DescribedTransaction", "DescribeProducersRequest", "DescribeProducersResponse", "ActiveProducer",
-           "PartitionProducers"]
+           "PartitionProducers", "ListGroupsRequest", "ListGroupsResponse", "ListedGroup", "DescribeGroupsRequest",
+           "DescribeGroupsResponse", "DescribedGroup", "DescribedMember",
+           "OffsetDeleteRequest", "OffsetDeleteResponse", "DeleteGroupsRequest", "DeleteGroupsResponse"]

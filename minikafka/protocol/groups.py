@@ -33,14 +33,16 @@ class OffsetCommitResponse(PartitionResults):
 
 @message
 class OffsetFetchRequest(Msg):
-    """A consumer asks for its group's committed offsets."""
+    """A consumer (or an admin client) asks for its group's committed offsets; partitions None:
+    every partition the group has an offset for (Kafka: Topics null)."""
     cid: int
     group_id: str
-    partitions: tuple[TP, ...]
+    partitions: tuple[TP, ...] | None
     require_stable: bool = True
 
     def summary(self):
-        return {"group": self.group_id, "parts": tuple(_tp(tp) for tp in self.partitions)}
+        return {"group": self.group_id,
+                "parts": "all" if self.partitions is None else tuple(_tp(tp) for tp in self.partitions)}
 
 
 @message

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.controller.election import NO_LEADER
+from minikafka.coordinator.group.group_admin import REQUESTS as GROUP_ADMIN
 from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, TRANSACTION_STATE, find_coordinator
 from minikafka.coordinator.transaction.transaction_coordinator import TransactionCoordinator
@@ -309,6 +310,8 @@ class Broker(BrokerLifecycle, Node):
             self.send(src, describe_transactions(self.txn_coordinator, msg))
         elif kind == "DescribeProducersRequest":
             self.send(src, describe_producers(self, msg))
+        elif kind in GROUP_ADMIN:
+            GROUP_ADMIN[kind](self.group_coordinator, src, msg)
         elif kind in FORWARDED:
             self._forward(src, msg)
         elif kind == "EnvelopeResponse":

@@ -23,7 +23,8 @@ Rules:
    partition: COMMIT makes the offsets committed, ABORT drops them. Loading replays the log by
    the same rule. An older producer epoch gets INVALID_PRODUCER_EPOCH (the zombie is fenced).
 4. OffsetFetch with require_stable: a partition with pending transactional offsets answers
-   UNSTABLE_OFFSET_COMMIT and the consumer retries; otherwise the committed offset, or -1.
+   UNSTABLE_OFFSET_COMMIT and the consumer retries; otherwise the committed offset, or -1. No
+   partitions named (Kafka's Topics null, an admin's fetch): every partition with an offset.
 5. Before a transaction's first offsets in its partition, the group coordinator checks with the
    transaction coordinator as a partition leader checks a produce
    (add_partitions_to_txn_manager.py): verify only for a v1 producer when
@@ -87,6 +88,9 @@ class GroupCoordinator(Coordinator):
     def _replay(self, partition: int, b: Any, rec: Any) -> None:
         """One record into the state; ValueError, with the state untouched, if it is not one of ours."""
         key = record_key(rec)
+        if rec.value is None:                       # a tombstone (group_admin.py rule 6)
+            from minikafka.coordinator.group.group_admin import replay_tombstone
+            return replay_tombstone(self, key)
         if key.startswith("group/"):
             self._load_group(key[len("group/"):], rec.value)
             return
@@ -148,8 +152,6 @@ class GroupCoordinator(Coordinator):
             err = self.groups[group].validate_commit(member_id, generation, producer is not None)
         elif err is None and generation >= 0:      # a member of a group this coordinator does not know
             err = "ILLEGAL_GENERATION"
-            if err is None and member_id:
-                self._touch(self.groups[group], self.groups[group].members[member_id])
         if err is not None:
             if err in ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"):
                 self.trace.state(self.sim.now, self.broker.name, "offsets.commit_rejected", group=group,
@@ -203,9 +205,9 @@ class GroupCoordinator(Coordinator):
         partition = self.partition_of(msg.group_id)
         unstable = {tp for (part, _), items in self.pending.items() if part == partition
                     for g, tp, _ in items if g == msg.group_id}
+        asked = msg.partitions if msg.partitions is not None else sorted(set(committed) | unstable)
         out = tuple((tp, committed.get(tp, -1),
-                     "UNSTABLE_OFFSET_COMMIT" if msg.require_stable and tp in unstable else None)
-                    for tp in msg.partitions)
+                     "UNSTABLE_OFFSET_COMMIT" if msg.require_stable and tp in unstable else None) for tp in asked)
         self.broker.send(src, P.OffsetFetchResponse(msg.cid, None, out))
 
     def _exists(self, tp: TP) -> bool:

@@ -1,0 +1,371 @@
+"""Classic consumer group administration (kafka-semantics.md I.57-I.67): the admin calls behind
+`kafka-consumer-groups.sh`, as requests to brokers (broker_calls.py; coordinator side in
+coordinator/group/group_admin.py).
+
+| method | sends | Kafka |
+|---|---|---|
+| `list_consumer_groups` | Metadata, then ListGroups to every live broker | `Admin.listConsumerGroups`, `--list` |
+| `describe_consumer_groups` | FindCoordinator, then DescribeGroups per group | `describeConsumerGroups`, `--describe` |
+| `list_consumer_group_offsets` | FindCoordinator, then OffsetFetch | `listConsumerGroupOffsets` |
+| `alter_consumer_group_offsets` | FindCoordinator, then OffsetCommit (generation -1, no member id) | `alterConsumerGroupOffsets`, `--reset-offsets` |
+| `delete_consumer_group_offsets` | FindCoordinator, then OffsetDelete | `deleteConsumerGroupOffsets`, `--delete-offsets` |
+| `delete_consumer_groups` | FindCoordinator, then DeleteGroups per group | `deleteConsumerGroups`, `--delete` |
+| `consumer_group_lag` | the offsets, then Metadata and ListOffsets(latest) per partition | `--describe`'s LAG column |
+
+Rules:
+1. Arguments are checked before anything is sent (transactions.py rule 1): a wrong type raises
+   TypeError, a value out of range ValueError, each naming the argument, the value and what is
+   accepted. Collections are asked about in sorted order.
+2. `list_consumer_groups`: one key per live broker (Metadata), each answering for the groups it
+   coordinates (Kafka's `ListConsumerGroupsHandler` with AllBrokersStrategy); a broker that
+   does not answer is retried until the call's timeout; COORDINATOR_LOAD_IN_PROGRESS retries.
+   The result: every listing, sorted by group id.
+3. A call about a group goes to its coordinator, found by FindCoordinator(key type "group")
+   (Kafka's `CoordinatorStrategy`). NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE, a lost
+   connection or a timed-out attempt look the coordinator up again (so a crashed coordinator's
+   groups are answered by the next leader of their `__consumer_offsets` partition);
+   COORDINATOR_LOAD_IN_PROGRESS retries; any other error is the group's answer.
+4. `describe_consumer_groups`: a group nobody knows raises GROUP_ID_NOT_FOUND, as Kafka 4.x's
+   Admin does (DescribeGroups v6, KIP-1043; older brokers answered state "Dead", which
+   librdkafka's describe still reports). A group known only by offsets committed outside group
+   management is Empty and `is_simple_consumer_group`.
+5. `list_consumer_group_offsets`: the committed offset of each partition asked for (None: none
+   committed), or with `partitions=None` every partition the group has an offset for.
+   UNSTABLE_OFFSET_COMMIT (a transaction's offsets still pending) retries, as Kafka's handler does.
+6. `alter_consumer_group_offsets` commits as an admin outside the group (generation -1, no
+   member id); the coordinator accepts that only while the group is Empty (classic_group.py
+   rule 7): otherwise the call raises UNKNOWN_MEMBER_ID and nothing is committed. A partition of
+   an unknown topic raises UNKNOWN_TOPIC_OR_PART (the request's other partitions are committed).
+7. `delete_consumer_group_offsets`: GROUP_SUBSCRIBED_TO_TOPIC for a partition of a topic a
+   non-Empty group subscribes to; the request's other partitions are deleted all the same
+   (Kafka answers per partition), then the call raises the first partition's error. Returns the
+   partitions deleted. A consumer of the group that then finds no committed offset starts from
+   `auto.offset.reset`.
+8. `delete_consumer_groups`: each group to its coordinator; NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND
+   fail that group, and the call raises the first failed group's error (in id order) after the
+   others are deleted.
+9. `consumer_group_lag`: per partition with a committed offset, the end offset (ListOffsets
+   latest, read_uncommitted, from the leader) minus the committed offset. The two are read at
+   different instants, so a lag is a snapshot, as `--describe`'s is.
+Results are frozen dataclasses shaped like Kafka's Java Admin results.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from minikafka import protocol as P
+from minikafka.clients.admin.broker_calls import DONE, FAIL, LOOKUP, RETRY, Key, Lookup, Verdict, leader_lookup
+from minikafka.clients.admin.transactions import _int, _items, _name, _partition, _raise_first
+from minikafka.errors import KafkaException
+
+if TYPE_CHECKING:
+    from minikafka.cluster import Cluster
+
+TP = tuple[str, int]
+GROUP_STATES = ("PreparingRebalance", "CompletingRebalance", "Stable", "Empty", "Dead")
+COORDINATOR_MOVED = ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE")
+
+
+# -- results --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConsumerGroupListing:
+    """One group a coordinator lists (Kafka: `ConsumerGroupListing`)."""
+
+    group_id: str
+    is_simple_consumer_group: bool
+    state: str
+    type: str = "classic"
+    protocol_type: str = "consumer"
+
+
+@dataclass(frozen=True)
+class MemberDescription:
+    """One member of a group (Kafka: `MemberDescription`); `group_instance_id` is None for a
+    dynamic member; `assignment` is empty outside the Stable state."""
+
+    member_id: str
+    group_instance_id: str | None
+    client_id: str
+    assignment: tuple[TP, ...]
+
+
+@dataclass(frozen=True)
+class ConsumerGroupDescription:
+    """A group at its coordinator (Kafka: `ConsumerGroupDescription`); `partition_assignor` is
+    "" outside the Stable state."""
+
+    group_id: str
+    is_simple_consumer_group: bool
+    members: tuple[MemberDescription, ...]
+    partition_assignor: str
+    state: str
+    coordinator: int
+    type: str = "classic"
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    """A partition's lag in `consumer_group_lag`."""
+
+    committed_offset: int
+    end_offset: int
+    lag: int
+
+
+def group_lookup(group_id: str) -> Lookup:
+    """A group's coordinator, by FindCoordinator (retried until one is known)."""
+    def found(resp: P.FindCoordinatorResponse) -> Verdict:
+        return (DONE, resp.node_id) if resp.error is None else (RETRY, resp.error)
+    return (lambda cid: P.FindCoordinatorRequest(cid, group_id, "group"), found)
+
+
+def _groups(what: str, value: Any) -> list[str]:
+    ids = sorted({_name(what, "group id", g) for g in _items(what, "group_ids", value, "group ids")})
+    if not ids:
+        raise ValueError(f"{what}: group_ids must name at least one group")
+    return ids
+
+
+def _coordinator_error(err: str) -> Verdict | None:
+    if err in COORDINATOR_MOVED:
+        return (LOOKUP, err)
+    if err == "COORDINATOR_LOAD_IN_PROGRESS":
+        return (RETRY, err)
+    return None
+
+
+class GroupTools:
+    """The consumer group calls of `AdminClient` (admin_client.py), which provides the rest."""
+
+    cluster: "Cluster"
+    run_keys: Callable[..., None]
+    api_deadline: Callable[[], int]
+
+    # -- list (rule 2) ------------------------------------------------------------------------------
+    def list_consumer_groups(self, states: Collection[str] | None = None) -> list[ConsumerGroupListing]:
+        """Every classic consumer group the coordinators hold, in one of `states` when given."""
+        what = "list_consumer_groups"
+        wanted: tuple[str, ...] = ()
+        if states is not None:
+            wanted = tuple(sorted({_name(what, "state", s) for s in _items(what, "states", states, "state names")}))
+            for s in wanted:
+                if s not in GROUP_STATES:
+                    raise ValueError(f"{what}: {s!r} is not a consumer group state; states are "
+                                     f"{', '.join(GROUP_STATES)}")
+        deadline = self.api_deadline()
+        brokers = Key("the live brokers", lambda cid: P.MetadataRequest(cid, ()),
+                      lambda resp, b: (DONE, resp.brokers) if resp.brokers else (RETRY, "no live broker"))
+        self.run_keys([brokers], what, deadline)
+
+        def handle(resp: P.ListGroupsResponse, broker: int) -> Verdict:
+            if resp.error is None:
+                return (DONE, resp.groups)
+            if resp.error == "COORDINATOR_LOAD_IN_PROGRESS":
+                return (RETRY, resp.error)
+            return (FAIL, KafkaException(resp.error, f"{what}: broker {broker} answered {resp.error}"))
+        keys = [Key(f"broker {b}", lambda cid: P.ListGroupsRequest(cid, wanted, ("classic",)), handle, broker=b)
+                for b in sorted(brokers.value)]
+        self.run_keys(keys, what, deadline)
+        _raise_first(keys)
+        rows = sorted((g.group_id, g.protocol_type, g.state) for k in keys for g in k.value
+                      if g.protocol_type in ("consumer", ""))
+        return [ConsumerGroupListing(gid, ptype == "", state, "classic", ptype) for gid, ptype, state in rows]
+
+    # -- describe (rule 4) -------------------------------------------------------------------------
+    def describe_consumer_groups(self, group_ids: Collection[str]) -> dict[str, ConsumerGroupDescription]:
+        """Each group's state, assignor, coordinator and members, by group id."""
+        what = "describe_consumer_groups"
+        ids = _groups(what, group_ids)
+
+        def handle_for(group_id: str) -> Callable[[Any, int], Verdict]:
+            def handle(resp: P.DescribeGroupsResponse, broker: int) -> Verdict:
+                d = next((d for d in resp.groups if d.group_id == group_id), None)
+                if d is None:
+                    return (FAIL, KafkaException("INVALID_REQUEST", f"{what}: no entry for {group_id!r}"))
+                if d.error is None:
+                    members = tuple(MemberDescription(m.member_id, m.group_instance_id, m.client_id,
+                                                      tuple(sorted(m.assignment))) for m in d.members)
+                    return (DONE, ConsumerGroupDescription(group_id, d.protocol_type == "", members, d.protocol,
+                                                           d.state, broker))
+                retry = _coordinator_error(d.error)
+                if retry is not None:
+                    return retry
+                if d.error == "GROUP_ID_NOT_FOUND":
+                    return (FAIL, KafkaException(d.error, f"{what}: group {group_id!r} does not exist (its "
+                                                          f"coordinator, broker {broker}, has no group or "
+                                                          f"offsets for it)"))
+                return (FAIL, KafkaException(d.error, f"{what}: group {group_id!r}: {d.error}"))
+            return handle
+        keys = [Key(g, lambda cid, g=g: P.DescribeGroupsRequest(cid, (g,)), handle_for(g), lookup=group_lookup(g))
+                for g in ids]
+        self.run_keys(keys, what, self.api_deadline())
+        _raise_first(keys)
+        return {k.name: k.value for k in keys}
+
+    # -- offsets (rule 5) --------------------------------------------------------------------------
+    def list_consumer_group_offsets(self, group_id: str, partitions: Collection[Any] | None = None
+                                    ) -> dict[TP, int | None]:
+        """The group's committed offsets (None: none committed), by (topic, partition)."""
+        what = "list_consumer_group_offsets"
+        _name(what, "group_id", group_id)
+        tps: list[TP] | None = None
+        if partitions is not None:
+            tps = sorted({_partition(what, tp) for tp in _items(what, "partitions", partitions,
+                                                                "(topic, partition) pairs")})
+            if not tps:
+                raise ValueError(f"{what}: partitions must name at least one partition (or be None for all)")
+        return self._fetch_offsets(group_id, tps, what)
+
+    def _fetch_offsets(self, group_id: str, tps: list[TP] | None, what: str) -> dict[TP, int | None]:
+        def handle(resp: P.OffsetFetchResponse, broker: int) -> Verdict:
+            if resp.error is not None:
+                return _coordinator_error(resp.error) or (FAIL, KafkaException(
+                    resp.error, f"{what}: group {group_id!r}: {resp.error}"))
+            for tp, _, err in resp.offsets:
+                if err == "UNSTABLE_OFFSET_COMMIT":
+                    return (RETRY, err)
+                if err is not None:
+                    return (FAIL, KafkaException(err, f"{what}: group {group_id!r}, {tp[0]}-{tp[1]}: {err}"))
+            return (DONE, {tp: (off if off >= 0 else None) for tp, off, _ in sorted(resp.offsets)})
+
+        def build(cid: int) -> Any:
+            return P.OffsetFetchRequest(cid, group_id, None if tps is None else tuple(tps))
+        key = Key(group_id, build, handle, lookup=group_lookup(group_id))
+        self.run_keys([key], what, self.api_deadline())
+        _raise_first([key])
+        return key.value
+
+    # -- alter (rule 6) -----------------------------------------------------------------------------
+    def alter_consumer_group_offsets(self, group_id: str, offsets: Mapping[Any, int] | Collection[Any]
+                                     ) -> dict[TP, int]:
+        """Set an Empty group's committed offsets: a mapping {(topic, partition): offset}, or
+        TopicPartitions carrying their offsets. Returns what was committed."""
+        what = "alter_consumer_group_offsets"
+        _name(what, "group_id", group_id)
+        pairs: list[tuple[TP, Any]] = []
+        if isinstance(offsets, Mapping):
+            pairs = [(_partition(what, tp), off) for tp, off in offsets.items()]
+        else:
+            for tp in _items(what, "offsets", offsets, "TopicPartitions with offsets, or a mapping"):
+                if not hasattr(tp, "offset"):
+                    raise TypeError(f"{what}: offsets must be a mapping {{(topic, partition): offset}} or "
+                                    f"TopicPartitions with offsets, got {tp!r}")
+                pairs.append((_partition(what, tp), tp.offset))
+        wanted: dict[TP, int] = {}
+        for tp, off in pairs:
+            _int(what, f"the offset of {tp[0]}-{tp[1]}", off)
+            if tp in wanted and wanted[tp] != off:
+                raise ValueError(f"{what}: {tp[0]}-{tp[1]} is given two offsets, {wanted[tp]} and {off}")
+            wanted[tp] = off
+        if not wanted:
+            raise ValueError(f"{what}: offsets must name at least one partition")
+        commit = tuple(sorted(wanted.items()))
+
+        def handle(resp: P.OffsetCommitResponse, broker: int) -> Verdict:
+            errors = dict(resp.results)
+            for tp, _ in commit:
+                err = errors.get(tp, "INVALID_REQUEST")
+                if err is None:
+                    continue
+                retry = _coordinator_error(err)
+                if retry is not None or err == "REBALANCE_IN_PROGRESS":
+                    return retry or (RETRY, err)
+                if err == "UNKNOWN_MEMBER_ID":
+                    return (FAIL, KafkaException(err, f"{what}: group {group_id!r} is not Empty: its offsets "
+                                                      f"can only be altered while it has no members (stop its "
+                                                      f"consumers first)"))
+                return (FAIL, KafkaException(err, f"{what}: group {group_id!r}, {tp[0]}-{tp[1]}: {err}"))
+            return (DONE, dict(commit))
+        key = Key(group_id, lambda cid: P.OffsetCommitRequest(cid, group_id, -1, "", commit), handle,
+                  lookup=group_lookup(group_id))
+        self.run_keys([key], what, self.api_deadline())
+        _raise_first([key])
+        return key.value
+
+    # -- delete offsets (rule 7) --------------------------------------------------------------------
+    def delete_consumer_group_offsets(self, group_id: str, partitions: Collection[Any]) -> list[TP]:
+        """Delete the group's committed offsets of `partitions`; returns those deleted."""
+        what = "delete_consumer_group_offsets"
+        _name(what, "group_id", group_id)
+        tps = sorted({_partition(what, tp) for tp in _items(what, "partitions", partitions,
+                                                            "(topic, partition) pairs")})
+        if not tps:
+            raise ValueError(f"{what}: partitions must name at least one partition")
+        failed: list[KafkaException] = []
+
+        def handle(resp: P.OffsetDeleteResponse, broker: int) -> Verdict:
+            if resp.error is not None:
+                return _coordinator_error(resp.error) or (FAIL, KafkaException(
+                    resp.error, f"{what}: group {group_id!r}" + (" does not exist" if resp.error ==
+                                                                  "GROUP_ID_NOT_FOUND" else f": {resp.error}")))
+            errors = dict(resp.results)
+            failed.clear()
+            for tp in tps:
+                err = errors.get(tp, "INVALID_REQUEST")
+                if err == "GROUP_SUBSCRIBED_TO_TOPIC":
+                    failed.append(KafkaException(err, f"{what}: group {group_id!r} has members subscribed to "
+                                                      f"{tp[0]!r}; its offsets can be deleted once the group is "
+                                                      f"Empty or no longer subscribes to the topic"))
+                elif err is not None:
+                    failed.append(KafkaException(err, f"{what}: group {group_id!r}, {tp[0]}-{tp[1]}: {err}"))
+            return (DONE, [tp for tp in tps if errors.get(tp, "INVALID_REQUEST") is None])
+        key = Key(group_id, lambda cid: P.OffsetDeleteRequest(cid, group_id, tuple(tps)), handle,
+                  lookup=group_lookup(group_id))
+        self.run_keys([key], what, self.api_deadline())
+        _raise_first([key])
+        if failed:
+            raise failed[0]
+        return key.value
+
+    # -- delete groups (rule 8) ---------------------------------------------------------------------
+    def delete_consumer_groups(self, group_ids: Collection[str]) -> list[str]:
+        """Delete Empty groups with their offsets; returns the ids deleted."""
+        what = "delete_consumer_groups"
+        ids = _groups(what, group_ids)
+
+        def handle_for(group_id: str) -> Callable[[Any, int], Verdict]:
+            def handle(resp: P.DeleteGroupsResponse, broker: int) -> Verdict:
+                err = dict(resp.results).get(group_id, "INVALID_REQUEST")
+                if err is None:
+                    return (DONE, group_id)
+                retry = _coordinator_error(err)
+                if retry is not None:
+                    return retry
+                why = {"NON_EMPTY_GROUP": "is not Empty: only a group without members can be deleted",
+                       "GROUP_ID_NOT_FOUND": "does not exist"}.get(err, err)
+                return (FAIL, KafkaException(err, f"{what}: group {group_id!r} {why}"))
+            return handle
+        keys = [Key(g, lambda cid, g=g: P.DeleteGroupsRequest(cid, (g,)), handle_for(g), lookup=group_lookup(g))
+                for g in ids]
+        self.run_keys(keys, what, self.api_deadline())
+        _raise_first(keys)
+        return [k.value for k in keys]
+
+    # -- lag (rule 9) --------------------------------------------------------------------------------
+    def consumer_group_lag(self, group_id: str) -> dict[TP, PartitionLag]:
+        """Per partition the group has committed: end offset - committed offset."""
+        what = "consumer_group_lag"
+        _name(what, "group_id", group_id)
+        committed = {tp: off for tp, off in self._fetch_offsets(group_id, None, what).items() if off is not None}
+
+        def handle_for(tp: TP) -> Callable[[Any, int], Verdict]:
+            def handle(resp: P.ListOffsetsResponse, broker: int) -> Verdict:
+                got = {r[0]: (r[1], r[2]) for r in resp.results}
+                err, off = got.get(tp, ("INVALID_REQUEST", -1))
+                if err is None:
+                    return (DONE, off)
+                if err in ("NOT_LEADER_OR_FOLLOWER", "UNKNOWN_TOPIC_OR_PART"):
+                    return (LOOKUP, err)
+                if err in ("LEADER_NOT_AVAILABLE", "OFFSET_NOT_AVAILABLE", "FENCED_LEADER_EPOCH",
+                           "UNKNOWN_LEADER_EPOCH"):
+                    return (RETRY, err)
+                return (FAIL, KafkaException(err, f"{what}: {tp[0]}-{tp[1]}: {err}"))
+            return handle
+        tps = sorted(committed)
+        keys = [Key(f"{tp[0]}-{tp[1]}", lambda cid, tp=tp: P.ListOffsetsRequest(cid, [(tp, -1)]), handle_for(tp),
+                    lookup=leader_lookup(tp, what)) for tp in tps]
+        self.run_keys(keys, what, self.api_deadline())
+        _raise_first(keys)
+        return {tp: PartitionLag(committed[tp], k.value, max(0, k.value - committed[tp])) for tp, k in zip(tps, keys)}
