@@ -105,6 +105,25 @@ class BrokerCalls:
         """When a broker call starting now gives up (rule 3)."""
         return self.sim.now + self.cfg["default.api.timeout.ms"]
 
+    def ask_every_broker(self, build: Callable[[int], Any], answer: Callable[[Any], Any], what: str,
+                         deadline: int) -> list[Key]:
+        """The live brokers of one Metadata answer each get `build(cid)`; a key's value is
+        `answer(response)`. COORDINATOR_LOAD_IN_PROGRESS is retried, another error fails that
+        key (the caller raises the first). Kafka: AllBrokersStrategy."""
+        brokers = Key("the live brokers", lambda cid: P.MetadataRequest(cid, ()),
+                      lambda resp, b: (DONE, resp.brokers) if resp.brokers else (RETRY, "no live broker"))
+        self.run_keys([brokers], what, deadline)
+
+        def handle(resp: Any, broker: int) -> Verdict:
+            if resp.error is None:
+                return (DONE, answer(resp))
+            if resp.error == "COORDINATOR_LOAD_IN_PROGRESS":
+                return (RETRY, resp.error)
+            return (FAIL, KafkaException(resp.error, f"{what}: broker {broker} answered {resp.error}"))
+        keys = [Key(f"broker {b}", build, handle, broker=b) for b in sorted(brokers.value)]
+        self.run_keys(keys, what, deadline)
+        return keys
+
     def run_keys(self, keys: list[Key], what: str, deadline: int | None = None) -> None:
         """Rules 1-3: drive every key to an answer (`key.value`) or a failure (`key.error`);
         REQUEST_TIMED_OUT when one has neither by `deadline` (default: `default.api.timeout.ms`

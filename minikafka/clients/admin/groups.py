@@ -154,20 +154,8 @@ class GroupTools:
                 if s not in GROUP_STATES:
                     raise ValueError(f"{what}: {s!r} is not a consumer group state; states are "
                                      f"{', '.join(GROUP_STATES)}")
-        deadline = self.api_deadline()
-        brokers = Key("the live brokers", lambda cid: P.MetadataRequest(cid, ()),
-                      lambda resp, b: (DONE, resp.brokers) if resp.brokers else (RETRY, "no live broker"))
-        self.run_keys([brokers], what, deadline)
-
-        def handle(resp: P.ListGroupsResponse, broker: int) -> Verdict:
-            if resp.error is None:
-                return (DONE, resp.groups)
-            if resp.error == "COORDINATOR_LOAD_IN_PROGRESS":
-                return (RETRY, resp.error)
-            return (FAIL, KafkaException(resp.error, f"{what}: broker {broker} answered {resp.error}"))
-        keys = [Key(f"broker {b}", lambda cid: P.ListGroupsRequest(cid, wanted, ("classic",)), handle, broker=b)
-                for b in sorted(brokers.value)]
-        self.run_keys(keys, what, deadline)
+        keys = self.ask_every_broker(lambda cid: P.ListGroupsRequest(cid, wanted, ("classic",)),
+                                     lambda resp: resp.groups, what, self.api_deadline())
         _raise_first(keys)
         rows = sorted((g.group_id, g.protocol_type, g.state) for k in keys for g in k.value
                       if g.protocol_type in ("consumer", ""))

@@ -205,19 +205,8 @@ class TransactionTools:
 
     def _list(self, states: tuple[str, ...], pids: tuple[int, ...], duration: int, pattern: str, what: str,
               deadline: int) -> list[TransactionListing]:
-        brokers = Key("the live brokers", lambda cid: P.MetadataRequest(cid, ()),
-                      lambda resp, b: (DONE, resp.brokers) if resp.brokers else (RETRY, "no live broker"))
-        self.run_keys([brokers], what, deadline)
-
-        def handle(resp: P.ListTransactionsResponse, broker: int) -> Verdict:
-            if resp.error is None:
-                return (DONE, resp.transactions)
-            if resp.error == "COORDINATOR_LOAD_IN_PROGRESS":
-                return (RETRY, resp.error)
-            return (FAIL, KafkaException(resp.error, f"{what}: broker {broker} answered {resp.error}"))
-        keys = [Key(f"broker {b}", lambda cid: P.ListTransactionsRequest(cid, states, pids, duration, pattern),
-                    handle, broker=b) for b in sorted(brokers.value)]
-        self.run_keys(keys, what, deadline)
+        keys = self.ask_every_broker(lambda cid: P.ListTransactionsRequest(cid, states, pids, duration, pattern),
+                                     lambda resp: resp.transactions, what, deadline)
         _raise_first(keys)
         rows = sorted(row for k in keys for row in k.value)
         return [TransactionListing(t, pid, state) for t, pid, state in rows]
