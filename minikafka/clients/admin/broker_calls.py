@@ -57,11 +57,28 @@ class Key:
         self.why = ""                   # the last error that made it retry
 
 
-def coordinator_lookup(txn_id: str) -> Lookup:
-    """A transactional id's coordinator, by FindCoordinator (retried until one is known)."""
+def coordinator_lookup(key: str, key_type: str) -> Lookup:
+    """The coordinator of a transactional id (`key_type` "transaction") or a group ("group"), by
+    FindCoordinator, retried until one is known."""
     def found(resp: P.FindCoordinatorResponse) -> Verdict:
         return (DONE, resp.node_id) if resp.error is None else (RETRY, resp.error)
-    return (lambda cid: P.FindCoordinatorRequest(cid, txn_id, "transaction"), found)
+    return (lambda cid: P.FindCoordinatorRequest(cid, key, key_type), found)
+
+
+def coordinator_verdict(err: str) -> Verdict | None:
+    """A coordinator's answer that is not the call's: moved (look it up again) or loading (retry)."""
+    if err in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"):
+        return (LOOKUP, err)
+    if err == "COORDINATOR_LOAD_IN_PROGRESS":
+        return (RETRY, err)
+    return None
+
+
+def raise_first(keys: list[Key]) -> None:
+    """A call's failure: the first failed key's error, in key order."""
+    for k in keys:
+        if k.error is not None:
+            raise k.error
 
 
 def partitions_in(resp: P.MetadataResponse, tps: list[TP], what: str) -> KafkaException | None:

@@ -56,8 +56,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
-from minikafka.clients.admin.broker_calls import DONE, FAIL, LOOKUP, RETRY, Key, Lookup, Verdict, leader_lookup
-from minikafka.clients.admin.transactions import _int, _items, _name, _partition, _raise_first
+from minikafka.clients.admin.arguments import check_int, check_items, check_name, check_partition
+from minikafka.clients.admin.broker_calls import (DONE, FAIL, LOOKUP, RETRY, Key, Verdict, coordinator_lookup,
+                                                  coordinator_verdict, leader_lookup, raise_first)
 from minikafka.errors import KafkaException
 
 if TYPE_CHECKING:
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
 
 TP = tuple[str, int]
 GROUP_STATES = ("PreparingRebalance", "CompletingRebalance", "Stable", "Empty", "Dead")
-COORDINATOR_MOVED = ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE")
 
 
 # -- results --------------------------------------------------------------------------------------
@@ -114,26 +114,11 @@ class PartitionLag:
     lag: int
 
 
-def group_lookup(group_id: str) -> Lookup:
-    """A group's coordinator, by FindCoordinator (retried until one is known)."""
-    def found(resp: P.FindCoordinatorResponse) -> Verdict:
-        return (DONE, resp.node_id) if resp.error is None else (RETRY, resp.error)
-    return (lambda cid: P.FindCoordinatorRequest(cid, group_id, "group"), found)
-
-
 def _groups(what: str, value: Any) -> list[str]:
-    ids = sorted({_name(what, "group id", g) for g in _items(what, "group_ids", value, "group ids")})
+    ids = sorted({check_name(what, "group id", g) for g in check_items(what, "group_ids", value, "group ids")})
     if not ids:
         raise ValueError(f"{what}: group_ids must name at least one group")
     return ids
-
-
-def _coordinator_error(err: str) -> Verdict | None:
-    if err in COORDINATOR_MOVED:
-        return (LOOKUP, err)
-    if err == "COORDINATOR_LOAD_IN_PROGRESS":
-        return (RETRY, err)
-    return None
 
 
 class GroupTools:
@@ -149,14 +134,14 @@ class GroupTools:
         what = "list_consumer_groups"
         wanted: tuple[str, ...] = ()
         if states is not None:
-            wanted = tuple(sorted({_name(what, "state", s) for s in _items(what, "states", states, "state names")}))
+            wanted = tuple(sorted({check_name(what, "state", s) for s in check_items(what, "states", states, "state names")}))
             for s in wanted:
                 if s not in GROUP_STATES:
                     raise ValueError(f"{what}: {s!r} is not a consumer group state; states are "
                                      f"{', '.join(GROUP_STATES)}")
         keys = self.ask_every_broker(lambda cid: P.ListGroupsRequest(cid, wanted, ("classic",)),
                                      lambda resp: resp.groups, what, self.api_deadline())
-        _raise_first(keys)
+        raise_first(keys)
         rows = sorted((g.group_id, g.protocol_type, g.state) for k in keys for g in k.value
                       if g.protocol_type in ("consumer", ""))
         return [ConsumerGroupListing(gid, ptype == "", state, "classic", ptype) for gid, ptype, state in rows]
@@ -177,7 +162,7 @@ class GroupTools:
                                                       tuple(sorted(m.assignment))) for m in d.members)
                     return (DONE, ConsumerGroupDescription(group_id, d.protocol_type == "", members, d.protocol,
                                                            d.state, broker))
-                retry = _coordinator_error(d.error)
+                retry = coordinator_verdict(d.error)
                 if retry is not None:
                     return retry
                 if d.error == "GROUP_ID_NOT_FOUND":
@@ -186,10 +171,10 @@ class GroupTools:
                                                           f"offsets for it)"))
                 return (FAIL, KafkaException(d.error, f"{what}: group {group_id!r}: {d.error}"))
             return handle
-        keys = [Key(g, lambda cid, g=g: P.DescribeGroupsRequest(cid, (g,)), handle_for(g), lookup=group_lookup(g))
+        keys = [Key(g, lambda cid, g=g: P.DescribeGroupsRequest(cid, (g,)), handle_for(g), lookup=coordinator_lookup(g, "group"))
                 for g in ids]
         self.run_keys(keys, what, self.api_deadline())
-        _raise_first(keys)
+        raise_first(keys)
         return {k.name: k.value for k in keys}
 
     # -- offsets (rule 5) --------------------------------------------------------------------------
@@ -197,10 +182,10 @@ class GroupTools:
                                     ) -> dict[TP, int | None]:
         """The group's committed offsets (None: none committed), by (topic, partition)."""
         what = "list_consumer_group_offsets"
-        _name(what, "group_id", group_id)
+        check_name(what, "group_id", group_id)
         tps: list[TP] | None = None
         if partitions is not None:
-            tps = sorted({_partition(what, tp) for tp in _items(what, "partitions", partitions,
+            tps = sorted({check_partition(what, tp) for tp in check_items(what, "partitions", partitions,
                                                                 "(topic, partition) pairs")})
             if not tps:
                 raise ValueError(f"{what}: partitions must name at least one partition (or be None for all)")
@@ -209,7 +194,7 @@ class GroupTools:
     def _fetch_offsets(self, group_id: str, tps: list[TP] | None, what: str) -> dict[TP, int | None]:
         def handle(resp: P.OffsetFetchResponse, broker: int) -> Verdict:
             if resp.error is not None:
-                return _coordinator_error(resp.error) or (FAIL, KafkaException(
+                return coordinator_verdict(resp.error) or (FAIL, KafkaException(
                     resp.error, f"{what}: group {group_id!r}: {resp.error}"))
             for tp, _, err in resp.offsets:
                 if err == "UNSTABLE_OFFSET_COMMIT":
@@ -220,9 +205,9 @@ class GroupTools:
 
         def build(cid: int) -> Any:
             return P.OffsetFetchRequest(cid, group_id, None if tps is None else tuple(tps))
-        key = Key(group_id, build, handle, lookup=group_lookup(group_id))
+        key = Key(group_id, build, handle, lookup=coordinator_lookup(group_id, "group"))
         self.run_keys([key], what, self.api_deadline())
-        _raise_first([key])
+        raise_first([key])
         return key.value
 
     # -- alter (rule 6) -----------------------------------------------------------------------------
@@ -231,19 +216,19 @@ class GroupTools:
         """Set an Empty group's committed offsets: a mapping {(topic, partition): offset}, or
         TopicPartitions carrying their offsets. Returns what was committed."""
         what = "alter_consumer_group_offsets"
-        _name(what, "group_id", group_id)
+        check_name(what, "group_id", group_id)
         pairs: list[tuple[TP, Any]] = []
         if isinstance(offsets, Mapping):
-            pairs = [(_partition(what, tp), off) for tp, off in offsets.items()]
+            pairs = [(check_partition(what, tp), off) for tp, off in offsets.items()]
         else:
-            for tp in _items(what, "offsets", offsets, "TopicPartitions with offsets, or a mapping"):
+            for tp in check_items(what, "offsets", offsets, "TopicPartitions with offsets, or a mapping"):
                 if not hasattr(tp, "offset"):
                     raise TypeError(f"{what}: offsets must be a mapping {{(topic, partition): offset}} or "
                                     f"TopicPartitions with offsets, got {tp!r}")
-                pairs.append((_partition(what, tp), tp.offset))
+                pairs.append((check_partition(what, tp), tp.offset))
         wanted: dict[TP, int] = {}
         for tp, off in pairs:
-            _int(what, f"the offset of {tp[0]}-{tp[1]}", off)
+            check_int(what, f"the offset of {tp[0]}-{tp[1]}", off)
             if tp in wanted and wanted[tp] != off:
                 raise ValueError(f"{what}: {tp[0]}-{tp[1]} is given two offsets, {wanted[tp]} and {off}")
             wanted[tp] = off
@@ -257,7 +242,7 @@ class GroupTools:
                 err = errors.get(tp, "INVALID_REQUEST")
                 if err is None:
                     continue
-                retry = _coordinator_error(err)
+                retry = coordinator_verdict(err)
                 if retry is not None or err == "REBALANCE_IN_PROGRESS":
                     return retry or (RETRY, err)
                 if err == "UNKNOWN_MEMBER_ID":
@@ -267,17 +252,17 @@ class GroupTools:
                 return (FAIL, KafkaException(err, f"{what}: group {group_id!r}, {tp[0]}-{tp[1]}: {err}"))
             return (DONE, dict(commit))
         key = Key(group_id, lambda cid: P.OffsetCommitRequest(cid, group_id, -1, "", commit), handle,
-                  lookup=group_lookup(group_id))
+                  lookup=coordinator_lookup(group_id, "group"))
         self.run_keys([key], what, self.api_deadline())
-        _raise_first([key])
+        raise_first([key])
         return key.value
 
     # -- delete offsets (rule 7) --------------------------------------------------------------------
     def delete_consumer_group_offsets(self, group_id: str, partitions: Collection[Any]) -> list[TP]:
         """Delete the group's committed offsets of `partitions`; returns those deleted."""
         what = "delete_consumer_group_offsets"
-        _name(what, "group_id", group_id)
-        tps = sorted({_partition(what, tp) for tp in _items(what, "partitions", partitions,
+        check_name(what, "group_id", group_id)
+        tps = sorted({check_partition(what, tp) for tp in check_items(what, "partitions", partitions,
                                                             "(topic, partition) pairs")})
         if not tps:
             raise ValueError(f"{what}: partitions must name at least one partition")
@@ -285,7 +270,7 @@ class GroupTools:
 
         def handle(resp: P.OffsetDeleteResponse, broker: int) -> Verdict:
             if resp.error is not None:
-                return _coordinator_error(resp.error) or (FAIL, KafkaException(
+                return coordinator_verdict(resp.error) or (FAIL, KafkaException(
                     resp.error, f"{what}: group {group_id!r}" + (" does not exist" if resp.error ==
                                                                   "GROUP_ID_NOT_FOUND" else f": {resp.error}")))
             errors = dict(resp.results)
@@ -300,9 +285,9 @@ class GroupTools:
                     failed.append(KafkaException(err, f"{what}: group {group_id!r}, {tp[0]}-{tp[1]}: {err}"))
             return (DONE, [tp for tp in tps if errors.get(tp, "INVALID_REQUEST") is None])
         key = Key(group_id, lambda cid: P.OffsetDeleteRequest(cid, group_id, tuple(tps)), handle,
-                  lookup=group_lookup(group_id))
+                  lookup=coordinator_lookup(group_id, "group"))
         self.run_keys([key], what, self.api_deadline())
-        _raise_first([key])
+        raise_first([key])
         if failed:
             raise failed[0]
         return key.value
@@ -318,24 +303,24 @@ class GroupTools:
                 err = dict(resp.results).get(group_id, "INVALID_REQUEST")
                 if err is None:
                     return (DONE, group_id)
-                retry = _coordinator_error(err)
+                retry = coordinator_verdict(err)
                 if retry is not None:
                     return retry
                 why = {"NON_EMPTY_GROUP": "is not Empty: only a group without members can be deleted",
                        "GROUP_ID_NOT_FOUND": "does not exist"}.get(err, err)
                 return (FAIL, KafkaException(err, f"{what}: group {group_id!r} {why}"))
             return handle
-        keys = [Key(g, lambda cid, g=g: P.DeleteGroupsRequest(cid, (g,)), handle_for(g), lookup=group_lookup(g))
+        keys = [Key(g, lambda cid, g=g: P.DeleteGroupsRequest(cid, (g,)), handle_for(g), lookup=coordinator_lookup(g, "group"))
                 for g in ids]
         self.run_keys(keys, what, self.api_deadline())
-        _raise_first(keys)
+        raise_first(keys)
         return [k.value for k in keys]
 
     # -- lag (rule 9) --------------------------------------------------------------------------------
     def consumer_group_lag(self, group_id: str) -> dict[TP, PartitionLag]:
         """Per partition the group has committed: end offset - committed offset."""
         what = "consumer_group_lag"
-        _name(what, "group_id", group_id)
+        check_name(what, "group_id", group_id)
         committed = {tp: off for tp, off in self._fetch_offsets(group_id, None, what).items() if off is not None}
 
         def handle_for(tp: TP) -> Callable[[Any, int], Verdict]:
@@ -355,5 +340,5 @@ class GroupTools:
         keys = [Key(f"{tp[0]}-{tp[1]}", lambda cid, tp=tp: P.ListOffsetsRequest(cid, [(tp, -1)]), handle_for(tp),
                     lookup=leader_lookup(tp, what)) for tp in tps]
         self.run_keys(keys, what, self.api_deadline())
-        _raise_first(keys)
+        raise_first(keys)
         return {tp: PartitionLag(committed[tp], k.value, max(0, k.value - committed[tp])) for tp, k in zip(tps, keys)}

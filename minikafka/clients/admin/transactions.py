@@ -56,8 +56,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
-from minikafka.clients.admin.broker_calls import DONE, FAIL, LOOKUP, RETRY, Key, Verdict, coordinator_lookup, \
-    leader_lookup, partitions_in
+from minikafka.clients.admin.arguments import check_int, check_items, check_name, check_partition
+from minikafka.clients.admin.broker_calls import (DONE, FAIL, LOOKUP, RETRY, Key, Verdict, coordinator_lookup,
+                                                  coordinator_verdict, leader_lookup, partitions_in, raise_first)
 from minikafka.clients.message import is_int
 from minikafka.coordinator.transaction.transaction_coordinator import STATES
 from minikafka.errors import KafkaException
@@ -132,38 +133,6 @@ class AbortTransactionSpec:
     coordinator_epoch: int
 
 
-# -- argument checks (rule 1) -----------------------------------------------------------------------
-def _items(what: str, arg: str, value: Any, kind: str) -> list:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Collection):
-        raise TypeError(f"{what}: {arg} must be a list of {kind}, got {type(value).__name__} {value!r}")
-    return list(value)
-
-
-def _int(what: str, arg: str, value: Any, lo: int = 0) -> int:
-    if not is_int(value):
-        raise TypeError(f"{what}: {arg} must be an integer >= {lo}, got {type(value).__name__} {value!r}")
-    if value < lo:
-        raise ValueError(f"{what}: {arg} must be an integer >= {lo}, got {value}")
-    return value
-
-
-def _name(what: str, arg: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what}: {arg} must be a non-empty str, got {type(value).__name__} {value!r}")
-    if not value:
-        raise ValueError(f"{what}: {arg} must be a non-empty str")
-    return value
-
-
-def _partition(what: str, value: Any) -> TP:
-    """A (topic, partition) pair or a TopicPartition."""
-    if hasattr(value, "topic") and hasattr(value, "partition") and not isinstance(value, tuple):
-        value = (value.topic, value.partition)
-    if not (isinstance(value, tuple) and len(value) == 2):
-        raise TypeError(f"{what}: a partition must be a (topic, partition) pair or a TopicPartition, got {value!r}")
-    return (_name(what, "topic", value[0]), _int(what, "partition", value[1]))
-
-
 class TransactionTools:
     """The transaction tools of `AdminClient` (admin_client.py), which provides the rest."""
 
@@ -184,16 +153,16 @@ class TransactionTools:
         what = "list_transactions"
         wanted_states: tuple[str, ...] = ()
         if states is not None:
-            wanted_states = tuple(sorted({_name(what, "state", x) for x in _items(what, "states", states,
+            wanted_states = tuple(sorted({check_name(what, "state", x) for x in check_items(what, "states", states,
                                                                                   "state names")}))
             for s in wanted_states:
                 if s not in STATES:
                     raise ValueError(f"{what}: {s!r} is not a transaction state; states are {', '.join(STATES)}")
         pids: tuple[int, ...] = ()
         if producer_ids is not None:
-            pids = tuple(sorted({_int(what, "producer id", p) for p in
-                                 _items(what, "producer_ids", producer_ids, "producer ids")}))
-        duration = -1 if duration_filter_ms is None else _int(what, "duration_filter_ms", duration_filter_ms)
+            pids = tuple(sorted({check_int(what, "producer id", p) for p in
+                                 check_items(what, "producer_ids", producer_ids, "producer ids")}))
+        duration = -1 if duration_filter_ms is None else check_int(what, "duration_filter_ms", duration_filter_ms)
         if pattern is not None:
             if not isinstance(pattern, str):
                 raise TypeError(f"{what}: pattern must be a str (a regular expression), got {pattern!r}")
@@ -207,7 +176,7 @@ class TransactionTools:
               deadline: int) -> list[TransactionListing]:
         keys = self.ask_every_broker(lambda cid: P.ListTransactionsRequest(cid, states, pids, duration, pattern),
                                      lambda resp: resp.transactions, what, deadline)
-        _raise_first(keys)
+        raise_first(keys)
         rows = sorted(row for k in keys for row in k.value)
         return [TransactionListing(t, pid, state) for t, pid, state in rows]
 
@@ -216,10 +185,10 @@ class TransactionTools:
         """Each transactional id's state at its coordinator, by id. An id the coordinator does
         not know raises TRANSACTIONAL_ID_NOT_FOUND."""
         what = "describe_transactions"
-        ids = sorted({_name(what, "transactional id", t)
-                      for t in _items(what, "transactional_ids", transactional_ids, "transactional ids")})
+        ids = sorted({check_name(what, "transactional id", t)
+                      for t in check_items(what, "transactional_ids", transactional_ids, "transactional ids")})
         keys = self._describe(ids, what, self.api_deadline())
-        _raise_first(keys)
+        raise_first(keys)
         return {k.name: k.value for k in keys}
 
     def _describe(self, ids: list[str], what: str, deadline: int) -> list[Key]:
@@ -232,10 +201,9 @@ class TransactionTools:
                     start = d.start_ms if d.start_ms >= 0 else None
                     return (DONE, TransactionDescription(txn_id, broker, d.state, d.producer_id, d.producer_epoch,
                                                          d.timeout_ms, start, tuple(sorted(d.partitions))))
-                if d.error == "COORDINATOR_LOAD_IN_PROGRESS":
-                    return (RETRY, d.error)
-                if d.error in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"):
-                    return (LOOKUP, d.error)
+                moved = coordinator_verdict(d.error)
+                if moved is not None:
+                    return moved
                 if d.error == "TRANSACTIONAL_ID_NOT_FOUND":
                     return (FAIL, KafkaException(d.error, f"{what}: transactional id {txn_id!r} could not be "
                                                           f"found: its coordinator (broker {broker}) has no state "
@@ -243,7 +211,7 @@ class TransactionTools:
                 return (FAIL, KafkaException(d.error, f"{what}: transactional id {txn_id!r}: {d.error}"))
             return handle
         keys = [Key(t, lambda cid, t=t: P.DescribeTransactionsRequest(cid, (t,)), handle_for(t),
-                    lookup=coordinator_lookup(t)) for t in ids]
+                    lookup=coordinator_lookup(t, "transaction")) for t in ids]
         self.run_keys(keys, what, deadline)
         return keys
 
@@ -253,12 +221,12 @@ class TransactionTools:
         """The active producers of each partition, from its leader (or from the replica on
         `broker_id`), by (topic, partition)."""
         what = "describe_producers"
-        tps = sorted({_partition(what, tp) for tp in _items(what, "partitions", partitions,
+        tps = sorted({check_partition(what, tp) for tp in check_items(what, "partitions", partitions,
                                                             "(topic, partition) pairs")})
         if broker_id is not None:
             self._check_broker(what, broker_id)
         keys = self._producers(tps, broker_id, what, self.api_deadline())
-        _raise_first(keys)
+        raise_first(keys)
         out: dict[TP, tuple[ProducerState, ...]] = {}
         for k in keys:
             out.update(k.value)
@@ -323,18 +291,18 @@ class TransactionTools:
         if partition is not None and topic is None:
             raise ValueError(f"{what}: partition needs topic (find-hanging's --partition requires --topic)")
         if topic is not None:
-            _name(what, "topic", topic)
+            check_name(what, "topic", topic)
         if partition is not None:
-            _int(what, "partition", partition)
+            check_int(what, "partition", partition)
         if broker_id is not None:
             self._check_broker(what, broker_id)
-        _int(what, "max_transaction_timeout_ms", max_transaction_timeout_ms)
+        check_int(what, "max_transaction_timeout_ms", max_transaction_timeout_ms)
         tps = self._partitions_to_search(topic, partition, broker_id, what)
         if not tps:
             return []
         # step 1: open transactions whose last write is older than the limit
         keys = self._producers(tps, broker_id, what, self.api_deadline())
-        _raise_first(keys)
+        raise_first(keys)
         now = self.sim.now
         open_txns: list[tuple[TP, ProducerState]] = []
         for k in keys:
@@ -379,7 +347,7 @@ class TransactionTools:
                            if broker_id is None or broker_id in st.replicas])
         key = Key("topic metadata", lambda cid: P.MetadataRequest(cid, None if topic is None else (topic,)), found)
         self.run_keys([key], what, self.api_deadline())
-        _raise_first([key])
+        raise_first([key])
         return key.value
 
     # -- abort (rule 6) -----------------------------------------------------------------------------
@@ -387,10 +355,10 @@ class TransactionTools:
         """`kafka-transactions.sh abort --topic --partition --start-offset`: write an ABORT
         marker for the open transaction that starts at `start_offset` (rule 6)."""
         what = "abort_transaction"
-        tp = (_name(what, "topic", topic), _int(what, "partition", partition))
-        _int(what, "start_offset", start_offset)
+        tp = (check_name(what, "topic", topic), check_int(what, "partition", partition))
+        check_int(what, "start_offset", start_offset)
         keys = self._producers([tp], None, what, self.api_deadline())
-        _raise_first(keys)
+        raise_first(keys)
         producers = keys[0].value[tp]
         found = [ps for ps in producers if ps.current_transaction_start_offset == start_offset]
         if not found:
@@ -417,7 +385,7 @@ class TransactionTools:
                                                           partitions=(tp,)),
                      handle, lookup=leader_lookup(tp, what))
         self.run_keys([marker], what, self.api_deadline())
-        _raise_first([marker])
+        raise_first([marker])
         return spec
 
 
@@ -425,10 +393,3 @@ def _producer_state(a: P.ActiveProducer) -> ProducerState:
     return ProducerState(a.producer_id, a.producer_epoch, a.last_sequence, a.last_timestamp,
                          a.coordinator_epoch if a.coordinator_epoch >= 0 else None,
                          a.current_txn_start_offset if a.current_txn_start_offset >= 0 else None)
-
-
-def _raise_first(keys: list[Key]) -> None:
-    """A call's failure: the first failed key's error, in key order."""
-    for k in keys:
-        if k.error is not None:
-            raise k.error
