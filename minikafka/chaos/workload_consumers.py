@@ -92,11 +92,12 @@ class ConsumerRole:
             return None
         extra = GROUP_DEFAULTS if self.cfg.subscribe else {}
         config = {"auto.offset.reset": "earliest", **extra, **self.cfg.consumer_config, "enable.auto.commit": False}
-        if config.get("group.instance.id") is not None:      # rule 3: a static member per slot
-            config["group.instance.id"] = f"{config['group.instance.id']}-{cs.index}"
+        instance = config.get("group.instance.id")
+        if instance is not None:                              # rule 3: a static member per slot
+            instance = config["group.instance.id"] = f"{instance}-{cs.index}"
         k = c.consumer(config)
-        if config.get("group.instance.id") is not None:
-            self._instance_proc[config["group.instance.id"]] = k.name
+        if instance is not None:
+            self._instance_proc[instance] = k.name
         self._consumer_names.add(k.name)
         try:
             if self.cfg.subscribe:

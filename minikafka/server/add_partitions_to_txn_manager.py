@@ -67,9 +67,14 @@ class AddPartitionsToTxnManager:
         self._cid = 0
 
     def required(self, r: "Replica", batch: Any, txn_v2: bool) -> bool:
-        """Rule 1."""
+        """Rule 1 for a batch."""
         return (batch.transactional and not batch.control and batch.producer_id >= 0
-                and not has_ongoing_transaction(r, batch.producer_id, batch.producer_epoch)
+                and self.needs_check(r, batch.producer_id, batch.producer_epoch, txn_v2))
+
+    def needs_check(self, r: "Replica", pid: int, epoch: int, txn_v2: bool) -> bool:
+        """Rule 1 for a transactional write of (pid, epoch) to `r`, a leader's or the group
+        coordinator's (group_coordinator.py rule 5)."""
+        return (not has_ongoing_transaction(r, pid, epoch)
                 and (txn_v2 or self.broker.cfg["transaction.partition.verification.enable"]))
 
     def verify(self, txn_id: str, pid: int, epoch: int, tps: tuple, add: bool,

@@ -335,8 +335,8 @@ class TransactionManager:
 
         def build(cid: int) -> P.TxnOffsetCommitRequest:
             op.sent = dict(op.offsets)
-            if self.v2:
-                self.offsets_added = True           # it may be added even if the commit then fails
+            if self.v2:                             # the group coordinator adds its partition, even if
+                self.offsets_added = True           # the commit then fails: EndTxn must follow
             g = op.group
             return P.TxnOffsetCommitRequest(cid, self.txn_id, g.group_id, pid, epoch, g.generation_id, g.member_id,
                                             tuple(op.sent.items()), self.v2, g.group_instance_id)
@@ -351,8 +351,6 @@ class TransactionManager:
             errors = [err for _, err in resp.results if err is not None]
             if errors:
                 return self._offsets_error(op, errors[0])
-            if self.v2:
-                self.offsets_added = True           # the group coordinator added its partition
             if op.offsets:                          # a retried call added offsets meanwhile
                 return "retry"
             op.done = True

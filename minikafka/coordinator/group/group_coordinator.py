@@ -181,10 +181,7 @@ class GroupCoordinator(Coordinator):
         b = self.broker
         tp = (self.topic, partition)
         r = b.replicas.get(tp)
-        entry = r.producer_state.producers.get(producer[0]) if r is not None else None
-        if r is None or not r.is_leader or (producer[0] in r.txn.ongoing and entry is not None
-                                            and entry.epoch == producer[1]) or not (
-                txn[1] or b.cfg["transaction.partition.verification.enable"]):
+        if r is None or not r.is_leader or not b.txn_verifier.needs_check(r, producer[0], producer[1], txn[1]):
             return self.write(partition, records, written, producer)
         guard = r.producer_state.start_verification(producer[0])    # rule 5: as a leader's produce
 
@@ -242,7 +239,7 @@ class GroupCoordinator(Coordinator):
         if not msg.member_id and instance in g.static_members:          # rule 8: the instance is back
             return self._static_rejoin(g, msg, reply)
         if not msg.member_id:                                          # rule 1
-            member_id = f"{instance or msg.client_id}-{self.member_rng.getrandbits(32):08x}"
+            member_id = self._new_member_id(instance or msg.client_id)
             m = Member(member_id, msg.client_id, msg.session_timeout_ms, msg.rebalance_timeout_ms, msg.protocols,
                        joined_at=now, instance_id=instance)
             g.add(m)
@@ -267,10 +264,14 @@ class GroupCoordinator(Coordinator):
         else:
             self._prepare_rebalance(g, f"{m.member_id} rejoined" + (" with a new subscription" if subscribed else ""))
 
+    def _new_member_id(self, prefix: str) -> str:
+        """Rules 1 and 8: the client id (a static member: its instance id), "-", 8 seeded hex digits."""
+        return f"{prefix}-{self.member_rng.getrandbits(32):08x}"
+
     def _static_rejoin(self, g: ClassicGroup, msg: P.JoinGroupRequest, reply: Any) -> None:
         """Rule 8: a static member's new process takes its place; in a Stable group whose selected
         protocol stays the same it gets the current generation and no rebalance happens."""
-        member_id = f"{msg.group_instance_id}-{self.member_rng.getrandbits(32):08x}"
+        member_id = self._new_member_id(msg.group_instance_id)
         m, old_id = g.replace_static(msg.group_instance_id, member_id)
         for pending in (m.join_reply, m.sync_reply):
             if pending is not None:
