@@ -187,28 +187,17 @@ def _delete_group(gc: "GroupCoordinator", group_id: str, then: Callable[[str | N
         if err is None:
             _drop_offsets(gc, group_id, tps)
             if g is not None and gc.groups.get(group_id) is g and g.state == EMPTY and not g.members:
-                _drop_group(gc, group_id)
+                gc.drop_group(group_id)
             gc.trace.state(gc.sim.now, gc.broker.name, "group.delete", group=group_id, offsets=len(tps))
         then(err)
     gc.write(gc.partition_of(group_id), records, written)
-
-
-def _drop_group(gc: "GroupCoordinator", group_id: str) -> None:
-    g = gc.groups.pop(group_id, None)
-    if g is None:
-        return
-    for m in g.members.values():
-        if m.expiry is not None:
-            m.expiry.cancel()
-    if g.join_timer is not None:
-        g.join_timer.cancel()
 
 
 # -- rule 6 -----------------------------------------------------------------------------------------
 def replay_tombstone(gc: "GroupCoordinator", key: str) -> None:
     """A record with no value, while loading: forget what its key names (ValueError: not our key)."""
     if key.startswith("group/"):
-        _drop_group(gc, key[len("group/"):])
+        gc.drop_group(key[len("group/"):])
         return
     group_id, tp = parse_offset_key(key)
     _drop_offsets(gc, group_id, [tp])

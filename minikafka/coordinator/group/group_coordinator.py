@@ -107,15 +107,21 @@ class GroupCoordinator(Coordinator):
                 del self.offsets[group]
         for group_id in sorted(self.groups):
             if self.partition_of(group_id) == partition:
-                g = self.groups.pop(group_id)
-                for m in g.members.values():
-                    if m.expiry is not None:
-                        m.expiry.cancel()
-                if g.join_timer is not None:
-                    g.join_timer.cancel()
+                self.drop_group(group_id)
         for key in sorted(self.pending):
             if key[0] == partition:
                 del self.pending[key]
+
+    def drop_group(self, group_id: str) -> None:
+        """Forget a group and stop its timers (unloaded, replaced by a newer record, or deleted)."""
+        g = self.groups.pop(group_id, None)
+        if g is None:
+            return
+        for m in g.members.values():
+            if m.expiry is not None:
+                m.expiry.cancel()
+        if g.join_timer is not None:
+            g.join_timer.cancel()
 
     def _complete(self, partition: int, pid: int, committed: bool) -> None:
         for group, tp, offset in self.pending.pop((partition, pid), []):
@@ -487,11 +493,7 @@ class GroupCoordinator(Coordinator):
 
     def _load_group(self, group_id: str, value: bytes | None) -> None:
         g = parse_group(group_id, value)
-        old = self.groups.pop(group_id, None)
-        if old is not None:
-            for m in old.members.values():
-                if m.expiry is not None:
-                    m.expiry.cancel()
+        self.drop_group(group_id)
         for m in g.members.values():
             self._touch(g, m)
         self.groups[group_id] = g
