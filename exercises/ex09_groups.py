@@ -1,5 +1,5 @@
-"""Exercises 9.1-9.4 (notebook 09, consumer groups): the range assignor, a sticky assignor,
-consumer lag, and when a restart rebalances."""
+"""Exercises 9.1-9.5 (notebook 09, consumer groups): the range assignor, a sticky assignor,
+consumer lag, when a restart rebalances, and what the consumer protocol's coordinator answers."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -98,3 +98,23 @@ def rebalances(static: bool, away_ms: int, session_timeout_ms: int) -> bool:
     >>> rebalances(static=True, away_ms=2000, session_timeout_ms=10000)   # doctest: +SKIP
     """
     raise NotImplementedError("Exercise 9.4: rebalances (exercises/ex09_groups.py)")
+
+
+@exercise("9.5", reference="minikafka.course.lessons.nb09:after_heartbeat")
+def after_heartbeat(owned: Sequence[TP], target: Sequence[TP],
+                    held_by_others: Sequence[TP]) -> tuple[str, list[TP]]:
+    """Predict the coordinator's answer to one heartbeat under the consumer protocol (KIP-848).
+
+    A member of a consumer group owns the partitions `owned`, and its heartbeat reports exactly
+    those. The group's assignor has just given it a new target assignment, `target`.
+    `held_by_others` are partitions that other members still own (they have not reported them
+    gone yet). Return (state, partitions): the member's state after this heartbeat, one of
+    "UNREVOKED_PARTITIONS", "UNRELEASED_PARTITIONS" or "STABLE", and the sorted list of
+    partitions the answer tells the member to own.
+
+    The rule to find: a member must give up what is no longer its own before it gets anything
+    new, and a partition goes to a new owner only once nobody else holds it.
+
+    >>> after_heartbeat([("t", 0), ("t", 1)], [("t", 1), ("t", 2)], [])   # doctest: +SKIP
+    """
+    raise NotImplementedError("Exercise 9.5: after_heartbeat (exercises/ex09_groups.py)")

@@ -78,7 +78,7 @@ from minikafka.cluster_views import (
     ProducerView,
     ReplicaView,
 )
-from minikafka.config import BROKER, TOPIC, resolve
+from minikafka.config import BROKER, TOPIC, check_broker, resolve
 from minikafka.controller.election import NO_LEADER
 from minikafka.cluster_quorum import ControllerQuorum
 from minikafka.controller.quorum_controller import QuorumController, controller_name
@@ -106,7 +106,7 @@ class Cluster(ControllerQuorum):
         check_int("latency_ms", latency_ms, 1, unit="a message takes at least 1 virtual ms")
         check_int("page_cache_flush_ms", page_cache_flush_ms, 1, unit="virtual ms between the OS's writes to disk")
         self.seed = seed
-        broker_config = resolve(BROKER, config)
+        broker_config = resolve(BROKER, config, check_broker)
         self.features = resolve_features(features)
         self.racks = check_racks(racks, brokers)
         self.impl, self.impl_notes = seams.resolve(impl)
@@ -437,6 +437,13 @@ class Cluster(ControllerQuorum):
             else None
         g = gc.groups.get(group_id) if gc is not None else None
         committed = tuple(sorted(gc.offsets.get(group_id, {}).items())) if gc is not None else ()
+        cg = gc.cgroups.get(group_id) if gc is not None else None
+        if cg is not None:
+            ms = list(cg.members.values())
+            return GroupView(group_id, coordinator, cg.state(), cg.epoch, cg.assignor, "",
+                             tuple((m.member_id, m.assigned) for m in ms), committed, "consumer",
+                             cg.assignment_epoch, tuple((m.member_id, m.epoch, m.state, m.revoking,
+                                                         cg.target.get(m.member_id, ())) for m in ms))
         if g is None:
             return GroupView(group_id, coordinator, "Empty" if committed else "Dead", 0, "", "", (), committed)
         return GroupView(group_id, coordinator, g.state, g.generation, g.protocol, g.leader,

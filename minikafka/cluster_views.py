@@ -98,6 +98,9 @@ class GroupView:
     leader: str
     members: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]    # (member id, assignment)
     committed: tuple[tuple[tuple[str, int], int], ...]              # ((topic, partition), offset)
+    group_type: str = "classic"                         # or "consumer" (KIP-848): generation is the group epoch
+    assignment_epoch: int = -1                          # consumer groups: the target assignment's epoch
+    member_states: tuple[tuple[str, int, str, tuple, tuple], ...] = ()   # (member, epoch, state, revoking, target)
 
     def owner(self, topic: str, partition: int) -> str | None:
         for member, tps in self.members:
@@ -106,10 +109,20 @@ class GroupView:
         return None
 
     def __str__(self) -> str:
-        lines = [f"group {self.group_id}: {self.state}, generation {self.generation}, "
-                 f"protocol {self.protocol or '-'}, leader {self.leader or '-'}, coordinator broker {self.coordinator}"]
-        for member, tps in self.members:
-            lines.append(f"  {member}: " + (", ".join(f"{t}-{p}" for t, p in tps) or "(nothing)"))
+        def parts(tps: tuple) -> str:
+            return ", ".join(f"{t}-{p}" for t, p in tps) or "(nothing)"
+        if self.group_type == "consumer":
+            lines = [f"consumer group {self.group_id}: {self.state}, group epoch {self.generation}, assignment "
+                     f"epoch {self.assignment_epoch}, assignor {self.protocol or '-'}, coordinator broker "
+                     f"{self.coordinator}"]
+            for (member, tps), (_, epoch, state, revoking, target) in zip(self.members, self.member_states):
+                extra = f"; revoking {parts(revoking)}" if revoking else ""
+                lines.append(f"  {member} (epoch {epoch}, {state}): {parts(tps)}{extra}; target {parts(target)}")
+        else:
+            lines = [f"group {self.group_id}: {self.state}, generation {self.generation}, protocol "
+                     f"{self.protocol or '-'}, leader {self.leader or '-'}, coordinator broker {self.coordinator}"]
+            for member, tps in self.members:
+                lines.append(f"  {member}: {parts(tps)}")
         for (t, p), off in self.committed:
             lines.append(f"  committed {t}-{p}: {off}")
         return "\n".join(lines)

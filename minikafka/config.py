@@ -219,4 +219,28 @@ BROKER = Schema("broker", (
     int_key("group.initial.rebalance.delay.ms", 3000, 0),
     int_key("group.min.session.timeout.ms", 6000, 1),
     int_key("group.max.session.timeout.ms", 1800000, 1),
+    Key("group.coordinator.rebalance.protocols", "list", ("classic", "consumer"), choices=("classic", "consumer"),
+        doc="the group protocols the coordinators serve (Kafka 4.2 also lists streams, which is not modelled)"),
+    Key("group.consumer.assignors", "list", ("uniform", "range"), choices=("uniform", "range"),
+        doc="the consumer protocol's server-side assignors; the first is the default"),
+    int_key("group.consumer.heartbeat.interval.ms", 5000, 1),
+    int_key("group.consumer.min.heartbeat.interval.ms", 5000, 1),
+    int_key("group.consumer.max.heartbeat.interval.ms", 15000, 1),
+    int_key("group.consumer.session.timeout.ms", 45000, 1),
+    int_key("group.consumer.min.session.timeout.ms", 45000, 1),
+    int_key("group.consumer.max.session.timeout.ms", 60000, 1),
+    int_key("group.consumer.max.size", 2147483647, 1),
 ), unmodelled=("auto.create.topics.enable", "log.dirs", "process.roles", "node.id"))
+
+
+def check_broker(cfg: Config) -> None:
+    """The group coordinator's startup checks (Kafka's GroupCoordinatorConfig): each consumer-protocol
+    interval within its min and max, and the heartbeat interval below the session timeout."""
+    for what in ("heartbeat.interval.ms", "session.timeout.ms"):
+        lo, value, hi = (cfg[f"group.consumer.{p}{what}"] for p in ("min.", "", "max."))
+        if not lo <= value <= hi:
+            raise ConfigException(f"group.consumer.{what}={value} must be between group.consumer.min.{what}={lo} "
+                                  f"and group.consumer.max.{what}={hi}")
+    if cfg["group.consumer.heartbeat.interval.ms"] >= cfg["group.consumer.session.timeout.ms"]:
+        raise ConfigException("group.consumer.heartbeat.interval.ms must be less than "
+                              "group.consumer.session.timeout.ms")

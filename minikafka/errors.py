@@ -72,6 +72,13 @@ _ERRORS: dict[str, tuple[int, bool, str]] = {
     "NON_EMPTY_GROUP": (68, False, "The group is not empty"),
     "GROUP_ID_NOT_FOUND": (69, False, "The group id does not exist"),
     "GROUP_SUBSCRIBED_TO_TOPIC": (86, False, "The consumer group is actively subscribed to the topic"),
+    "UNSUPPORTED_VERSION": (35, False, "The version of API is not supported"),
+    "GROUP_MAX_SIZE_REACHED": (81, False, "The consumer group has reached its max size"),
+    "UNRELEASED_INSTANCE_ID": (111, False, "The instance ID is still used by another member in the consumer group. That member must leave first"),
+    "UNSUPPORTED_ASSIGNOR": (112, False, "The assignor or its version range is not supported by the consumer group"),
+    "FENCED_MEMBER_EPOCH": (110, False, "The member epoch is fenced by the group coordinator. The member must abandon all its partitions and rejoin"),
+    "STALE_MEMBER_EPOCH": (113, False, "The member epoch is stale. The member must retry after receiving its updated member epoch via the ConsumerGroupHeartbeat API"),
+    "INVALID_REGULAR_EXPRESSION": (128, False, "The regular expression is not valid"),
     # client-side errors, librdkafka's names
     "_BAD_MSG": (-199, False, "Local: Bad message format"),
     "_FAIL": (-196, False, "Local: Failure"),

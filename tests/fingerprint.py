@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "59bac8585606e89645abfa36a332ac45d7eedabcbe41c40295d4f695f7dcffa3"
+EXPECTED = "ada39e82f8ba170b13a5e43e45865fe6564d6cff943b246e8cc592de59ab2740"
 
 
 def _sha(text: str) -> str:

@@ -195,6 +195,13 @@ def test_ex9_4_rebalances():
 
 
 @pytest.mark.learner
+@pytest.mark.ex9_5
+def test_ex9_5_after_heartbeat():
+    from exercises.ex09_groups import after_heartbeat
+    checks.ex9_5(after_heartbeat)
+
+
+@pytest.mark.learner
 @pytest.mark.ex11_1
 def test_ex11_1_port_config():
     from exercises.ex11_beyond import port_config

@@ -8,7 +8,7 @@ import pytest
 
 from minikafka.clients.consumer.assignors import range_assignor, roundrobin_assignor, sticky_assignor
 from minikafka.course import checks
-from minikafka.course.lessons.nb09 import partition_lag, rebalances
+from minikafka.course.lessons.nb09 import after_heartbeat, partition_lag, rebalances
 from minikafka.course.lessons.nb10 import OUTPUT, eos_config, process_batch
 from minikafka.course.lessons.nb11 import RENAMED, port_config
 
@@ -124,6 +124,34 @@ def static_always_rebalances_on_return(static, away_ms, session_timeout_ms):
 
 
 # -- 10.1: the loop ------------------------------------------------------------------------------
+def target_at_once(owned, target, held_by_others):
+    """Forgets reconciliation: the target, at once."""
+    return "STABLE", sorted(target)
+
+
+def ignores_other_owners(owned, target, held_by_others):
+    """Revokes first, but hands out partitions other members still hold."""
+    keep = sorted(set(owned) & set(target))
+    if set(owned) - set(target):
+        return "UNREVOKED_PARTITIONS", keep
+    return "STABLE", sorted(target)
+
+
+def assigns_while_revoking(owned, target, held_by_others):
+    """Gives the free new partitions in the same answer that asks for a revocation."""
+    keep = set(owned) & set(target)
+    free = {tp for tp in target if tp not in held_by_others}
+    state = "UNREVOKED_PARTITIONS" if set(owned) - set(target) else (
+        "UNRELEASED_PARTITIONS" if set(target) - free else "STABLE")
+    return state, sorted(keep | free)
+
+
+def stable_while_waiting(owned, target, held_by_others):
+    """Right partitions, but calls a member still waiting for partitions Stable."""
+    state, parts = after_heartbeat(owned, target, held_by_others)
+    return ("STABLE" if state == "UNRELEASED_PARTITIONS" else state), parts
+
+
 def _produce_all(producer, records, transform):
     for m in records:
         producer.produce(OUTPUT, key=m.key(), value=transform(m.value()))
@@ -232,6 +260,8 @@ WRONG = {
                               lag_zero_without_commit]),
     "ex9_4": (rebalances, [static_never_rebalances, nobody_rebalances_on_a_quick_restart,
                            static_compares_with_the_heartbeat_interval, static_always_rebalances_on_return]),
+    "ex9_5": (after_heartbeat, [target_at_once, ignores_other_owners, assigns_while_revoking,
+                                stable_while_waiting]),
     "ex10_1": (process_batch, [consumer_commit_before_commit_transaction, commit_outside_the_transaction,
                                offsets_after_commit_transaction, no_offsets_at_all, no_abort_on_error,
                                abort_and_swallow_the_error]),

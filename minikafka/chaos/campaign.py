@@ -124,6 +124,10 @@ UNVERIFIED = {"transaction.partition.verification.enable": False}
 EOS = ("lost", "aborted_read", "non_atomic", "committed_invisible", "hanging", "single_owner", "eos_missing",
        "eos_duplicate")
 GROUPS = ("lost", "single_owner")
+# the consumer protocol's liveness is set on the brokers: the same 10 s session as the classic rows
+CONSUMER_PROTOCOL_BROKER = {"group.consumer.session.timeout.ms": 10_000, "group.consumer.min.session.timeout.ms": 10_000,
+                            "group.consumer.heartbeat.interval.ms": 3_000,
+                            "group.consumer.min.heartbeat.interval.ms": 3_000}
 
 MATRICES: dict[str, tuple[Setting, ...]] = {
     "default": (
@@ -180,6 +184,17 @@ MATRICES: dict[str, tuple[Setting, ...]] = {
              "one comes back in its old place without a rebalance", IDEMPOTENT, {**GROUP, "group.instance.id": "worker"},
              guarantees=GROUPS + ("unprocessed",), anomalies=("processed_twice",), consumers=2, subscribe=True,
              processing="process-then-commit", process_ms=1_000, commit_interval_ms=5_000),
+        _row("consumer-protocol", "the same at-least-once consumers under the KIP-848 consumer protocol "
+             "(group.protocol=consumer): the coordinator assigns, a member revokes before another gets the "
+             "partition", IDEMPOTENT, {**GROUP, "group.protocol": "consumer"}, guarantees=GROUPS + ("unprocessed",),
+             anomalies=("processed_twice",), consumers=2, subscribe=True, processing="process-then-commit",
+             process_ms=1_000, commit_interval_ms=5_000, broker_config=CONSUMER_PROTOCOL_BROKER),
+        _row("consumer-protocol-static", "the same as static members: a crashed one leaves nothing (no epoch -2) "
+             "and comes back after the session timeout, or is refused while its old member lives",
+             IDEMPOTENT, {**GROUP, "group.protocol": "consumer", "group.instance.id": "worker"},
+             guarantees=GROUPS + ("unprocessed",), anomalies=("processed_twice",), consumers=2, subscribe=True,
+             processing="process-then-commit", process_ms=1_000, commit_interval_ms=5_000,
+             broker_config=CONSUMER_PROTOCOL_BROKER),
     ),
 }
 MATRICES["quick"] = tuple(s for s in MATRICES["default"]

@@ -7,7 +7,9 @@ Rules:
    with `subscribe` they join the `group.id` of `consumer_config` with subscribe(), else they
    `assign()` every partition. They poll every tick. Everything they return is recorded. A
    `group.instance.id` in `consumer_config` makes them static members: slot i uses `<id>-<i>`,
-   and a crashed slot's new process comes back as the same instance.
+   and a crashed slot's new process comes back as the same instance. A consumer whose poll
+   raises a fatal error (a fenced or unreleased instance id) is a process that exits: it is
+   crashed and its slot starts a new one after the back-off.
    Without `processing`, a consumer with a `group.id` commits its positions every
    `commit_interval_ms`, asynchronously (auto-commit off); a commit is recorded when its
    outcome is traced.
@@ -90,7 +92,9 @@ class ConsumerRole:
         cs.batch, cs.phase, cs.uncommitted = [], "poll", {}
         if c.now < cs.retry_at:
             return None
-        extra = GROUP_DEFAULTS if self.cfg.subscribe else {}
+        # the consumer protocol's session timeout is the broker's (campaign.py's CONSUMER_PROTOCOL_BROKER)
+        extra = GROUP_DEFAULTS if self.cfg.subscribe and self.cfg.consumer_config.get("group.protocol") != "consumer" \
+            else {}
         config = {"auto.offset.reset": "earliest", **extra, **self.cfg.consumer_config, "enable.auto.commit": False}
         instance = config.get("group.instance.id")
         if instance is not None:                              # rule 3: a static member per slot
@@ -121,7 +125,10 @@ class ConsumerRole:
             return []
         try:
             msgs = k.consume(500, timeout)
-        except KafkaException:
+        except KafkaException as e:
+            if e.args[0].fatal():                   # the process exits on a fatal error and is restarted
+                self.c.crash_client(k.name)
+                cs.k, cs.retry_at = None, self.c.now + INIT_BACKOFF_MS
             return []
         return [self.h.read(k.name, m, self.isolation, self.c.now, group=self.group) for m in msgs
                 if m.error() is None]
@@ -207,7 +214,7 @@ class ConsumerRole:
                 continue
             if e.name == "commit" and e.node in self._consumer_names:
                 self._harvest_commit(e)
-            elif e.name.startswith("group.") or e.name in ("client.crash", "client.close"):
+            elif e.name.startswith(("group.", "cgroup.")) or e.name in ("client.crash", "client.close"):
                 self._harvest_group(e)
         self._seen = len(trace)
 
@@ -233,6 +240,10 @@ class ConsumerRole:
         elif e.name == "group.member_removed" and f.get("group") in groups:
             ge = h.group_event(self._name(f["member"]), f["group"], "removed", e.time, member=f["member"])
             ge.trace_seq = e.seq
+        elif e.name in ("cgroup.member_removed", "cgroup.static_replaced") and f.get("group") in groups:
+            member = f["member"] if e.name == "cgroup.member_removed" else f["replaces"]   # the consumer protocol
+            ge = h.group_event(self._name(member), f["group"], "removed", e.time, member=member)
+            ge.trace_seq = e.seq
         elif e.name == "group.static_rejoin" and f.get("group") in groups:
             # the instance's new process took the old member id's place: that member id is gone
             ge = h.group_event(self._name(f["replaces"]), f["group"], "removed", e.time, member=f["replaces"])
@@ -257,7 +268,7 @@ class ConsumerRole:
     def _member_event(self, e: "TraceEvent") -> Any:
         f, h, group = e.fields, self.h, self._members[e.node]
         if e.name == "group.assigned":
-            member = self._stable.get((group, f["generation"]), {}).get(e.node)
+            member = f.get("member") or self._stable.get((group, f["generation"]), {}).get(e.node)
             return h.group_event(e.node, group, "assigned", e.time, f["partitions"], f["generation"], member)
         if e.name in ("group.revoked", "group.lost"):
             return h.group_event(e.node, group, e.name[6:], e.time, f["partitions"])

@@ -24,8 +24,8 @@ FEATURES: dict[str, tuple[int, tuple[int, ...], str]] = {
     "transaction.version": (2, (0, 1, 2), "0 and 1 = transactions v1 (explicit AddPartitionsToTxn, one epoch for "
                                            "every transaction); 2 = transactions v2 (KIP-890: partitions added by "
                                            "the leaders, the epoch bumped at every commit and abort)"),
-    "group.version": (1, (0, 1), "the KIP-848 consumer protocol's switch; that protocol is not modelled yet, "
-                                 "classic groups work at either level"),
+    "group.version": (1, (0, 1), "0 = classic groups only; 1 = the KIP-848 consumer protocol too "
+                                 "(group.protocol=consumer)"),
 }
 NOT_YET = {
     "share.version": "share groups (KIP-932) are not modelled yet",

@@ -13,6 +13,7 @@
 | `transactions` | AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit | `EndTxnRequest.json`, ... |
 | `transaction_admin` | ListTransactions, DescribeTransactions, DescribeProducers | `ListTransactionsRequest.json`, ... |
 | `groups` | OffsetCommit, OffsetFetch, JoinGroup, SyncGroup, Heartbeat, LeaveGroup | `JoinGroupRequest.json`, ... |
+| `consumer_groups` | ConsumerGroupHeartbeat (KIP-848) | `ConsumerGroupHeartbeatRequest.json` |
 | `group_admin` | ListGroups, DescribeGroups, OffsetFetch (all), OffsetDelete, DeleteGroups | `ListGroupsRequest.json`, ... |
 
 The rules every message follows are in `base`. Kafka keeps one JSON schema per API, with its
@@ -27,6 +28,7 @@ from minikafka.protocol.controller import (AllocateProducerIdsRequest, AllocateP
 from minikafka.protocol.fetch import (FetchPartition, FetchPartitionResult, FetchRequest, FetchResponse,
                                       ListOffsetsRequest, ListOffsetsResponse, OffsetsForLeaderEpochRequest,
                                       OffsetsForLeaderEpochResponse)
+from minikafka.protocol.consumer_groups import ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse
 from minikafka.protocol.group_admin import (DeleteGroupsRequest, DeleteGroupsResponse, DescribedGroup,
                                             DescribedMember, DescribeGroupsRequest, DescribeGroupsResponse,
                                             ListedGroup, ListGroupsRequest, ListGroupsResponse, OffsetDeleteRequest,
@@ -71,4 +73,5 @@ __all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "Partiti
            "DescribedTransaction", "DescribeProducersRequest", "DescribeProducersResponse", "ActiveProducer",
            "PartitionProducers", "ListGroupsRequest", "ListGroupsResponse", "ListedGroup", "DescribeGroupsRequest",
            "DescribeGroupsResponse", "DescribedGroup", "DescribedMember",
-           "OffsetDeleteRequest", "OffsetDeleteResponse", "DeleteGroupsRequest", "DeleteGroupsResponse"]
+           "OffsetDeleteRequest", "OffsetDeleteResponse", "DeleteGroupsRequest", "DeleteGroupsResponse",
+           "ConsumerGroupHeartbeatRequest", "ConsumerGroupHeartbeatResponse"]

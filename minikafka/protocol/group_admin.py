@@ -92,6 +92,7 @@ class DescribedGroup:
     protocol_type: str = ""
     protocol: str = ""
     members: tuple[DescribedMember, ...] = ()
+    group_type: str = "classic"                 # or "consumer" (KIP-848)
 
 
 @message

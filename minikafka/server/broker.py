@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.controller.election import NO_LEADER
+from minikafka.coordinator.group import consumer_group_heartbeat
 from minikafka.coordinator.group.group_admin import REQUESTS as GROUP_ADMIN
 from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, TRANSACTION_STATE, find_coordinator
@@ -304,6 +305,8 @@ class Broker(BrokerLifecycle, Node):
             self.group_coordinator.on_heartbeat(src, msg)
         elif kind == "LeaveGroupRequest":
             self.group_coordinator.on_leave_group(src, msg)
+        elif kind == "ConsumerGroupHeartbeatRequest":
+            consumer_group_heartbeat.handle(self.group_coordinator, src, msg)
         elif kind == "ListTransactionsRequest":
             self.send(src, list_transactions(self.txn_coordinator, msg))
         elif kind == "DescribeTransactionsRequest":

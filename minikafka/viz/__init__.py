@@ -37,6 +37,7 @@ from minikafka.viz.groups import (group_figure, group_table, group_view, rebalan
 from minikafka.viz.logs import log_figure, log_table, log_view
 from minikafka.viz.metadata import metadata_log_figure, metadata_log_table, metadata_log_view
 from minikafka.viz.metrics import metrics_figure, metrics_table
+from minikafka.viz.ownership import ownership_figure, ownership_table, ownership_view
 from minikafka.viz.sequence import sequence_figure, sequence_table, sequence_view
 from minikafka.viz.txns import isolation_figure, isolation_table, isolation_view
 
@@ -46,4 +47,5 @@ __all__ = ["PALETTE", "png_bytes", "metrics_table", "metrics_figure", "metadata_
            "cluster_figure", "sequence_view", "sequence_table", "sequence_figure", "experiment_table",
            "experiment_figure", "key_table", "distribution_table", "distribution_figure", "order_table", "order_figure",
            "member_colour", "group_view", "group_table", "group_figure", "rebalance_view", "rebalance_table",
-           "rebalance_figure", "isolation_view", "isolation_table", "isolation_figure"]
+           "rebalance_figure", "isolation_view", "isolation_table", "isolation_figure", "ownership_view",
+           "ownership_table", "ownership_figure"]

@@ -302,7 +302,7 @@ def message_colour(name: str) -> str:
                         "WriteTxnMarkers", "TxnOffsetCommit")):
         return PALETTE["msg_txn"]
     if name.startswith(("JoinGroup", "SyncGroup", "Heartbeat", "LeaveGroup", "OffsetCommit", "OffsetFetch",
-                        "FindCoordinator")):
+                        "FindCoordinator", "ConsumerGroupHeartbeat")):
         return PALETTE["msg_group"]
     if name.startswith(("Metadata", "Broker", "Alter", "Create", "Allocate", "Vote", "Quorum", "BeginQ", "EndQ")):
         return PALETTE["msg_control"]

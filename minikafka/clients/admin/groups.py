@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from minikafka.cluster import Cluster
 
 TP = tuple[str, int]
-GROUP_STATES = ("PreparingRebalance", "CompletingRebalance", "Stable", "Empty", "Dead")
+GROUP_STATES = ("PreparingRebalance", "CompletingRebalance", "Stable", "Empty", "Dead", "Assigning", "Reconciling")
 
 
 # -- results --------------------------------------------------------------------------------------
@@ -130,7 +130,8 @@ class GroupTools:
 
     # -- list (rule 2) ------------------------------------------------------------------------------
     def list_consumer_groups(self, states: Collection[str] | None = None) -> list[ConsumerGroupListing]:
-        """Every classic consumer group the coordinators hold, in one of `states` when given."""
+        """Every consumer group the coordinators hold (classic and consumer-protocol), in one of
+        `states` when given."""
         what = "list_consumer_groups"
         wanted: tuple[str, ...] = ()
         if states is not None:
@@ -139,12 +140,12 @@ class GroupTools:
                 if s not in GROUP_STATES:
                     raise ValueError(f"{what}: {s!r} is not a consumer group state; states are "
                                      f"{', '.join(GROUP_STATES)}")
-        keys = self.ask_every_broker(lambda cid: P.ListGroupsRequest(cid, wanted, ("classic",)),
+        keys = self.ask_every_broker(lambda cid: P.ListGroupsRequest(cid, wanted, ("classic", "consumer")),
                                      lambda resp: resp.groups, what, self.api_deadline())
         raise_first(keys)
-        rows = sorted((g.group_id, g.protocol_type, g.state) for k in keys for g in k.value
+        rows = sorted((g.group_id, g.protocol_type, g.state, g.group_type) for k in keys for g in k.value
                       if g.protocol_type in ("consumer", ""))
-        return [ConsumerGroupListing(gid, ptype == "", state, "classic", ptype) for gid, ptype, state in rows]
+        return [ConsumerGroupListing(gid, ptype == "", state, kind, ptype) for gid, ptype, state, kind in rows]
 
     # -- describe (rule 4) -------------------------------------------------------------------------
     def describe_consumer_groups(self, group_ids: Collection[str]) -> dict[str, ConsumerGroupDescription]:
@@ -161,7 +162,7 @@ class GroupTools:
                     members = tuple(MemberDescription(m.member_id, m.group_instance_id, m.client_id,
                                                       tuple(sorted(m.assignment))) for m in d.members)
                     return (DONE, ConsumerGroupDescription(group_id, d.protocol_type == "", members, d.protocol,
-                                                           d.state, broker))
+                                                           d.state, broker, d.group_type))
                 retry = coordinator_verdict(d.error)
                 if retry is not None:
                     return retry

@@ -9,6 +9,11 @@ from minikafka.config import Key, Schema, bool_key, choice_key, int_key, str_key
 CONSUMER = Schema("consumer", COMMON_CLIENT + (
     str_key("group.id", None),
     str_key("group.instance.id", None),
+    choice_key("group.protocol", "classic", ("classic", "consumer"),
+               doc="classic: JoinGroup/SyncGroup, the assignment made by a member; consumer: KIP-848, "
+                   "ConsumerGroupHeartbeat, the assignment made by the coordinator"),
+    str_key("group.remote.assignor", None, doc="group.protocol=consumer: the server-side assignor to ask for "
+                                               "(uniform or range; the broker's group.consumer.assignors)"),
     choice_key("auto.offset.reset", "latest", ("earliest", "latest", "none")),
     bool_key("enable.auto.commit", True),
     int_key("auto.commit.interval.ms", 5000, 0),
@@ -25,7 +30,7 @@ CONSUMER = Schema("consumer", COMMON_CLIENT + (
     bool_key("enable.partition.eof", False),
     str_key("client.rack", "", doc="the consumer's rack: a broker with replica.selector.class set may send "
                                    "it to a follower in that rack (KIP-392)"),
-), unmodelled=("key.deserializer", "value.deserializer", "group.protocol",
+), unmodelled=("key.deserializer", "value.deserializer",
                "security.protocol", "check.crcs",
                # fetches are limited by fetch.max.bytes only (the broker has no per-partition limit)
                "max.partition.fetch.bytes",

@@ -33,6 +33,7 @@ from minikafka.clients.client import Client
 from minikafka.clients.client_metrics import ConsumerMetrics
 from minikafka.clients.consumer.config import CONSUMER
 from minikafka.clients.consumer.consumer_coordinator import ConsumerCoordinator
+from minikafka.clients.consumer.consumer_membership import ConsumerMembershipManager
 from minikafka.clients.consumer.fetcher import Fetcher
 from minikafka.clients.consumer.offset_fetcher import OffsetFetcher
 from minikafka.clients.consumer.subscription_state import SubscriptionState
@@ -69,12 +70,24 @@ class Consumer(Client):
         self.offset_fetcher = OffsetFetcher(self)
         self.error: KafkaException | None = None                 # raised by the next poll
         self._retry_timer = None
-        self.coordinator = ConsumerCoordinator(self)
+        self.coordinator = (ConsumerMembershipManager(self) if cfg["group.protocol"] == "consumer"
+                            else ConsumerCoordinator(self))
 
     @staticmethod
     def check_config(cfg: Config) -> None:
-        """Java's Heartbeat (built with a group.id only) refuses a heartbeat interval that is not
-        below the session timeout."""
+        """Java's ConsumerConfig refuses the classic protocol's settings with group.protocol=consumer
+        and group.remote.assignor with classic; its Heartbeat (built with a group.id only) refuses a
+        heartbeat interval that is not below the session timeout."""
+        if cfg["group.protocol"] == "consumer":
+            for key in ("partition.assignment.strategy", "heartbeat.interval.ms", "session.timeout.ms"):
+                if cfg.is_set(key):
+                    raise ConfigException(f"{key} cannot be set when group.protocol=CONSUMER (the coordinator "
+                                          "decides it: group.consumer.assignors, group.consumer.heartbeat.interval.ms "
+                                          "and group.consumer.session.timeout.ms on the broker)")
+            return
+        if cfg.is_set("group.remote.assignor"):
+            raise ConfigException("group.remote.assignor cannot be set when group.protocol=CLASSIC (it names a "
+                                  "server-side assignor of group.protocol=consumer)")
         if cfg["group.id"] and cfg["heartbeat.interval.ms"] >= cfg["session.timeout.ms"]:
             raise ConfigException(f"Heartbeat must be set lower than the session timeout: heartbeat.interval.ms="
                                   f"{cfg['heartbeat.interval.ms']} >= session.timeout.ms={cfg['session.timeout.ms']} "

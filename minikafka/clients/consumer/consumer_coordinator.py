@@ -440,7 +440,7 @@ class ConsumerCoordinator:
             if errors and errors[0] == "FENCED_INSTANCE_ID":
                 self._membership_error(errors[0], "OffsetCommit")
                 err = self.fenced.args[0] if self.fenced is not None else KafkaError(errors[0])
-            elif errors and errors[0] in MEMBERSHIP_GONE | {"REBALANCE_IN_PROGRESS"}:
+            elif errors and errors[0] in MEMBERSHIP_GONE | {"REBALANCE_IN_PROGRESS", "STALE_MEMBER_EPOCH"}:
                 err = KafkaError(errors[0], f"Commit cannot be completed since the group has already rebalanced "
                                             f"and assigned the partitions to another member ({errors[0]}: "
                                             f"generation {generation}, member '{member or 'none'}'); "

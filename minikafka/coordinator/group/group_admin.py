@@ -7,13 +7,16 @@ these functions read it and write through `GroupCoordinator.write`.
 
 Rules:
 1. ListGroups: each broker lists the groups of the `__consumer_offsets` partitions it leads: every
-   classic group it holds (protocol type "consumer") and every group known only by committed
-   offsets (state Empty, protocol type "": Kafka's simple consumer group). Filters: `states`
-   (names, exact) and `types` ("classic" is the only type minikafka has).
+   classic group it holds (protocol type "consumer"), every consumer-protocol group (KIP-848,
+   type "consumer") and every group known only by committed offsets (state Empty, protocol
+   type "": Kafka's simple consumer group). Filters: `states` (names, exact) and `types`
+   ("classic", "consumer"; share groups are not modelled yet).
 2. DescribeGroups: a group this broker does not coordinate gets NOT_COORDINATOR; an unknown group
    GROUP_ID_NOT_FOUND (DescribeGroups v6, KIP-1043, Kafka 4.0+; v0-v5 answered state "Dead" with
    no error). Members are listed in join order; the selected protocol (assignor) and the
-   members' assignments only while Stable, as Kafka's group summary does.
+   members' assignments only while Stable, as Kafka's group summary does. A consumer-protocol
+   group answers here too (Kafka's ConsumerGroupDescribe): its state, its assignor as the
+   protocol, and each member's current assignment.
 3. (OffsetFetch with no partitions named, Kafka's Topics null, answers every partition with a
    committed or pending transactional offset, sorted: group_coordinator.py.)
 4. OffsetDelete: an unknown group gets GROUP_ID_NOT_FOUND. In a group that is not Empty, a
@@ -37,15 +40,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from minikafka import protocol as P
+from minikafka.coordinator.group import consumer_group_heartbeat
 from minikafka.coordinator.group.classic_group import EMPTY, STABLE, ClassicGroup
-from minikafka.coordinator.group.group_coordinator import offset_key, parse_offset_key
+from minikafka.coordinator.group.group_coordinator import parse_offset_key
+from minikafka.coordinator.group.offset_metadata_manager import offset_key
 
 if TYPE_CHECKING:
     from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 
 TP = tuple[str, int]
 CONSUMER = "consumer"           # the classic consumer's protocol type
-GROUP_TYPES = ("classic",)
+GROUP_TYPES = ("classic", "consumer")
 
 
 def _state(gc: "GroupCoordinator", group_id: str) -> tuple[str, str] | None:
@@ -53,6 +58,9 @@ def _state(gc: "GroupCoordinator", group_id: str) -> tuple[str, str] | None:
     g = gc.groups.get(group_id)
     if g is not None:
         return g.state, CONSUMER
+    cg = gc.cgroups.get(group_id)
+    if cg is not None:
+        return cg.state(), CONSUMER
     if gc.offsets.get(group_id):
         return EMPTY, ""
     return None
@@ -60,7 +68,7 @@ def _state(gc: "GroupCoordinator", group_id: str) -> tuple[str, str] | None:
 
 def _held(gc: "GroupCoordinator") -> list[str]:
     """The groups of the partitions this broker coordinates now, sorted."""
-    ids = set(gc.groups) | {g for g, offs in gc.offsets.items() if offs}
+    ids = set(gc.groups) | set(gc.cgroups) | {g for g, offs in gc.offsets.items() if offs}
     return sorted(g for g in ids if gc.owner_error(g) is None)
 
 
@@ -71,8 +79,9 @@ def list_groups(gc: "GroupCoordinator", msg: P.ListGroupsRequest) -> P.ListGroup
     out = []
     for group_id in _held(gc):
         found = _state(gc, group_id)
-        if found is not None and (not msg.states or found[0] in msg.states):
-            out.append(P.ListedGroup(group_id, found[1], found[0]))
+        kind = "consumer" if group_id in gc.cgroups else "classic"
+        if found is not None and (not msg.states or found[0] in msg.states) and (not msg.types or kind in msg.types):
+            out.append(P.ListedGroup(group_id, found[1], found[0], kind))
     return P.ListGroupsResponse(msg.cid, None, tuple(out))
 
 
@@ -88,6 +97,11 @@ def _describe(gc: "GroupCoordinator", group_id: str) -> P.DescribedGroup:
     found = _state(gc, group_id)
     if found is None:
         return P.DescribedGroup(group_id, "GROUP_ID_NOT_FOUND")
+    cg = gc.cgroups.get(group_id)
+    if cg is not None:                  # Kafka describes these with ConsumerGroupDescribe; one API here
+        return P.DescribedGroup(group_id, None, cg.state(), CONSUMER, cg.assignor, tuple(
+            P.DescribedMember(m.member_id, m.instance_id, m.client_id, m.assigned) for m in cg.members.values()),
+            "consumer")
     g = gc.groups.get(group_id)
     if g is None:
         return P.DescribedGroup(group_id, None, EMPTY, "")
@@ -114,8 +128,10 @@ def delete_offsets(gc: "GroupCoordinator", src: str, msg: P.OffsetDeleteRequest)
         err = "GROUP_ID_NOT_FOUND"
     if err is not None:
         return answer(err)
-    g = gc.groups.get(group_id)
+    g, cg = gc.groups.get(group_id), gc.cgroups.get(group_id)
     busy = subscribed_topics(g) if g is not None and g.state != EMPTY else set()
+    if cg is not None:
+        busy = {t for m in cg.members.values() for t in m.topics}
     errors: dict[TP, str | None] = {}
     for tp in msg.partitions:
         if not gc._exists(tp):
@@ -181,13 +197,16 @@ def _delete_group(gc: "GroupCoordinator", group_id: str, then: Callable[[str | N
     tps = sorted(gc.offsets.get(group_id, {}))
     g = gc.groups.get(group_id)
     records: list[tuple[str, bytes | None]] = [(offset_key(group_id, tp), None) for tp in tps]
-    records.append((f"group/{group_id}", None))
+    records.append((f"cgroup/{group_id}" if group_id in gc.cgroups else f"group/{group_id}", None))
+    cg = gc.cgroups.get(group_id)
 
     def written(err: str | None) -> None:
         if err is None:
             _drop_offsets(gc, group_id, tps)
             if g is not None and gc.groups.get(group_id) is g and g.state == EMPTY and not g.members:
                 gc.drop_group(group_id)
+            if cg is not None and gc.cgroups.get(group_id) is cg and not cg.members:
+                consumer_group_heartbeat.load(gc, group_id, None)
             gc.trace.state(gc.sim.now, gc.broker.name, "group.delete", group=group_id, offsets=len(tps))
         then(err)
     gc.write(gc.partition_of(group_id), records, written)
@@ -198,6 +217,9 @@ def replay_tombstone(gc: "GroupCoordinator", key: str) -> None:
     """A record with no value, while loading: forget what its key names (ValueError: not our key)."""
     if key.startswith("group/"):
         gc.drop_group(key[len("group/"):])
+        return
+    if key.startswith("cgroup/"):
+        consumer_group_heartbeat.load(gc, key[len("cgroup/"):], None)
         return
     group_id, tp = parse_offset_key(key)
     _drop_offsets(gc, group_id, [tp])

@@ -1,6 +1,7 @@
 """The group coordinator, on the leader of the group's `__consumer_offsets` partition: group
-membership (the classic protocol, classic_group.py) and committed offsets (kafka-semantics.md
-H.56, I.57, G.49).
+membership (the classic protocol, classic_group.py; the consumer protocol, consumer_group.py
+and consumer_group_heartbeat.py) and committed offsets (offset_metadata_manager.py)
+(kafka-semantics.md H.56, I.57, G.49, N).
 
 Rules:
 0. Group state (generation, protocol, leader, members and their assignments) is a record
@@ -39,17 +40,15 @@ from typing import TYPE_CHECKING, Any
 from minikafka import protocol as P
 from minikafka.coordinator.group.classic_group import (COMPLETING, EMPTY, PREPARING, STABLE, ClassicGroup, Member,
                                                      parse_group)
-from minikafka.coordinator.internal_topics import (CONSUMER_OFFSETS, Coordinator, int_field, parse_value,
-                                                   record_key, record_value)
+from minikafka.coordinator.group import consumer_group_heartbeat
+from minikafka.coordinator.group.consumer_group import ConsumerGroup
+from minikafka.coordinator.group.offset_metadata_manager import commit, offset_fetch
+from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, Coordinator, int_field, parse_value, record_key
 
 if TYPE_CHECKING:
     from minikafka.server.broker import Broker
 
 TP = tuple[str, int]
-
-
-def offset_key(group: str, tp: TP) -> str:
-    return f"offset/{group}/{tp[0]}/{tp[1]}"
 
 
 def parse_offset_key(key: str) -> tuple[str, TP]:
@@ -71,6 +70,8 @@ class GroupCoordinator(Coordinator):
         self.offsets: dict[str, dict[TP, int]] = {}                 # group -> tp -> committed offset
         self.pending: dict[tuple[int, int], list[tuple[str, TP, int]]] = {}   # (partition, pid) -> offsets
         self.groups: dict[str, ClassicGroup] = {}
+        self.cgroups: dict[str, ConsumerGroup] = {}                 # consumer-protocol groups (KIP-848)
+        self.cgroup_written: dict[str, bytes] = {}                  # their records last written
         self.member_rng = broker.member_rng
 
     # -- loading (rule 1, rule 3) ---------------------------------------------------------
@@ -94,6 +95,8 @@ class GroupCoordinator(Coordinator):
         if key.startswith("group/"):
             self._load_group(key[len("group/"):], rec.value)
             return
+        if key.startswith("cgroup/"):
+            return consumer_group_heartbeat.load(self, key[len("cgroup/"):], rec.value)
         group, tp = parse_offset_key(key)
         offset = int_field(parse_value(rec.value), "offset")
         if b.transactional:
@@ -108,6 +111,9 @@ class GroupCoordinator(Coordinator):
         for group_id in sorted(self.groups):
             if self.partition_of(group_id) == partition:
                 self.drop_group(group_id)
+        for group_id in sorted(self.cgroups):
+            if self.partition_of(group_id) == partition:
+                consumer_group_heartbeat.load(self, group_id, None)
         for key in sorted(self.pending):
             if key[0] == partition:
                 del self.pending[key]
@@ -138,80 +144,15 @@ class GroupCoordinator(Coordinator):
 
     # -- requests ----------------------------------------------------------------------
     def on_offset_commit(self, src: str, msg: P.OffsetCommitRequest) -> None:
-        self._commit(src, msg.cid, msg.group_id, msg.offsets, None, msg.member_id, msg.generation,
-                     instance=msg.group_instance_id)
+        commit(self, src, msg.cid, msg.group_id, msg.offsets, None, msg.member_id, msg.generation,
+               instance=msg.group_instance_id)
 
     def on_txn_offset_commit(self, src: str, msg: P.TxnOffsetCommitRequest) -> None:
-        self._commit(src, msg.cid, msg.group_id, msg.offsets, (msg.producer_id, msg.producer_epoch),
-                     msg.member_id, msg.generation, (msg.transactional_id, msg.v2), msg.group_instance_id)
-
-    def _commit(self, src: str, cid: int, group: str, offsets: tuple, producer: tuple[int, int] | None,
-                member_id: str = "", generation: int = -1, txn: tuple[str, bool] | None = None,
-                instance: str | None = None) -> None:
-        def answer(err: str | None, per_tp: dict | None = None) -> None:
-            results = tuple((tp, (per_tp or {}).get(tp, err)) for tp, _ in offsets)
-            self.broker.send(src, P.OffsetCommitResponse(cid, results))
-        err = self.owner_error(group)
-        if err is None and group in self.groups and self.groups[group].fenced(member_id, instance):
-            err = "FENCED_INSTANCE_ID"
-        elif err is None and group in self.groups:
-            err = self.groups[group].validate_commit(member_id, generation, producer is not None)
-        elif err is None and generation >= 0:      # a member of a group this coordinator does not know
-            err = "ILLEGAL_GENERATION"
-        if err is not None:
-            if err in ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"):
-                self.trace.state(self.sim.now, self.broker.name, "offsets.commit_rejected", group=group,
-                                 member=member_id or "none", generation=generation, error=err)
-            return answer(err)
-        unknown = {tp: "UNKNOWN_TOPIC_OR_PART" for tp, _ in offsets if not self._exists(tp)}
-        known = tuple((tp, off) for tp, off in offsets if tp not in unknown)
-        if not known:
-            return answer(None, unknown)
-        partition = self.partition_of(group)
-        records = [(offset_key(group, tp), record_value({"offset": off})) for tp, off in known]
-
-        def written(err: str | None) -> None:
-            if err is None:
-                if producer is None:
-                    self.offsets.setdefault(group, {}).update(dict(known))
-                else:
-                    self.pending.setdefault((partition, producer[0]), []).extend(
-                        (group, tp, off) for tp, off in known)
-                self.trace.state(self.sim.now, self.broker.name,
-                                 "offsets.commit" if producer is None else "offsets.txn_pending", group=group,
-                                 offsets=tuple(f"{t}-{p}={o}" for (t, p), o in known),
-                                 **({"pid": producer[0]} if producer else {}))
-            answer(err, unknown)
-        if txn is None:
-            return self.write(partition, records, written, producer)
-        b = self.broker
-        tp = (self.topic, partition)
-        r = b.replicas.get(tp)
-        if r is None or not r.is_leader or not b.txn_verifier.needs_check(r, producer[0], producer[1], txn[1]):
-            return self.write(partition, records, written, producer)
-        guard = r.producer_state.start_verification(producer[0])    # rule 5: as a leader's produce
-
-        def verified(errors: dict) -> None:
-            err = errors.get(tp)
-            if err is None:
-                self.write(partition, records, written, producer, {tp: guard}, txn[1])
-            else:
-                answer("COORDINATOR_NOT_AVAILABLE" if err == "NOT_ENOUGH_REPLICAS" else err)
-        b.txn_verifier.verify(txn[0], producer[0], producer[1], (tp,), txn[1], verified)
+        commit(self, src, msg.cid, msg.group_id, msg.offsets, (msg.producer_id, msg.producer_epoch),
+               msg.member_id, msg.generation, (msg.transactional_id, msg.v2), msg.group_instance_id)
 
     def on_offset_fetch(self, src: str, msg: P.OffsetFetchRequest) -> None:
-        err = self.owner_error(msg.group_id)
-        if err is not None:
-            self.broker.send(src, P.OffsetFetchResponse(msg.cid, err, ()))
-            return
-        committed = self.offsets.get(msg.group_id, {})
-        partition = self.partition_of(msg.group_id)
-        unstable = {tp for (part, _), items in self.pending.items() if part == partition
-                    for g, tp, _ in items if g == msg.group_id}
-        asked = msg.partitions if msg.partitions is not None else sorted(set(committed) | unstable)
-        out = tuple((tp, committed.get(tp, -1),
-                     "UNSTABLE_OFFSET_COMMIT" if msg.require_stable and tp in unstable else None) for tp in asked)
-        self.broker.send(src, P.OffsetFetchResponse(msg.cid, None, out))
+        offset_fetch(self, src, msg)
 
     def _exists(self, tp: TP) -> bool:
         parts = self.broker.metadata.get(tp[0])
@@ -228,8 +169,14 @@ class GroupCoordinator(Coordinator):
             err = "INVALID_SESSION_TIMEOUT"
         if err is None and not msg.protocols:
             err = "INCONSISTENT_GROUP_PROTOCOL"
+        cg = self.cgroups.get(msg.group_id)
+        if err is None and cg is not None and cg.members:     # consumer_group_heartbeat.py rule 2
+            err = "GROUP_ID_NOT_FOUND"
         if err is not None:
             return reply(err)
+        if cg is not None:
+            consumer_group_heartbeat.load(self, msg.group_id, None)
+            self.trace.state(self.sim.now, self.broker.name, "group.converted", group=msg.group_id, to="classic")
         g = self.groups.get(msg.group_id)
         if g is None:
             g = self.groups[msg.group_id] = ClassicGroup(msg.group_id)
@@ -494,6 +441,7 @@ class GroupCoordinator(Coordinator):
     def _load_group(self, group_id: str, value: bytes | None) -> None:
         g = parse_group(group_id, value)
         self.drop_group(group_id)
+        consumer_group_heartbeat.load(self, group_id, None)
         for m in g.members.values():
             self._touch(g, m)
         self.groups[group_id] = g

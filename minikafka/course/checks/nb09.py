@@ -7,7 +7,8 @@ from typing import Any, Callable
 
 from minikafka.clients.consumer.assignors import Subscription, range_assignor, sticky_assignor
 from minikafka.course.checks import run
-from minikafka.course.lessons.nb09 import partition_lag, show_group, simulated_rebalances, sticky_verdict
+from minikafka.course.lessons.nb09 import (after_heartbeat, partition_lag, show_group, simulated_rebalances,
+                                           sticky_verdict)
 
 
 def _member_ids(rng: random.Random, n: int) -> list[str]:
@@ -166,3 +167,28 @@ def ex9_4(fn: Callable[[bool, int, int], bool]) -> None:
     cases = [((static, away, session), f"static={static}, away_ms={away}, session_timeout_ms={session}")
              for static in (True, False) for away, session in times]
     run("9_4", fn, simulated_rebalances, cases)
+
+
+def ex9_5(fn: Callable[..., tuple[str, list[tuple[str, int]]]]) -> None:
+    """after_heartbeat(owned, target, held_by_others) against the coordinator's reconciliation
+    (coordinator/group/consumer_group.py rule 4) on hand-made and seeded random cases."""
+    def tps(*parts: int) -> list[tuple[str, int]]:
+        return [("t", p) for p in parts]
+    hand = [
+        (tps(0, 1, 2, 3), tps(0, 1), tps()),                    # give up two: revoke first
+        (tps(), tps(2, 3), tps(2)),                             # a newcomer: 3 is free, 2 is not yet
+        (tps(0, 1), tps(0, 1, 4), tps()),                       # gain one, nothing to give up
+        (tps(0, 1), tps(1, 2), tps(2)),                         # give up 0, want 2 (still held)
+        (tps(0), tps(0), tps(1)),                               # nothing changes
+        (tps(), tps(0, 1), tps(0, 1)),                          # everything still held elsewhere
+        (tps(0, 1, 2), tps(), tps()),                           # lose everything
+    ]
+    rng = random.Random("ex9_5")
+    while len(hand) < 40:
+        parts = range(rng.randrange(1, 9))
+        owned = sorted(p for p in parts if rng.random() < 0.4)
+        target = sorted(p for p in parts if rng.random() < 0.5)
+        held = sorted(p for p in parts if p not in owned and rng.random() < 0.4)
+        hand.append((tps(*owned), tps(*target), tps(*held)))
+    cases = [((o, t, h), f"owned={o}, target={t}, held_by_others={h}") for o, t, h in hand]
+    run("9_5", fn, after_heartbeat, cases)

@@ -21,6 +21,9 @@ and KIP-429; KIP-345 for static membership):
    its old place with no rebalance, away longer it is removed by the session timeout and the
    group rebalances. The coordinator counts the session from the last heartbeat (every
    `heartbeat.interval.ms`, 3 s), so near the boundary it depends on when that was.
+5. The consumer protocol (KIP-848): what the coordinator answers a member's heartbeat is
+   `coordinator/group/consumer_group.py`'s reconciliation (its rule 4), wrapped by
+   `after_heartbeat` for exercise 9.5.
 """
 from __future__ import annotations
 
@@ -160,3 +163,15 @@ def simulated_rebalances(static: bool, away_ms: int, session_timeout_ms: int) ->
     move?"""
     _c, before, after = run_restart(static, away_ms, session_timeout_ms)
     return after != before
+
+
+# -- rule 5: the consumer protocol's reconciliation ----------------------------------------------------
+def after_heartbeat(owned: Sequence[TP], target: Sequence[TP], held_by_others: Sequence[TP]) -> tuple[str, list[TP]]:
+    """Exercise 9.5's reference: the member owns (and reports) `owned`, is Stable at the old
+    epoch, and the coordinator has a new target for it; `held_by_others` are partitions other
+    members still own. Returns (member state, the partitions the answer tells it to own)."""
+    from minikafka.coordinator.group.consumer_group import ConsumerMember, reconcile
+    m = ConsumerMember("m", epoch=1, previous_epoch=0, assigned=tuple(sorted(set(owned))))
+    held = {tp: 7 for tp in held_by_others if tp not in owned}
+    after = reconcile(m, 2, tuple(sorted(set(target))), held, m.assigned)
+    return after.state, sorted(after.assigned)
