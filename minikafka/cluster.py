@@ -54,6 +54,7 @@ from minikafka import cluster_metrics, seams
 from minikafka import protocol as P
 from minikafka.clients.admin.admin_client import AdminClient
 from minikafka.clients.consumer.consumer import Consumer
+from minikafka.clients.consumer.share_consumer import ShareConsumer
 from minikafka.clients.producer.producer import Producer
 from minikafka.cluster_args import (
     check_batch,
@@ -72,13 +73,14 @@ from minikafka.cluster_args import (
     is_int,
 )
 from minikafka.cluster_views import (
+    group_view,
     GroupView,
     LagRow,
     PartitionView,
     ProducerView,
     ReplicaView,
 )
-from minikafka.config import BROKER, TOPIC, check_broker, resolve
+from minikafka.config import BROKER, GROUP, TOPIC, check_broker, resolve
 from minikafka.controller.election import NO_LEADER
 from minikafka.cluster_quorum import ControllerQuorum
 from minikafka.controller.quorum_controller import QuorumController, controller_name
@@ -243,6 +245,23 @@ class Cluster(ControllerQuorum):
                         f"alter_topic_config({topic!r})")
         self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
 
+    def group_config(self, group_id: str) -> dict[str, Any]:
+        """A group's configs (group-level settings; every key with its value)."""
+        check_str("group_id", group_id)
+        return dict(resolve(GROUP, self.controller.image.group_configs.get(group_id, {})))
+
+    def alter_group_config(self, group_id: str, config: dict[str, Any]) -> None:
+        """Change group configs (Kafka: `kafka-configs --entity-type groups`), e.g. a share
+        group's `share.auto.offset.reset`: an IncrementalAlterConfigs for resource type GROUP,
+        stored in the metadata log, so every broker knows it."""
+        check_str("group_id", group_id)
+        cfg = resolve(GROUP, {**self.controller.image.group_configs.get(group_id, {}),
+                              **check_mapping("config", config, None)})
+        changes = {k: cfg[k] for k in sorted(config)}
+        self.admin().call(lambda cid: P.IncrementalAlterConfigsRequest(cid, group_id, changes, "group"),
+                          f"alter_group_config({group_id!r})")
+        self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
+
     def _topic(self, topic: str) -> None:
         check_str("topic", topic)
         if topic not in self.controller.topics:
@@ -255,6 +274,10 @@ class Cluster(ControllerQuorum):
 
     def consumer(self, config: dict[str, Any] | None = None) -> Consumer:
         return self._client(Consumer, config, "consumer")
+
+    def share_consumer(self, config: dict[str, Any] | None = None) -> ShareConsumer:
+        """A member of a share group (KIP-932): records shared among members, acknowledged one by one."""
+        return self._client(ShareConsumer, config, "share-consumer")
 
     def _client(self, cls: type, config: dict[str, Any] | None, kind: str) -> Any:
         n = sum(1 for c in self.clients.values() if c.role == kind) + 1
@@ -424,36 +447,23 @@ class Cluster(ControllerQuorum):
                 for i, rec in enumerate(batch.records)]
 
     def group_state(self, group_id: str) -> GroupView:
-        """The group as its coordinator sees it (state, generation, members and assignments,
-        committed offsets)."""
-        from minikafka.coordinator.internal_topics import (
-            CONSUMER_OFFSETS,
-            partition_for,
-        )
+        """The group as its coordinator sees it (state, generation or group epoch, members and
+        assignments, committed offsets; a share group's share-partitions from their leaders)."""
         check_str("group_id", group_id)
-        states = self.controller.topics.get(CONSUMER_OFFSETS)
-        coordinator = states[partition_for(group_id, len(states))].leader if states else -1
-        gc = self.brokers[coordinator].group_coordinator if coordinator >= 0 and self.brokers[coordinator].alive \
-            else None
-        g = gc.groups.get(group_id) if gc is not None else None
-        committed = tuple(sorted(gc.offsets.get(group_id, {}).items())) if gc is not None else ()
-        cg = gc.cgroups.get(group_id) if gc is not None else None
-        if cg is not None:
-            ms = list(cg.members.values())
-            return GroupView(group_id, coordinator, cg.state(), cg.epoch, cg.assignor, "",
-                             tuple((m.member_id, m.assigned) for m in ms), committed, "consumer",
-                             cg.assignment_epoch, tuple((m.member_id, m.epoch, m.state, m.revoking,
-                                                         cg.target.get(m.member_id, ())) for m in ms))
-        if g is None:
-            return GroupView(group_id, coordinator, "Empty" if committed else "Dead", 0, "", "", (), committed)
-        return GroupView(group_id, coordinator, g.state, g.generation, g.protocol, g.leader,
-                         tuple((m.member_id, m.assignment) for m in g.members.values()), committed)
+        return group_view(self, group_id)
 
     def group_lag(self, group_id: str, isolation_level: str = "read_uncommitted") -> list[LagRow]:
         """Per partition of the topics the group owns or committed: end offset (HW, or LSO with
-        read_committed) minus the committed offset."""
+        read_committed) minus the committed offset. A share group has no committed offsets: its
+        "committed" is the SPSO and its lag the records from there to the end not yet
+        acknowledged or archived (Kafka's share group lag)."""
         check_str("isolation_level", isolation_level, ("read_uncommitted", "read_committed"))
         view = self.group_state(group_id)
+        if view.group_type == "share":
+            return [LagRow(t, p, spso, (end := self.partition_state(t, p).high_watermark),
+                           sum(1 for o, state, _, _ in records if o < end and state in ("Available", "Acquired"))
+                           + max(end - nxt, 0), None)
+                    for t, p, spso, nxt, records in view.share_partitions]
         committed = dict(view.committed)
         topics = sorted({t for t, _ in committed} | {t for _, tps in view.members for t, _ in tps})
         rows = []

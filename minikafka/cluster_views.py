@@ -4,8 +4,12 @@ They hold copies, never live objects: a view does not change when the cluster ru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from minikafka.controller.election import NO_LEADER
+
+if TYPE_CHECKING:
+    from minikafka.cluster import Cluster
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class GroupView:
     group_type: str = "classic"                         # or "consumer" (KIP-848): generation is the group epoch
     assignment_epoch: int = -1                          # consumer groups: the target assignment's epoch
     member_states: tuple[tuple[str, int, str, tuple, tuple], ...] = ()   # (member, epoch, state, revoking, target)
+    # share groups: (topic, partition, SPSO, next offset, in-flight records (offset, state, delivery count, member))
+    share_partitions: tuple[tuple[str, int, int, int, tuple], ...] = ()
 
     def owner(self, topic: str, partition: int) -> str | None:
         for member, tps in self.members:
@@ -118,6 +124,15 @@ class GroupView:
             for (member, tps), (_, epoch, state, revoking, target) in zip(self.members, self.member_states):
                 extra = f"; revoking {parts(revoking)}" if revoking else ""
                 lines.append(f"  {member} (epoch {epoch}, {state}): {parts(tps)}{extra}; target {parts(target)}")
+        elif self.group_type == "share":
+            lines = [f"share group {self.group_id}: {self.state}, group epoch {self.generation}, coordinator broker "
+                     f"{self.coordinator}"]
+            lines += [f"  {member}: fetches from {parts(tps)}" for member, tps in self.members]
+            for t, p, spso, end, records in self.share_partitions:
+                lines.append(f"  {t}-{p}: start {spso}, next {end}, " + ("in flight:" if records else "nothing in flight"))
+                lines += [f"    {o}: {state}, delivered {n}x" + (f", by {who}" if who else "")
+                          for o, state, n, who in records]
+            return "\n".join(lines)
         else:
             lines = [f"group {self.group_id}: {self.state}, generation {self.generation}, protocol "
                      f"{self.protocol or '-'}, leader {self.leader or '-'}, coordinator broker {self.coordinator}"]
@@ -185,3 +200,44 @@ class LagRow:
     end: int                # the HW, or the LSO for read_committed
     lag: int                # end - committed (end - log start when nothing is committed)
     owner: str | None
+
+
+def group_view(cluster: "Cluster", group_id: str) -> GroupView:
+    """`Cluster.group_state`: read from the group's coordinator (and for a share group, from the
+    leaders of its partitions)."""
+    from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, partition_for
+    states = cluster.controller.topics.get(CONSUMER_OFFSETS)
+    coordinator = states[partition_for(group_id, len(states))].leader if states else -1
+    broker = cluster.brokers[coordinator] if coordinator >= 0 else None
+    gc = broker.group_coordinator if broker is not None and broker.alive else None
+    if gc is None:
+        return GroupView(group_id, coordinator, "Dead", 0, "", "", (), ())
+    committed = tuple(sorted(gc.offsets.get(group_id, {}).items()))
+    sg, cg, g = gc.sgroups.get(group_id), gc.cgroups.get(group_id), gc.groups.get(group_id)
+    if sg is not None:
+        return GroupView(group_id, coordinator, sg.state(), sg.epoch, "simple", "",
+                         tuple((m.member_id, m.assigned) for m in sg.members.values()), committed, "share",
+                         sg.assignment_epoch, share_partitions=_share_partitions(cluster, group_id))
+    if cg is not None:
+        ms = list(cg.members.values())
+        return GroupView(group_id, coordinator, cg.state(), cg.epoch, cg.assignor, "",
+                         tuple((m.member_id, m.assigned) for m in ms), committed, "consumer",
+                         cg.assignment_epoch, tuple((m.member_id, m.epoch, m.state, m.revoking,
+                                                     cg.target.get(m.member_id, ())) for m in ms))
+    if g is None:
+        return GroupView(group_id, coordinator, "Empty" if committed else "Dead", 0, "", "", (), committed)
+    return GroupView(group_id, coordinator, g.state, g.generation, g.protocol, g.leader,
+                     tuple((m.member_id, m.assignment) for m in g.members.values()), committed)
+
+
+def _share_partitions(cluster: "Cluster", group_id: str) -> tuple:
+    """Each share-partition of the group as its partition's leader holds it now."""
+    out = []
+    for b in cluster.brokers.values():
+        if not b.alive:
+            continue
+        for (g, tp), e in sorted(b.share_partitions.entries.items()):
+            r = b.replicas.get(tp)
+            if g == group_id and e.sp is not None and r is not None and r.is_leader:
+                out.append((tp[0], tp[1], e.sp.spso, e.sp.next_offset, tuple(e.sp.in_flight())))
+    return tuple(sorted(out))

@@ -176,6 +176,14 @@ TOPIC = Schema("topic", (
 ), unmodelled=("retention.ms", "max.message.bytes", "message.timestamp.type", "cleanup.policy", "segment.bytes",
                "retention.bytes", "compression.type", "min.compaction.lag.ms"))
 
+GROUP = Schema("group", (
+    choice_key("share.auto.offset.reset", "latest", ("earliest", "latest"),
+               doc="where a share group starts reading a partition it has no state for"),
+    choice_key("share.isolation.level", "read_uncommitted", ("read_uncommitted", "read_committed"),
+               doc="read_committed: a share group delivers only committed transactional records, up to the LSO"),
+), unmodelled=("consumer.heartbeat.interval.ms", "consumer.session.timeout.ms", "share.heartbeat.interval.ms",
+               "share.session.timeout.ms", "share.record.lock.duration.ms"))
+
 BROKER = Schema("broker", (
     int_key("broker.heartbeat.interval.ms", 2000, 1),
     int_key("broker.session.timeout.ms", 9000, 1),
@@ -230,17 +238,34 @@ BROKER = Schema("broker", (
     int_key("group.consumer.min.session.timeout.ms", 45000, 1),
     int_key("group.consumer.max.session.timeout.ms", 60000, 1),
     int_key("group.consumer.max.size", 2147483647, 1),
+    int_key("group.share.heartbeat.interval.ms", 5000, 1),
+    int_key("group.share.min.heartbeat.interval.ms", 5000, 1),
+    int_key("group.share.max.heartbeat.interval.ms", 15000, 1),
+    int_key("group.share.session.timeout.ms", 45000, 1),
+    int_key("group.share.min.session.timeout.ms", 45000, 1),
+    int_key("group.share.max.session.timeout.ms", 60000, 1),
+    int_key("group.share.max.size", 200, 1, 1000),
+    int_key("group.share.record.lock.duration.ms", 30000, 1000, 3600000,
+            doc="how long a share consumer holds the records it acquired before they become available again"),
+    int_key("group.share.delivery.count.limit", 5, 2, 10,
+            doc="a record delivered this many times is archived instead of made available again"),
+    int_key("group.share.partition.max.record.locks", 2000, 100, 10000,
+            doc="the most in-flight records of one share-partition"),
+    int_key("share.coordinator.state.topic.num.partitions", 50, 1),
+    int_key("share.coordinator.state.topic.replication.factor", 3, 1),
+    int_key("share.coordinator.state.topic.min.isr", 2, 1),
 ), unmodelled=("auto.create.topics.enable", "log.dirs", "process.roles", "node.id"))
 
 
 def check_broker(cfg: Config) -> None:
-    """The group coordinator's startup checks (Kafka's GroupCoordinatorConfig): each consumer-protocol
-    interval within its min and max, and the heartbeat interval below the session timeout."""
-    for what in ("heartbeat.interval.ms", "session.timeout.ms"):
-        lo, value, hi = (cfg[f"group.consumer.{p}{what}"] for p in ("min.", "", "max."))
-        if not lo <= value <= hi:
-            raise ConfigException(f"group.consumer.{what}={value} must be between group.consumer.min.{what}={lo} "
-                                  f"and group.consumer.max.{what}={hi}")
-    if cfg["group.consumer.heartbeat.interval.ms"] >= cfg["group.consumer.session.timeout.ms"]:
-        raise ConfigException("group.consumer.heartbeat.interval.ms must be less than "
-                              "group.consumer.session.timeout.ms")
+    """The group coordinator's startup checks (Kafka's GroupCoordinatorConfig): each consumer- and
+    share-group interval within its min and max, and the heartbeat interval below the session timeout."""
+    for kind in ("consumer", "share"):
+        for what in ("heartbeat.interval.ms", "session.timeout.ms"):
+            lo, value, hi = (cfg[f"group.{kind}.{p}{what}"] for p in ("min.", "", "max."))
+            if not lo <= value <= hi:
+                raise ConfigException(f"group.{kind}.{what}={value} must be between group.{kind}.min.{what}={lo} "
+                                      f"and group.{kind}.max.{what}={hi}")
+        if cfg[f"group.{kind}.heartbeat.interval.ms"] >= cfg[f"group.{kind}.session.timeout.ms"]:
+            raise ConfigException(f"group.{kind}.heartbeat.interval.ms must be less than "
+                                  f"group.{kind}.session.timeout.ms")

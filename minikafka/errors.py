@@ -79,6 +79,9 @@ _ERRORS: dict[str, tuple[int, bool, str]] = {
     "FENCED_MEMBER_EPOCH": (110, False, "The member epoch is fenced by the group coordinator. The member must abandon all its partitions and rejoin"),
     "STALE_MEMBER_EPOCH": (113, False, "The member epoch is stale. The member must retry after receiving its updated member epoch via the ConsumerGroupHeartbeat API"),
     "INVALID_REGULAR_EXPRESSION": (128, False, "The regular expression is not valid"),
+    "INVALID_RECORD_STATE": (121, False, "The record state is invalid. The acknowledgement of delivery could not be completed"),
+    "SHARE_SESSION_NOT_FOUND": (122, True, "The share session was not found"),
+    "FENCED_STATE_EPOCH": (124, False, "The share coordinator rejected the request because the share-group state epoch did not match"),
     # client-side errors, librdkafka's names
     "_BAD_MSG": (-199, False, "Local: Bad message format"),
     "_FAIL": (-196, False, "Local: Failure"),

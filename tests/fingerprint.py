@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "ada39e82f8ba170b13a5e43e45865fe6564d6cff943b246e8cc592de59ab2740"
+EXPECTED = "430b13157d3a9b5ae0abe8c33f0f95f506f77c79b7158d520de924c42a3b97bc"
 
 
 def _sha(text: str) -> str:

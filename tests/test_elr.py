@@ -217,7 +217,8 @@ def test_feature_levels_are_in_the_metadata_log_with_a_4_2_clusters_defaults():
 
 @pytest.mark.parametrize("features, says", [
     ({"transaction.version": 3}, "accepted: 0, 1, 2"),
-    ({"share.version": 1}, "share groups"),
+    ({"share.version": 2}, "share groups"),
+    ({"streams.version": 1}, "streams group protocol"),
     ({"eligible.leader.replicas.version": 2}, "accepted: 0, 1"),
     ({"eligible.leader.replicas.version": True}, "accepted: 0, 1"),
     ({"metadata.version": 27}, "accepted: 29"),

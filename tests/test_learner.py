@@ -262,3 +262,17 @@ def test_ex10_1_process_batch():
 def test_ex10_2_eos_config():
     from exercises.ex10_exactly_once import eos_config
     checks.ex10_2(eos_config)
+
+
+@pytest.mark.learner
+@pytest.mark.ex12_1
+def test_ex12_1_next_state():
+    from exercises.ex12_share_groups import next_state
+    checks.ex12_1(next_state)
+
+
+@pytest.mark.learner
+@pytest.mark.ex12_2
+def test_ex12_2_share_assignment():
+    from exercises.ex12_share_groups import share_assignment
+    checks.ex12_2(share_assignment)

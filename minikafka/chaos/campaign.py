@@ -25,7 +25,9 @@ Rules:
    verification; the "late-writes" profile only delays produce requests (up to 35 s, past a
    request's timeout and the transaction's abort), and shows the hanging transaction and the
    write that leaks into the next transaction under v1 without verification, and 0 of each with
-   verification or under v2 (KIP-890).
+   verification or under v2 (KIP-890). The "share-groups" row runs share consumers (KIP-932,
+   slots "share#i") in the same "faults" mix, with records locked 5 s so that what a crashed or
+   paused consumer held comes back within a run.
 2b. Idempotent producers warm up (workload_producers.py rule 2): each new instance waits for the
    acknowledgement of its first send to each partition before sending more. A minikafka
    network cut drops messages silently while later ones on the same connection still arrive,
@@ -100,7 +102,7 @@ class Setting:
         """The profile's nemesis, with client slots as many as the workload's clients."""
         w = dict(self.workload)
         slots = (("producer", w.get("producers", 2)), ("consumer", w.get("consumers", 1)),
-                 ("pipeline", w.get("pipelines", 0)))
+                 ("pipeline", w.get("pipelines", 0)), ("share", w.get("share_consumers", 0)))
         return Nemesis(seed, rate=rate, clients=tuple((r, n) for r, n in slots if n),
                        controllers=w.get("controllers", 1), **PROFILES[self.profile])
 
@@ -128,6 +130,13 @@ GROUPS = ("lost", "single_owner")
 CONSUMER_PROTOCOL_BROKER = {"group.consumer.session.timeout.ms": 10_000, "group.consumer.min.session.timeout.ms": 10_000,
                             "group.consumer.heartbeat.interval.ms": 3_000,
                             "group.consumer.min.heartbeat.interval.ms": 3_000}
+# share groups: records locked 5 s (so a crashed consumer's come back within a run), the same 10 s
+# session and 3 s heartbeats as the consumer-protocol rows, and 3 partitions of __share_group_state
+# like the other internal topics (workload.py rule 1: it only makes runs faster)
+SHARE_BROKER = {"group.share.record.lock.duration.ms": 5_000, "group.share.session.timeout.ms": 10_000,
+                "group.share.min.session.timeout.ms": 10_000, "group.share.heartbeat.interval.ms": 3_000,
+                "group.share.min.heartbeat.interval.ms": 3_000, "share.coordinator.state.topic.num.partitions": 3}
+SHARE = ("lost", "share_unaccepted", "share_accepted_twice")
 
 MATRICES: dict[str, tuple[Setting, ...]] = {
     "default": (
@@ -195,6 +204,10 @@ MATRICES: dict[str, tuple[Setting, ...]] = {
              guarantees=GROUPS + ("unprocessed",), anomalies=("processed_twice",), consumers=2, subscribe=True,
              processing="process-then-commit", process_ms=1_000, commit_interval_ms=5_000,
              broker_config=CONSUMER_PROTOCOL_BROKER),
+        _row("share-groups", "share consumers (KIP-932): 2 share consumers in explicit mode, each record processed "
+             "(1 s a batch) then accepted; consumers crash, brokers fail", IDEMPOTENT, guarantees=SHARE,
+             anomalies=("share_redelivered",), consumers=0, share_consumers=2, process_ms=1_000,
+             broker_config=SHARE_BROKER),
     ),
 }
 MATRICES["quick"] = tuple(s for s in MATRICES["default"]

@@ -26,8 +26,19 @@ Rules:
    "assigned" (its whole assignment, with the generation and its member id), "revoked",
    "lost", "closed", "crashed", and "removed" (the coordinator dropped its member id).
 8. Declarations say what the checkers should expect: `declare_processing(group, topics)`
-   (every record of these topics must be processed by that group) and
-   `declare_pipeline(group, inputs, output)` (a consume-transform-produce pipeline).
+   (every record of these topics must be processed by that group),
+   `declare_pipeline(group, inputs, output)` (a consume-transform-produce pipeline) and
+   `declare_share(group, topics, delivery_limit)` (a share group must accept every record of
+   these topics, or archive it after `delivery_limit` deliveries). At the end of a run,
+   `share_final(group, topic, partition, start, records)` keeps a share-partition's state as its
+   leader holds it: the start offset (the records below it are Acknowledged or Archived) and
+   the state name of each in-flight record.
+8b. A share delivery (`ShareDelivery`) is one record a share consumer (KIP-932) got from
+   consume(), with its delivery count, then what the application did with it: when it finished
+   processing it (`processed`, -1 if never), and the acknowledgement it sent (`ack`: ACCEPT,
+   RELEASE or REJECT) with its `outcome`: "pending" until known, then "ok" (the partition
+   leader applied it), "failed" (the leader refused it and changed nothing, `error`), or
+   "unknown" (no answer, or the leader could not persist it: it may have been applied).
 9. Rendering is deterministic text: `render()` lists every entry in index order,
    `summary()` counts them.
 """
@@ -53,6 +64,17 @@ def decode(value: bytes | None) -> tuple[str, int] | None:
         return None
     producer, _, seq = value.decode(errors="replace").rpartition("-")
     return (producer, int(seq)) if producer and seq.isdigit() else None
+
+
+def _runs(states: Iterable[tuple[int, str]]) -> list[str]:
+    """"@3-5 Acquired" for consecutive offsets in one state."""
+    runs: list[list[Any]] = []
+    for o, st in states:
+        if runs and runs[-1][1] == o - 1 and runs[-1][2] == st:
+            runs[-1][1] = o
+        else:
+            runs.append([o, o, st])
+    return [f"@{a}" + (f"-{b}" if b > a else "") + f" {st}" for a, b, st in runs]
 
 
 def _v(value: bytes | None) -> str:
@@ -181,6 +203,57 @@ class Processed(_OnPartition):
                 f"{self.offset} by {self.consumer} (group {self.group})")
 
 
+ACK_OUTCOMES = ("pending", "ok", "failed", "unknown")
+
+
+@dataclass
+class ShareDelivery(_OnPartition):
+    index: int
+    consumer: str
+    group: str
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    delivery_count: int
+    time: int
+    trace_seq: int = -1
+    processed: int = -1                 # when the application finished processing it (-1: never)
+    ack: str | None = None              # ACCEPT, RELEASE or REJECT, once acknowledged
+    outcome: str = ""                   # one of ACK_OUTCOMES once acknowledged
+    error: str | None = None
+    done_time: int = -1
+    done_trace_seq: int = -1
+    note: str = ""
+
+    def __str__(self) -> str:
+        done = f"processed t={self.processed}" if self.processed >= 0 else "not processed"
+        if self.ack is not None:
+            why = self.error or self.note
+            done += f", {self.ack} {self.outcome}" + (f" {why}" if why else "") + (
+                f" t={self.done_time}" if self.done_time >= 0 else "")
+        return (f"#{self.index} t={self.time} share {_v(self.value)} at {self.topic}-{self.partition}@{self.offset} "
+                f"delivery {self.delivery_count} to {self.consumer} (group {self.group}): {done}")
+
+
+@dataclass(frozen=True)
+class ShareGroup:
+    group: str
+    topics: tuple[str, ...]
+    delivery_limit: int
+
+
+@dataclass(frozen=True)
+class ShareFinal:
+    """A share-partition's state at the end of a run (rule 8)."""
+    start: int
+    states: tuple[tuple[int, str], ...]         # (offset, state name) of the in-flight records
+
+    def state(self, offset: int) -> str | None:
+        """"Terminal" below the start, the in-flight state, or None (never acquired)."""
+        return "Terminal" if offset < self.start else dict(self.states).get(offset)
+
+
 GROUP_EVENTS = ("assigned", "revoked", "lost", "closed", "crashed", "removed")
 
 
@@ -210,7 +283,7 @@ class Pipeline:
     output: str
 
 
-Entry = Send | Read | Commit | Txn | Processed | GroupEvent
+Entry = Send | Read | Commit | Txn | Processed | GroupEvent | ShareDelivery
 
 
 class History:
@@ -226,6 +299,9 @@ class History:
         self.group_events: list[GroupEvent] = []
         self.processing: dict[str, tuple[str, ...]] = {}     # group -> topics it must process (rule 8)
         self.pipelines: list[Pipeline] = []
+        self.share_deliveries: list[ShareDelivery] = []
+        self.shares: dict[str, ShareGroup] = {}             # share group -> its declaration (rule 8)
+        self.share_states: dict[tuple[str, str, int], ShareFinal] = {}   # (group, topic, partition) -> the end
         self._next = 0
         self._by_value: dict[bytes, Send] = {}
 
@@ -311,6 +387,33 @@ class History:
     def declare_pipeline(self, group: str, inputs: Iterable[str], output: str) -> None:
         self.pipelines.append(Pipeline(group, tuple(inputs), output))
 
+    def declare_share(self, group: str, topics: Iterable[str], delivery_limit: int) -> None:
+        self.shares[group] = ShareGroup(group, tuple(topics), delivery_limit)
+
+    def share_final(self, group: str, topic: str, partition: int, start: int,
+                    states: Iterable[tuple[int, str]]) -> None:
+        self.share_states[(group, topic, partition)] = ShareFinal(start, tuple(states))
+
+    def share_delivery(self, consumer: str, group: str, msg: Any, time: int) -> ShareDelivery:
+        """Rule 8b: `msg` is a ShareMessage that consume() returned."""
+        i, ts = self._index()
+        d = ShareDelivery(i, consumer, group, msg.topic(), msg.partition(), msg.offset(), msg.value(),
+                          msg.delivery_count(), time, ts)
+        self.share_deliveries.append(d)
+        return d
+
+    def share_acked(self, d: ShareDelivery, ack: str) -> None:
+        d.ack, d.outcome = ack, "pending"
+
+    def share_outcome(self, d: ShareDelivery, outcome: str, time: int, error: str | None = None,
+                      note: str = "") -> None:
+        if d.outcome != "pending":
+            return
+        if outcome not in ACK_OUTCOMES[1:]:
+            raise ValueError(f"an acknowledgement ends ok, failed or unknown, not {outcome!r}")
+        d.outcome, d.error, d.note, d.done_time = outcome, error, note, time
+        d.done_trace_seq = self._pos()
+
     def begin_txn(self, producer: str, instance: str, time: int, producer_id: int = -1, epoch: int = -1) -> Txn:
         i, ts = self._index()
         t = Txn(i, len(self.txns), producer, instance, time, ts, producer_id, epoch)
@@ -326,6 +429,8 @@ class History:
     def close(self, time: int) -> None:
         """The run is over: sends still pending are unknown; open transactions never committed."""
         self.unknown(self.sends, "no delivery report by the end of the run", time)
+        for d in self.share_deliveries:
+            self.share_outcome(d, "unknown", time, note="no answer by the end of the run")
         for t in self.txns:
             if t.outcome == "open":
                 self.end_txn(t, "aborted", time, "never committed")
@@ -342,7 +447,7 @@ class History:
 
     def entries(self) -> list[Entry]:
         out: list[Entry] = [*self.sends, *self.reads, *self.commits, *self.txns, *self.processed,
-                            *self.group_events]
+                            *self.group_events, *self.share_deliveries]
         return sorted(out, key=lambda e: e.index)
 
     def render(self) -> str:
@@ -364,6 +469,15 @@ class History:
             lines.append(f"processed: {len(self.processed)} by {len({p.consumer for p in self.processed})} consumer(s)")
         if self.group_events:
             lines.append(f"group events: {count(self.group_events, 'kind', GROUP_EVENTS)}")
+        if self.share_deliveries or self.shares:
+            ds = self.share_deliveries
+            acked = [d for d in ds if d.ack is not None]
+            lines.append(f"share deliveries: {len(ds)} to {len({d.consumer for d in ds})} consumer(s), "
+                         f"{sum(1 for d in ds if d.processed >= 0)} processed, {len(acked)} acknowledged "
+                         f"({count(acked, 'outcome', ACK_OUTCOMES)})")
+            for (group, topic, partition), f in sorted(self.share_states.items()):
+                lines.append(f"share-partition {group} {topic}-{partition} at the end: start {f.start}, in flight: "
+                             + (", ".join(_runs(f.states)) or "nothing"))
         errors: dict[str, int] = {}
         for s in self.sends:
             if s.error:
@@ -374,4 +488,5 @@ class History:
 
     def __repr__(self) -> str:
         return (f"<History: {len(self.sends)} sends, {len(self.reads)} reads, {len(self.commits)} commits, "
-                f"{len(self.txns)} transactions, {len(self.processed)} processed, {len(self.group_events)} group events>")
+                f"{len(self.txns)} transactions, {len(self.processed)} processed, {len(self.group_events)} group events"
+                + (f", {len(self.share_deliveries)} share deliveries" if self.share_deliveries else "") + ">")

@@ -7,7 +7,8 @@ rules keep one numbering, cited as "workload.py rule N":
 - 1, 6, 7, 8, 10: below;
 - 2, the producers: workload_producers.py;
 - 3, 4 and 9, the consumers, their processing and group membership: workload_consumers.py;
-- 5, the consume-transform-produce pipelines: workload_pipelines.py.
+- 5, the consume-transform-produce pipelines: workload_pipelines.py;
+- 11-13, the share consumers (KIP-932): workload_share.py.
 
 Rules:
 1. `Cluster(brokers, seed, controllers, features)` with `broker_config`; each topic gets `partitions` partitions, replication factor
@@ -16,7 +17,7 @@ Rules:
    50): it only makes runs faster. With `pipelines` the cluster also has the output topic
    "out", configured like "t".
 6. A crashed client (the nemesis's crash_client: slots "producer#i", "consumer#i",
-   "pipeline#i", the last naming both clients of the process) is replaced by a new instance
+   "pipeline#i", the last naming both clients of the process, "share#i") is replaced by a new instance
    at the next tick. Its sends without a report become unknown; its open transaction never
    committed (or is unknown, if it crashed inside commit). A transactional instance that is
    fenced, stuck, or fails with a fatal error is crashed and replaced as a restarted process
@@ -48,6 +49,7 @@ from minikafka.chaos.nemesis_run import NemesisRun
 from minikafka.chaos.workload_consumers import ConsumerRole, _ConsumerSlot
 from minikafka.chaos.workload_pipelines import OUTPUT, PIPELINE_TXN_TIMEOUT_MS, PipelineRole, _PipelineSlot
 from minikafka.chaos.workload_producers import TXN_CALL_TIMEOUT_S, ProducerRole, _ProducerSlot
+from minikafka.chaos.workload_share import ShareRole, _ShareSlot
 from minikafka.clients.message import TopicPartition
 from minikafka.cluster import Cluster
 from minikafka.errors import KafkaException
@@ -101,6 +103,9 @@ class WorkloadConfig:
     pipelines: int = 0
     pipeline_group: str = "eos"
     pipeline_transactions: bool = True
+    share_consumers: int = 0
+    share_group: str = "jobs"
+    share_config: Mapping[str, Any] = field(default_factory=dict)
     nemesis: Nemesis | Schedule | None = None
     checkers: tuple[str, ...] | None = None
 
@@ -157,7 +162,7 @@ class Result:
                           "== verdicts", render_verdicts(self.verdicts, self.cluster, limit)])
 
 
-class Workload(ProducerRole, ConsumerRole, PipelineRole):
+class Workload(ProducerRole, ConsumerRole, PipelineRole, ShareRole):
     """One seeded run: the cluster (rule 1), the roles' slots, the driver loop (rules 6, 7) and the
     end (rule 8)."""
 
@@ -182,6 +187,7 @@ class Workload(ProducerRole, ConsumerRole, PipelineRole):
         self.producers: list[_ProducerSlot] = []
         self.consumers = [_ConsumerSlot(f"c{i}", i) for i in range(config.consumers)]
         self.pipelines = [_PipelineSlot(f"x{i}", i) for i in range(config.pipelines)]
+        self.shares = [_ShareSlot(f"s{i}", i) for i in range(config.share_consumers)]
         self._seen = 0                              # trace events harvested so far
         self._consumer_names: set[str] = set()      # every instance of a consumer slot
         self._members: dict[str, str] = {}          # consumer instance in a group -> its group
@@ -193,6 +199,7 @@ class Workload(ProducerRole, ConsumerRole, PipelineRole):
             self.h.declare_processing(self.group, self.read_topics)
         if config.pipelines:
             self.h.declare_pipeline(config.pipeline_group, self.inputs, OUTPUT)
+        self._share_setup()
 
     # -- the run -----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -218,18 +225,20 @@ class Workload(ProducerRole, ConsumerRole, PipelineRole):
         return Result(cfg, schedule, self.h, check_all(self.h, c, cfg.checkers), c, nemesis)
 
     def _apps_tick(self) -> bool:
-        """One tick of every consumer and pipeline; True if any of them did something."""
+        """One tick of every consumer, pipeline and share consumer; True if any of them did something."""
         busy = False
         for cs in self.consumers:
             busy = self._consumer_tick(cs) or busy
         for ps in self.pipelines:
             busy = self._pipeline_tick(ps) or busy
+        for ss in self.shares:
+            busy = self._share_tick(ss) or busy
         return busy
 
     def _client(self, role: str, index: int) -> str | tuple[str, ...] | None:
         """The nemesis's client slots (nemesis_run.py rule 3) -> the live instance's name(s)."""
         slots: list[Any] = {"producer": self.producers, "consumer": self.consumers,
-                            "pipeline": self.pipelines}.get(role, [])
+                            "pipeline": self.pipelines, "share": self.shares}.get(role, [])
         if not slots:
             return None
         slot = slots[index % len(slots)]
@@ -250,6 +259,7 @@ class Workload(ProducerRole, ConsumerRole, PipelineRole):
                 slot.p.flush(TXN_CALL_TIMEOUT_S * 10)
         self._keep_running(c.now + self._settle_ms())
         self._drain()
+        self._share_final()
         if self.group and not cfg.processing:
             for cs in self.consumers:
                 self._commit(cs)

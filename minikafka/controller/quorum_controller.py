@@ -61,7 +61,7 @@ from minikafka.controller.placement import place
 from minikafka.errors import KafkaException
 from minikafka.metadata.features import defaults as feature_defaults
 from minikafka.metadata.image import MetadataImage
-from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord,
+from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord, GroupConfigRecord,
                                         FeatureLevelRecord,
                                         NoOpRecord, PartitionChangeRecord, ProducerIdsRecord,
                                         RegisterBrokerRecord, RemoveTopicRecord)
@@ -427,6 +427,8 @@ class QuorumController(Node):
                 self.add_partitions(req.name, req.total, answer)
             elif api == "DeleteTopics":
                 self.delete_topic(req.name, answer)
+            elif api == "IncrementalAlterConfigs" and req.resource_type == "group":
+                self.write([GroupConfigRecord(req.topic, k, v) for k, v in sorted(req.changes.items())], answer)
             elif api == "IncrementalAlterConfigs":
                 self.alter_topic_config(req.topic, req.changes, answer)
             else:                                        # ElectLeaders (replication_control rule 8)

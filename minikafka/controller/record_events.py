@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from minikafka.metadata.image import MetadataImage
-from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord,
+from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord, GroupConfigRecord,
                                         PartitionChangeRecord, ProducerIdsRecord, RegisterBrokerRecord,
                                         RemoveTopicRecord, TopicRecord)
 from minikafka.protocol.metadata import PartitionState
@@ -61,6 +61,8 @@ def describe(image: MetadataImage, rec: Any, before: PartitionState | None) -> l
         return [("broker.unfence", {"broker": rec.broker_id})]
     if kind is ConfigRecord:
         return [("topic.config", {"topic": rec.topic, "changed": (f"{rec.key}={rec.value}",)})]
+    if kind is GroupConfigRecord:
+        return [("group.config", {"group": rec.group, "changed": (f"{rec.key}={rec.value}",)})]
     if kind is ProducerIdsRecord:
         return [("producer_ids.allocate", {"broker": rec.broker_id, "next": rec.next_producer_id})]
     return []

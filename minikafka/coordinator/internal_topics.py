@@ -1,15 +1,18 @@
 """Coordinators: broker-side state machines that keep their state in a replicated internal
-topic (`__transaction_state` for transactions, `__consumer_offsets` for groups).
+topic (`__transaction_state` for transactions, `__consumer_offsets` for groups,
+`__share_group_state` for share-partitions, share/share_coordinator.py).
 
-Rules (kafka-semantics.md G.41-G.42, I.57):
-1. A key (a transactional id or a group id) belongs to partition
-   abs(java_string_hash(key)) % N of its internal topic, and its coordinator is the leader of
-   that partition. The hash is Java's String.hashCode, so the mapping is Kafka's and never
-   depends on Python's per-process `hash()`.
-2. FindCoordinator may go to any broker. When the internal topic does not exist yet, that
+Rules (kafka-semantics.md G.41-G.42, I.57, O.240):
+1. A key (a transactional id, a group id, or a share-partition's "group:topic:partition")
+   belongs to partition abs(java_string_hash(key)) % N of its internal topic, and its
+   coordinator is the leader of that partition. The hash is Java's String.hashCode, so the
+   mapping is Kafka's and never depends on Python's per-process `hash()`.
+2. FindCoordinator (key_type "transaction", "group" or "share"; anything else gets
+   INVALID_REQUEST) may go to any broker. When the internal topic does not exist yet, that
    broker asks the controller to create it (N partitions, replication factor
    min(configured, brokers)) and answers COORDINATOR_NOT_AVAILABLE, as it does while the
-   partition has no leader; the client retries.
+   partition has no leader; the client retries. No internal topic is created at startup, only
+   when something first needs its coordinator.
 3. A broker that becomes leader of a partition of the topic loads its state by replaying the
    partition's log; the coordinator epoch is that leader epoch. A leader that becomes follower
    (or crashes) drops the state. A request for a key it does not own gets NOT_COORDINATOR.
@@ -40,7 +43,9 @@ if TYPE_CHECKING:
 
 TRANSACTION_STATE = "__transaction_state"
 CONSUMER_OFFSETS = "__consumer_offsets"
-INTERNAL_TOPICS = (CONSUMER_OFFSETS, TRANSACTION_STATE)
+SHARE_GROUP_STATE = "__share_group_state"
+INTERNAL_TOPICS = (CONSUMER_OFFSETS, TRANSACTION_STATE, SHARE_GROUP_STATE)
+KEY_TYPES = {"transaction": TRANSACTION_STATE, "group": CONSUMER_OFFSETS, "share": SHARE_GROUP_STATE}
 
 
 def java_string_hash(s: str) -> int:
@@ -64,16 +69,20 @@ def internal_topic_settings(topic: str, cfg: dict[str, Any]) -> tuple[int, int, 
     if topic == TRANSACTION_STATE:
         return (cfg["transaction.state.log.num.partitions"], cfg["transaction.state.log.replication.factor"],
                 {"min.insync.replicas": cfg["transaction.state.log.min.isr"]})
+    if topic == SHARE_GROUP_STATE:
+        return (cfg["share.coordinator.state.topic.num.partitions"],
+                cfg["share.coordinator.state.topic.replication.factor"],
+                {"min.insync.replicas": cfg["share.coordinator.state.topic.min.isr"]})
     return (cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"],
             {"min.insync.replicas": cfg["min.insync.replicas"]})
 
 
 def find_coordinator(broker: "Broker", src: str, msg: P.FindCoordinatorRequest) -> None:
     """Rule 2, on any broker."""
-    if msg.key_type not in ("transaction", "group"):
+    topic = KEY_TYPES.get(msg.key_type)
+    if topic is None:
         broker.send(src, P.FindCoordinatorResponse(msg.cid, "INVALID_REQUEST", -1))
         return
-    topic = TRANSACTION_STATE if msg.key_type == "transaction" else CONSUMER_OFFSETS
     leader = coordinator_of(broker, topic, msg.key)
     if leader is None:
         broker.send(src, P.FindCoordinatorResponse(msg.cid, "COORDINATOR_NOT_AVAILABLE", -1))

@@ -26,9 +26,9 @@ FEATURES: dict[str, tuple[int, tuple[int, ...], str]] = {
                                            "the leaders, the epoch bumped at every commit and abort)"),
     "group.version": (1, (0, 1), "0 = classic groups only; 1 = the KIP-848 consumer protocol too "
                                  "(group.protocol=consumer)"),
+    "share.version": (1, (0, 1), "0 = no share groups; 1 = share groups (KIP-932, production-ready in 4.2)"),
 }
 NOT_YET = {
-    "share.version": "share groups (KIP-932) are not modelled yet",
     "streams.version": "the streams group protocol (KIP-1071) is not modelled",
 }
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord, FeatureLevelRecord, NoOpRecord,
+from minikafka.metadata.records import (BrokerRegistrationChangeRecord, ClearElrRecord, ConfigRecord, FeatureLevelRecord,
+                                        GroupConfigRecord, NoOpRecord,
                                         PartitionChangeRecord, PartitionRecord, ProducerIdsRecord, RegisterBrokerRecord,
                                         RemoveTopicRecord, TopicRecord)
 from minikafka.protocol.metadata import PartitionState
@@ -41,6 +42,7 @@ class MetadataImage:
         self.offset = -1                                   # the last record applied
         self.topics: dict[str, list[PartitionState]] = {}
         self.topic_configs: dict[str, dict[str, Any]] = {}
+        self.group_configs: dict[str, dict[str, Any]] = {}
         self.brokers: dict[int, BrokerRegistration] = {}
         self.features: dict[str, int] = {}
         self.next_producer_id = 0
@@ -79,6 +81,12 @@ class MetadataImage:
                 cfg.pop(record.key, None)
             else:
                 cfg[record.key] = record.value
+        elif kind is GroupConfigRecord:
+            gcfg = self.group_configs.setdefault(record.group, {})
+            if record.value is None:
+                gcfg.pop(record.key, None)
+            else:
+                gcfg[record.key] = record.value
         elif kind is RegisterBrokerRecord:
             self.brokers[record.broker_id] = BrokerRegistration(record.broker_id, record.incarnation, offset,
                                                                 record.fenced, False, record.rack)

@@ -106,6 +106,17 @@ class ConfigRecord(MetadataRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class GroupConfigRecord(MetadataRecord):
+    """One config key of a group set (Kafka: a ConfigRecord of resource type GROUP); value None
+    removes it."""
+    group: str
+    key: str
+    value: Any
+
+    SIZE = 32
+
+
+@dataclass(frozen=True, slots=True)
 class FeatureLevelRecord(MetadataRecord):
     """A feature's finalized level (`metadata.version`, `transaction.version`, ...)."""
     name: str

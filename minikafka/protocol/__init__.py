@@ -14,6 +14,7 @@
 | `transaction_admin` | ListTransactions, DescribeTransactions, DescribeProducers | `ListTransactionsRequest.json`, ... |
 | `groups` | OffsetCommit, OffsetFetch, JoinGroup, SyncGroup, Heartbeat, LeaveGroup | `JoinGroupRequest.json`, ... |
 | `consumer_groups` | ConsumerGroupHeartbeat (KIP-848) | `ConsumerGroupHeartbeatRequest.json` |
+| `share_groups` | ShareGroupHeartbeat, ShareFetch, ShareAcknowledge, Read/WriteShareGroupState (KIP-932) | `ShareFetchRequest.json`, ... |
 | `group_admin` | ListGroups, DescribeGroups, OffsetFetch (all), OffsetDelete, DeleteGroups | `ListGroupsRequest.json`, ... |
 
 The rules every message follows are in `base`. Kafka keeps one JSON schema per API, with its
@@ -37,6 +38,11 @@ from minikafka.protocol.groups import (GroupProtocol, HeartbeatRequest, Heartbea
                                        JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
                                        OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
                                        OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse)
+from minikafka.protocol.share_groups import (ReadShareGroupStateRequest, ReadShareGroupStateResponse,
+                                             ShareAcknowledgeRequest, ShareAcknowledgeResponse, ShareFetchPartition,
+                                             ShareFetchRequest, ShareFetchResponse, ShareGroupHeartbeatRequest,
+                                             ShareGroupHeartbeatResponse, WriteShareGroupStateRequest,
+                                             WriteShareGroupStateResponse)
 from minikafka.protocol.metadata import (CreateTopicsRequest, FindCoordinatorRequest, FindCoordinatorResponse,
                                          MetadataRequest, MetadataResponse, PartitionState)
 from minikafka.protocol.produce import InitProducerIdRequest, InitProducerIdResponse, ProduceRequest, ProduceResponse
@@ -74,4 +80,7 @@ __all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "Partiti
            "PartitionProducers", "ListGroupsRequest", "ListGroupsResponse", "ListedGroup", "DescribeGroupsRequest",
            "DescribeGroupsResponse", "DescribedGroup", "DescribedMember",
            "OffsetDeleteRequest", "OffsetDeleteResponse", "DeleteGroupsRequest", "DeleteGroupsResponse",
-           "ConsumerGroupHeartbeatRequest", "ConsumerGroupHeartbeatResponse"]
+           "ConsumerGroupHeartbeatRequest", "ConsumerGroupHeartbeatResponse", "ShareGroupHeartbeatRequest",
+           "ShareGroupHeartbeatResponse", "ShareFetchRequest", "ShareFetchResponse", "ShareFetchPartition",
+           "ShareAcknowledgeRequest", "ShareAcknowledgeResponse", "ReadShareGroupStateRequest",
+           "ReadShareGroupStateResponse", "WriteShareGroupStateRequest", "WriteShareGroupStateResponse"]

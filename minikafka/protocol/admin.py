@@ -50,12 +50,15 @@ class DeleteTopicsRequest(Msg):
 
 @message
 class IncrementalAlterConfigsRequest(Msg):
-    """Set some of a topic's configs."""
+    """Set some of a topic's configs, or (resource_type "group") a group's."""
     cid: int
-    topic: str
+    topic: str                          # the resource's name: a topic, or a group id
     changes: dict[str, Any]
+    resource_type: str = "topic"
 
     def summary(self):
+        if self.resource_type == "group":
+            return {"group": self.topic, "set": tuple(f"{k}={v}" for k, v in sorted(self.changes.items()))}
         return {"topic": self.topic, "set": tuple(f"{k}={v}" for k, v in sorted(self.changes.items()))}
 
 

@@ -58,7 +58,7 @@ class FindCoordinatorRequest(Msg):
     """Which broker coordinates this group or transactional id?"""
     cid: int
     key: str
-    key_type: str              # "transaction" or "group"
+    key_type: str              # "transaction", "group" or "share"
 
     def summary(self):
         return {"key": self.key, "type": self.key_type}

@@ -35,8 +35,8 @@ Rules (with replica_manager.py's, kafka-semantics.md C.13, D.19-D.27, E.30, K.84
    with INVALID_PRODUCER_EPOCH if the producer already has a newer epoch there, and answers once
    the HW passes it (acks=all). Markers in `__consumer_offsets` complete transactional offset
    commits.
-5. When it becomes leader of a partition of `__transaction_state` or `__consumer_offsets` it
-   loads that partition's coordinator state; when it stops leading, it drops it (internal_topics.py).
+5. When it becomes leader of a partition of `__transaction_state`, `__consumer_offsets` or
+   `__share_group_state` it loads that partition's coordinator state; when it stops leading, it drops it (internal_topics.py).
 6. Controlled shutdown (`Cluster.stop_broker`): the broker heartbeats at once with WantShutDown,
    again 50 ms after the first answer, then every interval, and stops when the controller says
    ShouldShutDown (quorum_controller.py rule 8), flushing its logs. A broker not yet running
@@ -55,10 +55,13 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.controller.election import NO_LEADER
-from minikafka.coordinator.group import consumer_group_heartbeat
+from minikafka.coordinator.group import consumer_group_heartbeat, share_group
 from minikafka.coordinator.group.group_admin import REQUESTS as GROUP_ADMIN
 from minikafka.coordinator.group.group_coordinator import GroupCoordinator
-from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, TRANSACTION_STATE, find_coordinator
+from minikafka.server.share.share_partition_manager import SharePartitionManager
+from minikafka.coordinator.internal_topics import (CONSUMER_OFFSETS, SHARE_GROUP_STATE, TRANSACTION_STATE,
+                                                   find_coordinator)
+from minikafka.coordinator.share.share_coordinator import ShareCoordinator
 from minikafka.coordinator.transaction.transaction_coordinator import TransactionCoordinator
 from minikafka.coordinator.transaction.transaction_listing import describe_transactions, list_transactions
 from minikafka.server.add_partitions_to_txn_manager import AddPartitionsToTxnManager
@@ -144,7 +147,10 @@ class Broker(BrokerLifecycle, Node):
         self.create_requested: dict[str, int] = {}
         self.txn_coordinator = TransactionCoordinator(self)
         self.group_coordinator = GroupCoordinator(self)
-        self.coordinators = {TRANSACTION_STATE: self.txn_coordinator, CONSUMER_OFFSETS: self.group_coordinator}
+        self.share_partitions = SharePartitionManager(self)
+        self.share_coordinator = ShareCoordinator(self)
+        self.coordinators = {TRANSACTION_STATE: self.txn_coordinator, CONSUMER_OFFSETS: self.group_coordinator,
+                             SHARE_GROUP_STATE: self.share_coordinator}
         self.raft.start()
         self.after(self.flush_ms, self._flush_page_cache, daemon=True)
         self.replica_manager.startup()
@@ -307,6 +313,18 @@ class Broker(BrokerLifecycle, Node):
             self.group_coordinator.on_leave_group(src, msg)
         elif kind == "ConsumerGroupHeartbeatRequest":
             consumer_group_heartbeat.handle(self.group_coordinator, src, msg)
+        elif kind == "ShareGroupHeartbeatRequest":
+            share_group.handle(self.group_coordinator, src, msg)
+        elif kind == "ShareFetchRequest":
+            self.share_partitions.on_fetch(src, msg)
+        elif kind == "ShareAcknowledgeRequest":
+            self.share_partitions.on_acknowledge(src, msg)
+        elif kind in ("ReadShareGroupStateResponse", "WriteShareGroupStateResponse"):
+            self.share_partitions.on_state_response(msg)
+        elif kind == "ReadShareGroupStateRequest":
+            self.share_coordinator.on_read(src, msg)
+        elif kind == "WriteShareGroupStateRequest":
+            self.share_coordinator.on_write(src, msg)
         elif kind == "ListTransactionsRequest":
             self.send(src, list_transactions(self.txn_coordinator, msg))
         elif kind == "DescribeTransactionsRequest":

@@ -15,6 +15,7 @@ matplotlib Figure, each with a plain-text twin that shows the same state.
 | a topic per isolation level  | `isolation_figure`      | `isolation_table`      |
 | metrics before/after, over a run | `metrics_figure`    | `metrics_table`        |
 | the metadata log (KRaft)     | `metadata_log_figure`   | `metadata_log_table`   |
+| a share-partition (queues)   | `share_partition_figure` | `share_partition_table` |
 
 Rules:
 - Reading only: no function changes the cluster or advances its time.
@@ -39,6 +40,7 @@ from minikafka.viz.metadata import metadata_log_figure, metadata_log_table, meta
 from minikafka.viz.metrics import metrics_figure, metrics_table
 from minikafka.viz.ownership import ownership_figure, ownership_table, ownership_view
 from minikafka.viz.sequence import sequence_figure, sequence_table, sequence_view
+from minikafka.viz.share_partition import share_partition_figure, share_partition_table, share_partition_view
 from minikafka.viz.txns import isolation_figure, isolation_table, isolation_view
 
 __all__ = ["PALETTE", "png_bytes", "metrics_table", "metrics_figure", "metadata_log_table", "metadata_log_figure",
@@ -49,3 +51,4 @@ __all__ = ["PALETTE", "png_bytes", "metrics_table", "metrics_figure", "metadata_
            "member_colour", "group_view", "group_table", "group_figure", "rebalance_view", "rebalance_table",
            "rebalance_figure", "isolation_view", "isolation_table", "isolation_figure", "ownership_view",
            "ownership_table", "ownership_figure"]
+__all__ += ["share_partition_view", "share_partition_table", "share_partition_figure"]

@@ -214,3 +214,9 @@ def table(header: list[str], rows: list[list[str]], right: Collection[int] = (),
         else:
             out.append(line)
     return out
+
+
+# the group protocols' requests (classic, consumer, share) and offsets: one colour in sequence pictures
+GROUP_MESSAGES = ("JoinGroup", "SyncGroup", "Heartbeat", "LeaveGroup", "OffsetCommit", "OffsetFetch", "FindCoordinator",
+                  "ConsumerGroupHeartbeat", "ShareGroupHeartbeat", "ShareFetch", "ShareAcknowledge",
+                  "ReadShareGroupState", "WriteShareGroupState")

@@ -77,7 +77,7 @@ KINDS = {"RegisterBrokerRecord": ("broker", "Reg"), "BrokerRegistrationChangeRec
          "PartitionChangeRecord": ("topic", "PChg"), "ConfigRecord": ("topic", "Cfg"),
          "ClearElrRecord": ("topic", "Elr"), "RemoveTopicRecord": ("topic", "Rm"),
          "NoOpRecord": ("noop", "NoOp"), "FeatureLevelRecord": ("other", "Feat"),
-         "ProducerIdsRecord": ("other", "PIDs")}
+         "ProducerIdsRecord": ("other", "PIDs"), "GroupConfigRecord": ("other", "GCfg")}
 FILL = {"broker": PALETTE["broker_up"], "topic": PALETTE["leader"], "control": PALETTE["controller"],
         "noop": PALETTE["faint"], "other": PALETTE["follower"]}
 

@@ -34,7 +34,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Iterable
 
 from minikafka.cluster_args import check_bool, check_int, is_int
-from minikafka.viz._style import PALETTE, clip, fmt_fields, hang, new_figure, wrap_fields
+from minikafka.viz._style import GROUP_MESSAGES, PALETTE, clip, fmt_fields, hang, new_figure, wrap_fields
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -301,8 +301,7 @@ def message_colour(name: str) -> str:
     if name.startswith(("InitProducerId", "AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn",
                         "WriteTxnMarkers", "TxnOffsetCommit")):
         return PALETTE["msg_txn"]
-    if name.startswith(("JoinGroup", "SyncGroup", "Heartbeat", "LeaveGroup", "OffsetCommit", "OffsetFetch",
-                        "FindCoordinator", "ConsumerGroupHeartbeat")):
+    if name.startswith(GROUP_MESSAGES):
         return PALETTE["msg_group"]
     if name.startswith(("Metadata", "Broker", "Alter", "Create", "Allocate", "Vote", "Quorum", "BeginQ", "EndQ")):
         return PALETTE["msg_control"]

@@ -19,6 +19,9 @@
   `port_config` (exercise 11.1) makes of it.
 - `GroupLab`: add, close and crash consumers, pick the assignor (a fresh group), run while every
   live consumer keeps polling; see who owns which partition, the lag and the rebalances.
+- `ShareStepper`: two consumers of a share group (queues) poll, accept, release, reject and crash;
+  wait for acquisition locks to expire; see each offset's state, delivery count and holder, and
+  the SPSO move (`share_step` decides every step).
 
 Rules:
 - ipywidgets is imported when a widget is built, never by `import minikafka.widgets`.
@@ -31,7 +34,8 @@ Rules:
 - Nothing here decides anything: the state comes from the cluster and the experiment functions.
 
 One module per lab (`cluster_explorer`, `partitioner_playground`, `replication_stepper`,
-`durability_lab`, `ordering_lab`, `transaction_lab`, `group_lab`); `_base` has what they share.
+`durability_lab`, `ordering_lab`, `transaction_lab`, `group_lab`, `share_stepper`); `_base` has what
+they share.
 """
 from __future__ import annotations
 
@@ -43,8 +47,10 @@ from minikafka.widgets.ordering_lab import OrderingLab
 from minikafka.widgets.partitioner_playground import PartitionerPlayground
 from minikafka.widgets.pipeline_lab import PipelineLab
 from minikafka.widgets.replication_stepper import ReplicationStepper
+from minikafka.widgets.share_stepper import ShareStepper, share_step
 from minikafka.widgets.transaction_lab import TransactionLab
 
 __all__ = ["ClusterExplorer", "PartitionerPlayground", "ReplicationStepper", "DurabilityLab", "OrderingLab",
            "TransactionLab", "GroupLab", "ASSIGNORS", "GROUP_EVENTS", "event_line"]
 __all__ += ["PipelineLab", "ConfigTranslator"]
+__all__ += ["ShareStepper", "share_step"]

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.coordinator.group.consumer_group import (LEAVE_EPOCH, STATIC_LEAVE_EPOCH, UNREVOKED, ConsumerGroup,
-                                                       ConsumerMember, epoch_error, parse_consumer_group, reconcile)
+                                                       ConsumerMember, epoch_error, reconcile)
 from minikafka.coordinator.group.server_assignors import SERVER_ASSIGNORS, MemberSpec, preferred
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def handle(gc: "GroupCoordinator", src: str, msg: P.ConsumerGroupHeartbeatReques
         return _persist(gc, msg.group_id, lambda err: gc.broker.send(src, P.ConsumerGroupHeartbeatResponse(
             msg.cid, err, msg.member_id, msg.member_epoch), daemon=True))
     changed = before is None or before.assigned != after.assigned
-    if g.record_value() == gc.cgroup_written.get(g.group_id):
+    if gc.consumer_groups.unchanged(g):
         return reply(None, after, full or changed)
     _persist(gc, g.group_id, lambda err: reply(err, after, full or changed))
 
@@ -119,6 +119,8 @@ def _group(gc: "GroupCoordinator", msg: P.ConsumerGroupHeartbeatRequest) -> Cons
     """Rule 2: the group; a new one (not yet registered) when a member joins a group that does not
     exist or is an empty classic group."""
     gid = msg.group_id
+    if gid in gc.sgroups:
+        raise Refused("GROUP_ID_NOT_FOUND", f"Group {gid} is a share group")
     classic = gc.groups.get(gid)
     if classic is not None:
         if classic.members:
@@ -340,44 +342,21 @@ def _leave(gc: "GroupCoordinator", g: ConsumerGroup, msg: P.ConsumerGroupHeartbe
     return g, m, after, False
 
 
-# -- persistence (consumer_group.py rule 6; rule 5) ----------------------------------------------
+# -- persistence (consumer_group.py rule 6; rule 5: modern_groups.py) ------------------------------
 def _persist(gc: "GroupCoordinator", group_id: str, then: Any) -> None:
-    g = gc.cgroups.get(group_id)
-    if g is None:
-        return then(None)
-    value = g.record_value()
-
-    def written(err: str | None) -> None:
-        if err is None:
-            now = gc.cgroups.get(group_id)
-            if now is not None and now is not g:        # reverted meanwhile: the log has this one now
-                load(gc, group_id, value)
-            elif now is g:
-                gc.cgroup_written[group_id] = value
-        elif gc.cgroups.get(group_id) is not None and gc.owner_error(group_id) is None:
-            _revert(gc, group_id)
-        then(err)
-    gc.write(gc.partition_of(group_id), [(f"cgroup/{group_id}", value)], written)
-
-
-def _revert(gc: "GroupCoordinator", group_id: str) -> None:
-    """Rule 5: a failed write puts the group back as last written (no record: gone)."""
-    load(gc, group_id, gc.cgroup_written.get(group_id))
+    gc.consumer_groups.persist(group_id, then)
 
 
 def load(gc: "GroupCoordinator", group_id: str, value: bytes | None) -> None:
-    """A "cgroup/<group>" record (None: a tombstone) into the coordinator's state; every member's
-    session timer starts again."""
-    old = gc.cgroups.pop(group_id, None)
-    if old is not None:
-        for m in old.members.values():
-            _cancel(m)
-    if value is None:
-        gc.cgroup_written.pop(group_id, None)
-        return
-    g = parse_consumer_group(group_id, value)
-    gc.drop_group(group_id)                     # the later record of a converted group wins
-    gc.cgroup_written[group_id] = value
-    gc.cgroups[group_id] = g
+    """A "cgroup/<group>" record (None: a tombstone) into the coordinator's state."""
+    gc.consumer_groups.load(group_id, value)
+
+
+def start_timers(gc: "GroupCoordinator", g: ConsumerGroup) -> None:
     for m in g.members.values():
         _touch(gc, g, m)
+
+
+def stop_timers(g: ConsumerGroup) -> None:
+    for m in g.members.values():
+        _cancel(m)

@@ -10,7 +10,7 @@ Rules:
    classic group it holds (protocol type "consumer"), every consumer-protocol group (KIP-848,
    type "consumer") and every group known only by committed offsets (state Empty, protocol
    type "": Kafka's simple consumer group). Filters: `states` (names, exact) and `types`
-   ("classic", "consumer"; share groups are not modelled yet).
+   ("classic", "consumer", "share"; a share group's protocol type is "share").
 2. DescribeGroups: a group this broker does not coordinate gets NOT_COORDINATOR; an unknown group
    GROUP_ID_NOT_FOUND (DescribeGroups v6, KIP-1043, Kafka 4.0+; v0-v5 answered state "Dead" with
    no error). Members are listed in join order; the selected protocol (assignor) and the
@@ -40,7 +40,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from minikafka import protocol as P
-from minikafka.coordinator.group import consumer_group_heartbeat
 from minikafka.coordinator.group.classic_group import EMPTY, STABLE, ClassicGroup
 from minikafka.coordinator.group.group_coordinator import parse_offset_key
 from minikafka.coordinator.group.offset_metadata_manager import offset_key
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
 
 TP = tuple[str, int]
 CONSUMER = "consumer"           # the classic consumer's protocol type
-GROUP_TYPES = ("classic", "consumer")
+GROUP_TYPES = ("classic", "consumer", "share")
 
 
 def _state(gc: "GroupCoordinator", group_id: str) -> tuple[str, str] | None:
@@ -61,6 +60,9 @@ def _state(gc: "GroupCoordinator", group_id: str) -> tuple[str, str] | None:
     cg = gc.cgroups.get(group_id)
     if cg is not None:
         return cg.state(), CONSUMER
+    sg = gc.sgroups.get(group_id)
+    if sg is not None:
+        return sg.state(), "share"
     if gc.offsets.get(group_id):
         return EMPTY, ""
     return None
@@ -68,7 +70,7 @@ def _state(gc: "GroupCoordinator", group_id: str) -> tuple[str, str] | None:
 
 def _held(gc: "GroupCoordinator") -> list[str]:
     """The groups of the partitions this broker coordinates now, sorted."""
-    ids = set(gc.groups) | set(gc.cgroups) | {g for g, offs in gc.offsets.items() if offs}
+    ids = set(gc.groups) | set(gc.cgroups) | set(gc.sgroups) | {g for g, offs in gc.offsets.items() if offs}
     return sorted(g for g in ids if gc.owner_error(g) is None)
 
 
@@ -79,7 +81,7 @@ def list_groups(gc: "GroupCoordinator", msg: P.ListGroupsRequest) -> P.ListGroup
     out = []
     for group_id in _held(gc):
         found = _state(gc, group_id)
-        kind = "consumer" if group_id in gc.cgroups else "classic"
+        kind = "consumer" if group_id in gc.cgroups else "share" if group_id in gc.sgroups else "classic"
         if found is not None and (not msg.states or found[0] in msg.states) and (not msg.types or kind in msg.types):
             out.append(P.ListedGroup(group_id, found[1], found[0], kind))
     return P.ListGroupsResponse(msg.cid, None, tuple(out))
@@ -102,6 +104,10 @@ def _describe(gc: "GroupCoordinator", group_id: str) -> P.DescribedGroup:
         return P.DescribedGroup(group_id, None, cg.state(), CONSUMER, cg.assignor, tuple(
             P.DescribedMember(m.member_id, m.instance_id, m.client_id, m.assigned) for m in cg.members.values()),
             "consumer")
+    sg = gc.sgroups.get(group_id)
+    if sg is not None:                  # Kafka: ShareGroupDescribe
+        return P.DescribedGroup(group_id, None, sg.state(), "share", "simple", tuple(
+            P.DescribedMember(m.member_id, None, m.client_id, m.assigned) for m in sg.members.values()), "share")
     g = gc.groups.get(group_id)
     if g is None:
         return P.DescribedGroup(group_id, None, EMPTY, "")
@@ -197,16 +203,18 @@ def _delete_group(gc: "GroupCoordinator", group_id: str, then: Callable[[str | N
     tps = sorted(gc.offsets.get(group_id, {}))
     g = gc.groups.get(group_id)
     records: list[tuple[str, bytes | None]] = [(offset_key(group_id, tp), None) for tp in tps]
-    records.append((f"cgroup/{group_id}" if group_id in gc.cgroups else f"group/{group_id}", None))
-    cg = gc.cgroups.get(group_id)
+    prefix = "cgroup" if group_id in gc.cgroups else "sgroup" if group_id in gc.sgroups else "group"
+    records.append((f"{prefix}/{group_id}", None))
+    cg = gc.cgroups.get(group_id) or gc.sgroups.get(group_id)
 
     def written(err: str | None) -> None:
         if err is None:
             _drop_offsets(gc, group_id, tps)
             if g is not None and gc.groups.get(group_id) is g and g.state == EMPTY and not g.members:
                 gc.drop_group(group_id)
-            if cg is not None and gc.cgroups.get(group_id) is cg and not cg.members:
-                consumer_group_heartbeat.load(gc, group_id, None)
+            store = gc.consumer_groups if prefix == "cgroup" else gc.share_groups
+            if cg is not None and store.groups.get(group_id) is cg and not cg.members:
+                store.load(group_id, None)
             gc.trace.state(gc.sim.now, gc.broker.name, "group.delete", group=group_id, offsets=len(tps))
         then(err)
     gc.write(gc.partition_of(group_id), records, written)
@@ -219,7 +227,10 @@ def replay_tombstone(gc: "GroupCoordinator", key: str) -> None:
         gc.drop_group(key[len("group/"):])
         return
     if key.startswith("cgroup/"):
-        consumer_group_heartbeat.load(gc, key[len("cgroup/"):], None)
+        gc.consumer_groups.load(key[len("cgroup/"):], None)
+        return
+    if key.startswith("sgroup/"):
+        gc.share_groups.load(key[len("sgroup/"):], None)
         return
     group_id, tp = parse_offset_key(key)
     _drop_offsets(gc, group_id, [tp])

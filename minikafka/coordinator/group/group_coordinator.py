@@ -41,7 +41,10 @@ from minikafka import protocol as P
 from minikafka.coordinator.group.classic_group import (COMPLETING, EMPTY, PREPARING, STABLE, ClassicGroup, Member,
                                                      parse_group)
 from minikafka.coordinator.group import consumer_group_heartbeat
-from minikafka.coordinator.group.consumer_group import ConsumerGroup
+from minikafka.coordinator.group.consumer_group import ConsumerGroup, parse_consumer_group
+from minikafka.coordinator.group import share_group
+from minikafka.coordinator.group.modern_groups import ModernGroups
+from minikafka.coordinator.group.share_group import ShareGroup, parse_share_group
 from minikafka.coordinator.group.offset_metadata_manager import commit, offset_fetch
 from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, Coordinator, int_field, parse_value, record_key
 
@@ -70,8 +73,13 @@ class GroupCoordinator(Coordinator):
         self.offsets: dict[str, dict[TP, int]] = {}                 # group -> tp -> committed offset
         self.pending: dict[tuple[int, int], list[tuple[str, TP, int]]] = {}   # (partition, pid) -> offsets
         self.groups: dict[str, ClassicGroup] = {}
-        self.cgroups: dict[str, ConsumerGroup] = {}                 # consumer-protocol groups (KIP-848)
-        self.cgroup_written: dict[str, bytes] = {}                  # their records last written
+        self.consumer_groups = ModernGroups(self, "cgroup", parse_consumer_group,
+                                            lambda g: consumer_group_heartbeat.start_timers(self, g),
+                                            consumer_group_heartbeat.stop_timers)
+        self.cgroups: dict[str, ConsumerGroup] = self.consumer_groups.groups       # KIP-848 groups
+        self.share_groups = ModernGroups(self, "sgroup", parse_share_group, lambda g: share_group.start_timers(self, g),
+                                         share_group.stop_timers)
+        self.sgroups: dict[str, ShareGroup] = self.share_groups.groups            # KIP-932 groups
         self.member_rng = broker.member_rng
 
     # -- loading (rule 1, rule 3) ---------------------------------------------------------
@@ -96,7 +104,9 @@ class GroupCoordinator(Coordinator):
             self._load_group(key[len("group/"):], rec.value)
             return
         if key.startswith("cgroup/"):
-            return consumer_group_heartbeat.load(self, key[len("cgroup/"):], rec.value)
+            return self.consumer_groups.load(key[len("cgroup/"):], rec.value)
+        if key.startswith("sgroup/"):
+            return self.share_groups.load(key[len("sgroup/"):], rec.value)
         group, tp = parse_offset_key(key)
         offset = int_field(parse_value(rec.value), "offset")
         if b.transactional:
@@ -111,9 +121,8 @@ class GroupCoordinator(Coordinator):
         for group_id in sorted(self.groups):
             if self.partition_of(group_id) == partition:
                 self.drop_group(group_id)
-        for group_id in sorted(self.cgroups):
-            if self.partition_of(group_id) == partition:
-                consumer_group_heartbeat.load(self, group_id, None)
+        self.consumer_groups.unload(partition)
+        self.share_groups.unload(partition)
         for key in sorted(self.pending):
             if key[0] == partition:
                 del self.pending[key]
@@ -170,8 +179,8 @@ class GroupCoordinator(Coordinator):
         if err is None and not msg.protocols:
             err = "INCONSISTENT_GROUP_PROTOCOL"
         cg = self.cgroups.get(msg.group_id)
-        if err is None and cg is not None and cg.members:     # consumer_group_heartbeat.py rule 2
-            err = "GROUP_ID_NOT_FOUND"
+        if err is None and ((cg is not None and cg.members) or msg.group_id in self.sgroups):
+            err = "GROUP_ID_NOT_FOUND"                  # consumer_group_heartbeat.py rule 2, share_group.py rule 1
         if err is not None:
             return reply(err)
         if cg is not None:
