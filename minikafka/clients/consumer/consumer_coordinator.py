@@ -157,14 +157,19 @@ class ConsumerCoordinator:
         return self.pending is not None or self.lost or self.fenced is not None or (
             self.rejoin_needed and self.state in (UNJOINED, STABLE) and self.subscription is not None)
 
+    def poll_started(self) -> None:
+        """M5 and M7, at the start of every poll(): the poll timer restarts, and the positions are
+        committed when `auto.commit.interval.ms` has passed."""
+        now = self.c.sim.now
+        self.last_poll = now
+        if self.auto_commit and (self.subscription is None or self.state == STABLE) and now >= self.next_auto_commit:
+            self.next_auto_commit = now + self.c.cfg["auto.commit.interval.ms"]
+            self._commit_positions(sync=False)
+
     def poll(self) -> None:
         """Called by the consumer's poll()/consume(), outside simulation events."""
         c = self.c
-        now = c.sim.now
-        self.last_poll = now
-        if self.auto_commit and (self.subscription is None or self.state == STABLE) and now >= self.next_auto_commit:
-            self.next_auto_commit = now + c.cfg["auto.commit.interval.ms"]
-            self._commit_positions(sync=False)
+        self.poll_started()
         if self.subscription is None:
             return
         if self.rejoin_after_error and c.error is None:

@@ -75,11 +75,7 @@ class ConsumerMembershipManager(ConsumerCoordinator):
 
     def poll(self) -> None:
         c = self.c
-        now = c.sim.now
-        self.last_poll = now
-        if self.auto_commit and (self.subscription is None or self.state == STABLE) and now >= self.next_auto_commit:
-            self.next_auto_commit = now + c.cfg["auto.commit.interval.ms"]
-            self._commit_positions(sync=False)
+        self.poll_started()
         if self.subscription is None:
             return
         if self.fenced is not None:

@@ -51,18 +51,12 @@ from minikafka import protocol as P
 from minikafka.coordinator.group.consumer_group import (LEAVE_EPOCH, STATIC_LEAVE_EPOCH, UNREVOKED, ConsumerGroup,
                                                        ConsumerMember, epoch_error, reconcile)
 from minikafka.coordinator.group.server_assignors import SERVER_ASSIGNORS, MemberSpec, preferred
+from minikafka.coordinator.group.modern_groups import Refused
 
 if TYPE_CHECKING:
     from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 
 TP = tuple[str, int]
-
-
-class Refused(Exception):
-    """An error answer, with nothing changed."""
-    def __init__(self, error: str, message: str = "") -> None:
-        super().__init__(error)
-        self.error, self.message = error, message
 
 
 def handle(gc: "GroupCoordinator", src: str, msg: P.ConsumerGroupHeartbeatRequest) -> None:

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 
 
+class Refused(Exception):
+    """A heartbeat refused with Kafka's error (and its message), before anything changed."""
+    def __init__(self, error: str, message: str = "") -> None:
+        super().__init__(error)
+        self.error, self.message = error, message
+
+
 class ModernGroups:
     def __init__(self, gc: "GroupCoordinator", prefix: str, parse: Callable[[str, bytes], Any],
                  start: Callable[[Any], None], stop: Callable[[Any], None]) -> None:

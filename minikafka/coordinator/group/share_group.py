@@ -36,17 +36,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
+from minikafka.coordinator.group.modern_groups import Refused
 
 if TYPE_CHECKING:
     from minikafka.coordinator.group.group_coordinator import GroupCoordinator
 
 TP = tuple[str, int]
-
-
-class Refused(Exception):
-    def __init__(self, error: str, message: str = "") -> None:
-        super().__init__(error)
-        self.error, self.message = error, message
 
 
 @dataclass

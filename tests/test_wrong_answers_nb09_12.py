@@ -1,4 +1,4 @@
-"""Plausible wrong answers to exercises 9.1-11.1 each get a [fail] line from their check, and the
+"""Plausible wrong answers to exercises 9.1-12.2 each get a [fail] line from their check, and the
 reference gets [ok] (a check that accepted one of these would teach the mistake)."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from minikafka.course import checks
 from minikafka.course.lessons.nb09 import after_heartbeat, partition_lag, rebalances
 from minikafka.course.lessons.nb10 import OUTPUT, eos_config, process_batch
 from minikafka.course.lessons.nb11 import RENAMED, port_config
+from minikafka.course.lessons.nb12 import next_state, share_assignment
 
 
 # -- 9.1: the range assignor ---------------------------------------------------------------------
@@ -252,6 +253,49 @@ def port_without_java_defaults(config, role, bootstrap_servers="localhost:9092")
     return ported
 
 
+def release_ignores_the_limit(count, action, limit=5):
+    return {"ACCEPT": "Acknowledged", "REJECT": "Archived"}.get(action, "Available")
+
+
+def limit_off_by_one(count, action, limit=5):
+    if action in ("RELEASE", "LOCK_EXPIRED"):
+        return "Archived" if count > limit else "Available"
+    return next_state(count, action, limit)
+
+
+def reject_means_try_again(count, action, limit=5):
+    return "Available" if action == "REJECT" else next_state(count, action, limit)
+
+
+def expiry_archives(count, action, limit=5):
+    return "Archived" if action == "LOCK_EXPIRED" else next_state(count, action, limit)
+
+
+def one_owner_per_partition(members, partitions):
+    """The classic rule: extra members stay idle."""
+    order = sorted(members)
+    out = {m: [] for m in members}
+    for p in range(partitions):
+        out[order[p % len(order)]].append(p)
+    return out
+
+
+def everyone_everything(members, partitions):
+    return {m: list(range(partitions)) for m in members}
+
+
+def unsorted_members(members, partitions):
+    order = list(members)
+    out = {m: [] for m in members}
+    if len(order) >= partitions and partitions:
+        for i, m in enumerate(order):
+            out[m].append(i % partitions)
+    else:
+        for p in range(partitions):
+            out[order[p % len(order)]].append(p)
+    return out
+
+
 WRONG = {
     "ex9_1": (range_assignor, [range_extra_to_last, range_ignoring_static_members, range_with_natural_sort,
                                roundrobin_assignor]),
@@ -270,6 +314,9 @@ WRONG = {
                             _eos_without({"isolation.level": "read_uncommitted"})]),
     "ex11_1": (port_config, [port_without_idempotence_rule, port_without_renaming, port_idempotence_always_on,
                              port_without_java_defaults]),
+
+    "ex12_1": (next_state, [release_ignores_the_limit, limit_off_by_one, reject_means_try_again, expiry_archives]),
+    "ex12_2": (share_assignment, [one_owner_per_partition, everyone_everything, unsorted_members]),
 }
 
 
