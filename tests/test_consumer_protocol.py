@@ -365,3 +365,38 @@ def test_only_the_consumer_protocol_leaves_unmoved_partitions_running(protocol):
     else:
         assert not kept and all(view.unowned_ms(p) > 0 for p in view.spans)     # eager: everything stops
     assert "NOBODY" in viz.ownership_table(c.trace, "g")
+
+
+def test_a_regex_subscription_is_resolved_by_the_coordinator_and_follows_new_topics():
+    c = Cluster(brokers=3, seed=5)
+    for name in ("orders-eu", "orders-us", "orders", "payments"):
+        c.create_topic(name, partitions=2, replication_factor=3)
+    k = c.consumer({"group.id": "g", "group.protocol": "consumer", "auto.offset.reset": "earliest"})
+    k.subscribe(["^orders-.*"])
+    for _ in range(20):
+        k.consume(10, 0.5)
+    assert sorted({tp.topic for tp in k.assignment()}) == ["orders-eu", "orders-us"]   # a whole-name match
+    epoch = c.group_state("g").generation
+    c.create_topic("orders-asia", partitions=2, replication_factor=3)
+    for _ in range(30):
+        k.consume(10, 0.5)
+    assert sorted({tp.topic for tp in k.assignment()}) == ["orders-asia", "orders-eu", "orders-us"]
+    assert c.group_state("g").generation == epoch + 1
+
+
+def test_an_invalid_regex_is_refused_by_the_coordinator_and_fatal():
+    c = Cluster(brokers=1)
+    c.create_topic("orders", partitions=1)
+    k = c.consumer({"group.id": "g", "group.protocol": "consumer"})
+    k.subscribe(["^orders-(unclosed"])
+    with pytest.raises(KafkaException) as e:
+        for _ in range(6):
+            k.consume(1, 0.5)
+    assert e.value.args[0].name() == "INVALID_REGULAR_EXPRESSION"
+
+
+def test_a_regex_needs_the_consumer_protocol():
+    c = Cluster(brokers=1)
+    k = c.consumer({"group.id": "g"})
+    with pytest.raises(KafkaException, match="group.protocol=consumer"):
+        k.subscribe(["^orders-.*"])

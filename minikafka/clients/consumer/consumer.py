@@ -145,7 +145,9 @@ class Consumer(Client):
     def subscribe(self, topics: list[str], on_assign: Any = None, on_revoke: Any = None,
                   on_lost: Any = None) -> None:
         """Join the consumer group `group.id` for these topics; the group assigns the partitions
-        (at the next poll). Callbacks: on_assign(consumer, partitions), on_revoke(...), on_lost(...)."""
+        (at the next poll). A name starting with ^ is a regular expression (as in librdkafka),
+        resolved by the coordinator with group.protocol=consumer. Callbacks:
+        on_assign(consumer, partitions), on_revoke(...), on_lost(...)."""
         self.check_open()
         if not isinstance(topics, (list, tuple)):
             raise TypeError(f"subscribe() takes a list of topic names, got {type(topics).__name__} {topics!r}")
@@ -163,8 +165,14 @@ class Consumer(Client):
         if self.subscriptions.assigned and self.coordinator.subscription is None:
             raise KafkaException("_STATE", "subscribe(): this consumer uses assign(); subscribing and manual "
                                            "assignment are mutually exclusive (call unassign() first)")
+        patterns = [t for t in topics if t.startswith("^")]
+        if patterns and self.cfg["group.protocol"] != "consumer":
+            raise KafkaException("_INVALID_ARG", f"subscribe(): {patterns[0]!r} is a regular expression (it starts "
+                                                 "with ^); minikafka resolves those only with group.protocol=consumer, "
+                                                 "where the group coordinator does it (KIP-848)")
         for t in topics:
-            self.partitions_of(t)
+            if not t.startswith("^"):
+                self.partitions_of(t)
         self.coordinator.subscribe(tuple(topics), on_assign, on_revoke, on_lost)
 
     def unsubscribe(self) -> None:

@@ -29,8 +29,11 @@ C5. Leaving (close, unsubscribe, or no poll() for `max.poll.interval.ms`) is a h
     its session times out. After a poll timeout the next poll() rejoins.
 C6. A commit refused with STALE_MEMBER_EPOCH or UNKNOWN_MEMBER_ID is Kafka's
     CommitFailedException; the membership itself is decided by heartbeats only.
-Not modelled: regular-expression subscriptions, the separate background thread (heartbeats are
-timers of the simulation, as the classic consumer's are).
+C7. A subscribed name starting with ^ is a regular expression (librdkafka's convention): they go,
+    joined with |, in SubscribedTopicRegex, for the coordinator to resolve; a regex the
+    coordinator cannot compile is INVALID_REGULAR_EXPRESSION, fatal.
+Not modelled: the separate background thread (heartbeats are timers of the simulation, as the
+classic consumer's are).
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ TP = tuple[str, int]
 JOINING = "JOINING"
 FENCED = frozenset({"FENCED_MEMBER_EPOCH", "UNKNOWN_MEMBER_ID"})
 FATAL = frozenset({"INVALID_REQUEST", "GROUP_MAX_SIZE_REACHED", "UNSUPPORTED_ASSIGNOR", "UNRELEASED_INSTANCE_ID",
+                   "INVALID_REGULAR_EXPRESSION",
                    "FENCED_INSTANCE_ID", "UNSUPPORTED_VERSION", "GROUP_ID_NOT_FOUND", "GROUP_AUTHORIZATION_FAILED"})
 
 
@@ -170,7 +174,10 @@ class ConsumerMembershipManager(ConsumerCoordinator):
 
     def _request(self, cid: int) -> P.ConsumerGroupHeartbeatRequest:
         c, cfg = self.c, self.c.cfg
-        want = {"topics": tuple(sorted(self.subscription or ())), "owned": tuple(sorted(c.subscriptions.assigned)),
+        names = tuple(sorted(t for t in self.subscription or () if not t.startswith("^")))
+        patterns = sorted(t for t in self.subscription or () if t.startswith("^"))
+        regex = "|".join(f"(?:{p})" for p in patterns) if len(patterns) > 1 else (patterns[0] if patterns else "")
+        want = {"topics": names, "regex": regex, "owned": tuple(sorted(c.subscriptions.assigned)),
                 "rebalance": cfg["max.poll.interval.ms"], "assignor": cfg["group.remote.assignor"]}
         full = self.generation == 0 or not self.acked
         send = {k: v for k, v in want.items() if full or self.acked.get(k) != v}
@@ -178,7 +185,8 @@ class ConsumerMembershipManager(ConsumerCoordinator):
         return P.ConsumerGroupHeartbeatRequest(
             cid, self.group_id, self.member_id, self.generation, self.instance_id,
             cfg["client.rack"] or None if full else None, send.get("rebalance", -1), send.get("topics"),
-            None, send.get("assignor"), send.get("owned"), c.name)
+            send.get("regex") if (send.get("regex") or not full) else None, send.get("assignor"), send.get("owned"),
+            c.name)
 
     def _send(self) -> None:
         c = self.c

@@ -32,6 +32,12 @@ Rules:
 6. The group's state is persisted as one record "cgroup/<group>" (JSON) after every change
    (Kafka writes several record types: member metadata, target assignment, current assignment,
    group epoch); a new coordinator loads it and the members carry on.
+7. A member may subscribe by regular expression (SubscribedTopicRegex) as well as by name. The
+   coordinator resolves each expression against every topic of its metadata (internal topics
+   excepted); an expression must match a whole topic name (RE2J's `matches`; minikafka uses
+   Python's `re.fullmatch`, the same for the usual patterns), so "orders" does not match
+   "orders-1". A resolution that changes (a matching topic created or deleted) bumps the group
+   epoch. Kafka resolves on a background thread at most every 10 s; here at every heartbeat.
 """
 from __future__ import annotations
 
@@ -77,6 +83,7 @@ class ConsumerGroup:
     static_members: dict[str, str] = field(default_factory=dict)         # instance id -> member id
     subscribed_counts: dict[str, int] = field(default_factory=dict)      # topic -> partitions, at the last bump
     assignor: str = ""
+    resolved: dict[str, tuple[str, ...]] = field(default_factory=dict)   # regex -> the topics it matched (rule 7)
 
     def state(self) -> str:
         """Rule 2."""
@@ -87,6 +94,10 @@ class ConsumerGroup:
         if any(m.state != STABLE or m.epoch != self.assignment_epoch for m in self.members.values()):
             return "Reconciling"
         return "Stable"
+
+    def topics_of(self, m: ConsumerMember) -> tuple[str, ...]:
+        """Rule 7: the topics a member subscribes to, by name and by its regular expression."""
+        return tuple(sorted(set(m.topics) | set(self.resolved.get(m.regex, ()) if m.regex else ())))
 
     def owner(self, tp: TP) -> str | None:
         for m in self.members.values():
@@ -123,7 +134,9 @@ class ConsumerGroup:
             "members": [[m.member_id, m.client_id, m.instance_id, m.rebalance_timeout_ms, list(m.topics), m.assignor,
                          m.epoch, m.previous_epoch, m.state, [list(tp) for tp in m.assigned],
                          [list(tp) for tp in m.revoking], [list(tp) for tp in self.target.get(m.member_id, ())]]
-                        for m in self.members.values()]}, sort_keys=True).encode()
+                        + ([m.regex] if m.regex is not None else []) for m in self.members.values()],
+            **({"resolved": {r: list(t) for r, t in self.resolved.items()}} if self.resolved else {})},
+            sort_keys=True).encode()
 
 
 def parse_consumer_group(group_id: str, value: bytes) -> ConsumerGroup:
@@ -131,11 +144,13 @@ def parse_consumer_group(group_id: str, value: bytes) -> ConsumerGroup:
     try:
         d = json.loads(value)
         g = ConsumerGroup(group_id, int(d["epoch"]), int(d["assignment_epoch"]), assignor=str(d["assignor"]),
-                          subscribed_counts={str(t): int(n) for t, n in d["counts"].items()})
+                          subscribed_counts={str(t): int(n) for t, n in d["counts"].items()},
+                          resolved={str(r): tuple(t) for r, t in d.get("resolved", {}).items()})
         for (mid, client, instance, rebalance, topics, assignor, epoch, previous, state, assigned, revoking,
-             target) in d["members"]:
+             target, *regex) in d["members"]:
             m = ConsumerMember(str(mid), str(client), instance, rack=None, rebalance_timeout_ms=int(rebalance),
-                               topics=tuple(topics), assignor=assignor, epoch=int(epoch), previous_epoch=int(previous),
+                               topics=tuple(topics), regex=regex[0] if regex else None, assignor=assignor,
+                               epoch=int(epoch), previous_epoch=int(previous),
                                state=str(state), assigned=tuple((str(t), int(p)) for t, p in assigned),
                                revoking=tuple((str(t), int(p)) for t, p in revoking))
             g.update_member(None, m)

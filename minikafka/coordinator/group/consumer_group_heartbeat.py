@@ -40,17 +40,20 @@ Rules:
    too, and with an unknown instance id UNKNOWN_MEMBER_ID.
 7. A member whose session times out, or that overstays its rebalance timeout, is removed as by
    rule 6's -1.
-Not modelled: regular-expression subscriptions (SubscribedTopicRegex), rack-aware assignment.
+INVALID_REGULAR_EXPRESSION for a SubscribedTopicRegex that does not compile; resolution is
+consumer_group.py rule 7. Not modelled: rack-aware assignment.
 """
 from __future__ import annotations
 
 from dataclasses import replace
+import re
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.coordinator.group.consumer_group import (LEAVE_EPOCH, STATIC_LEAVE_EPOCH, UNREVOKED, ConsumerGroup,
                                                        ConsumerMember, epoch_error, reconcile)
 from minikafka.coordinator.group.server_assignors import SERVER_ASSIGNORS, MemberSpec, preferred
+from minikafka.coordinator.internal_topics import INTERNAL_TOPICS
 from minikafka.coordinator.group.modern_groups import Refused
 
 if TYPE_CHECKING:
@@ -99,11 +102,16 @@ def _validate(gc: "GroupCoordinator", msg: P.ConsumerGroupHeartbeatRequest) -> N
         (e == 0 and msg.topics is None and msg.regex is None, "SubscribedTopicNames must be set in first request"),
         (e == STATIC_LEAVE_EPOCH and msg.instance_id is None, "InstanceId can't be null for epoch -2"),
         (e < STATIC_LEAVE_EPOCH, f"MemberEpoch is {e}, it must be >= -2"),
-        (msg.regex is not None, "SubscribedTopicRegex: regular-expression subscriptions are not modelled"),
     ]
     for bad, text in problems:
         if bad:
             raise Refused("INVALID_REQUEST", text)
+    if msg.regex:
+        try:
+            re.compile(msg.regex)
+        except re.error as e:
+            raise Refused("INVALID_REGULAR_EXPRESSION", f"SubscribedTopicRegex {msg.regex!r} is not a valid "
+                                                        f"regular expression: {e}")
     if msg.assignor is not None and msg.assignor not in cfg["group.consumer.assignors"]:
         raise Refused("UNSUPPORTED_ASSIGNOR", f"ServerAssignor {msg.assignor} is not supported; supported: "
                                               + ", ".join(cfg["group.consumer.assignors"]))
@@ -161,15 +169,17 @@ def _apply(gc: "GroupCoordinator", msg: P.ConsumerGroupHeartbeatRequest) -> tupl
                   rebalance_timeout_ms=old.rebalance_timeout_ms if msg.rebalance_timeout_ms == -1
                   else msg.rebalance_timeout_ms,
                   topics=tuple(sorted(msg.topics)) if msg.topics is not None else old.topics,
+                  regex=(msg.regex or None) if msg.regex is not None else old.regex,
                   assignor=msg.assignor if msg.assignor is not None else old.assignor)
     is_new = msg.member_id not in g.members and replaced is None
-    bump = is_new or g.epoch == 0 or new.topics != old.topics or new.assignor != old.assignor
+    bump = is_new or g.epoch == 0 or new.topics != old.topics or new.regex != old.regex or new.assignor != old.assignor
     if replaced is not None:
         _replace_static(gc, g, replaced, new)
     g.update_member(None if is_new else g.members.get(new.member_id), new)
-    counts = _counts(gc, g)
-    if counts != g.subscribed_counts:
-        g.subscribed_counts = counts
+    resolved = _resolve(gc, g)
+    counts = _counts(gc, g, resolved)
+    if counts != g.subscribed_counts or resolved != g.resolved:
+        g.subscribed_counts, g.resolved = counts, resolved
         bump = True
     if bump:
         g.epoch += 1
@@ -232,8 +242,16 @@ def _replace_static(gc: "GroupCoordinator", g: ConsumerGroup, old: ConsumerMembe
                    instance=new.instance_id, member=new.member_id, replaces=old.member_id)
 
 
-def _counts(gc: "GroupCoordinator", g: ConsumerGroup) -> dict[str, int]:
-    topics = sorted({t for m in g.members.values() for t in m.topics})
+def _resolve(gc: "GroupCoordinator", g: ConsumerGroup) -> dict[str, tuple[str, ...]]:
+    """consumer_group.py rule 7: each member's regular expression against the topics."""
+    names = sorted(t for t in gc.broker.metadata if t not in INTERNAL_TOPICS)
+    return {r: tuple(t for t in names if re.fullmatch(r, t)) for r in sorted({m.regex for m in g.members.values()
+                                                                                if m.regex})}
+
+
+def _counts(gc: "GroupCoordinator", g: ConsumerGroup, resolved: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    topics = sorted({t for m in g.members.values() for t in m.topics}
+                    | {t for m in g.members.values() if m.regex for t in resolved.get(m.regex, ())})
     meta = gc.broker.metadata
     return {t: len(meta[t]) for t in topics if t in meta}
 
@@ -243,7 +261,7 @@ def _new_target(gc: "GroupCoordinator", g: ConsumerGroup) -> None:
     offered = gc.broker.cfg["group.consumer.assignors"]
     g.assignor = preferred([m.assignor for m in g.members.values()], offered)
     counts = g.subscribed_counts
-    specs = [MemberSpec(m.member_id, tuple(t for t in m.topics if t in counts), g.target.get(m.member_id, ()),
+    specs = [MemberSpec(m.member_id, tuple(t for t in g.topics_of(m) if t in counts), g.target.get(m.member_id, ()),
                         m.instance_id) for m in g.members.values()]
     g.target = SERVER_ASSIGNORS[g.assignor](specs, counts)
     g.assignment_epoch = g.epoch

@@ -137,7 +137,7 @@ def delete_offsets(gc: "GroupCoordinator", src: str, msg: P.OffsetDeleteRequest)
     g, cg = gc.groups.get(group_id), gc.cgroups.get(group_id)
     busy = subscribed_topics(g) if g is not None and g.state != EMPTY else set()
     if cg is not None:
-        busy = {t for m in cg.members.values() for t in m.topics}
+        busy = {t for m in cg.members.values() for t in cg.topics_of(m)}
     errors: dict[TP, str | None] = {}
     for tp in msg.partitions:
         if not gc._exists(tp):
