@@ -91,13 +91,14 @@ def test_sticky_when_a_member_joins_only_the_excess_moves():
     assert set(result["a"]) <= set(tps("t", 0, 1, 2)) and set(result["b"]) <= set(tps("t", 3, 4, 5))
 
 
-def test_sticky_conflicting_claims_go_to_the_higher_generation_then_the_smaller_member_id():
+def test_sticky_conflicting_claims_go_to_the_higher_generation_and_a_tie_keeps_it_for_nobody():
     newer = [Subscription("a", ("t",), owned=(("t", 0),), generation=1),
              Subscription("b", ("t",), owned=(("t", 0),), generation=2)]
     assert sticky_assignor({"t": 2}, newer) == {"a": tps("t", 1), "b": tps("t", 0)}
+    # claimed twice in generation 2: neither keeps t-1, both partitions are dealt afresh by member id
     tied = [Subscription("b", ("t",), owned=(("t", 1),), generation=2),
             Subscription("a", ("t",), owned=(("t", 1),), generation=2)]
-    assert sticky_assignor({"t": 2}, tied) == {"a": tps("t", 1), "b": tps("t", 0)}
+    assert sticky_assignor({"t": 2}, tied) == {"a": tps("t", 0), "b": tps("t", 1)}
 
 
 def test_sticky_drops_owned_partitions_that_vanished_or_are_no_longer_subscribed():

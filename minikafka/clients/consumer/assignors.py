@@ -15,18 +15,25 @@ it is not in the metadata yet. Results depend only on the inputs, never on membe
    the rest by member id: Kafka's MemberInfo order); each goes to the next member that
    subscribes to its topic.
 3. sticky (I.65): balance first, then keep partitions with their previous owners. Kafka's
-   properties are emulated, not its exact tie-breaking.
+   properties are emulated; its tie-breaking is followed where Kafka's own tests pin it down.
    a. A member's `owned` partition counts only if it still exists and the member still
-      subscribes to its topic. When two members claim one partition, the higher `generation`
-      wins, then the smaller member id.
+      subscribes to its topic. When members claim one partition, the highest `generation`
+      wins; if two or more claim it in that generation, nobody keeps it (Kafka invalidates it).
    b. Every member keeps what it owned. The other partitions are dealt one at a time, the most
       constrained (fewest eligible members) first, to the least-loaded eligible member (ties:
       smaller member id).
    c. While some member could take a partition from a member holding 2+ more, one partition
-      moves: from the most-loaded member (partitions it did not own before first, then the
-      highest) to the least-loaded eligible member. With identical subscriptions this ends with
-      counts that differ by at most 1 and every member keeping as many of its partitions as
-      that allows.
+      moves: from the most-loaded member (ties: smaller member id; partitions it did not own
+      before first, then the highest by (partition, topic), as Kafka keeps an owner's lowest
+      partition numbers) to the least-loaded eligible member. With identical subscriptions
+      this ends with counts that differ by at most 1 and every member keeping as many of its
+      partitions as that allows.
+   d. With identical subscriptions (Kafka's constrained path), each member's final count from
+      c stands, but the partitions that end up with a member other than their previous owner
+      are dealt again, sorted by (topic, partition), as Kafka deals its unassigned partitions:
+      round robin over the members (by member id) below the smallest count, a member leaving
+      the circle when it reaches it; then one each, in the order they reached it, to those
+      whose count is one more.
 4. cooperative-sticky (I.66, KIP-429): the sticky assignment, then an adjustment. A partition
    given to a member that did not own it, while another member of the group lists it in
    `owned`, is removed from the result. This round the old owner revokes it; the follow-up
@@ -179,13 +186,17 @@ def roundrobin_assignor(partitions_per_topic: Mapping[str, int],
 def _previous_owners(partitions_per_topic: Mapping[str, int], subs: Sequence[Subscription]) -> dict[TP, str]:
     """Partition -> the member whose claim on it stands (rule 3a)."""
     best: dict[TP, Subscription] = {}
-    for s in subs:                       # sorted by member id: the first of equal generations wins
+    tied: set[TP] = set()                # claimed twice in the highest generation: nobody keeps it
+    for s in subs:
         for tp in s.owned:
             if not _exists(partitions_per_topic, tp) or tp[0] not in s.topics:
                 continue
             if tp not in best or s.generation > best[tp].generation:
                 best[tp] = s
-    return {tp: s.member_id for tp, s in best.items()}
+                tied.discard(tp)
+            elif s.generation == best[tp].generation:
+                tied.add(tp)
+    return {tp: s.member_id for tp, s in best.items() if tp not in tied}
 
 
 def _next_move(held: dict[str, list[TP]], eligible: dict[TP, list[str]],
@@ -193,8 +204,8 @@ def _next_move(held: dict[str, list[TP]], eligible: dict[TP, list[str]],
     """(partition, giver, taker) for one balancing move (rule 3c), or None when balanced."""
     for giver in sorted(held, key=lambda m: (-len(held[m]), m)):
         limit = len(held[giver]) - 2
-        # partitions it did not own before go first, then the highest
-        for tp in sorted(held[giver], key=lambda tp: (prev.get(tp) != giver, tp), reverse=True):
+        # partitions it did not own before go first, then the highest (partition, topic)
+        for tp in sorted(held[giver], key=lambda tp: (prev.get(tp) != giver, tp[1], tp[0]), reverse=True):
             takers = [m for m in eligible[tp] if len(held[m]) <= limit]
             if takers:
                 return tp, giver, min(takers, key=lambda m: (len(held[m]), m))
@@ -214,6 +225,24 @@ def _sticky(partitions_per_topic: Mapping[str, int], subs: Sequence[Subscription
         tp, giver, taker = move
         held[giver].remove(tp)
         held[taker].append(tp)
+    if len({frozenset(s.topics) for s in subs}) == 1:    # rule 3d
+        target = {m: len(tps) for m, tps in held.items()}
+        held = {m: [tp for tp in tps if prev.get(tp) == m] for m, tps in held.items()}
+        kept = {tp for tps in held.values() for tp in tps}
+        low = min(target.values())
+        under = [m for m in sorted(held) if len(held[m]) < low]
+        extra = [m for m in sorted(held) if len(held[m]) == low < target[m]]
+        i = 0
+        for tp in sorted(tp for tp in eligible if tp not in kept):
+            m = under[i] if under else extra.pop(0)
+            held[m].append(tp)
+            if under and len(held[m]) == low:
+                under.pop(i)
+                if target[m] > low:
+                    extra.append(m)
+            elif under:
+                i += 1
+            i = i if i < len(under) else 0
     return {m: sorted(tps) for m, tps in held.items()}
 
 
