@@ -7,6 +7,7 @@ every field when it joins (epoch 0) and after an error. The response carries the
 only when the request was full or the member's assignment changed (None otherwise)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from minikafka.protocol.base import TP, Msg, _tp, message
@@ -38,8 +39,9 @@ class ConsumerGroupHeartbeatRequest(Msg):
         return out
 
 
-@message
-class ConsumerGroupHeartbeatResponse(Msg):
+@dataclass(slots=True, eq=False)
+class GroupHeartbeatAnswer(Msg):
+    """What a consumer- or share-group heartbeat is answered with (the two responses share it)."""
     cid: int
     error: str | None
     member_id: str = ""
@@ -55,3 +57,8 @@ class ConsumerGroupHeartbeatResponse(Msg):
             if self.assignment is not None:
                 out["assignment"] = tuple(_tp(tp) for tp in self.assignment)
         return out
+
+
+@message
+class ConsumerGroupHeartbeatResponse(GroupHeartbeatAnswer):
+    """The member's id and epoch, the heartbeat interval, and its assignment (None: unchanged)."""

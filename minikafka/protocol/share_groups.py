@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from minikafka.protocol.base import TP, Msg, _tp, message
+from minikafka.protocol.consumer_groups import GroupHeartbeatAnswer
 
 AVAILABLE, ACQUIRED, ACKNOWLEDGED, ARCHIVED = 0, 1, 2, 4
 ACCEPT, RELEASE, REJECT = 1, 2, 3
@@ -47,22 +48,8 @@ class ShareGroupHeartbeatRequest(Msg):
 
 
 @message
-class ShareGroupHeartbeatResponse(Msg):
-    cid: int
-    error: str | None
-    member_id: str = ""
-    member_epoch: int = -1
-    heartbeat_interval_ms: int = 0
-    assignment: tuple[TP, ...] | None = None
-    error_message: str = ""
-
-    def summary(self):
-        out: dict[str, Any] = {"error": self.error or "none"}
-        if self.error is None:
-            out.update(member=self.member_id, epoch=self.member_epoch)
-            if self.assignment is not None:
-                out["assignment"] = tuple(_tp(tp) for tp in self.assignment)
-        return out
+class ShareGroupHeartbeatResponse(GroupHeartbeatAnswer):
+    """The member's id and epoch, the heartbeat interval, and the partitions it fetches from."""
 
 
 @message

@@ -370,12 +370,7 @@ class ConsumerCoordinator:
         if c.closed or self.subscription is None or self.fenced is not None:
             return
         self._schedule_heartbeat()
-        if self.member_id and c.sim.now - self.last_poll > c.cfg["max.poll.interval.ms"]:
-            c.trace.state(c.sim.now, c.name, "consumer.poll_timeout", group=self.group_id,
-                          max_poll_interval_ms=c.cfg["max.poll.interval.ms"])
-            self.leave("max.poll.interval.ms expired")
-            self.lost = bool(c.subscriptions.assigned)
-            self.rejoin_needed = True
+        if self.member_id and self.poll_timed_out():
             return
         if self.state not in (SYNCING, STABLE) or not self.member_id:
             return
@@ -397,6 +392,19 @@ class ConsumerCoordinator:
         else:
             c.request(node, P.HeartbeatRequest(c.next_cid(), group, generation, member, instance), handle,
                       lambda err: c.coordinators.pop(("group", group), None), daemon=True)
+
+    def poll_timed_out(self) -> bool:
+        """M5: no poll() for `max.poll.interval.ms`: leave the group, lose the partitions at the
+        next poll, and rejoin then."""
+        c = self.c
+        if c.sim.now - self.last_poll <= c.cfg["max.poll.interval.ms"]:
+            return False
+        c.trace.state(c.sim.now, c.name, "consumer.poll_timeout", group=self.group_id,
+                      max_poll_interval_ms=c.cfg["max.poll.interval.ms"])
+        self.leave("max.poll.interval.ms expired")
+        self.lost = bool(c.subscriptions.assigned)
+        self.rejoin_needed = True
+        return True
 
     def on_metadata(self) -> None:
         """M6 on the leader: a subscribed topic's partition count changed."""

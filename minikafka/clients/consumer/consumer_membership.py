@@ -163,14 +163,8 @@ class ConsumerMembershipManager(ConsumerCoordinator):
         c = self.c
         if c.closed or self.subscription is None or self.fenced is not None or self.state == UNJOINED:
             return
-        if c.sim.now - self.last_poll > c.cfg["max.poll.interval.ms"]:
-            c.trace.state(c.sim.now, c.name, "consumer.poll_timeout", group=self.group_id,
-                          max_poll_interval_ms=c.cfg["max.poll.interval.ms"])
-            self.leave("max.poll.interval.ms expired")
-            self.lost = bool(c.subscriptions.assigned)
-            self.rejoin_needed = True
-            return
-        self._heartbeat_now()
+        if not self.poll_timed_out():
+            self._heartbeat_now()
 
     def _request(self, cid: int) -> P.ConsumerGroupHeartbeatRequest:
         c, cfg = self.c, self.c.cfg
