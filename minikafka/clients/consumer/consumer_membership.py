@@ -28,7 +28,8 @@ C5. Leaving (close, unsubscribe, or no poll() for `max.poll.interval.ms`) is a h
     -1, or -2 for a static member (`group.instance.id`), whose place the coordinator keeps until
     its session times out. After a poll timeout the next poll() rejoins.
 C6. A commit refused with STALE_MEMBER_EPOCH or UNKNOWN_MEMBER_ID is Kafka's
-    CommitFailedException; the membership itself is decided by heartbeats only.
+    CommitFailedException; the membership itself is decided by heartbeats only. (Java's
+    auto-commit before a revocation retries with the latest epoch; minikafka's does not.)
 C7. A subscribed name starting with ^ is a regular expression (librdkafka's convention): they go,
     joined with |, in SubscribedTopicRegex, for the coordinator to resolve; a regex the
     coordinator cannot compile is INVALID_REGULAR_EXPRESSION, fatal.

@@ -31,7 +31,8 @@ Rules:
 5. ShareAcknowledge with `close` also releases every record the member still has acquired on
    those partitions. Simplification: there are no share sessions, and a crashed consumer's
    records come back when their locks expire (Kafka 4.1+ also releases them when the
-   connection closes).
+   connection closes). Not modelled either: RENEW acknowledgements (KIP-1222), 4.2's delivery
+   throttling near the limit, `share.acquire.mode`, and the SharePartition/ShareGroup metrics.
 """
 from __future__ import annotations
 
