@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "430b13157d3a9b5ae0abe8c33f0f95f506f77c79b7158d520de924c42a3b97bc"
+EXPECTED = "5af3cbc3015931c38aba7e82acf27d924faf94b94da3801eaa82736712916292"
 
 
 def _sha(text: str) -> str:

@@ -166,3 +166,21 @@ def test_a_static_member_rejoins_without_a_rebalance_after_the_group_has_rebalan
     a2 = member(c, "worker-a")
     settle(a2, b)
     assert c.group_state("g").generation == before == 2
+
+
+def test_a_dynamic_member_gets_its_id_from_member_id_required_and_joins_again_with_it():
+    c = cluster()
+    k = member(c, None)
+    settle(k)
+    events = [(e.name, e.fields.get("member")) for e in c.trace.events if e.kind == "state"
+              and e.name in ("group.member_id_required", "group.join")]
+    given = events[0][1]
+    assert events[0][0] == "group.member_id_required" and events[1] == ("group.join", given)
+    assert c.group_state("g").members[0][0] == given
+
+
+def test_a_static_member_needs_no_member_id_round_trip():
+    c = cluster()
+    k = member(c, "worker-a")
+    settle(k)
+    assert not [e for e in c.trace.events if e.kind == "state" and e.name == "group.member_id_required"]

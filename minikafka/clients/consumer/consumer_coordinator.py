@@ -4,9 +4,10 @@ ConsumerCoordinator; kafka-semantics.md H.54-H.56, I.58-I.66, G.49).
 Membership rules (the classic protocol; the coordinator's side is classic_group.py):
 M1. `subscribe()` marks the consumer for joining; like Kafka's, it joins inside `poll()`:
     JoinGroup with one protocol per assignor of `partition.assignment.strategy`, each carrying
-    the subscription and the partitions it owns. The rebalance protocol is the highest one all
-    listed assignors support (`assignors.choose_protocol`): the default [range,
-    cooperative-sticky] runs EAGER with range.
+    the subscription and the partitions it owns; answered MEMBER_ID_REQUIRED (KIP-394), it joins
+    again at once with the member id given. The rebalance protocol is the highest one all listed
+    assignors support (`assignors.choose_protocol`): the default [range, cooperative-sticky]
+    runs EAGER with range.
 M2. Eager: before rejoining, the member revokes everything (on_revoke) after committing its
     positions if auto-commit is on. Cooperative: it keeps its partitions; after the round,
     partitions taken from it are revoked and it rejoins at once for the second round.
@@ -28,15 +29,13 @@ M7. Auto-commit (`enable.auto.commit`, default true with a group.id): inside pol
     committed; also before an eager revoke and on close.
 M8. A commit refused with ILLEGAL_GENERATION or UNKNOWN_MEMBER_ID is Kafka's
     CommitFailedException: the group rebalanced and another member owns the partitions now.
-M9. One JoinGroup at a time: a new one is sent only from UNJOINED or STABLE, so never while
-    one is in flight. A JoinGroup or SyncGroup response that arrives after the member was reset
-    is ignored, and so is a heartbeat's REBALANCE_IN_PROGRESS while a rebalance is under way
-    (Kafka's AbstractCoordinator). Without this a cooperative member, whose subscription carries
-    its generation, would keep starting new rebalances with its own duplicate joins.
-M10. A JoinGroup refused with INVALID_SESSION_TIMEOUT (session.timeout.ms outside the broker's
-    group.min/max.session.timeout.ms), INCONSISTENT_GROUP_PROTOCOL or INVALID_GROUP_ID is fatal,
-    as in Java: the next poll() raises it (KafkaException with that code), and the poll after
-    that tries to join again.
+M9. One JoinGroup at a time (from UNJOINED or STABLE only). A JoinGroup or SyncGroup answer that
+    arrives after the member was reset is ignored, and so is a heartbeat's REBALANCE_IN_PROGRESS
+    during a rebalance (Kafka's AbstractCoordinator): else a cooperative member would keep
+    starting rebalances with its own duplicate joins.
+M10. A JoinGroup refused with INVALID_SESSION_TIMEOUT (outside the broker's group.min/max
+    .session.timeout.ms), INCONSISTENT_GROUP_PROTOCOL or INVALID_GROUP_ID is fatal, as in Java:
+    the next poll() raises it, and the poll after that tries to join again.
 M11. Static membership (`group.instance.id`, KIP-345): every group request names the instance
     id. A static member sends no LeaveGroup (on close, unsubscribe or an expired
     max.poll.interval.ms it only forgets its member id), so a restart within
@@ -55,18 +54,14 @@ Offset rules:
    (OffsetFetch); with none, `auto.offset.reset` decides. A read_committed consumer asks with
    require_stable (KIP-447): while a transaction that sent offsets for the partition is
    undecided, the coordinator answers UNSTABLE_OFFSET_COMMIT and the consumer asks again after
-   `retry.backoff.ms`. A read_uncommitted one gets the last committed offset at once. This is
-   librdkafka's choice (confluent-kafka, whose API this is: require_stable only under
-   read_committed); Java's consumer always asks with require_stable, so there a
-   read_uncommitted consumer waits for the transaction too.
+   `retry.backoff.ms`. A read_uncommitted one gets the last committed offset at once
+   (librdkafka's choice; Java's consumer always asks with require_stable).
 4. Without group membership the commit carries generation -1 and member id "" (manual
    assignment with `assign()`).
 5. `consumer_group_metadata()` (for send_offsets_to_transaction) is the generation and member id
-   of the last join that completed, as Java's ConsumerCoordinator keeps it (set in
-   onJoinComplete only): a member that lost its membership still presents its old generation,
-   so the coordinator fences its transactional offset commit (KIP-447). Were it the reset
-   generation -1 and no member id, the coordinator would accept the zombie's commit as from a
-   consumer outside the group, and a pipeline would commit the same input twice.
+   of the last join that completed (Java's onJoinComplete): a member that lost its membership
+   still presents its old generation, so the coordinator fences its transactional offset
+   commit (KIP-447); with generation -1 it would be taken for a consumer outside the group.
 """
 from __future__ import annotations
 
@@ -213,6 +208,11 @@ class ConsumerCoordinator:
                 return None                              # M9: a reset made this join stale
             if resp.error in FIND_AGAIN:
                 return "refind"
+            if resp.error == "MEMBER_ID_REQUIRED":          # KIP-394: join again at once, with this id
+                self.member_id = resp.member_id
+                self.state = UNJOINED
+                self._join()
+                return None
             if resp.error in JOIN_FATAL:
                 self._join_failed(resp.error)
                 return None

@@ -5,9 +5,11 @@ States: Empty -> PreparingRebalance -> CompletingRebalance -> Stable, and back t
 PreparingRebalance whenever the membership must change.
 
 Rules:
-1. A JoinGroup without a member id is a new member: it gets one (its client id, "-", and 8
-   seeded hex digits). A new member, or a member whose subscription changed, starts a
-   rebalance (PreparingRebalance). A JoinGroup from a known member with an unchanged
+1. A JoinGroup without a member id from a dynamic member is answered MEMBER_ID_REQUIRED with a
+   member id (its client id, "-", and 8 seeded hex digits), remembered as pending for the
+   session timeout (KIP-394); the member joins again with it and is then a new member. A static
+   member gets its id at once (rule 8). A new member, or a member whose subscription changed,
+   starts a rebalance (PreparingRebalance). A JoinGroup from a known member with an unchanged
    subscription while Stable gets the current generation back, without a rebalance.
 2. The join phase ends when every member has (re)joined, or when the rebalance timeout (the
    largest `max.poll.interval.ms` among members) expires; members that did not rejoin are
@@ -47,9 +49,8 @@ Rules:
    instance id with a member id other than the current one gets FENCED_INSTANCE_ID. A static
    member is removed by its session timeout (or a LeaveGroup naming it), not by closing: its
    client sends no LeaveGroup.
-Simplifications: no MEMBER_ID_REQUIRED round trip, and a session timeout outside
-[group.min.session.timeout.ms, group.max.session.timeout.ms] gets INVALID_SESSION_TIMEOUT as in
-Kafka.
+A session timeout outside [group.min.session.timeout.ms, group.max.session.timeout.ms] gets
+INVALID_SESSION_TIMEOUT as in Kafka.
 """
 from __future__ import annotations
 
@@ -97,6 +98,7 @@ class ClassicGroup:
     initial: bool = False               # in the initial delay of a group that was Empty
     new_member_added: bool = False
     static_members: dict[str, str] = field(default_factory=dict)   # instance id -> member id (rule 8)
+    pending: dict[str, Any] = field(default_factory=dict)          # rule 1: member ids given, not yet joined
 
     def fenced(self, member_id: str, instance_id: str | None) -> bool:
         """Rule 8: the instance id is known, with another member id."""

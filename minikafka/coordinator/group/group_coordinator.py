@@ -192,7 +192,8 @@ class GroupCoordinator(Coordinator):
         instance = msg.group_instance_id
         if msg.member_id and g.fenced(msg.member_id, instance):
             return reply("FENCED_INSTANCE_ID")
-        if msg.member_id and msg.member_id not in g.members:
+        pending = msg.member_id in g.pending
+        if msg.member_id and msg.member_id not in g.members and not pending:
             return reply("UNKNOWN_MEMBER_ID")
         if g.members and all(not any(p.name == q.name for q in msg.protocols)
                              for p in next(iter(g.members.values())).protocols):
@@ -200,8 +201,16 @@ class GroupCoordinator(Coordinator):
         now = self.sim.now
         if not msg.member_id and instance in g.static_members:          # rule 8: the instance is back
             return self._static_rejoin(g, msg, reply)
-        if not msg.member_id:                                          # rule 1
-            member_id = self._new_member_id(instance or msg.client_id)
+        if not msg.member_id and instance is None:                     # rule 1: KIP-394
+            member_id = self._new_member_id(msg.client_id)
+            g.pending[member_id] = self.broker.after(msg.session_timeout_ms, g.pending.pop, member_id, None,
+                                                     daemon=True)
+            self.trace.state(now, self.broker.name, "group.member_id_required", group=g.group_id, member=member_id)
+            return reply("MEMBER_ID_REQUIRED", member_id=member_id)
+        if not msg.member_id or pending:                               # rule 1
+            member_id = msg.member_id or self._new_member_id(instance or msg.client_id)
+            if pending:
+                g.pending.pop(member_id).cancel()
             m = Member(member_id, msg.client_id, msg.session_timeout_ms, msg.rebalance_timeout_ms, msg.protocols,
                        joined_at=now, instance_id=instance)
             g.add(m)
