@@ -143,9 +143,10 @@ def test_the_fetch_requests_are_the_same_as_when_every_assigned_partition_was_lo
     and again when Kafka's striped replica placement and eligible leader replicas moved which
     broker leads what (and requests gained the consumer's rack, KIP-392), and once more when
     administration became requests over the network and a restarted broker waited out its old
-    session (DUPLICATE_BROKER_REGISTRATION).
-    tests/fingerprint.py checks 434 more scenarios."""
+    session (DUPLICATE_BROKER_REGISTRATION), and when every classic join gained the
+    MEMBER_ID_REQUIRED round trip (KIP-394), which moved the consumer's timing.
+    tests/fingerprint.py checks 450 more scenarios."""
     log = _fetch_requests_of_a_seeded_scenario()
     assert len(log) == 407
     assert hashlib.sha256("\n".join(log).encode()).hexdigest() == \
-        "cf423cd92457b9c288e5c65770501ecaa4f839e459637490ed193f5384dce1bb"
+        "9796cff7ec25d06ea0155dd56ca50f00fcff0253c5844a877508226d8fe47cd1"

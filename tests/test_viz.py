@@ -566,7 +566,7 @@ def test_rebalance_table_of_a_stable_group_and_after_a_member_leaves(groups):
         "clicks-1   consumer-1",
         "clicks-2   consumer-2",
         "clicks-3   consumer-2",
-        "gen 1 at 6203 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 1 at 6205 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
     ])
     assert viz.rebalance_table(groups["after_leave"].trace, "g") == "\n".join([
         "group g: 2 generations",
@@ -575,7 +575,7 @@ def test_rebalance_table_of_a_stable_group_and_after_a_member_leaves(groups):
         "clicks-1   consumer-1  consumer-1",
         "clicks-2   consumer-2  consumer-1 *",
         "clicks-3   consumer-2  consumer-1 *",
-        "gen 1 at 6203 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 1 at 6205 ms, range, 2 members; why: consumer-1 joined; consumer-2 joined",
         "gen 2 at 15101 ms, range, 1 member; why: consumer-2 left",
         "(* = owner changed since the generation before, - = nobody)",
     ])
@@ -589,7 +589,7 @@ def test_rebalance_table_shows_cooperatives_two_rounds(groups):
         "clicks-1   consumer-2  consumer-2  consumer-2",
         "clicks-2   consumer-1  - *         consumer-3 *",
         "clicks-3   consumer-2  consumer-2  consumer-2",
-        "gen 1 at 6203 ms, cooperative-sticky, 2 members; why: consumer-1 joined; consumer-2 joined",
+        "gen 1 at 6205 ms, cooperative-sticky, 2 members; why: consumer-1 joined; consumer-2 joined",
         "gen 2 at 12301 ms, cooperative-sticky, 3 members, idle: consumer-3; why: consumer-3 joined",
         "gen 3 at 15301 ms, cooperative-sticky, 3 members; why: consumer-1 rejoined",
         "(* = owner changed since the generation before, - = nobody)",
