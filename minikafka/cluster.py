@@ -43,8 +43,11 @@ Rules:
   >= 1), so no request and response can loop at one instant (a consumer with
   `fetch.max.wait.ms=0` still lets time pass), and the OS flushes at most every 1 ms
   (`page_cache_flush_ms` >= 1).
-Simplifications the learner is told about: perfect disks below the page cache; no compaction,
-segments or retention; topics are never auto-created; no metadata snapshots.
+- `remote_storage_latency_ms` (an int >= 0, default 100): the latency of the tiered-storage object
+  store all brokers share, which Kafka leaves to the store (cluster_storage.py rule 4).
+Simplifications the learner is told about: perfect disks below the page cache; storage as the
+storage modules state (segments by bytes and time, retention, compaction, tiered storage, with
+no index files); topics are never auto-created; no metadata snapshots.
 """
 from __future__ import annotations
 
@@ -81,8 +84,10 @@ from minikafka.cluster_views import (
     ReplicaView,
 )
 from minikafka.config import BROKER, GROUP, TOPIC, check_broker, resolve
+from minikafka.storage.log_config import effective
 from minikafka.controller.election import NO_LEADER
 from minikafka.cluster_quorum import ControllerQuorum
+from minikafka.cluster_storage import StorageViews
 from minikafka.controller.quorum_controller import QuorumController, controller_name
 from minikafka.errors import KafkaException
 from minikafka.metadata.features import resolve as resolve_features
@@ -91,13 +96,14 @@ from minikafka.server.broker import Broker, broker_name
 from minikafka.sim.kernel import Simulation
 from minikafka.sim.network import Network, Rule
 from minikafka.sim.trace import DEFAULT_LIMIT, Trace, check_limit
+from minikafka.storage.remote_storage import RemoteStorage
 
 
-class Cluster(ControllerQuorum):
+class Cluster(ControllerQuorum, StorageViews):
     def __init__(self, brokers: int = 3, seed: int = 0, *, controllers: int = 1,
                  config: dict[str, Any] | None = None, features: dict[str, int] | None = None,
                  racks: dict[int, str] | None = None,
-                 latency_ms: int = 1, page_cache_flush_ms: int = 5000,
+                 latency_ms: int = 1, page_cache_flush_ms: int = 5000, remote_storage_latency_ms: int = 100,
                  impl: dict[str, Any] | None = None, trace: bool = True,
                  trace_limit: int | None = DEFAULT_LIMIT) -> None:
         check_int("brokers", brokers, 1, 64)
@@ -107,6 +113,7 @@ class Cluster(ControllerQuorum):
         check_limit(trace_limit)
         check_int("latency_ms", latency_ms, 1, unit="a message takes at least 1 virtual ms")
         check_int("page_cache_flush_ms", page_cache_flush_ms, 1, unit="virtual ms between the OS's writes to disk")
+        check_int("remote_storage_latency_ms", remote_storage_latency_ms, 0, unit="virtual ms per remote-tier read")
         self.seed = seed
         broker_config = resolve(BROKER, config, check_broker)
         self.features = resolve_features(features)
@@ -129,9 +136,10 @@ class Cluster(ControllerQuorum):
             self.controllers[i] = QuorumController(i, voters, self.net, self.trace, self.config, self.features)
             self.controllers[i].elect_leader = self.impl["elect_leader"]
         self.brokers: dict[int, Broker] = {}
+        self.remote_storage = RemoteStorage(remote_storage_latency_ms)
         for i in range(1, brokers + 1):
             self.brokers[i] = Broker(i, self.net, self.trace, self.config, page_cache_flush_ms, voters,
-                                     self.racks.get(i))
+                                     self.racks.get(i), self.remote_storage)
             self.brokers[i].hw_rule = self.impl["high_watermark"]
         self.sim.run_until(lambda: self._settled(lambda ctl: len(ctl.live_brokers()) == brokers),
                            self.sim.now + 30_000)
@@ -182,6 +190,7 @@ class Cluster(ControllerQuorum):
         defaults = {"min.insync.replicas": self.config["min.insync.replicas"],
                     "unclean.leader.election.enable": self.config["unclean.leader.election.enable"]}
         cfg = resolve(TOPIC, {**defaults, **config})
+        cfg = {k: cfg[k] for k in sorted({*defaults, *config})}   # the log keys it did not set follow the brokers'
         # min.insync.replicas > replication factor is allowed, as in Kafka: the effective minimum
         # is min(min.insync.replicas, replication factor)
         self.admin().call(lambda cid: P.CreateTopicsRequest(name, partitions, rf, dict(cfg), cid),
@@ -233,8 +242,10 @@ class Cluster(ControllerQuorum):
         return sorted(self.controller.topics)
 
     def topic_config(self, topic: str) -> dict[str, Any]:
+        """Every topic key with its value: the topic's own, else its broker synonym's."""
         self._topic(topic)
-        return dict(self.controller.topic_configs[topic])
+        own = self.controller.topic_configs[topic]
+        return {**resolve(TOPIC, own), **effective(own, self.config)}
 
     def alter_topic_config(self, topic: str, config: dict[str, Any]) -> None:
         """Change topic configs (e.g. enable unclean election while a partition is offline)."""
@@ -419,7 +430,7 @@ class Cluster(ControllerQuorum):
                 continue
             role = "offline" if not broker.alive else ("leader" if r.is_leader else
                                                        "follower" if r.leader != NO_LEADER else "none")
-            views.append(ReplicaView(b, role, r.leo, r.hw, b in st.isr, r.lso))
+            views.append(ReplicaView(b, role, r.leo, r.hw, b in st.isr, r.lso, r.log.log_start_offset))
             if broker.alive and (source is None or r.is_leader):
                 source = r
         producers: tuple[ProducerView, ...] = ()

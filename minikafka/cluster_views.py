@@ -3,7 +3,7 @@ state), a group, a group's lag, and the controller quorum, each with a text form
 They hold copies, never live objects: a view does not change when the cluster runs on."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from minikafka.controller.election import NO_LEADER
@@ -22,6 +22,9 @@ class ReplicaView:
     hw: int
     in_isr: bool
     lso: int = -1           # last stable offset (txn_index rule 3)
+    # the first offset it may return (retention and DeleteRecords move it); left out of the repr,
+    # which seeded histories are compared by (tests/fingerprint.py), and shown by PartitionView's text
+    log_start: int = field(default=0, repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,12 @@ class PartitionView:
         return leader.hw if leader is not None else -1
 
     @property
+    def log_start_offset(self) -> int:
+        """The leader's log start offset (-1 with no leader)."""
+        leader = self._leader_replica()
+        return leader.log_start if leader is not None else -1
+
+    @property
     def last_stable_offset(self) -> int:
         leader = self._leader_replica()
         return leader.lso if leader is not None else -1
@@ -76,12 +85,14 @@ class PartitionView:
         lead = "none (offline)" if self.offline else f"broker {self.leader}"
         elr = f", ELR {list(self.elr)}" if self.elr else ""
         elr += f", last known leader {self.last_known_elr[0]}" if self.last_known_elr else ""
+        starts = any(r.log_start for r in self.replicas)     # a log start column once retention moved one
         lines = [f"{self.topic}-{self.partition}: leader {lead}, leader epoch {self.leader_epoch}, "
                  f"ISR {list(self.isr)}{elr}",
-                 f"  {'broker':>6} {'role':<9} {'LEO':>5} {'HW':>5} {'LSO':>5} {'in ISR':>6}"]
+                 f"  {'broker':>6} {'role':<9} " + (f"{'start':>5} " if starts else "")
+                 + f"{'LEO':>5} {'HW':>5} {'LSO':>5} {'in ISR':>6}"]
         for r in self.replicas:
-            lines.append(f"  {r.broker:>6} {r.role:<9} {r.leo:>5} {r.hw:>5} {r.lso:>5} "
-                         f"{'yes' if r.in_isr else 'no':>6}")
+            lines.append(f"  {r.broker:>6} {r.role:<9} " + (f"{r.log_start:>5} " if starts else "")
+                         + f"{r.leo:>5} {r.hw:>5} {r.lso:>5} {'yes' if r.in_isr else 'no':>6}")
         for pv in self.producers:
             txn = f", open transaction from offset {pv.open_txn_from}" if pv.open_txn_from >= 0 else ""
             lines.append(f"  producer id {pv.producer_id}: epoch {pv.epoch}, last sequence {pv.last_sequence}{txn}")

@@ -9,9 +9,16 @@ Rules:
   naming the key, the value, what is accepted and the closest known key. A real Kafka key
   that minikafka does not model is refused with a message saying so: nothing is ignored.
 - A key is in a schema only if something reads it and it has its effect; a real Kafka key
-  without one is in the schema's `unmodelled` list (refused as "not modelled"). The topic's
-  `retention.ms`, `max.message.bytes`, `message.timestamp.type` and `cleanup.policy` are
-  refused so until minikafka models retention, size limits, log-append time and compaction.
+  without one is in the schema's `unmodelled` list (refused as "not modelled").
+- A topic's log keys (`segment.bytes`, `retention.ms`, `cleanup.policy`, ...) default to their
+  broker synonyms (`log.segment.bytes`, `log.retention.ms`, ...; storage/log_config.py): a
+  topic stores only what it set.
+- Tiered storage (kafka-semantics.md T.325-326): the broker switch `remote.log.storage.system.enable`
+  and the topic switch `remote.storage.enable`. A topic's tiered settings are checked by the
+  broker a CreateTopics or IncrementalAlterConfigs reaches (storage/log_config.py
+  `remote_storage_error`: INVALID_CONFIG with Kafka's message, before any metadata record);
+  with the broker switch on, `check_broker` refuses `log.local.retention.*` above (or -1 below a
+  finite) `log.retention.*`, as Kafka's broker does at startup.
 
 The schemas live with their roles, as Kafka's do: the topic's and the broker's here (Kafka:
 `TopicConfig`/`LogConfig` and `KafkaConfig`), the clients' in `clients/config.py`,
@@ -23,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from minikafka.errors import ConfigException
+from minikafka.storage.log_config import local_retention_error
 
 MAX_INT = 2**31 - 1
 RACK_AWARE_SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
@@ -33,12 +41,13 @@ class Key:
     """One configuration key: its type, default, bounds or choices, and what it does."""
 
     name: str
-    kind: str                       # "int" | "bool" | "str" | "choice" | "acks" | "list"
+    kind: str                       # "int" | "float" | "bool" | "str" | "choice" | "acks" | "list"
     default: Any
     lo: int | None = None
     hi: int | None = None
     choices: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()     # a callable: looked up when used
     doc: str = ""
+    empty_ok: bool = False          # a "list" that may be empty
 
     def allowed(self) -> tuple[str, ...]:
         return self.choices() if callable(self.choices) else self.choices
@@ -47,6 +56,9 @@ class Key:
         if self.kind == "int":
             hi = "" if self.hi is None else f" and <= {self.hi}"
             return f"an integer >= {self.lo}{hi}"
+        if self.kind == "float":
+            hi = "" if self.hi is None else f" and <= {self.hi}"
+            return f"a number >= {self.lo}{hi}"
         if self.kind == "bool":
             return "true or false"
         if self.kind in ("choice", "list"):
@@ -72,6 +84,19 @@ class Key:
             if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
                 raise bad
             return value
+        if self.kind == "float":
+            if isinstance(value, bool):
+                raise bad
+            if isinstance(value, str):
+                try:
+                    value = float(value.strip())
+                except ValueError:
+                    raise bad from None
+            if not isinstance(value, (int, float)) or value != value:      # value != value: NaN
+                raise bad
+            if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+                raise bad
+            return float(value)
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
@@ -92,9 +117,11 @@ class Key:
             return value
         if self.kind == "list":
             items = value.split(",") if isinstance(value, str) else value
-            if not isinstance(items, (list, tuple)) or not items:
+            if not isinstance(items, (list, tuple)) or (not items and not self.empty_ok):
                 raise bad
             items = [str(i).strip() for i in items]
+            if self.empty_ok and items == [""]:
+                items = []
             if any(i not in self.allowed() for i in items):
                 raise bad
             return tuple(items)
@@ -158,6 +185,10 @@ def int_key(name: str, default: int, lo: int = 0, hi: int | None = None, doc: st
     return Key(name, "int", default, lo, hi, doc=doc)
 
 
+def float_key(name: str, default: float, lo: int | None = None, hi: int | None = None, doc: str = "") -> Key:
+    return Key(name, "float", default, lo, hi, doc=doc)
+
+
 def bool_key(name: str, default: bool, doc: str = "") -> Key:
     return Key(name, "bool", default, doc=doc)
 
@@ -170,11 +201,53 @@ def choice_key(name: str, default: str, choices: tuple[str, ...], doc: str = "")
     return Key(name, "choice", default, choices=choices, doc=doc)
 
 
+SEGMENT_BYTES_DOC = ("the size at which a segment rolls. Kafka 4.1+ refuses less than 1 MiB (1048576) for a "
+                     "topic and keeps smaller segments to a test-only setting; minikafka accepts down to 14 "
+                     "bytes so that a lesson can watch segments roll")
+CLEANUP_POLICIES = ("delete", "compact")
+MAX_LONG = 2**63 - 1
+TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
+MAX_MESSAGE_BYTES_DOC = ("the largest record batch a leader accepts from a producer (MSG_SIZE_TOO_LARGE above it; "
+                         "server/log_validator.py)")
+TIMESTAMP_TYPE_DOC = "CreateTime: records keep the producer's timestamps; LogAppendTime: the leader stamps its clock"
+BEFORE_MAX_DOC = "CreateTime: a record older than this (leader clock) rejects its batch with INVALID_TIMESTAMP"
+AFTER_MAX_DOC = "CreateTime: a record further ahead of the leader clock rejects its batch with INVALID_TIMESTAMP"
+DELETE_RETENTION_DOC = ("compacted topics: a tombstone (or a finished transaction's marker) stays this long after "
+                        "the first cleaning pass that keeps it")
+MIN_LAG_DOC = "compacted topics: a segment whose newest record is younger than this is not compacted yet"
+MAX_LAG_DOC = ("compacted topics: a dirty segment whose first record is older than this is compacted whatever the "
+               "dirty ratio; it also caps segment.ms")
+DIRTY_RATIO_DOC = "compacted topics: a log is compacted once its uncompacted bytes exceed this share of its bytes"
+REMOTE_STORAGE_DOC = ("tiered storage (KIP-405): leaders copy rolled segments to the remote tier and local disk keeps "
+                      "only local.retention.*; needs the broker's remote.log.storage.system.enable")
+LOCAL_MS_DOC = ("tiered topics: uploaded segments whose newest record is older are deleted from local disk "
+                "(-2: the same as retention.ms)")
+LOCAL_BYTES_DOC = ("tiered topics: uploaded segments are deleted from local disk while the local log stays above "
+                   "this (-2: the same as retention.bytes)")
+
 TOPIC = Schema("topic", (
     int_key("min.insync.replicas", 1, 1),
     bool_key("unclean.leader.election.enable", False),
-), unmodelled=("retention.ms", "max.message.bytes", "message.timestamp.type", "cleanup.policy", "segment.bytes",
-               "retention.bytes", "compression.type", "min.compaction.lag.ms"))
+    int_key("segment.bytes", 1073741824, 14, 2**31 - 1, doc=SEGMENT_BYTES_DOC),
+    int_key("segment.ms", 604800000, 1, doc="a segment rolls at an append this long (record time) after its first"),
+    int_key("segment.jitter.ms", 0, 0, doc="each segment rolls up to this much earlier (drawn once per segment)"),
+    int_key("retention.ms", 604800000, -1, doc="segments whose newest record is older are deleted (-1: no limit)"),
+    int_key("retention.bytes", -1, -1, doc="oldest segments are deleted while the partition stays above this (-1: no limit)"),
+    Key("cleanup.policy", "list", ("delete",), choices=CLEANUP_POLICIES, empty_ok=True,
+        doc="delete (retention), compact (the log cleaner), both, or empty (keep everything, Kafka 4.2)"),
+    int_key("max.message.bytes", 1048588, 0, MAX_INT, doc=MAX_MESSAGE_BYTES_DOC),
+    choice_key("message.timestamp.type", "CreateTime", TIMESTAMP_TYPES, doc=TIMESTAMP_TYPE_DOC),
+    int_key("message.timestamp.before.max.ms", MAX_LONG, 0, MAX_LONG, doc=BEFORE_MAX_DOC),
+    int_key("message.timestamp.after.max.ms", 3600000, 0, MAX_LONG, doc=AFTER_MAX_DOC),
+    int_key("delete.retention.ms", 86400000, 0, MAX_LONG, doc=DELETE_RETENTION_DOC),
+    int_key("min.compaction.lag.ms", 0, 0, MAX_LONG, doc=MIN_LAG_DOC),
+    int_key("max.compaction.lag.ms", MAX_LONG, 1, MAX_LONG, doc=MAX_LAG_DOC),
+    float_key("min.cleanable.dirty.ratio", 0.5, 0, 1, doc=DIRTY_RATIO_DOC),
+    bool_key("remote.storage.enable", False, doc=REMOTE_STORAGE_DOC),
+    int_key("local.retention.ms", -2, -2, doc=LOCAL_MS_DOC),
+    int_key("local.retention.bytes", -2, -2, doc=LOCAL_BYTES_DOC),
+), unmodelled=("segment.index.bytes", "index.interval.bytes", "file.delete.delay.ms", "compression.type",
+               "remote.log.copy.disable", "remote.log.delete.on.disable"))
 
 GROUP = Schema("group", (
     choice_key("share.auto.offset.reset", "latest", ("earliest", "latest"),
@@ -254,7 +327,42 @@ BROKER = Schema("broker", (
     int_key("share.coordinator.state.topic.num.partitions", 50, 1),
     int_key("share.coordinator.state.topic.replication.factor", 3, 1),
     int_key("share.coordinator.state.topic.min.isr", 2, 1),
-), unmodelled=("auto.create.topics.enable", "log.dirs", "process.roles", "node.id"))
+    int_key("log.segment.bytes", 1073741824, 14, 2**31 - 1, doc=SEGMENT_BYTES_DOC),
+    int_key("offsets.topic.segment.bytes", 104857600, 1, 2**31 - 1),
+    int_key("transaction.state.log.segment.bytes", 104857600, 1, 2**31 - 1),
+    int_key("share.coordinator.state.topic.segment.bytes", 104857600, 1, 2**31 - 1),
+    int_key("log.roll.ms", 604800000, 1),
+    int_key("log.roll.jitter.ms", 0, 0),
+    int_key("log.retention.ms", 604800000, -1),
+    int_key("log.retention.bytes", -1, -1),
+    Key("log.cleanup.policy", "list", ("delete",), choices=CLEANUP_POLICIES, empty_ok=True),
+    int_key("log.retention.check.interval.ms", 300000, 1, doc="how often each broker deletes expired segments"),
+    int_key("log.initial.task.delay.ms", 30000, 0, doc="when a broker's first retention pass runs (Kafka: internal)"),
+    int_key("message.max.bytes", 1048588, 0, MAX_INT, doc=MAX_MESSAGE_BYTES_DOC),
+    choice_key("log.message.timestamp.type", "CreateTime", TIMESTAMP_TYPES, doc=TIMESTAMP_TYPE_DOC),
+    int_key("log.message.timestamp.before.max.ms", MAX_LONG, 0, MAX_LONG, doc=BEFORE_MAX_DOC),
+    int_key("log.message.timestamp.after.max.ms", 3600000, 0, MAX_LONG, doc=AFTER_MAX_DOC),
+    int_key("fetch.max.bytes", 57671680, 1024, MAX_INT, doc="the most one fetch response carries: a fetch asking "
+                                                            "for more is capped to this"),
+    bool_key("log.cleaner.enable", True, doc="each broker compacts and trims its compacted logs (false: neither)"),
+    int_key("log.cleaner.backoff.ms", 15000, 1, doc="how long the log cleaner sleeps when no log is eligible (Kafka "
+                                                    "accepts 0, a busy loop that would stop virtual time)"),
+    int_key("log.cleaner.delete.retention.ms", 86400000, 0, MAX_LONG, doc=DELETE_RETENTION_DOC),
+    int_key("log.cleaner.min.compaction.lag.ms", 0, 0, MAX_LONG, doc=MIN_LAG_DOC),
+    int_key("log.cleaner.max.compaction.lag.ms", MAX_LONG, 1, MAX_LONG, doc=MAX_LAG_DOC),
+    float_key("log.cleaner.min.cleanable.ratio", 0.5, 0, 1, doc=DIRTY_RATIO_DOC),
+    bool_key("remote.log.storage.system.enable", False, doc="the broker switch of tiered storage (KIP-405): "
+                                                            "topics may then set remote.storage.enable"),
+    int_key("remote.log.manager.task.interval.ms", 30000, 1, doc="how often each broker copies, expires and (as a "
+                                                                 "follower) learns each tiered partition's remote data"),
+    int_key("remote.fetch.max.wait.ms", 500, 1, doc="a consumer fetch reading the remote tier answers by then, the "
+                                                    "remote partition empty if the object store has not answered"),
+    int_key("log.local.retention.ms", -2, -2, doc=LOCAL_MS_DOC),
+    int_key("log.local.retention.bytes", -2, -2, doc=LOCAL_BYTES_DOC),
+), unmodelled=("auto.create.topics.enable", "log.dirs", "process.roles", "node.id", "log.retention.hours",
+               "log.retention.minutes", "log.roll.hours", "log.roll.jitter.hours",
+               "log.cleaner.threads", "remote.log.manager.copy.max.bytes.per.second", "remote.log.reader.threads",
+               "remote.log.storage.manager.class.name", "remote.log.metadata.manager.class.name"))
 
 
 def check_broker(cfg: Config) -> None:
@@ -269,3 +377,8 @@ def check_broker(cfg: Config) -> None:
         if cfg[f"group.{kind}.heartbeat.interval.ms"] >= cfg[f"group.{kind}.session.timeout.ms"]:
             raise ConfigException(f"group.{kind}.heartbeat.interval.ms must be less than "
                                   f"group.{kind}.session.timeout.ms")
+    if cfg["remote.log.storage.system.enable"]:          # Kafka: LogConfig.validateBrokerLogConfigValues
+        error = local_retention_error(cfg, "log.retention.bytes", "log.local.retention.bytes", lambda v: v <= -1) \
+            or local_retention_error(cfg, "log.retention.ms", "log.local.retention.ms", lambda v: v == -1)
+        if error is not None:
+            raise ConfigException(error)

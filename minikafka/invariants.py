@@ -1,8 +1,9 @@
 """Named safety properties of a cluster's state, checked by tests and notebooks.
 
 Each function returns a list of violations (strings); an empty list means the property holds.
-1. `offsets_dense`: every replica's log has dense offsets: each batch starts where the
-   previous one ended, and the LEO is the end of the last batch.
+1. `offsets_dense`: every replica's offsets only grow; without compaction they are dense: each
+   batch starts where the previous one ended, the first at or below the local log start, and
+   the LEO is the end of the last batch (a compacted log has gaps and ends at or below its LEO).
 2. `hw_within_isr`: on every live leader, the HW is <= the LEO of each live replica in its ISR,
    except a replica that lost records in a power loss and has not yet fetched back up to the
    leader's HW (`Replica.lost_tail`). Kafka has that window too: the restarted broker is still
@@ -27,16 +28,29 @@ if TYPE_CHECKING:
 
 
 def offsets_dense(c: "Cluster") -> list[str]:
+    """Offsets only grow, and without compaction they are dense: the batches follow one another
+    from at or below the local log start (batches below the log start wait for the next
+    retention pass) up to the LEO. A compacted log may have gaps, and its batches end at or
+    below the LEO."""
     out = []
     for bid, broker in sorted(c.brokers.items()):
         for tp, r in sorted(broker.replicas.items()):
-            expect = r.log.log_start_offset
-            for b in r.log.batches:
-                if b.base_offset != expect:
+            log = r.log
+            compacted = r.log_config is not None and r.log_config.compact
+            start = log.local_log_start_offset
+            if log.batches and log.batches[0].base_offset > start and not compacted:
+                out.append(f"b{bid} {tp[0]}-{tp[1]}: first batch at {log.batches[0].base_offset}, "
+                           f"after the local log start {start}")
+            expect = None
+            for b in log.batches:
+                if expect is not None and (b.base_offset < expect or (b.base_offset != expect and not compacted)):
                     out.append(f"b{bid} {tp[0]}-{tp[1]}: batch at {b.base_offset}, expected {expect}")
                 expect = b.next_offset
-            if expect != r.log.log_end_offset:
-                out.append(f"b{bid} {tp[0]}-{tp[1]}: LEO {r.log.log_end_offset}, batches end at {expect}")
+            if expect is not None and (expect > log.log_end_offset
+                                       or (expect != log.log_end_offset and not compacted)):
+                out.append(f"b{bid} {tp[0]}-{tp[1]}: LEO {log.log_end_offset}, batches end at {expect}")
+            if log.log_start_offset > log.log_end_offset:
+                out.append(f"b{bid} {tp[0]}-{tp[1]}: log start {log.log_start_offset} above LEO {log.log_end_offset}")
     return out
 
 

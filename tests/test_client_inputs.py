@@ -293,7 +293,7 @@ def test_a_group_protocol_no_member_shares_is_raised_from_poll(c):
     assert exc.value.args[0].code() == KafkaError.INCONSISTENT_GROUP_PROTOCOL
 
 
-@pytest.mark.parametrize("key, value", [("max.partition.fetch.bytes", 1024), ("retry.backoff.max.ms", 500)])
+@pytest.mark.parametrize("key, value", [("check.crcs", True), ("retry.backoff.max.ms", 500)])
 def test_consumer_keys_without_an_effect_are_refused_as_not_modelled(c, key, value):
     with pytest.raises(ConfigException, match=f"'{key}' is a real Kafka consumer setting.*not model"):
         c.consumer({key: value})

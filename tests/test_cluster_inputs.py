@@ -264,8 +264,8 @@ def test_create_partitions_refuses_a_total_that_is_not_an_increase_with_kafkas_w
     assert len(c.controller.topics["t"]) == 2
 
 
-@pytest.mark.parametrize("key, value", [("retention.ms", 604800000), ("max.message.bytes", 1048588),
-                                        ("message.timestamp.type", "LogAppendTime"), ("cleanup.policy", "delete")])
+@pytest.mark.parametrize("key, value", [("compression.type", "lz4"), ("segment.index.bytes", 10485760),
+                                        ("index.interval.bytes", 4096), ("file.delete.delay.ms", 60000)])
 def test_topic_keys_nothing_reads_are_refused_as_not_modelled(key, value):
     c = cluster()
     with pytest.raises(ConfigException, match="not modelled") as e:

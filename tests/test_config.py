@@ -236,9 +236,9 @@ def test_broker_min_insync_replicas_is_the_topic_default():
 
 def test_create_topic_validates_topic_keys(cluster):
     with pytest.raises(ConfigException, match="cleanup.policy"):
-        cluster.create_topic("compacted", config={"cleanup.policy": "compact"})
+        cluster.create_topic("compacted", config={"cleanup.policy": "compact,forever"})
     with pytest.raises(ConfigException, match="does not model"):
-        cluster.create_topic("segmented", config={"segment.bytes": 1024})
+        cluster.create_topic("segmented", config={"segment.index.bytes": 1024})
     with pytest.raises(ConfigException, match="Did you mean 'min.insync.replicas'"):
         cluster.create_topic("typo", config={"min.insync.replica": 2})
     assert "compacted" not in cluster.topics() and "typo" not in cluster.topics()

@@ -458,8 +458,9 @@ CONSUMER_ITEMS: list[tuple[Any, Any, str]] = [
 TOPIC_ITEMS: list[tuple[Any, Any, str]] = [
     ("min.insync.replicas", 2, GOOD), ("min.insync.replicas", "2", GOOD), ("min.insync.replicas", 0, BAD),
     ("unclean.leader.election.enable", True, GOOD), ("unclean.leader.election.enable", "nah", BAD),
-    ("cleanup.policy", "delete", GOOD), ("cleanup.policy", "compact", BAD), ("retention.ms", 1000, ODD),
-    ("max.message.bytes", 10, ODD), ("message.timestamp.type", "LogAppendTime", ODD), ("segment.bytes", 1, BAD),
+    ("cleanup.policy", "delete", GOOD), ("cleanup.policy", "compact", GOOD), ("cleanup.policy", "forever", BAD),
+    ("retention.ms", 1000, ODD), ("retention.bytes", 2000, ODD), ("segment.bytes", 1024, ODD), ("segment.bytes", 1, BAD),
+    ("max.message.bytes", 10, ODD), ("message.timestamp.type", "LogAppendTime", ODD),
     ("nope", 1, BAD), (5, 1, BAD),
 ]
 BROKER_ITEMS: list[tuple[Any, Any, str]] = [

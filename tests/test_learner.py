@@ -276,3 +276,24 @@ def test_ex12_1_next_state():
 def test_ex12_2_share_assignment():
     from exercises.ex12_share_groups import share_assignment
     checks.ex12_2(share_assignment)
+
+
+@pytest.mark.learner
+@pytest.mark.ex13_1
+def test_ex13_1_retention_deletes():
+    from exercises.ex13_storage import retention_deletes
+    checks.ex13_1(retention_deletes)
+
+
+@pytest.mark.learner
+@pytest.mark.ex13_2
+def test_ex13_2_compaction_survivors():
+    from exercises.ex13_storage import compaction_survivors
+    checks.ex13_2(compaction_survivors)
+
+
+@pytest.mark.learner
+@pytest.mark.ex13_3
+def test_ex13_3_overtaken():
+    from exercises.ex13_storage import overtaken
+    checks.ex13_3(overtaken)

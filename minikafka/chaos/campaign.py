@@ -27,7 +27,10 @@ Rules:
    write that leaks into the next transaction under v1 without verification, and 0 of each with
    verification or under v2 (KIP-890). The "share-groups" row runs share consumers (KIP-932,
    slots "share#i") in the same "faults" mix, with records locked 5 s so that what a crashed or
-   paused consumer held comes back within a run.
+   paused consumer held comes back within a run. The "retention" row (workload_retention.py) runs
+   a consumer too slow for its topic's retention.ms in the same "faults" mix: records expire
+   before it reads them (kafka-semantics.md #305, #313), which Kafka allows and the row must show,
+   while nothing acknowledged may be lost otherwise (retention_checks.py).
 2b. Idempotent producers warm up (workload_producers.py rule 2): each new instance waits for the
    acknowledgement of its first send to each partition before sending more. A minikafka
    network cut drops messages silently while later ones on the same connection still arrive,
@@ -63,6 +66,9 @@ from typing import Any, Callable, Iterable, Sequence
 from minikafka.chaos.checkers import KINDS as ANOMALIES
 from minikafka.chaos.nemesis import Nemesis
 from minikafka.chaos.workload import Result, run_workload
+from minikafka.chaos.workload_retention import PRODUCER as RETENTION_PRODUCER
+from minikafka.chaos.workload_retention import SLOW_CONSUMER, run_retention
+from minikafka.chaos.workload_retention import WORKLOAD as RETENTION_WORKLOAD
 
 RATE = 0.5                                     # faults per virtual second
 KEEP_SEEDS = 10                                # seeds a cell remembers (to list contradictions)
@@ -119,6 +125,14 @@ def _row(name: str, about: str, producer: dict[str, Any], consumer: dict[str, An
     return Setting(name, about, tuple(kw.items()), tuple(guarantees), tuple(anomalies), profile)
 
 
+@dataclass(frozen=True)
+class RetentionSetting(Setting):
+    """A row whose runs are workload_retention.py's: `run_retention` instead of `run_workload`."""
+
+    def run(self, seed: int, records: int = 120, rate: float = RATE) -> Result:
+        return run_retention(seed, nemesis=self.nemesis(seed, rate), records=records, **dict(self.workload))
+
+
 DURABLE = ("lost", "duplicate", "reorder", "commit_beyond")
 TXN = ("lost", "aborted_read", "non_atomic", "committed_invisible", "hanging", "commit_beyond")
 TV1 = {"transaction.version": 1}
@@ -137,6 +151,7 @@ SHARE_BROKER = {"group.share.record.lock.duration.ms": 5_000, "group.share.sessi
                 "group.share.min.session.timeout.ms": 10_000, "group.share.heartbeat.interval.ms": 3_000,
                 "group.share.min.heartbeat.interval.ms": 3_000, "share.coordinator.state.topic.num.partitions": 3}
 SHARE = ("lost", "share_unaccepted", "share_accepted_twice")
+RETENTION = ("lost", "duplicate", "inconsistent_offsets", "nonmonotonic_poll", "poll_skip", "early_expiry")
 
 MATRICES: dict[str, tuple[Setting, ...]] = {
     "default": (
@@ -208,6 +223,11 @@ MATRICES: dict[str, tuple[Setting, ...]] = {
              "(1 s a batch) then accepted; consumers crash, brokers fail", IDEMPOTENT, guarantees=SHARE,
              anomalies=("share_redelivered",), consumers=0, share_consumers=2, process_ms=1_000,
              broker_config=SHARE_BROKER),
+        RetentionSetting("retention", "acks=all, idempotent; a consumer that processes 1 record every 2 s, "
+                         "retention.ms 60 s on 512-byte segments checked every 1 s: records expire before it reads "
+                         "them (OFFSET_OUT_OF_RANGE, reset to the log start)",
+                         tuple({"producer_config": RETENTION_PRODUCER, "consumer_config": SLOW_CONSUMER,
+                                **RETENTION_WORKLOAD}.items()), RETENTION, ("expired",)),
     ),
 }
 MATRICES["quick"] = tuple(s for s in MATRICES["default"]
@@ -304,7 +324,8 @@ def _cell(row: Row, kind: str) -> str:
 def render_table(rows: Sequence[Row], timing: bool = False) -> str:
     claimed = {k for r in rows for k in r.setting.guarantees + r.setting.anomalies}
     kinds = [k for k in ANOMALIES if k in claimed or any(r.count(k) for r in rows)]
-    kinds += sorted({k for r in rows for k in r.cells if k not in ANOMALIES})
+    kinds += sorted({k for r in rows for k in (*r.cells, *r.setting.guarantees, *r.setting.anomalies)
+                     if k not in ANOMALIES})          # kinds checkers.py does not list (retention_checks.py)
     name_w = max([len("config")] + [len(r.setting.name) + 2 for r in rows])
     widths = [max(len(k), *(len(_cell(r, k)) for r in rows)) for k in kinds]
     head = f"{'config':<{name_w}}  {'runs':>5}  " + "  ".join(f"{k:<{w}}" for k, w in zip(kinds, widths, strict=True))

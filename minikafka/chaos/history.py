@@ -41,11 +41,24 @@ Rules:
    "unknown" (no answer, or the leader could not persist it: it may have been applied).
 9. Rendering is deterministic text: `render()` lists every entry in index order,
    `summary()` counts them.
+10. A reset (`Reset`) is a consumer's position on one partition set by something other than
+   the records it returned, as the client logs it (kafka-semantics.md #313, #314, H.54):
+   "committed" (a new instance starts at its group's committed offset), "out_of_range" (a fetch
+   at `position` got OFFSET_OUT_OF_RANGE and `auto.offset.reset` moved it to `offset`; under
+   earliest that is the log start ListOffsets answered), "no_offset" (no position and no
+   committed offset: the policy chose `offset`) or "truncation" (KIP-320 validation moved it
+   back to where the log diverges). `final` marks the final reader's.
+11. `declare_retention(topic, retention_ms)` says that the records of that topic are deleted
+   only by time retention (no `retention.bytes`, no compaction, no DeleteRecords): none goes
+   before `retention_ms` have passed since it was sent (#305).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from minikafka.chaos.history_entries import (ACK_OUTCOMES, RESET_KINDS, Reset, ShareDelivery, ShareFinal, ShareGroup,
+                                             _OnPartition, _v)
 
 if TYPE_CHECKING:
     from minikafka.sim.trace import Trace
@@ -75,21 +88,6 @@ def _runs(states: Iterable[tuple[int, str]]) -> list[str]:
         else:
             runs.append([o, o, st])
     return [f"@{a}" + (f"-{b}" if b > a else "") + f" {st}" for a, b, st in runs]
-
-
-def _v(value: bytes | None) -> str:
-    return "None" if value is None else value.decode(errors="replace")
-
-
-class _OnPartition:
-    """An entry about one partition: `tp` is (topic, partition)."""
-
-    topic: str
-    partition: int
-
-    @property
-    def tp(self) -> tuple[str, int]:
-        return (self.topic, self.partition)
 
 
 @dataclass
@@ -203,57 +201,6 @@ class Processed(_OnPartition):
                 f"{self.offset} by {self.consumer} (group {self.group})")
 
 
-ACK_OUTCOMES = ("pending", "ok", "failed", "unknown")
-
-
-@dataclass
-class ShareDelivery(_OnPartition):
-    index: int
-    consumer: str
-    group: str
-    topic: str
-    partition: int
-    offset: int
-    value: bytes | None
-    delivery_count: int
-    time: int
-    trace_seq: int = -1
-    processed: int = -1                 # when the application finished processing it (-1: never)
-    ack: str | None = None              # ACCEPT, RELEASE or REJECT, once acknowledged
-    outcome: str = ""                   # one of ACK_OUTCOMES once acknowledged
-    error: str | None = None
-    done_time: int = -1
-    done_trace_seq: int = -1
-    note: str = ""
-
-    def __str__(self) -> str:
-        done = f"processed t={self.processed}" if self.processed >= 0 else "not processed"
-        if self.ack is not None:
-            why = self.error or self.note
-            done += f", {self.ack} {self.outcome}" + (f" {why}" if why else "") + (
-                f" t={self.done_time}" if self.done_time >= 0 else "")
-        return (f"#{self.index} t={self.time} share {_v(self.value)} at {self.topic}-{self.partition}@{self.offset} "
-                f"delivery {self.delivery_count} to {self.consumer} (group {self.group}): {done}")
-
-
-@dataclass(frozen=True)
-class ShareGroup:
-    group: str
-    topics: tuple[str, ...]
-    delivery_limit: int
-
-
-@dataclass(frozen=True)
-class ShareFinal:
-    """A share-partition's state at the end of a run (rule 8)."""
-    start: int
-    states: tuple[tuple[int, str], ...]         # (offset, state name) of the in-flight records
-
-    def state(self, offset: int) -> str | None:
-        """"Terminal" below the start, the in-flight state, or None (never acquired)."""
-        return "Terminal" if offset < self.start else dict(self.states).get(offset)
-
-
 GROUP_EVENTS = ("assigned", "revoked", "lost", "closed", "crashed", "removed")
 
 
@@ -283,7 +230,7 @@ class Pipeline:
     output: str
 
 
-Entry = Send | Read | Commit | Txn | Processed | GroupEvent | ShareDelivery
+Entry = Send | Read | Commit | Txn | Processed | GroupEvent | ShareDelivery | Reset
 
 
 class History:
@@ -302,6 +249,8 @@ class History:
         self.share_deliveries: list[ShareDelivery] = []
         self.shares: dict[str, ShareGroup] = {}             # share group -> its declaration (rule 8)
         self.share_states: dict[tuple[str, str, int], ShareFinal] = {}   # (group, topic, partition) -> the end
+        self.resets: list[Reset] = []
+        self.retention: dict[str, int] = {}                 # topic -> retention.ms (rule 11)
         self._next = 0
         self._by_value: dict[bytes, Send] = {}
 
@@ -381,6 +330,20 @@ class History:
         self.group_events.append(e)
         return e
 
+    def reset(self, consumer: str, topic: str, partition: int, kind: str, position: int, offset: int, time: int,
+              policy: str | None = None, final: bool = False) -> Reset:
+        """Rule 10."""
+        if kind not in RESET_KINDS:
+            raise ValueError(f"a reset is one of {', '.join(RESET_KINDS)}, not {kind!r}")
+        i, ts = self._index()
+        r = Reset(i, consumer, topic, partition, kind, position, offset, time, ts, policy, final)
+        self.resets.append(r)
+        return r
+
+    def declare_retention(self, topic: str, retention_ms: int) -> None:
+        """Rule 11."""
+        self.retention[topic] = retention_ms
+
     def declare_processing(self, group: str, topics: Iterable[str]) -> None:
         self.processing[group] = tuple(topics)
 
@@ -447,7 +410,7 @@ class History:
 
     def entries(self) -> list[Entry]:
         out: list[Entry] = [*self.sends, *self.reads, *self.commits, *self.txns, *self.processed,
-                            *self.group_events, *self.share_deliveries]
+                            *self.group_events, *self.share_deliveries, *self.resets]
         return sorted(out, key=lambda e: e.index)
 
     def render(self) -> str:
@@ -478,6 +441,9 @@ class History:
             for (group, topic, partition), f in sorted(self.share_states.items()):
                 lines.append(f"share-partition {group} {topic}-{partition} at the end: start {f.start}, in flight: "
                              + (", ".join(_runs(f.states)) or "nothing"))
+        if self.resets or self.retention:
+            lines.append(f"positions set: {count(self.resets, 'kind', RESET_KINDS)}" + "".join(
+                f"; {topic}: retention.ms={ms}" for topic, ms in sorted(self.retention.items())))
         errors: dict[str, int] = {}
         for s in self.sends:
             if s.error:

@@ -448,7 +448,8 @@ class QuorumController(Node):
             return
         from minikafka.config import TOPIC, resolve
         cfg = resolve(TOPIC, {"unclean.leader.election.enable": False, **msg.config})
-        self.create_topic(msg.name, msg.partitions, min(msg.replication_factor, live), dict(cfg))
+        cfg = {k: cfg[k] for k in sorted({"min.insync.replicas", "unclean.leader.election.enable", *msg.config})}
+        self.create_topic(msg.name, msg.partitions, min(msg.replication_factor, live), cfg)
 
     # -- producer ids (rule 4) ------------------------------------------------------------------------
     def _on_allocate_producer_ids(self, src: str, msg: P.AllocateProducerIdsRequest) -> None:

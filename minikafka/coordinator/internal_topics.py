@@ -65,16 +65,23 @@ def partition_for(key: str, partitions: int) -> int:
 
 
 def internal_topic_settings(topic: str, cfg: dict[str, Any]) -> tuple[int, int, dict[str, Any]]:
-    """(partitions, replication factor, topic config) of an internal topic from broker configs."""
+    """(partitions, replication factor, topic config) of an internal topic from broker configs, as
+    its coordinator asks for it (kafka-semantics.md P2.324; Kafka: `groupMetadataTopicConfigs`,
+    `transactionTopicConfigs`, `shareGroupStateTopicConfigs`): the group and transaction logs
+    are compacted (the latest record per key is what a coordinator loads), the share-group
+    state log is deleted by nothing but its coordinator's own pruning (retention.ms -1)."""
     if topic == TRANSACTION_STATE:
         return (cfg["transaction.state.log.num.partitions"], cfg["transaction.state.log.replication.factor"],
-                {"min.insync.replicas": cfg["transaction.state.log.min.isr"]})
+                {"cleanup.policy": ("compact",), "min.insync.replicas": cfg["transaction.state.log.min.isr"],
+                 "segment.bytes": cfg["transaction.state.log.segment.bytes"]})
     if topic == SHARE_GROUP_STATE:
         return (cfg["share.coordinator.state.topic.num.partitions"],
                 cfg["share.coordinator.state.topic.replication.factor"],
-                {"min.insync.replicas": cfg["share.coordinator.state.topic.min.isr"]})
+                {"cleanup.policy": ("delete",), "min.insync.replicas": cfg["share.coordinator.state.topic.min.isr"],
+                 "retention.ms": -1, "segment.bytes": cfg["share.coordinator.state.topic.segment.bytes"]})
     return (cfg["offsets.topic.num.partitions"], cfg["offsets.topic.replication.factor"],
-            {"min.insync.replicas": cfg["min.insync.replicas"]})
+            {"cleanup.policy": ("compact",), "min.insync.replicas": cfg["min.insync.replicas"],
+             "segment.bytes": cfg["offsets.topic.segment.bytes"]})
 
 
 def find_coordinator(broker: "Broker", src: str, msg: P.FindCoordinatorRequest) -> None:

@@ -6,7 +6,7 @@
 | `base` | `Msg`, `@message`, `ErrorResponse`, `PartitionResults` | `AbstractRequest`, `AbstractResponse` |
 | `metadata` | Metadata, FindCoordinator, CreateTopics; `PartitionState` | `MetadataRequest.json`, ... |
 | `produce` | Produce, InitProducerId | `ProduceRequest.json`, `InitProducerIdRequest.json` |
-| `fetch` | Fetch, ListOffsets, OffsetsForLeaderEpoch | `FetchRequest.json`, ... |
+| `fetch` | Fetch, ListOffsets, OffsetsForLeaderEpoch, DeleteRecords | `FetchRequest.json`, `DeleteRecordsRequest.json`, ... |
 | `admin` | CreatePartitions, DeleteTopics, IncrementalAlterConfigs, ElectLeaders, Envelope | `CreatePartitionsRequest.json`, ... |
 | `controller` | BrokerRegistration, BrokerHeartbeat, AlterPartition, AllocateProducerIds | `BrokerHeartbeatRequest.json`, ... |
 | `raft` | Vote, BeginQuorumEpoch, EndQuorumEpoch, QuorumFetch | `VoteRequest.json`, ... |
@@ -26,9 +26,9 @@ from minikafka.protocol.base import TP, ErrorResponse, Msg, PartitionResults, me
 from minikafka.protocol.controller import (AllocateProducerIdsRequest, AllocateProducerIdsResponse, AlterPartition,
                                            AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse,
                                            BrokerRegistration, BrokerRegistrationResponse)
-from minikafka.protocol.fetch import (FetchPartition, FetchPartitionResult, FetchRequest, FetchResponse,
-                                      ListOffsetsRequest, ListOffsetsResponse, OffsetsForLeaderEpochRequest,
-                                      OffsetsForLeaderEpochResponse)
+from minikafka.protocol.fetch import (DeleteRecordsRequest, DeleteRecordsResponse, FetchPartition,
+                                      FetchPartitionResult, FetchRequest, FetchResponse, ListOffsetsRequest,
+                                      ListOffsetsResponse, OffsetsForLeaderEpochRequest, OffsetsForLeaderEpochResponse)
 from minikafka.protocol.consumer_groups import ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse
 from minikafka.protocol.group_admin import (DeleteGroupsRequest, DeleteGroupsResponse, DescribedGroup,
                                             DescribedMember, DescribeGroupsRequest, DescribeGroupsResponse,
@@ -61,6 +61,7 @@ from minikafka.protocol.transactions import (AddOffsetsToTxnRequest, AddOffsetsT
 __all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "PartitionState", "MetadataRequest",
            "MetadataResponse", "FindCoordinatorRequest", "FindCoordinatorResponse", "CreateTopicsRequest",
            "ProduceRequest", "ProduceResponse", "InitProducerIdRequest", "InitProducerIdResponse",
+           "DeleteRecordsRequest", "DeleteRecordsResponse",
            "FetchPartition", "FetchPartitionResult", "FetchRequest", "FetchResponse", "ListOffsetsRequest",
            "ListOffsetsResponse", "OffsetsForLeaderEpochRequest", "OffsetsForLeaderEpochResponse",
            "BrokerRegistration", "BrokerRegistrationResponse", "BrokerHeartbeat", "BrokerHeartbeatResponse",

@@ -18,6 +18,9 @@ class FetchPartition:
     fetch_offset: int
     current_leader_epoch: int
     last_fetched_epoch: int = -1
+    log_start_offset: int = -1          # a follower's own log start (the leader's low watermark)
+    partition_max_bytes: int = 1048576  # a consumer's max.partition.fetch.bytes (followers: the leader's
+                                        # replica.fetch.max.bytes applies)
 
 
 @dataclass(slots=True)
@@ -90,23 +93,55 @@ class FetchResponse(Msg):
 
 @message
 class ListOffsetsRequest(Msg):
-    """The earliest (-2) or latest (-1) offset of each partition."""
+    """Per partition, an offset to look up: a timestamp >= 0 (the first record at or after it),
+    or one of the specs EARLIEST (-2), LATEST (-1), MAX_TIMESTAMP (-3), EARLIEST_LOCAL (-4) and
+    LATEST_TIERED (-5)."""
     cid: int
-    partitions: list[tuple[TP, int]]          # (tp, -2 earliest | -1 latest)
+    partitions: list[tuple[TP, int]]          # (tp, timestamp or spec)
     isolation: str = "read_uncommitted"
 
     def summary(self):
-        return {"parts": tuple(f"{_tp(tp)}:{'earliest' if ts == -2 else 'latest'}" for tp, ts in self.partitions)}
+        return {"parts": tuple(f"{_tp(tp)}:{SPEC_NAMES.get(ts, f'ts={ts}')}" for tp, ts in self.partitions)}
+
+
+SPEC_NAMES = {-1: "latest", -2: "earliest", -3: "max_timestamp", -4: "earliest_local", -5: "latest_tiered"}
 
 
 @message
 class ListOffsetsResponse(Msg):
-    """Per partition: an error, or the offset asked for."""
+    """Per partition: an error, or the offset found (-1: none); `timestamps` holds the found
+    record's timestamp per partition, for timestamp and MAX_TIMESTAMP lookups (else -1)."""
+    cid: int
+    results: list[tuple[TP, str | None, int]]
+    timestamps: tuple[int, ...] = ()
+
+    def summary(self):
+        out: dict[str, Any] = {"results": tuple(f"{_tp(tp)}:{err or 'ok'}@{off}" for tp, err, off in self.results)}
+        if any(ts >= 0 for ts in self.timestamps):
+            out["timestamps"] = self.timestamps
+        return out
+
+
+# -- DeleteRecords (KIP-107) -----------------------------------------------------------------
+@message
+class DeleteRecordsRequest(Msg):
+    """Move each partition's log start to the offset given (-1: the high watermark), on its leader."""
+    cid: int
+    partitions: list[tuple[TP, int]]
+    timeout_ms: int = 30000
+
+    def summary(self):
+        return {"parts": tuple(f"{_tp(tp)}:before {off}" for tp, off in self.partitions)}
+
+
+@message
+class DeleteRecordsResponse(Msg):
+    """Per partition: an error, or the low watermark (the smallest log start of its live replicas)."""
     cid: int
     results: list[tuple[TP, str | None, int]]
 
     def summary(self):
-        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}@{off}" for tp, err, off in self.results)}
+        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'} low_watermark={lw}" for tp, err, lw in self.results)}
 
 
 # -- consumer position validation (KIP-320) ---------------------------------------------------

@@ -34,12 +34,38 @@ class ProduceRequest(Msg):
 
 @message
 class ProduceResponse(Msg):
-    """Per partition: an error, or the base offset its batch got."""
+    """Per partition: an error, or the base offset its batch got. Beside them, by partition:
+    the leader's log-append time of a batch appended to a LogAppendTime topic, and the error
+    message of a batch the leader's validation refused (server/log_validator.py).
+
+    The replica manager hands its results on as (tp, error, base offset) or, with those two,
+    (tp, error, base offset, log-append time or -1, error message or None); the response keeps
+    the plain triples in `results` and moves the rest to the two dicts."""
     cid: int
     results: list[tuple[TP, str | None, int]]        # (tp, error name or None, base offset)
+    log_append_times: dict[TP, int] | None = None
+    error_messages: dict[TP, str] | None = None
+
+    def __post_init__(self) -> None:
+        if not any(len(r) > 3 for r in self.results):
+            return
+        plain, times, texts = [], {}, {}
+        for tp, err, off, *more in self.results:
+            plain.append((tp, err, off))
+            if more:
+                if more[0] >= 0:
+                    times[tp] = more[0]
+                if more[1] is not None:
+                    texts[tp] = more[1]
+        self.results = plain
+        self.log_append_times = times or self.log_append_times
+        self.error_messages = texts or self.error_messages
 
     def summary(self):
-        return {"results": tuple(f"{_tp(tp)}:{err or 'ok'}@{off}" for tp, err, off in self.results)}
+        out: dict[str, Any] = {"results": tuple(f"{_tp(tp)}:{err or 'ok'}@{off}" for tp, err, off in self.results)}
+        if self.log_append_times:
+            out["log_append_time"] = tuple(f"{_tp(tp)}:{ts}" for tp, ts in self.log_append_times.items())
+        return out
 
 
 # -- producer ids ------------------------------------------------------------------------

@@ -45,7 +45,8 @@ Rules (with replica_manager.py's, kafka-semantics.md C.13, D.19-D.27, E.30, K.84
    ElectLeaders) are forwarded to the active controller in an EnvelopeRequest (KIP-590), and
    its answer passed back; with no active controller known the answer is NOT_CONTROLLER (the
    admin client retries). A request lost with a crashed controller gets no answer: the client's
-   request times out.
+   request times out. One whose tiered-storage settings are invalid is answered INVALID_CONFIG at
+   once (server/remote_log_manager.py rule 7; the remote tier's tasks are that module's too).
 6b. A stop (not a crash) leaves a clean-shutdown file holding the broker epoch; the next start
    reads it (and removes it) and registers with it as `previous_broker_epoch`, -1 after a crash.
 """
@@ -66,16 +67,21 @@ from minikafka.coordinator.transaction.transaction_coordinator import Transactio
 from minikafka.coordinator.transaction.transaction_listing import describe_transactions, list_transactions
 from minikafka.server.add_partitions_to_txn_manager import AddPartitionsToTxnManager
 from minikafka.metadata.image import MetadataImage
-from minikafka.metadata.records import RemoveTopicRecord
+from minikafka.metadata.records import ConfigRecord, RemoveTopicRecord
 from minikafka.raft.raft_client import RaftClient, RaftStorage
 from minikafka.server.broker_lifecycle import BrokerLifecycle
 from minikafka.server.broker_metrics import BrokerMetrics
+from minikafka.server import list_offsets
+from minikafka.server.delete_records import DeleteRecordsManager
 from minikafka.server.describe_producers import describe_producers
+from minikafka.server.log_manager import LogManager
+from minikafka.server.remote_log_manager import RemoteLogManager, config_error
 from minikafka.server.replica_fetcher import ReplicaFetcher
 from minikafka.server.replica_manager import ReplicaManager
 from minikafka.server.replication import high_watermark
 from minikafka.sim.network import Network, Node
 from minikafka.storage.records import control_batch
+from minikafka.storage.remote_storage import RemoteStorage
 
 if TYPE_CHECKING:
     from minikafka.server.partition import Replica
@@ -92,7 +98,8 @@ def broker_name(broker_id: int) -> str:
 
 class Broker(BrokerLifecycle, Node):
     def __init__(self, broker_id: int, net: Network, trace: "Trace", config: dict[str, Any],
-                 page_cache_flush_ms: int = 5000, voters: tuple[str, ...] = ("c1",), rack: str | None = None) -> None:
+                 page_cache_flush_ms: int = 5000, voters: tuple[str, ...] = ("c1",), rack: str | None = None,
+                 remote_storage: RemoteStorage | None = None) -> None:
         super().__init__(broker_name(broker_id), net)
         self.id = broker_id
         self.rack = rack                            # broker.rack
@@ -110,6 +117,7 @@ class Broker(BrokerLifecycle, Node):
         self.hw_rule = high_watermark                                  # a seam (seams.py)
         self.past_metrics: list[BrokerMetrics] = []                    # earlier processes' (broker_metrics rule 1)
         self.clean_shutdown_epoch = -1              # the clean-shutdown file, on disk (rule 6b)
+        self.remote_storage = remote_storage if remote_storage is not None else RemoteStorage()   # the cluster's
         self._volatile()
         self.start()
 
@@ -134,6 +142,9 @@ class Broker(BrokerLifecycle, Node):
         self.next_block: tuple[int, int] | None = None
         self.pids_asked = False
         self.fetcher = ReplicaFetcher(self)
+        self.log_manager = LogManager(self)
+        self.remote_log_manager = RemoteLogManager(self)
+        self.delete_records = DeleteRecordsManager(self)
         self.replica_manager = ReplicaManager(self)     # its purgatories die with the process
         self.txn_verifier = AddPartitionsToTxnManager(self)
         for r in getattr(self, "replicas", {}).values():
@@ -154,6 +165,7 @@ class Broker(BrokerLifecycle, Node):
         self.raft.start()
         self.after(self.flush_ms, self._flush_page_cache, daemon=True)
         self.replica_manager.startup()
+        self.log_manager.startup()
 
     def crash(self, power_loss: bool = False) -> None:
         self.alive = False
@@ -210,6 +222,10 @@ class Broker(BrokerLifecycle, Node):
             return
         changed, image = self.changed, self.image
         for i, rec in enumerate(batch.records):
+            if type(rec.value) is ConfigRecord:
+                image.apply(batch.base_offset + i, rec.value)
+                self.log_manager.on_config_change(rec.value.topic)
+                continue
             if type(rec.value) is RemoveTopicRecord:
                 self.deleted.append(rec.value.name)
                 for tp in [tp for tp in changed if tp[0] == rec.value.name]:
@@ -226,6 +242,7 @@ class Broker(BrokerLifecycle, Node):
         for topic in deleted:
             if topic not in self.image.topics:              # not created again meanwhile
                 self.replica_manager.delete_topic(topic)
+                self.remote_log_manager.on_topic_deleted(topic)
         for st in changed.values():
             self._apply(st)
 
@@ -270,7 +287,11 @@ class Broker(BrokerLifecycle, Node):
         elif kind == "MetadataRequest":
             self._on_metadata_request(src, msg)
         elif kind == "ListOffsetsRequest":
-            self._on_list_offsets(src, msg)
+            self.send(src, list_offsets.handle(self, msg))
+        elif kind == "ListOffsetsResponse":
+            self.fetcher.on_list_offsets_response(src, msg)
+        elif kind == "DeleteRecordsRequest":
+            self.delete_records.handle(src, msg)
         elif kind == "InitProducerIdRequest":
             self._on_init_producer_id(src, msg)
         elif kind == "OffsetsForLeaderEpochRequest":
@@ -344,6 +365,10 @@ class Broker(BrokerLifecycle, Node):
 
     def _forward(self, src: str, msg: Any) -> None:
         """Rule 7: an admin request goes to the active controller in an envelope."""
+        error = config_error(self, msg)
+        if error is not None:
+            self.send(src, P.admin_error(msg, "INVALID_CONFIG", error))
+            return
         self._fid += 1
         if self.send_to_controller(P.EnvelopeRequest(self._fid, msg), daemon=False):
             self.forwarded[self._fid] = src
@@ -363,6 +388,7 @@ class Broker(BrokerLifecycle, Node):
             return
         if st.topic in self.coordinators:
             self.coordinators[st.topic].on_role_change(r)
+        self.remote_log_manager.on_partition_state(r)
         if st.leader != self.id and st.leader != NO_LEADER:
             self.fetcher.fetch_from(st.leader)
 
@@ -457,16 +483,3 @@ class Broker(BrokerLifecycle, Node):
         for tp, err, _ in results:
             if err is None and tp[0] == CONSUMER_OFFSETS:
                 self.group_coordinator.on_marker(tp[1], msg.producer_id, msg.committed)
-
-    # -- list offsets --------------------------------------------------------
-    def _on_list_offsets(self, src: str, msg: P.ListOffsetsRequest) -> None:
-        results = []
-        for tp, ts in msg.partitions:
-            r = self.replicas.get(tp)
-            if r is None or not r.is_leader:
-                results.append((tp, "NOT_LEADER_OR_FOLLOWER", -1))
-            elif ts == -2:
-                results.append((tp, None, r.log.log_start_offset))
-            else:
-                results.append((tp, None, r.lso if msg.isolation == "read_committed" else r.hw))
-        self.send(src, P.ListOffsetsResponse(msg.cid, results))

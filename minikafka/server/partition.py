@@ -39,12 +39,13 @@ class FollowerState:
     last_caught_up_ms: int = 0
     last_fetch_ms: int = 0
     leader_leo_at_last_fetch: int = 0
+    log_start: int = -1             # the follower's log start, from its last fetch (-1: unknown)
 
 
 class Replica:
     __slots__ = ("broker_id", "topic", "partition", "tp", "log", "producer_state", "txn", "hw_rule", "hw", "config",
                  "leader", "leader_epoch", "partition_epoch", "isr", "replicas", "followers", "pending_isr",
-                 "pending_since", "epoch_start_offset", "lost_tail")
+                 "pending_since", "epoch_start_offset", "lost_tail", "log_config")
 
     def __init__(self, broker_id: int, topic: str, partition: int) -> None:
         self.broker_id = broker_id
@@ -68,6 +69,7 @@ class Replica:
         self.pending_since = 0
         self.epoch_start_offset = 0
         self.lost_tail = False              # lost records in a power loss, not fetched back yet
+        self.log_config: Any = None         # storage/log_config.LogConfig, set by the log manager
 
     # -- roles -------------------------------------------------------------
     @property
@@ -101,8 +103,14 @@ class Replica:
             self.txn.on_batch(batch)
 
     def rebuild_state(self) -> None:
-        self.producer_state.rebuild(self.log.batches)
-        self.txn.rebuild(self.log.batches)
+        """From the log, with the last batch of each producer whose batches retention or
+        compaction removed (Kafka keeps their state in its producer snapshots)."""
+        batches = self.log.batches
+        if self.log.retained_headers:
+            batches = sorted([*self.log.retained_headers.values(), *batches], key=lambda b: b.base_offset)
+        self.producer_state.rebuild(batches)
+        self.txn.rebuild(batches)
+        self.txn.on_log_start(self.log.log_start_offset)
 
     # -- leader rules ------------------------------------------------------
     @property

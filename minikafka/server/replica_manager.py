@@ -24,14 +24,20 @@ Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
    epoch ends earlier on the leader, the response carries `diverging_epoch` and the follower
    truncates (KIP-279). Followers read up to the LEO, consumers up to the HW (read_uncommitted)
    or the LSO (read_committed, with the aborted transactions of the range, transaction_index.py).
-   A response holds whole batches up to the fetch's max bytes, but the first batch of the first
-   partition with data comes back even when it alone is larger (KIP-74: a fetch always makes
-   progress, so `fetch.max.bytes=0` still reads one batch at a time).
+   A response holds whole batches up to the fetch's max bytes (capped by the broker's
+   `fetch.max.bytes`) and each partition's max bytes (`max.partition.fetch.bytes`, followers
+   `replica.fetch.max.bytes`), but the first batch of the first partition with data comes back
+   even when it alone is larger (KIP-74: a fetch always makes progress, so `fetch.max.bytes=0`
+   still reads one batch at a time); after it the limits are hard, and a partition whose next
+   batch does not fit returns nothing (kafka-semantics.md Q.335).
 4b. Reading from a follower (KIP-392, replica_selector.py): a consumer's fetch that names its
    rack may go to a follower, which serves it up to its own HW (or LSO); the leader, with
    `replica.selector.class` set, answers such a fetch with the replica to read from instead.
 5. A fetch with nothing to return waits up to its max wait (a ParkedFetch, delayed_operations.py
    rule 3); an append (followers) or an HW advance (consumers) answers it early.
+5b. Tiered storage: an offset from the log start up to the local log start is read from the
+   remote tier (a consumer's, answered later) or answered OFFSET_MOVED_TO_TIERED_STORAGE (a
+   follower's); remote_log_manager.py rules 5-6.
 6. Only the broker itself writes to an internal topic (`__consumer_offsets`, `__transaction_state`):
    its coordinators' records and the transaction markers. A client's Produce to one is refused
    with INVALID_TOPIC_EXCEPTION, before the leader check (kafka-semantics.md 341; Kafka:
@@ -45,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from minikafka import protocol as P
 from minikafka.coordinator.internal_topics import INTERNAL_TOPICS
 from minikafka.server.delayed_operations import DelayedProduce, ParkedFetch
+from minikafka.server.log_validator import ProduceValidation
 from minikafka.server.partition import Replica
 from minikafka.server.replica_selector import select_read_replica
 from minikafka.storage.producer_state import DUPLICATE_MARKER
@@ -74,10 +81,12 @@ class ReplicaManager:
         leader or a follower (Kafka: applyDelta). None when `st` is older than the replica's."""
         b = self.broker
         r = self.replicas.get(st.tp)
-        if r is None:
+        new = r is None
+        if new:
             r = self.replicas[st.tp] = Replica(b.id, st.topic, st.partition)
             r.hw_rule = b.hw_rule
         r.config = b.topic_configs[st.topic]
+        b.log_manager.configure(r, new)
         if st.partition_epoch < r.partition_epoch and st.leader_epoch <= r.leader_epoch:
             return None
         was_leader, old_leader, old_epoch = r.is_leader, r.leader, r.leader_epoch
@@ -122,9 +131,11 @@ class ReplicaManager:
         """Rules 1-3 and 6 for client batches; also the path of transaction markers (control
         batches, checked by epoch only) and coordinator writes, the two callers that may write
         to internal topics. `respond(results)` gets [(tp, error or None, base offset)], at once
-        or when the HW passes (acks=all); never for acks=0."""
+        or when the HW passes (acks=all); never for acks=0. A client batch passes the leader's
+        validation (log_validator.py: sizes, keys, timestamps) after the min-ISR check."""
         b = self.broker
         now = b.sim.now
+        validation = None if internal_topics_allowed else ProduceValidation(b)
         results: dict[tuple, tuple[str | None, int]] = {}
         waiting: dict[tuple, tuple[int, int]] = {}
         meters = b.metrics.meters
@@ -145,6 +156,11 @@ class ReplicaManager:
                 b.trace.state(now, b.name, "produce.reject", tp=_n(tp), error="NOT_ENOUGH_REPLICAS",
                               isr=r.isr)
                 continue
+            if validation is not None:
+                batch, err = validation.check(r, batch)
+                if err is not None:
+                    results[tp] = (err, -1)
+                    continue
             if batch.transactional and not batch.control and b.txn_verifier.required(r, batch, txn_v2) \
                     and (guards is None or r.producer_state.guards.get(batch.producer_id) is not guards.get(tp)):
                 results[tp] = ("INVALID_TXN_STATE", -1)
@@ -184,7 +200,7 @@ class ReplicaManager:
         b.metrics.produce_failed(err for err, _ in results.values())
         if acks == 0:
             return
-        d = DelayedProduce(respond, results, waiting)
+        d = DelayedProduce(respond if validation is None else validation.respond(respond), results, waiting)
         if waiting:
             for tp in waiting:
                 self.delayed.setdefault(tp, []).append(d)
@@ -247,16 +263,19 @@ class ReplicaManager:
                         and self._diverging(r, fp) is None:
                     in_line.add(fp.tp)
                     r.update_follower(msg.replica_id, fp.fetch_offset, b.sim.now)
+                    r.followers[msg.replica_id].log_start = fp.log_start_offset
                     new_isr = r.isr_expansion(msg.replica_id)
                     if new_isr is not None:
                         self._alter_isr(r, new_isr)
                     if r.maybe_advance_hw():
                         self._on_hw_advance(r)
-        results, nbytes = self._fetch_results(msg, in_line)
-        ready = nbytes >= msg.min_bytes or msg.max_wait_ms == 0 or any(
+            b.delete_records.on_follower_fetch()
+        remote: list = []
+        results, nbytes = self._fetch_results(msg, in_line, remote)
+        ready = bool(remote) or nbytes >= msg.min_bytes or msg.max_wait_ms == 0 or any(
             res.error or res.diverging_epoch or res.preferred_read_replica >= 0 for res in results)
         if ready:
-            self._respond_fetch(src, msg, results, nbytes)
+            self._respond_fetch(src, msg, results, nbytes, remote)
             return
         pf = ParkedFetch(src, msg)
         for fp in msg.partitions:
@@ -273,11 +292,13 @@ class ReplicaManager:
 
     @staticmethod
     def _epoch_end(r: Replica, epoch: int) -> tuple[int, int]:
-        """OffsetsForLeaderEpoch: the largest epoch <= `epoch` and where it ends; for an epoch
-        older than every cached one, (-1, start offset of the first cached epoch)."""
+        """OffsetsForLeaderEpoch: the largest epoch <= `epoch` and where it ends. For an epoch
+        older than every cached one (retention trimmed the cache, or the leader never had it),
+        the epoch asked for, ending where the first cached epoch starts (Kafka's
+        LeaderEpochFileCache.endOffsetFor); with no cached epoch, (-1, the log start)."""
         found, end = r.log.end_offset_for_epoch(epoch)
         if found < 0:
-            return (-1, r.log.epochs[0][1] if r.log.epochs else r.log.log_start_offset)
+            return (epoch, r.log.epochs[0][1]) if r.log.epochs else (-1, r.log.log_start_offset)
         return (found, end)
 
     def last_offset_for_leader_epoch(self, partitions: Any) -> list[tuple]:
@@ -295,9 +316,10 @@ class ReplicaManager:
                 results.append((tp, None, *self._epoch_end(r, epoch)))
         return results
 
-    def _fetch_results(self, msg: P.FetchRequest, in_line: set[tuple] | frozenset = frozenset()
-                       ) -> tuple[list[P.FetchPartitionResult], int]:
-        """The response's partitions and their total size. `in_line`: follower partitions this
+    def _fetch_results(self, msg: P.FetchRequest, in_line: set[tuple] | frozenset = frozenset(),
+                       remote: list | None = None) -> tuple[list[P.FetchPartitionResult], int]:
+        """The response's partitions and their total size; `remote` gets the remote read the
+        response must wait for (rule 5b). `in_line`: follower partitions this
         event already found not diverging (a leader's log only grows meanwhile, so they still
         are not), whose check is not repeated."""
         b = self.broker
@@ -308,7 +330,8 @@ class ReplicaManager:
         selector = b.cfg["replica.selector.class"]
         results = []
         total = 0
-        budget = msg.max_bytes
+        remote = [] if remote is None else remote
+        budget = min(msg.max_bytes, b.cfg["fetch.max.bytes"])                   # the broker's cap
         for fp in msg.partitions:
             tp = fp.tp
             r = replicas.get(tp)
@@ -344,10 +367,14 @@ class ReplicaManager:
                 results.append(Result(tp, "OFFSET_OUT_OF_RANGE", hw, lso, log.log_start_offset,
                                       leader_epoch=r.leader_epoch))
                 continue
-            if budget > 0 or total == 0:                                          # KIP-74: progress
-                batches = log.read(offset, upper, min(budget, per_partition) if follower else budget)
-            else:
-                batches = []
+            if offset < log.local_log_start_offset:                 # rule 5b
+                b.remote_log_manager.below_local_log_start(results, r, fp, follower, hw, lso, remote,
+                                                           min(budget, fp.partition_max_bytes), total == 0)
+                continue
+            limit = min(budget, per_partition if follower else fp.partition_max_bytes)
+            batches = log.read(offset, upper, limit) if limit > 0 or total == 0 else []
+            if total and batches and batches[0].size > limit:     # KIP-74: only the first non-empty
+                batches = []                                        # partition may pass the limits
             size = 0
             for x in batches:
                 size += x.size
@@ -376,8 +403,11 @@ class ReplicaManager:
             return ()
         return r.txn.aborted_between(batches[0].base_offset, batches[-1].next_offset)
 
-    def _respond_fetch(self, src: str, msg: P.FetchRequest, results: list, nbytes: int) -> None:
+    def _respond_fetch(self, src: str, msg: P.FetchRequest, results: list, nbytes: int, remote: Any = ()) -> None:
         b = self.broker
+        if remote:                                  # rule 5b: once the remote tier answers
+            b.remote_log_manager.read_remote(src, msg, results, nbytes, remote[0])
+            return
         b.metrics.fetch_answered(msg, results, nbytes, b.sim.now)
         b.send(src, P.FetchResponse(msg.cid, results), daemon=nbytes == 0)
 
@@ -391,8 +421,9 @@ class ReplicaManager:
             lst = self.parked.get(fp.tp)
             if lst and pf in lst:
                 lst.remove(pf)
-        results, nbytes = self._fetch_results(pf.msg)
-        self._respond_fetch(pf.src, pf.msg, results, nbytes)
+        remote: list = []
+        results, nbytes = self._fetch_results(pf.msg, remote=remote)
+        self._respond_fetch(pf.src, pf.msg, results, nbytes, remote)
 
     def wake_parked(self, tp: tuple, hw_changed: bool) -> None:
         """New data (for followers) or a new HW (for consumers) answers parked fetches."""

@@ -57,6 +57,13 @@ class TxnIndex:
             self.aborted.append(AbortedTxn(pid, first, marker))
             self._aborted_ends.append(marker)
 
+    def on_log_start(self, offset: int) -> None:
+        """The log start moved to `offset`: no transaction holds the LSO below it."""
+        for pid, first in self.ongoing.items():
+            if first < offset:
+                self.ongoing[pid] = offset
+        self.unreplicated = [(max(f, offset), m) for f, m in self.unreplicated]
+
     def lso(self, hw: int) -> int:
         """Rule 3 (a pure view; `prune` forgets what the HW has passed)."""
         if not self.ongoing and not self.unreplicated:

@@ -16,9 +16,12 @@ matplotlib Figure, each with a plain-text twin that shows the same state.
 | metrics before/after, over a run | `metrics_figure`    | `metrics_table`        |
 | the metadata log (KRaft)     | `metadata_log_figure`   | `metadata_log_table`   |
 | a share-partition (queues)   | `share_partition_figure` | `share_partition_table` |
+| a partition's log segments   | `segments_figure`       | `segments_table`       |
+| retention over time (runs the cluster) | `timeline_figure` | `timeline_table`  |
 
 Rules:
-- Reading only: no function changes the cluster or advances its time.
+- Reading only: no function changes the cluster or advances its time, except
+  `retention_timeline`, which runs the cluster to sample it (it says so).
 - Text twins are deterministic (no addresses, no timings, stable order), so a notebook cell
   that prints one can be checked by nbval; the figure next to it is not compared. Their lines
   fit 100 columns (a `width` argument): a long one wraps between fields, never inside one.
@@ -41,6 +44,8 @@ from minikafka.viz.metrics import metrics_figure, metrics_table
 from minikafka.viz.ownership import ownership_figure, ownership_table, ownership_view
 from minikafka.viz.sequence import sequence_figure, sequence_table, sequence_view
 from minikafka.viz.share_partition import share_partition_figure, share_partition_table, share_partition_view
+from minikafka.viz.segments import (retention_timeline, segments_figure, segments_table, segments_view,
+                                    timeline_figure, timeline_table)
 from minikafka.viz.txns import isolation_figure, isolation_table, isolation_view
 
 __all__ = ["PALETTE", "png_bytes", "metrics_table", "metrics_figure", "metadata_log_table", "metadata_log_figure",
@@ -52,3 +57,5 @@ __all__ = ["PALETTE", "png_bytes", "metrics_table", "metrics_figure", "metadata_
            "rebalance_figure", "isolation_view", "isolation_table", "isolation_figure", "ownership_view",
            "ownership_table", "ownership_figure"]
 __all__ += ["share_partition_view", "share_partition_table", "share_partition_figure"]
+__all__ += ["segments_view", "segments_table", "segments_figure", "retention_timeline", "timeline_table",
+            "timeline_figure"]

@@ -84,6 +84,15 @@ PALETTE: dict[str, str] = {
     # what a consumer returns (read_committed / read_uncommitted)
     "returned": "#2e8b57",
     "skipped": "#8a8a8a",
+    # log segments and retention (segments.py)
+    "segment_rolled": "#aed6f1",     # a rolled (closed) segment
+    "segment_active": "#2874a6",     # the active segment: the only one that takes appends
+    "segment_clean": "#a9dfbf",      # wholly below the cleaner point (compaction)
+    "segment_remote": "#e8daef",     # in the remote tier (tiered storage): drawn hatched
+    "deleted": "#d0d0d0",            # offsets below the log start
+    "log_start": "#b03a2e",
+    "cleaner": "#1e8449",
+    "segment_count": "#7d6608",
 }
 MEMBER_COLOURS = 9
 

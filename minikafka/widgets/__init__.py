@@ -22,6 +22,10 @@
 - `ShareStepper`: two consumers of a share group (queues) poll, accept, release, reject and crash;
   wait for acquisition locks to expire; see each offset's state, delivery count and holder, and
   the SPSO move (`share_step` decides every step).
+- `CompactionStepper`: one compacted partition log: update and delete keys, roll the active
+  segment, run one pass of the real log cleaner, wait delete.retention.ms; see which offsets go
+  and why, the gaps, clean and dirty segments, the cleaner point, the dirty ratio and whether
+  Kafka's cleaner would choose the log (`compaction_step` decides every step).
 
 Rules:
 - ipywidgets is imported when a widget is built, never by `import minikafka.widgets`.
@@ -34,12 +38,13 @@ Rules:
 - Nothing here decides anything: the state comes from the cluster and the experiment functions.
 
 One module per lab (`cluster_explorer`, `partitioner_playground`, `replication_stepper`,
-`durability_lab`, `ordering_lab`, `transaction_lab`, `group_lab`, `share_stepper`); `_base` has what
-they share.
+`durability_lab`, `ordering_lab`, `transaction_lab`, `group_lab`, `share_stepper`,
+`compaction_stepper`); `_base` has what they share.
 """
 from __future__ import annotations
 
 from minikafka.widgets.cluster_explorer import ClusterExplorer
+from minikafka.widgets.compaction_stepper import CompactionStepper, compaction_step
 from minikafka.widgets.config_translator import ConfigTranslator
 from minikafka.widgets.durability_lab import DurabilityLab
 from minikafka.widgets.group_lab import ASSIGNORS, GROUP_EVENTS, GroupLab, event_line
@@ -54,3 +59,4 @@ __all__ = ["ClusterExplorer", "PartitionerPlayground", "ReplicationStepper", "Du
            "TransactionLab", "GroupLab", "ASSIGNORS", "GROUP_EVENTS", "event_line"]
 __all__ += ["PipelineLab", "ConfigTranslator"]
 __all__ += ["ShareStepper", "share_step"]
+__all__ += ["CompactionStepper", "compaction_step"]

@@ -1,8 +1,8 @@
 """The admin client (Kafka: `KafkaAdminClient`, `AdminClientConfig`, and for the calls that go
 straight to brokers its `AdminApiDriver`): CreateTopics, CreatePartitions, DeleteTopics,
 IncrementalAlterConfigs and ElectLeaders, which brokers forward to the controller, and the
-transaction tools (transactions.py) and consumer group administration (groups.py), which
-brokers answer themselves; all are requests over the simulated network. `Cluster.admin()` returns the cluster's one admin client (node "admin").
+transaction tools (transactions.py), consumer group administration (groups.py) and ListOffsets
+and DeleteRecords (records.py), which brokers answer themselves; all are requests over the simulated network. `Cluster.admin()` returns the cluster's one admin client (node "admin").
 
 Rules:
 1. A controller call goes to a broker (the same one while it answers; a failed connection moves
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from minikafka import protocol as P
 from minikafka.clients.admin.broker_calls import BrokerCalls
 from minikafka.clients.admin.groups import GroupTools
+from minikafka.clients.admin.records import RecordTools
 from minikafka.clients.admin.transactions import TransactionTools
 from minikafka.clients.client import Client
 from minikafka.clients.config import COMMON_CLIENT
@@ -37,7 +38,7 @@ ADMIN = Schema("admin", COMMON_CLIENT + (int_key("default.api.timeout.ms", 60000
 RETRIED = frozenset({"NOT_CONTROLLER"})
 
 
-class AdminClient(GroupTools, TransactionTools, BrokerCalls, Client):
+class AdminClient(GroupTools, TransactionTools, RecordTools, BrokerCalls, Client):
     role = "admin"
 
     def __init__(self, cluster: "Cluster", config: dict[str, Any] | None = None, name: str = "admin") -> None:

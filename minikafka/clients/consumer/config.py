@@ -20,7 +20,10 @@ CONSUMER = Schema("consumer", COMMON_CLIENT + (
     choice_key("isolation.level", "read_uncommitted", ("read_uncommitted", "read_committed")),
     int_key("fetch.min.bytes", 1, 0),
     int_key("fetch.max.wait.ms", 500, 0),
-    int_key("fetch.max.bytes", 52428800, 0),
+    int_key("fetch.max.bytes", 52428800, 0, doc="the most one fetch response carries (the broker caps it at its "
+                                                 "own fetch.max.bytes); the first batch comes back even when larger"),
+    int_key("max.partition.fetch.bytes", 1048576, 0, doc="the most one partition of a fetch response carries; the "
+                                                         "first non-empty partition may pass it by one batch"),
     int_key("max.poll.records", 500, 1, doc="the most records one consume() returns; the rest stay buffered"),
     int_key("session.timeout.ms", 45000, 1),
     int_key("heartbeat.interval.ms", 3000, 1),
@@ -32,7 +35,5 @@ CONSUMER = Schema("consumer", COMMON_CLIENT + (
                                    "it to a follower in that rack (KIP-392)"),
 ), unmodelled=("key.deserializer", "value.deserializer",
                "security.protocol", "check.crcs",
-               # fetches are limited by fetch.max.bytes only (the broker has no per-partition limit)
-               "max.partition.fetch.bytes",
                # the consumer's retries wait a constant retry.backoff.ms (clients/config.py)
                "retry.backoff.max.ms"))

@@ -231,6 +231,31 @@ class Consumer(Client):
             raise KafkaException("_TIMED_OUT", "get_watermark_offsets timed out")
         return (result["low"], result["high"])
 
+    def offsets_for_times(self, partitions: list[TopicPartition], timeout: float | None = None
+                          ) -> list[TopicPartition]:
+        """For each TopicPartition whose `offset` holds a timestamp (ms), the earliest offset whose
+        record has a timestamp at or after it (ListOffsets by timestamp, server/list_offsets.py);
+        -1 where there is none below the high watermark (LSO under read_committed)."""
+        self.check_open()
+        if not isinstance(partitions, list):
+            raise TypeError(f"offsets_for_times(): partitions must be a list of TopicPartition, got {partitions!r}")
+        wanted = []
+        for tp in partitions:
+            key = check_topic_partition(tp, "offsets_for_times()")
+            if not isinstance(tp.offset, int) or tp.offset < 0:
+                raise ValueError(f"offsets_for_times(): {key[0]}-{key[1]}: the offset field must hold a timestamp "
+                                 f"in ms >= 0, got {tp.offset!r}")
+            wanted.append((key, tp.offset))
+        ms = self.timeout_ms(timeout, "offsets_for_times()")
+        found: dict[int, int] = {}
+        for i, (key, ts) in enumerate(wanted):
+            self.offset_fetcher.list_offsets(key, ts, lambda off, i=i: found.__setitem__(i, off))
+        self.block_until(lambda: len(found) == len(wanted), ms if ms is not None else self.cfg["request.timeout.ms"],
+                         "offsets_for_times")
+        if len(found) < len(wanted):
+            raise KafkaException("_TIMED_OUT", "offsets_for_times timed out")
+        return [TopicPartition(key[0], key[1], found[i]) for i, (key, _) in enumerate(wanted)]
+
     # -- polling (rule 5) ---------------------------------------------------------
     def poll(self, timeout: float | None = None) -> Message | None:
         """The next message, or None when none arrived within `timeout` seconds (virtual time).

@@ -6,7 +6,9 @@ Rules (kafka-semantics.md A.2, H.52-H.53; the numbers are the consumer's, stated
 implemented: 1 and 4b in offset_fetcher.py, 5 in consumer.py):
 2. It fetches from each partition's leader with long polls (`fetch.max.wait.ms`,
    `fetch.min.bytes`), one fetch in flight per broker, and only for partitions whose
-   previously fetched records have all been returned.
+   previously fetched records have all been returned. Each fetch asks for at most
+   `fetch.max.bytes` and `max.partition.fetch.bytes` per partition (the broker applies them,
+   replica_manager.py rule 4).
 3. Brokers return data below the HW (read_uncommitted, the default) or the LSO
    (read_committed); control records are never returned to the application. A partition's
    answer to a fetch from an offset that is no longer the partition's (a seek or a reset
@@ -108,6 +110,7 @@ class Fetcher:
         if len(todo) > 1:
             todo.sort(key=order.__getitem__)
         s.to_fetch = again = {}                     # what must be looked at next time too
+        partition_max = c.cfg["max.partition.fetch.bytes"]
         for key in todo:
             off = s.fetch_offsets.get(key)
             if off is None and key not in s.resetting and c.error is None:
@@ -141,7 +144,8 @@ class Fetcher:
                 self.waiting.setdefault(leader, []).append(key)     # set aside until that fetch ends
                 continue
             s.seen_epochs.setdefault(key, epoch)
-            by_leader.setdefault(leader, []).append(P.FetchPartition(key, off, epoch))
+            fp = P.FetchPartition(key, off, epoch, partition_max_bytes=partition_max)
+            by_leader.setdefault(leader, []).append(fp)
         if missing:
             c.request_metadata()
         for leader in sorted(by_leader):

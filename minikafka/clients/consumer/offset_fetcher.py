@@ -61,7 +61,7 @@ class OffsetFetcher:
         c.fetcher.send_fetches()
 
     def list_offsets(self, key: tuple[str, int], ts: int, done: Any) -> int:
-        """ListOffsets for one partition (ts -2: the log start, -1: the end); `done(offset)`.
+        """ListOffsets for one partition (ts -2: the log start, -1: the end, >= 0: by timestamp); `done(offset)`.
         Errors refresh metadata and retry after `retry.backoff.ms`."""
         c = self.c
         cid = c.next_cid()

@@ -17,6 +17,13 @@ Rules (kafka-semantics.md B, E.30-E.33):
    sender's half of rule 3 is in sender.py).
 5. A retried batch goes back to the *front* of its queue, or with idempotence (rule 8) in
    sequence order among the batches that already have sequences.
+9. Splitting (the sender's half is in sender.py): a batch the broker found too large is cut,
+   in record order, into batches of at most `batch.size` bytes; a batch that was itself cut
+   from one is cut at the larger of half its size and its largest record (Kafka's producer
+   since KAFKA-8350, 2025). The first cut may give the batch back whole, as it was built within
+   `batch.size`; each later cut halves it, so splitting ends at single records. Each part
+   keeps the first batch's creation time (its delivery timeout runs on), has no attempts, and
+   is closed.
 
 The accumulator does not send: it wakes the sender (`wakeup(delay)`) when a batch opens (after
 `linger.ms`), when a batch fills and when a second batch queues behind the first (at once).
@@ -26,14 +33,14 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable, Iterator
 
-from minikafka.storage.records import BATCH_OVERHEAD, Record
+from minikafka.storage.records import BATCH_OVERHEAD, Record, record_size
 
 
 class ProducerBatch:
     """A batch being built or delivered by the producer."""
 
     __slots__ = ("tp", "records", "callbacks", "size", "created", "attempts", "next_try", "closed",
-                 "base_sequence", "producer_id", "producer_epoch", "done")
+                 "base_sequence", "producer_id", "producer_epoch", "done", "split")
 
     def __init__(self, tp: tuple[str, int], created: int) -> None:
         self.tp = tp
@@ -48,6 +55,7 @@ class ProducerBatch:
         self.producer_id = -1
         self.producer_epoch = -1
         self.done = False
+        self.split = False              # cut from a batch the broker found too large (rule 9)
 
     def __repr__(self) -> str:
         return f"ProducerBatch({self.tp[0]}-{self.tp[1]}, {len(self.records)} records, attempts={self.attempts})"
@@ -159,6 +167,29 @@ class RecordAccumulator:
             dq.insert(i, b)
         else:
             dq.appendleft(b)
+
+    # -- splitting (rule 9) ---------------------------------------------------------------
+    def split(self, big: ProducerBatch) -> list[ProducerBatch]:
+        """`big`'s records, in order, in new closed batches of at most the split size each (a
+        part always takes its first record)."""
+        sizes = [record_size(r.key, r.value, r.headers) for r in big.records]
+        target = self.batch_size
+        if big.split:
+            target = max(BATCH_OVERHEAD + max(sizes), big.size // 2)
+        parts: list[ProducerBatch] = []
+        part = None
+        for i, rec in enumerate(big.records):
+            if part is None or part.size + sizes[i] > target:
+                part = ProducerBatch(big.tp, big.created)
+                part.closed = part.split = True
+                if big.callbacks is not None:
+                    part.callbacks = []
+                parts.append(part)
+            part.records.append(rec)
+            if part.callbacks is not None:
+                part.callbacks.append(big.callbacks[i])
+            part.size += sizes[i]
+        return parts
 
     def reset_sequences(self) -> None:
         """A new producer id or epoch: queued batches are re-sequenced when drained."""

@@ -12,7 +12,8 @@ PRODUCER = Schema("producer", COMMON_CLIENT + (
     int_key("batch.size", 16384, 0),
     int_key("buffer.memory", 33554432, 0),
     int_key("max.block.ms", 60000, 0),
-    int_key("max.request.size", 1048576, 1),
+    int_key("max.request.size", 1048576, 1, doc="caps a ProduceRequest's batches; a record whose single-record "
+                                                "batch is larger fails at once (producer.py rule 1b)"),
     int_key("retries", MAX_INT, 0, MAX_INT),
     int_key("delivery.timeout.ms", 120000, 1),
     int_key("max.in.flight.requests.per.connection", 5, 1),

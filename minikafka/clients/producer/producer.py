@@ -8,14 +8,19 @@ The producer is three parts, as Kafka's Java producer is:
 - `Sender` (`sender.py`): ProduceRequests from ready batches, requests in flight, responses,
   retries, the delivery timeout, and the idempotent producer's id and sequences.
 
-Rules 1-8 are the producer's (kafka-semantics.md B, E.30-E.33), numbered across the three
-modules and each stated where it is implemented: 1 and 7 here; 1 (batching), 2, 3 (draining)
-and 5 (re-queueing) in accumulator.py; 3-6 and 8 in sender.py.
+Rules 1-9 are the producer's (kafka-semantics.md B, E.30-E.33, Q.333-334), numbered across the
+three modules and each stated where it is implemented: 1, 1b and 7 here; 1 (batching), 2, 3
+(draining), 5 (re-queueing) and 9 (splitting) in accumulator.py; 3-6, 8 and 9 in sender.py.
 
 Rules:
 1. `produce()` picks the partition (explicit, murmur2 of the key, or sticky for null keys) and
    appends the record to that partition's open batch, or opens a new one. Its arguments are
    all checked first (`check_produce_args`): a refused call changes nothing.
+1b. A record whose single-record batch (its size plus the batch header) is larger than
+   `max.request.size` or `buffer.memory` is never queued or sent: its delivery report fails at
+   once with MSG_SIZE_TOO_LARGE (Java's RecordTooLargeException message), and inside a
+   transaction the transaction must then be aborted. (librdkafka refuses it in `produce()`
+   itself, against its own `message.max.bytes`; here the report carries it, as in Java.)
 7. Delivery reports (`on_delivery(err, msg)`) are served by `poll()` and `flush()`.
 
 `check_idempotence_config` has Kafka's rules for turning idempotence (rule 8) on and off.
@@ -35,7 +40,7 @@ from minikafka.clients.producer.partitioner import StickyPartitioner
 from minikafka.clients.producer.sender import Sender
 from minikafka.config import Config, resolve
 from minikafka.errors import ConfigException, KafkaError, KafkaException
-from minikafka.storage.records import Record, record_size
+from minikafka.storage.records import BATCH_OVERHEAD, Record, record_size
 
 if TYPE_CHECKING:
     from minikafka.clients.producer.transaction_manager import TransactionManager
@@ -142,6 +147,11 @@ class Producer(Client):
                                      f"Partition {partition} does not exist: topic '{topic}' has partitions 0..{n - 1}")
             sticky = False
         size = record_size(key, value, hdrs)
+        too_large = self._too_large(BATCH_OVERHEAD + size)
+        if too_large is not None:                       # rule 1b
+            rec = Record(key, value, hdrs, timestamp if timestamp else self.sim.now)
+            self.sender.fail_record((topic, partition), rec, cb, too_large)
+            return
         acc = self.accumulator
         if acc.buffered + size > self.cfg["buffer.memory"]:
             self.block_until(lambda: acc.buffered + size <= self.cfg["buffer.memory"],
@@ -155,6 +165,19 @@ class Producer(Client):
         batch = acc.append(tp, Record(key, value, hdrs, ts), size, cb, self.sim.now)
         if sticky:
             self.sticky.on_append(topic, size, batch.closed or batch.size >= acc.batch_size, available, n)
+
+    def _too_large(self, estimate: int) -> KafkaError | None:
+        """Rule 1b: the error for a record whose single-record batch is `estimate` bytes, if any."""
+        limit = self.cfg["max.request.size"]
+        if estimate > limit:
+            return KafkaError("MSG_SIZE_TOO_LARGE", f"The message is {estimate} bytes when serialized which is "
+                                                    f"larger than {limit}, which is the value of the "
+                                                    "max.request.size configuration.")
+        memory = self.cfg["buffer.memory"]
+        if estimate > memory:
+            return KafkaError("MSG_SIZE_TOO_LARGE", f"The message is {estimate} bytes when serialized, larger than "
+                                                    f"the whole producer buffer (buffer.memory {memory}).")
+        return None
 
     def poll(self, timeout: float | None = 0) -> int:
         """Serve delivery reports; wait up to `timeout` seconds (virtual) for one to arrive."""

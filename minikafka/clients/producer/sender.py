@@ -28,6 +28,17 @@ Rules (kafka-semantics.md E.30-E.33):
    fly, and a retried batch goes only when no lower sequence is in flight; retries re-enter the
    queue in sequence order. OUT_OF_ORDER_SEQUENCE_NUMBER is retried; when no earlier batch can
    fill the gap, the epoch is bumped and sequences restart at 0 (KIP-360).
+9. MSG_SIZE_TOO_LARGE (Kafka's MESSAGE_TOO_LARGE) for a batch of more than one record splits it
+   (accumulator.py rule 9) and re-queues the parts at the front of the queue, without using a
+   retry; a single-record batch fails, and so does any batch while its transaction is being
+   aborted. With idempotence the parts keep the batch's producer id and epoch and share out its
+   sequences in order (the first part starts at the batch's base sequence), as Kafka's
+   ProducerBatch.split does; they re-enter the queue in sequence order (rule 5), unless the epoch
+   moved meanwhile, when they are sequenced afresh.
+
+A delivered batch's reports carry the broker's log-append time, with TIMESTAMP_LOG_APPEND_TIME,
+when the topic uses LogAppendTime (server/log_validator.py rule 6), and a failed batch's error
+carries the broker's message when it sent one.
 
 A settled batch queues one delivery report per record that asked for one; the producer's
 `poll()` and `flush()` serve them (rule 7).
@@ -37,10 +48,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
-from minikafka.clients.message import Message
+from minikafka.clients.message import TIMESTAMP_LOG_APPEND_TIME, Message
 from minikafka.clients.producer.accumulator import ProducerBatch, RecordAccumulator
 from minikafka.errors import KafkaError
-from minikafka.storage.records import RecordBatch
+from minikafka.storage.records import Record, RecordBatch
 
 if TYPE_CHECKING:
     import random
@@ -239,13 +250,14 @@ class Sender:
     def _on_response(self, batches: list[ProducerBatch], resp: P.ProduceResponse, sent: int) -> None:
         self.client.metrics.latency.record(self.sim.now - sent)
         by_tp = {tp: (err, off) for tp, err, off in resp.results}
+        times, texts = resp.log_append_times or {}, resp.error_messages or {}
         for b in batches:
             err, off = by_tp.get(b.tp, ("NETWORK_EXCEPTION", -1))
             self.accumulator.unmute(b.tp)
             if err is None:
-                self._complete(b, off)
+                self._finish(b, off, None, times.get(b.tp, -1))
             else:
-                self._handle_error(b, KafkaError(err))
+                self._handle_error(b, KafkaError(err, texts.get(b.tp)))
         self.wakeup(0)
 
     def _on_request_failed(self, batches: list[ProducerBatch], err: KafkaError) -> None:
@@ -262,6 +274,10 @@ class Sender:
     def _handle_error(self, b: ProducerBatch, err: KafkaError) -> None:
         now = self.sim.now
         self._landed(b)
+        if err.name() == "MSG_SIZE_TOO_LARGE" and len(b.records) > 1 and not b.done \
+                and not (self.txn is not None and self.txn.aborting()):
+            self._split(b)
+            return
         if err.name() in RETRIABLE_METADATA:
             self.client.request_metadata()
         retriable = err.retriable()
@@ -295,6 +311,33 @@ class Sender:
                                  f"{now - b.created} ms has passed since batch creation (last error {err.name()})")
             self._fail(b, err)
 
+    def _split(self, b: ProducerBatch) -> None:
+        """Rule 9: `b` goes back as smaller batches, its sequences shared out among them."""
+        b.done = True
+        parts = self.accumulator.split(b)
+        if b.base_sequence >= 0:
+            seq = b.base_sequence
+            for part in parts:
+                part.base_sequence, part.producer_id, part.producer_epoch = seq, b.producer_id, b.producer_epoch
+                seq = (seq + len(part.records)) % (2**31)
+        for part in reversed(parts):
+            self.requeue(part)
+        self.trace.state(self.sim.now, self.name, "produce.split", tp=f"{b.tp[0]}-{b.tp[1]}",
+                         records=len(b.records), batches=tuple(len(p.records) for p in parts))
+
+    def fail_record(self, tp: tuple[str, int], rec: Record, cb: Any, err: KafkaError) -> None:
+        """producer.py rule 1b: a record refused before batching fails at once; in a
+        transaction the transaction must then be aborted."""
+        self.client.metrics.failed.record(1)
+        self.failed += 1
+        if self.txn is not None:
+            self.txn.on_send_failed(err)
+        if cb is not None:
+            self.reports.append((cb, err, Message(tp[0], tp[1], -1, rec.key, rec.value, rec.headers, rec.timestamp,
+                                                  error=err)))
+        self.trace.state(self.sim.now, self.name, "delivery.failed", tp=f"{tp[0]}-{tp[1]}", error=err.name(),
+                         records=1)
+
     def requeue(self, b: ProducerBatch) -> None:
         """Put a batch back at the front of its queue (Kafka's reenqueue: addFirst), or with
         idempotence in sequence order among the batches that already have sequences."""
@@ -310,9 +353,10 @@ class Sender:
         self.client.metrics.failed.record(len(b.records))
         self._finish(b, -1, err)
 
-    def _finish(self, b: ProducerBatch, base_offset: int, err: KafkaError | None) -> None:
+    def _finish(self, b: ProducerBatch, base_offset: int, err: KafkaError | None, log_append_time: int = -1) -> None:
         """The batch is delivered at `base_offset` (-1 for acks=0) or failed with `err`:
-        queue one delivery report per record that asked for one."""
+        queue one delivery report per record that asked for one. `log_append_time` >= 0: the
+        broker stamped the batch (LogAppendTime), and each report carries that time."""
         self._landed(b)
         if b.done:
             return
@@ -339,8 +383,12 @@ class Sender:
                 if cb is not None:
                     r = b.records[i]
                     off = base_offset + i if base_offset >= 0 else -1
-                    self.reports.append((cb, err, Message(topic, part, off, r.key, r.value, r.headers,
-                                                          r.timestamp, error=err)))
+                    if log_append_time >= 0:
+                        msg = Message(topic, part, off, r.key, r.value, r.headers, log_append_time,
+                                      tstype=TIMESTAMP_LOG_APPEND_TIME)
+                    else:
+                        msg = Message(topic, part, off, r.key, r.value, r.headers, r.timestamp, error=err)
+                    self.reports.append((cb, err, msg))
         if err is None:
             if self.trace.enabled:
                 self.trace.state(self.sim.now, self.name, "delivered", tp=f"{b.tp[0]}-{b.tp[1]}",

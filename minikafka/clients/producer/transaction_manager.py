@@ -199,6 +199,11 @@ class TransactionManager:
     def on_batch_failed(self, b: "ProducerBatch", err: KafkaError) -> None:
         if b.base_sequence >= 0:
             self.bump_required = True           # it may or may not have been written
+        self.on_send_failed(err)
+
+    def on_send_failed(self, err: KafkaError) -> None:
+        """A record of this transaction failed (a batch, or a record refused before batching):
+        the transaction must be aborted."""
         if self.state in (IN_TRANSACTION, COMMITTING) and err.name() != "_PURGE_QUEUE":
             self._abortable(err)
 
