@@ -229,10 +229,16 @@ def segments_figure(source: "SegmentsView | Cluster", topic: str | None = None, 
         y = -i * _ROW
         shown = r.segments[-max_segments:]
         _draw_zone(ax, r, y, f, len(r.segments) - len(shown))
+        local = [(x.base_offset, x.end_offset) for x in shown if x.where != "remote"]
         for s in shown:
             tag = segment_tag(s, r)
             tags.add(tag)
-            _draw_segment(ax, s, tag, r, y, f)
+            if tag == "remote" and any(lo < s.end_offset and s.base_offset < hi for lo, hi in local):
+                from matplotlib.patches import Rectangle    # still on local disk too: a band under its box
+                ax.add_patch(Rectangle((s.base_offset, y - 0.16), s.end_offset - s.base_offset, 0.12, hatch="///",
+                                       facecolor=_FILL["remote"], edgecolor=PALETTE["edge"], linewidth=0.5))
+            else:
+                _draw_segment(ax, s, tag, r, y, f)
         if not r.segments:
             ax.text((f.first + f.x1) / 2, y + _H / 2, "no replica yet" if r.role == "none" else "no segments",
                     ha="center", va="center", fontsize=8, style="italic", color=PALETTE["note"])
