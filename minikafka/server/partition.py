@@ -91,10 +91,15 @@ class Replica:
         self.followers = {}
 
     def reset_after_restart(self) -> None:
+        """The producer state and the transaction index are Kafka's snapshot and index files: a
+        restart keeps them as they were, so a producer's last five batches stay known even where
+        retention or compaction removed them from the log (kafka-semantics.md P.307). Only a log
+        that lost its tail in a power loss rebuilds them from what survived."""
         self.leader, self.leader_epoch, self.partition_epoch = NO_LEADER, -1, -1
         self.followers, self.pending_isr = {}, None
         self.hw = min(self.hw, self.log.log_end_offset)
-        self.rebuild_state()
+        if self.lost_tail:
+            self.rebuild_state()
 
     def on_appended(self, batch) -> None:
         """Leader or follower: the producer state and the transaction index follow the log."""
