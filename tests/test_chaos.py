@@ -32,7 +32,7 @@ def test_the_matrix_separates_guarantees_from_anomalies_with_honest_fault_models
     assert len(names) == len(set(names))
     guarantees = {s.name for s in DEFAULT if s.section == "guarantees"}
     assert guarantees == {"idempotent", "kraft-failover", "quorum-loss", "elr", "transactions", "transactions-v1",
-                          "v1-verified-late", "v2-late", "eos-pipeline"}
+                          "v1-verified-late", "v2-late", "eos-pipeline", "compaction", "tiered"}
     for name, kind in (("kraft-failover", "crash_controller"), ("quorum-loss", "quorum_loss")):
         assert dict(setting(name).workload)["controllers"] == 3 and kind in PROFILES[setting(name).profile]["kinds"]
     assert {"lost", "duplicate", "reorder"} <= set(setting("idempotent").guarantees)

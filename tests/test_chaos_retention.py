@@ -243,3 +243,49 @@ def test_a_short_campaign_is_ok_and_replays():
         assert kind in table.split("\n")[0]
     text = replay(ROW, 0, limit=1)
     assert "config retention (" in text and "expired: ok (" in text and "lost: ok (" in text
+
+
+# -- the tiered row (workload_retention.py rule 14c) ----------------------------------------------
+TIERED = next(s for s in MATRICES["default"] if s.name == "tiered")
+TIERED_SEED = 0             # a run of the row whose slow consumer reads from the remote tier
+
+
+def test_the_tiered_row_is_the_retention_workload_with_tiered_storage_on():
+    assert isinstance(TIERED, RetentionSetting) and TIERED.section == "guarantees" and TIERED.profile == "faults"
+    assert set(TIERED.guarantees) == set(RETENTION_KINDS) - {"expired"} | {"duplicate"} and TIERED.anomalies == ()
+    w, r = dict(TIERED.workload), dict(ROW.workload)
+    topic = dict(w["topics"]["t"].config)
+    assert topic["remote.storage.enable"] is True and topic["local.retention.ms"] < topic["retention.ms"] == RETENTION_MS
+    assert w["broker_config"]["remote.log.storage.system.enable"] is True
+    assert w["broker_config"]["remote.log.manager.task.interval.ms"] <= 1_000
+    assert {k: v for k, v in w.items() if k not in ("topics", "broker_config")} == \
+        {k: v for k, v in r.items() if k not in ("topics", "broker_config")}
+
+
+@pytest.fixture(scope="module")
+def tiered_run():
+    return TIERED.run(TIERED_SEED)
+
+
+def test_a_seeded_tiered_run_reads_from_the_remote_tier_and_finds_no_failure(tiered_run):
+    r = tiered_run
+    assert r.ok, r.report()
+    assert list(r.verdicts) == ["duplicate", *RETENTION_CHECKERS]
+    # the mechanism: leaders copied closed segments, local retention deleted them, and fetches
+    # below the local log start were served by the remote tier with records
+    trace = list(r.cluster.trace)
+    copies = [e for e in trace if e.name == "remote.copy"]
+    local = [e for e in trace if e.name == "segment.delete" and e.fields["reason"] == "local.retention.ms"]
+    reads = [e for e in trace if e.name == "remote.read" and e.fields.get("batches")]
+    assert copies and local and reads
+    assert min(e.seq for e in copies) < min(e.seq for e in local) < min(e.seq for e in reads)
+    assert {e.fields["reason"] for e in trace if e.name == "remote.delete"} == {"retention.ms"}
+    # the consumer returned records that, when it read them, only the remote tier held
+    app = [x for x in r.history.reads if not x.final]
+    assert any(x.offset >= e.fields["batches"][0] and x.offset <= e.fields["batches"][1] for e in reads for x in app)
+
+
+def test_the_tiered_row_is_deterministic(tiered_run):
+    again = TIERED.run(TIERED_SEED)
+    assert again.history.render() == tiered_run.history.render()
+    assert again.report(limit=100) == tiered_run.report(limit=100)

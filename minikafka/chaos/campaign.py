@@ -30,7 +30,11 @@ Rules:
    paused consumer held comes back within a run. The "retention" row (workload_retention.py) runs
    a consumer too slow for its topic's retention.ms in the same "faults" mix: records expire
    before it reads them (kafka-semantics.md #305, #313), which Kafka allows and the row must show,
-   while nothing acknowledged may be lost otherwise (retention_checks.py).
+   while nothing acknowledged may be lost otherwise (retention_checks.py). The "tiered" row is the
+   same workload with tiered storage (#325-#330): old records are read from the remote tier,
+   and the same checkers hold. The "compaction" row (workload_compaction.py) writes keyed
+   updates and tombstones to a compacted topic whose cleaner runs often: each key's last
+   acknowledged write survives, no deleted key comes back (#315-#321, compaction_checks.py).
 2b. Idempotent producers warm up (workload_producers.py rule 2): each new instance waits for the
    acknowledgement of its first send to each partition before sending more. A minikafka
    network cut drops messages silently while later ones on the same connection still arrive,
@@ -65,9 +69,15 @@ from typing import Any, Callable, Iterable, Sequence
 
 from minikafka.chaos.checkers import KINDS as ANOMALIES
 from minikafka.chaos.nemesis import Nemesis
+from minikafka.chaos.compaction_checks import COMPACTION_KINDS
 from minikafka.chaos.workload import Result, run_workload
+from minikafka.chaos.workload_compaction import CONSUMER as COMPACTION_CONSUMER
+from minikafka.chaos.workload_compaction import PRODUCER as COMPACTION_PRODUCER
+from minikafka.chaos.workload_compaction import WORKLOAD as COMPACTION_WORKLOAD
+from minikafka.chaos.workload_compaction import run_compaction
 from minikafka.chaos.workload_retention import PRODUCER as RETENTION_PRODUCER
 from minikafka.chaos.workload_retention import SLOW_CONSUMER, run_retention
+from minikafka.chaos.workload_retention import TIERED_WORKLOAD
 from minikafka.chaos.workload_retention import WORKLOAD as RETENTION_WORKLOAD
 
 RATE = 0.5                                     # faults per virtual second
@@ -133,6 +143,14 @@ class RetentionSetting(Setting):
         return run_retention(seed, nemesis=self.nemesis(seed, rate), records=records, **dict(self.workload))
 
 
+@dataclass(frozen=True)
+class CompactionSetting(Setting):
+    """A row whose runs are workload_compaction.py's: `run_compaction` instead of `run_workload`."""
+
+    def run(self, seed: int, records: int = 120, rate: float = RATE) -> Result:
+        return run_compaction(seed, nemesis=self.nemesis(seed, rate), records=records, **dict(self.workload))
+
+
 DURABLE = ("lost", "duplicate", "reorder", "commit_beyond")
 TXN = ("lost", "aborted_read", "non_atomic", "committed_invisible", "hanging", "commit_beyond")
 TV1 = {"transaction.version": 1}
@@ -152,6 +170,7 @@ SHARE_BROKER = {"group.share.record.lock.duration.ms": 5_000, "group.share.sessi
                 "group.share.min.heartbeat.interval.ms": 3_000, "share.coordinator.state.topic.num.partitions": 3}
 SHARE = ("lost", "share_unaccepted", "share_accepted_twice")
 RETENTION = ("lost", "duplicate", "inconsistent_offsets", "nonmonotonic_poll", "poll_skip", "early_expiry")
+COMPACTION = ("duplicate",) + COMPACTION_KINDS
 
 MATRICES: dict[str, tuple[Setting, ...]] = {
     "default": (
@@ -228,6 +247,16 @@ MATRICES: dict[str, tuple[Setting, ...]] = {
                          "them (OFFSET_OUT_OF_RANGE, reset to the log start)",
                          tuple({"producer_config": RETENTION_PRODUCER, "consumer_config": SLOW_CONSUMER,
                                 **RETENTION_WORKLOAD}.items()), RETENTION, ("expired",)),
+        CompactionSetting("compaction", "acks=all, idempotent; keyed updates over 8 keys, 20% tombstones, on a "
+                          "compacted topic (512-byte segments, min.cleanable.dirty.ratio 0.01, delete.retention.ms "
+                          "5 s, cleaner backoff 1 s): each key's last acknowledged write survives compaction",
+                          tuple({"producer_config": COMPACTION_PRODUCER, "consumer_config": COMPACTION_CONSUMER,
+                                 **COMPACTION_WORKLOAD}.items()), COMPACTION),
+        RetentionSetting("tiered", "the retention row with tiered storage: local.retention.ms 5 s, retention.ms "
+                         "60 s, remote tasks every 1 s; the slow consumer reads old records from the remote tier "
+                         "(expired records allowed, not required)",
+                         tuple({"producer_config": RETENTION_PRODUCER, "consumer_config": SLOW_CONSUMER,
+                                **TIERED_WORKLOAD}.items()), RETENTION),
     ),
 }
 MATRICES["quick"] = tuple(s for s in MATRICES["default"]

@@ -51,6 +51,9 @@ Rules:
 11. `declare_retention(topic, retention_ms)` says that the records of that topic are deleted
    only by time retention (no `retention.bytes`, no compaction, no DeleteRecords): none goes
    before `retention_ms` have passed since it was sent (#305).
+12. Keys (the compaction workload, workload_compaction.py): a send may carry a `key`, and be a
+   `tombstone` (its record's value is None, #321); its `value` still names it, `b"p0-17"`, for
+   the history, and `written` is what the log holds. A read keeps the record's key.
 """
 from __future__ import annotations
 
@@ -110,10 +113,19 @@ class Send(_OnPartition):
     note: str = ""
     source: bytes | None = None         # a pipeline's output: the input value it was made from
     resend_of: int | None = None        # the index of the send this one repeats
+    key: bytes | None = None            # the record's key (rule 12), None for a keyless record
+    tombstone: bool = False             # the record's value is None; `value` still names the send (rule 12)
+
+    @property
+    def written(self) -> bytes | None:
+        """The value the record holds in the log: None for a tombstone (rule 12)."""
+        return None if self.tombstone else self.value
 
     def __str__(self) -> str:
         where = f"{self.topic}-{self.partition}" + (f"@{self.offset}" if self.offset >= 0 else "")
         txn = f" txn {self.txn}" if self.txn is not None else ""
+        if self.key is not None:
+            txn = f" key {_v(self.key)}" + (" tombstone" if self.tombstone else "") + txn
         what = {"acked": "acked", "failed": f"failed {self.error}",
                 "unknown": f"unknown ({self.note})" if self.note else "unknown"}.get(self.outcome, self.outcome)
         extra = (f" (from {_v(self.source)})" if self.source is not None else "") + (
@@ -135,10 +147,12 @@ class Read(_OnPartition):
     final: bool = False
     leader_epoch: int | None = None
     group: str | None = None            # the consumer's group.id, if it has one
+    key: bytes | None = None            # the record's key (rule 12)
 
     def __str__(self) -> str:
         final = " (final read)" if self.final else f" (group {self.group})" if self.group else ""
-        return (f"#{self.index} t={self.time} read {_v(self.value)} at {self.topic}-{self.partition}@{self.offset} "
+        key = f" key {_v(self.key)}" if self.key is not None else ""
+        return (f"#{self.index} t={self.time} read {_v(self.value)}{key} at {self.topic}-{self.partition}@{self.offset} "
                 f"by {self.consumer} {self.isolation}{final}")
 
 
@@ -303,8 +317,9 @@ class History:
     def read(self, consumer: str, msg: Any, isolation: str, time: int, final: bool = False,
              group: str | None = None) -> Read:
         i, ts = self._index()
+        key = msg.key() if hasattr(msg, "key") else None
         r = Read(i, consumer, msg.topic(), msg.partition(), msg.offset(), msg.value(), isolation, time, ts, final,
-                 msg.leader_epoch(), group)
+                 msg.leader_epoch(), group, key if isinstance(key, bytes) else None)
         self.reads.append(r)
         return r
 

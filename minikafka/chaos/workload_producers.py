@@ -158,8 +158,10 @@ class ProducerRole:
             topic, partition = self.input_tps[slot.seq % len(self.input_tps)]
             s = h.send(slot.name, p.name, slot.seq, topic, c.now, partition, slot.txn)
             slot.seq += 1
+        self._shape(s, slot)
         try:
-            p.produce(s.topic, value=s.value, partition=s.partition, on_delivery=h.on_delivery(s, lambda: c.now))
+            p.produce(s.topic, value=s.written, key=s.key, partition=s.partition,
+                      on_delivery=h.on_delivery(s, lambda: c.now))
         except (KafkaException, BufferError) as e:
             name = e.args[0].name() if isinstance(e, KafkaException) else "_QUEUE_FULL"
             h.delivered(s, name, s.partition, -1, c.now)
@@ -170,6 +172,10 @@ class ProducerRole:
             self._end_txn(slot, commit=self.rng.random() >= self.cfg.abort_probability)
         elif s.tp in slot.cold:
             slot.warming = s
+
+    def _shape(self, send: Send, slot: _ProducerSlot) -> None:
+        """A hook for workloads whose records have keys (history.py rule 12): set `send.key` and
+        `send.tombstone` before it is produced. Here records are keyless."""
 
     def _end_txn(self, slot: _ProducerSlot, commit: bool) -> None:
         """Commit or abort the slot's transaction (workload.py rule 6 when it goes wrong)."""

@@ -22,6 +22,13 @@ It is the workload of workload.py (its rules hold, numbered as there) with these
    `ReplicaManager._epoch_end` answers such an epoch with -1 where Kafka's
    `LeaderEpochFileCache.endOffsetFor` answers the epoch itself and the first cached start
    offset). At 10 s, a quarter of the seeds livelock so; this row is about consumers, not that.
+14c. Tiered (`tiered=True`, the campaign's "tiered" row, kafka-semantics.md #325-#330): the same
+   topic with `remote.storage.enable` and `local.retention.ms`=`LOCAL_RETENTION_MS`, on brokers with
+   `remote.log.storage.system.enable` and `remote.log.manager.task.interval.ms`=`REMOTE_TASK_MS`:
+   each leader copies closed segments to the remote tier (#327), local retention deletes what was
+   copied (#328), so the slow consumer's fetches below the local log start are served from the
+   remote tier (#330) until `retention.ms` expires them there too (#329). The history still
+   declares `retention.ms` (it drives the log start, #326), so the checkers are the same.
 15. The consumer is a slow application (workload.py rule 4, "process-then-commit"): it is given
    every partition with assign(), in group "chaos" (for its committed offsets), with
    `auto.offset.reset`=earliest, `max.poll.records`=`POLL_RECORDS`, and fetches of at most about a
@@ -69,10 +76,18 @@ BROKER_CONFIG = {"log.retention.check.interval.ms": CHECK_INTERVAL_MS, "log.init
 PRODUCER = {"acks": "all", "enable.idempotence": True, "batch.size": SEGMENT_BYTES // 2}
 SLOW_CONSUMER = {"group.id": "chaos", "auto.offset.reset": "earliest", "max.poll.records": POLL_RECORDS,
                  "max.partition.fetch.bytes": SEGMENT_BYTES, "fetch.max.bytes": 2 * SEGMENT_BYTES}
+LOCAL_RETENTION_MS = 5_000
+REMOTE_TASK_MS = 1_000
+TIERED_TOPIC_CONFIG = TOPIC_CONFIG + (("remote.storage.enable", True), ("local.retention.ms", LOCAL_RETENTION_MS))
+TIERED_BROKER_CONFIG = {**BROKER_CONFIG, "remote.log.storage.system.enable": True,
+                        "remote.log.manager.task.interval.ms": REMOTE_TASK_MS}
 CHECKERS = ("duplicate",)               # rule 17
 # run_retention's keywords for the campaign row (rules 14, 15)
 WORKLOAD: dict[str, Any] = {"topics": {"t": TopicSpec(2, 3, TOPIC_CONFIG)}, "broker_config": BROKER_CONFIG,
                             "processing": "process-then-commit", "process_ms": PROCESS_MS, "warm_up": True}
+# the same for rule 14c
+TIERED_WORKLOAD: dict[str, Any] = {**WORKLOAD, "topics": {"t": TopicSpec(2, 3, TIERED_TOPIC_CONFIG)},
+                                   "broker_config": TIERED_BROKER_CONFIG}
 
 
 class RetentionWorkload(Workload):
@@ -171,9 +186,10 @@ class RetentionWorkload(Workload):
 
 def run_retention(seed: int = 0, producer_config: Mapping[str, Any] | None = None,
                   consumer_config: Mapping[str, Any] | None = None, nemesis: Nemesis | Schedule | None = None,
-                  records: int = 120, topics: Mapping[str, TopicSpec] | None = None, **config: Any) -> Result:
-    """`run_workload` for this workload: rules 14-17's settings unless given."""
-    settings = {**WORKLOAD, "checkers": CHECKERS, **config}
+                  records: int = 120, topics: Mapping[str, TopicSpec] | None = None, tiered: bool = False,
+                  **config: Any) -> Result:
+    """`run_workload` for this workload: rules 14-17's settings unless given (with `tiered`, 14c's)."""
+    settings = {**(TIERED_WORKLOAD if tiered else WORKLOAD), "checkers": CHECKERS, **config}
     settings["topics"] = topics if topics is not None else settings["topics"]
     cfg = WorkloadConfig(seed=seed, records=records, nemesis=nemesis,
                          producer_config=dict(producer_config or PRODUCER),
