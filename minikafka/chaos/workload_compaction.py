@@ -26,12 +26,11 @@ It is the workload of workload.py (its rules hold, numbered as there) with these
    "lost_update" takes its place) nor its "reorder" (the final read has gaps where compaction
    removed records, and tombstones have no value to order).
 
-Open (not fixed here): at seed 31 (`python -m minikafka.chaos --replay compaction 31`) producer-2's
-batches seq 3-7 of t-0 were appended at offsets 7-15 (epoch 0) but never answered; after leader b2's
-crash and restart, the client bumped its epoch ("producer.epoch_bump ... unresolved sequence 3")
-and sent the same records again under the new epoch, appended at 28-32: 5 duplicate and 5 moved
-anomalies. Whether compaction of those batches has a part in it (the same seed without
-`cleanup.policy=compact` follows another path and shows nothing) is not yet known.
+Found by this row (seed 31, `python -m minikafka.chaos --replay compaction 31`), and fixed in the
+broker: a restart rebuilt a replica's producer state from its compacted log, which kept only each
+producer's last batch, so the retry of an earlier batch of the five was refused with
+OUT_OF_ORDER_SEQUENCE_NUMBER instead of acknowledged as a duplicate, and the producer's epoch
+bump then wrote it again. A restart now keeps the producer state (server/partition.py).
 """
 from __future__ import annotations
 
