@@ -100,7 +100,8 @@ class LogCleaner:
         result = clean(r.log, ltc, b.sim.now, cfg.delete_retention_ms, cfg.segment_bytes, r.txn.aborted,
                        last_records)
         if result.markers_removed:
-            self.rebuild_transaction_index(r)
+            r.rebuild_transaction_index()               # rule 6
+            r.txn.prune(r.hw)
         self.results.append(result)
         b.trace.state(b.sim.now, b.name, "log.clean", tp=ltc.name, range=(result.first_dirty_offset,
                       result.end_offset), ratio=round(ltc.cleanable_ratio, 4), forced=ltc.needs_compaction_now,
@@ -110,14 +111,3 @@ class LogCleaner:
                       tombstones_removed=result.tombstones_removed, aborted_removed=result.aborted_removed,
                       markers_removed=result.markers_removed)
         return result
-
-    @staticmethod
-    def rebuild_transaction_index(r: "Replica") -> None:
-        """Rule 6."""
-        log = r.log
-        batches = log.batches
-        if log.retained_headers:
-            batches = sorted([*log.retained_headers.values(), *batches], key=lambda x: x.base_offset)
-        r.txn.rebuild(batches)
-        r.txn.on_log_start(log.log_start_offset)
-        r.txn.prune(r.hw)

@@ -110,11 +110,13 @@ class Replica:
     def rebuild_state(self) -> None:
         """From the log, with the last batch of each producer whose batches retention or
         compaction removed (Kafka keeps their state in its producer snapshots)."""
-        batches = self.log.batches
-        if self.log.retained_headers:
-            batches = sorted([*self.log.retained_headers.values(), *batches], key=lambda b: b.base_offset)
+        batches = self.log.state_batches()
         self.producer_state.rebuild(batches)
-        self.txn.rebuild(batches)
+        self.rebuild_transaction_index(batches)
+
+    def rebuild_transaction_index(self, batches: list | None = None) -> None:
+        """The transaction index from the log (`batches`: its state batches, if already at hand)."""
+        self.txn.rebuild(self.log.state_batches() if batches is None else batches)
         self.txn.on_log_start(self.log.log_start_offset)
 
     # -- leader rules ------------------------------------------------------

@@ -109,6 +109,14 @@ class PartitionLog:
         hi = bisect_left(self._bases, segs[i + 1].base_offset) if i + 1 < len(segs) else len(self.batches)
         return self.batches[lo:hi]
 
+    def state_batches(self) -> list[RecordBatch]:
+        """What a replica rebuilds its producer state and transaction index from: the batches,
+        with the retained header of each producer whose batches retention or compaction removed,
+        in offset order."""
+        if not self.retained_headers:
+            return self.batches
+        return sorted([*self.retained_headers.values(), *self.batches], key=lambda b: b.base_offset)
+
     def size_in_bytes(self) -> int:
         return sum(s.size for s in self.segments)
 
