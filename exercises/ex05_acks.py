@@ -32,7 +32,7 @@ def produce_outcome(acks: str, isr_size: int, min_insync: int, replication_facto
     >>> produce_outcome("1", 1, 2)     # acknowledged, yet nobody can read it
     ('ACK_ON_APPEND', False)
     """
-    raise NotImplementedError("Exercise 5.1: produce_outcome (exercises/ex05_acks.py)")
+    raise NotImplementedError("Exercise 5.1 (exercises/ex05_acks.py)")
 
 
 @exercise("5.2", reference="minikafka.course.lessons.nb05:acked_then_lost")
@@ -54,7 +54,7 @@ def acked_then_lost(acks: str, records: int, fetched: Sequence[int]) -> list[int
     Return the records the producer was told were written (delivery report without error;
     with acks=0 every send counts) that the consumer does not see, in ascending order.
     """
-    raise NotImplementedError("Exercise 5.2: acked_then_lost (exercises/ex05_acks.py)")
+    raise NotImplementedError("Exercise 5.2 (exercises/ex05_acks.py)")
 
 
 @exercise("5.3", reference="minikafka.course.lessons.nb05:durable_config")
@@ -69,4 +69,4 @@ def durable_config() -> dict[str, Any]:
     The check runs your configuration through 10 seeded crash trials and a write with one
     broker down.
     """
-    raise NotImplementedError("Exercise 5.3: durable_config (exercises/ex05_acks.py)")
+    raise NotImplementedError("Exercise 5.3 (exercises/ex05_acks.py)")

@@ -29,7 +29,7 @@ def reorder(records: Sequence[tuple[Hashable, int, Any]]) -> list[tuple[Hashable
     >>> reorder([("a", 1, "a1"), ("b", 0, "b0"), ("a", 0, "a0"), ("a", 0, "a0"), ("a", 3, "a3")])
     [('b', 0, 'b0'), ('a', 0, 'a0'), ('a', 1, 'a1')]
     """
-    raise NotImplementedError("Exercise 6.1: reorder (exercises/ex06_ordering.py)")
+    raise NotImplementedError("Exercise 6.1 (exercises/ex06_ordering.py)")
 
 
 @exercise("6.2", reference="minikafka.course.lessons.nb06:log_after_loss")
@@ -55,7 +55,7 @@ def log_after_loss(records: int, max_in_flight: int, idempotent: bool, lost: str
     >>> log_after_loss(3, 5, False, "none")
     [0, 1, 2]
     """
-    raise NotImplementedError("Exercise 6.2: log_after_loss (exercises/ex06_ordering.py)")
+    raise NotImplementedError("Exercise 6.2 (exercises/ex06_ordering.py)")
 
 
 @exercise("6.3", reference="minikafka.course.lessons.nb06:can_reorder")
@@ -82,4 +82,4 @@ def can_reorder(config: Mapping[str, Any]) -> bool:
     >>> can_reorder({"enable.idempotence": False})
     True
     """
-    raise NotImplementedError("Exercise 6.3: can_reorder (exercises/ex06_ordering.py)")
+    raise NotImplementedError("Exercise 6.3 (exercises/ex06_ordering.py)")

@@ -36,7 +36,7 @@ def check_sequence(entry: ProducerEntry | None, epoch: int, first: int, last: in
     >>> check_sequence(e, 0, 5, 9), check_sequence(e, 0, 0, 4), check_sequence(e, 0, 7, 9)
     ((None, -1), (None, 100), ('OUT_OF_ORDER_SEQUENCE_NUMBER', -1))
     """
-    raise NotImplementedError("Exercise 7.1: check_sequence (exercises/ex07_idempotence.py)")
+    raise NotImplementedError("Exercise 7.1 (exercises/ex07_idempotence.py)")
 
 
 @exercise("7.2", reference="minikafka.course.lessons.nb07:idempotence_enabled")
@@ -61,7 +61,7 @@ def idempotence_enabled(config: Mapping[str, Any]) -> bool:
     >>> idempotence_enabled({})
     True
     """
-    raise NotImplementedError("Exercise 7.2: idempotence_enabled (exercises/ex07_idempotence.py)")
+    raise NotImplementedError("Exercise 7.2 (exercises/ex07_idempotence.py)")
 
 
 @exercise("7.3", reference="minikafka.course.lessons.nb07:sequence_ranges")
@@ -79,4 +79,4 @@ def sequence_ranges(batch_sizes: Sequence[int], next_sequence: int = 0) -> list[
     >>> sequence_ranges([5, 1, 3])
     [(0, 4), (5, 5), (6, 8)]
     """
-    raise NotImplementedError("Exercise 7.3: sequence_ranges (exercises/ex07_idempotence.py)")
+    raise NotImplementedError("Exercise 7.3 (exercises/ex07_idempotence.py)")

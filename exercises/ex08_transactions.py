@@ -30,7 +30,7 @@ def read_committed(steps: Sequence[str]) -> list[str]:
     >>> read_committed(["A:begin", "A:a0", "P:p1", "A:commit"])
     ['a0', 'p1']
     """
-    raise NotImplementedError("Exercise 8.1: read_committed (exercises/ex08_transactions.py)")
+    raise NotImplementedError("Exercise 8.1 (exercises/ex08_transactions.py)")
 
 
 @exercise("8.2", reference="minikafka.course.lessons.nb08:last_stable_offset")
@@ -49,7 +49,7 @@ def last_stable_offset(high_watermark: int, open_first_offsets: Sequence[int],
     >>> last_stable_offset(21, [10])      # an open transaction from offset 10
     10
     """
-    raise NotImplementedError("Exercise 8.2: last_stable_offset (exercises/ex08_transactions.py)")
+    raise NotImplementedError("Exercise 8.2 (exercises/ex08_transactions.py)")
 
 
 @exercise("8.3", reference="minikafka.coordinator.internal_topics:partition_for")
@@ -66,7 +66,7 @@ def coordinator_partition(key: str, partitions: int) -> int:
     >>> coordinator_partition("hello", 50)   # "hello".hashCode() == 99162322
     22
     """
-    raise NotImplementedError("Exercise 8.3: coordinator_partition (exercises/ex08_transactions.py)")
+    raise NotImplementedError("Exercise 8.3 (exercises/ex08_transactions.py)")
 
 
 @exercise("8.4", reference="minikafka.course.lessons.nb08:late_write_hangs")
@@ -88,4 +88,4 @@ def late_write_hangs(transaction_version: int, verification: bool, delay_ms: int
     >>> late_write_hangs(2, False, 35_000)
     False
     """
-    raise NotImplementedError("Exercise 8.4: late_write_hangs (exercises/ex08_transactions.py)")
+    raise NotImplementedError("Exercise 8.4 (exercises/ex08_transactions.py)")

@@ -32,7 +32,7 @@ def range_assignor(partitions_per_topic: Mapping[str, int],
     >>> range_assignor({"t": 3}, [Subscription("a", ("t",)), Subscription("b", ("t",))])
     {'a': [('t', 0), ('t', 1)], 'b': [('t', 2)]}
     """
-    raise NotImplementedError("Exercise 9.1: range_assignor (exercises/ex09_groups.py)")
+    raise NotImplementedError("Exercise 9.1 (exercises/ex09_groups.py)")
 
 
 @exercise("9.2", reference="minikafka.clients.consumer.assignors:sticky_assignor")
@@ -57,7 +57,7 @@ def sticky_assignor(partitions_per_topic: Mapping[str, int],
     ...                            Subscription("b", ("t",))])      # b joins: a keeps two of its four
     {'a': [('t', 0), ('t', 1)], 'b': [('t', 2), ('t', 3)]}
     """
-    raise NotImplementedError("Exercise 9.2: sticky_assignor (exercises/ex09_groups.py)")
+    raise NotImplementedError("Exercise 9.2 (exercises/ex09_groups.py)")
 
 
 @exercise("9.3", reference="minikafka.course.lessons.nb09:partition_lag")
@@ -77,7 +77,7 @@ def partition_lag(end_offsets: Mapping[TP, int], committed: Mapping[TP, int]) ->
 
     >>> partition_lag({("t", 0): 10, ("t", 1): 5}, {("t", 0): 7})   # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 9.3: partition_lag (exercises/ex09_groups.py)")
+    raise NotImplementedError("Exercise 9.3 (exercises/ex09_groups.py)")
 
 
 @exercise("9.4", reference="minikafka.course.lessons.nb09:rebalances")
@@ -97,7 +97,7 @@ def rebalances(static: bool, away_ms: int, session_timeout_ms: int) -> bool:
 
     >>> rebalances(static=True, away_ms=2000, session_timeout_ms=10000)   # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 9.4: rebalances (exercises/ex09_groups.py)")
+    raise NotImplementedError("Exercise 9.4 (exercises/ex09_groups.py)")
 
 
 @exercise("9.5", reference="minikafka.course.lessons.nb09:after_heartbeat")
@@ -117,4 +117,4 @@ def after_heartbeat(owned: Sequence[TP], target: Sequence[TP],
 
     >>> after_heartbeat([("t", 0), ("t", 1)], [("t", 1), ("t", 2)], [])   # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 9.5: after_heartbeat (exercises/ex09_groups.py)")
+    raise NotImplementedError("Exercise 9.5 (exercises/ex09_groups.py)")

@@ -31,7 +31,7 @@ def process_batch(consumer: Any, producer: Any, records: Sequence[Any], transfor
 
     >>> process_batch(consumer, producer, consumer.consume(3, 10.0), bytes.upper)  # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 10.1: process_batch (exercises/ex10_exactly_once.py)")
+    raise NotImplementedError("Exercise 10.1 (exercises/ex10_exactly_once.py)")
 
 
 @exercise("10.2", reference="minikafka.course.lessons.nb10:eos_config")
@@ -51,4 +51,4 @@ def eos_config(group_id: str, transactional_id: str) -> tuple[dict[str, Any], di
 
     >>> consumer, producer = eos_config("pipeline", "pipeline-0")   # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 10.2: eos_config (exercises/ex10_exactly_once.py)")
+    raise NotImplementedError("Exercise 10.2 (exercises/ex10_exactly_once.py)")

@@ -34,4 +34,4 @@ def port_config(config: Mapping[str, Any], role: str, bootstrap_servers: str = "
     >>> port_config({"acks": "1"}, "producer")["enable.idempotence"]
     False
     """
-    raise NotImplementedError("Exercise 11.1: port_config (exercises/ex11_beyond.py)")
+    raise NotImplementedError("Exercise 11.1 (exercises/ex11_beyond.py)")

@@ -20,7 +20,7 @@ def next_state(delivery_count: int, action: str, delivery_limit: int = 5) -> str
 
     >>> next_state(1, "RELEASE")   # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 12.1: next_state (exercises/ex12_share_groups.py)")
+    raise NotImplementedError("Exercise 12.1 (exercises/ex12_share_groups.py)")
 
 
 @exercise("12.2", reference="minikafka.course.lessons.nb12:share_assignment")
@@ -36,4 +36,4 @@ def share_assignment(members: Sequence[str], partitions: int) -> dict[str, list[
 
     >>> share_assignment(["a", "b", "c"], 2)   # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 12.2: share_assignment (exercises/ex12_share_groups.py)")
+    raise NotImplementedError("Exercise 12.2 (exercises/ex12_share_groups.py)")

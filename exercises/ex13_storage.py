@@ -20,7 +20,7 @@ def retention_deletes(segments: Sequence[tuple[int, int, int]], log_end: int, no
 
     >>> retention_deletes([(0, 1000, 10_000), (10, 1000, 20_000), (20, 500, 25_000)], 25, 40_000, 15_000)   # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 13.1: retention_deletes (exercises/ex13_storage.py)")
+    raise NotImplementedError("Exercise 13.1 (exercises/ex13_storage.py)")
 
 
 @exercise("13.2", reference="minikafka.course.lessons.nb13:compaction_survivors")
@@ -49,7 +49,7 @@ def compaction_survivors(records: Sequence[tuple[str | None, str | None]], activ
 
     >>> compaction_survivors([("a", "1"), ("b", "1"), ("a", "2"), ("b", None), ("a", "3")], 4)   # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 13.2: compaction_survivors (exercises/ex13_storage.py)")
+    raise NotImplementedError("Exercise 13.2 (exercises/ex13_storage.py)")
 
 
 @exercise("13.3", reference="minikafka.course.lessons.nb13:overtaken")
@@ -72,4 +72,4 @@ def overtaken(per_segment: int, retention_ms: int, check_interval_ms: int, reads
 
     >>> overtaken(10, 60_000, 30_000, 30)   # doctest: +SKIP
     """
-    raise NotImplementedError("Exercise 13.3: overtaken (exercises/ex13_storage.py)")
+    raise NotImplementedError("Exercise 13.3 (exercises/ex13_storage.py)")

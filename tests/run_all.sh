@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: makes .venv, installs .[test], then runs
-# pytest on tests/ (extra args go there) and, when notebooks exist, three nbval passes.
+# pytest on tests/ (extra args go there) and, when notebooks exist, three nbval passes, then
+# builds the Binder environment from .binder/ in a fresh venv and runs notebook 00 there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/_venv.sh
@@ -38,6 +39,8 @@ if ((${#notebooks[@]})); then
 else
     echo; echo "(no notebooks/*.ipynb yet: nbval passes skipped)"
 fi
+
+step "binder: .binder/ built in a fresh venv, notebook 00 under nbval" bash tests/binder_check.sh
 
 echo
 if ((${#failed[@]})); then

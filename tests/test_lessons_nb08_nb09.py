@@ -119,7 +119,7 @@ def test_sticky_verdict_accepts_the_sticky_assignor_and_names_what_range_and_rou
 
 def test_use_assignor_registers_the_function_or_falls_back_to_the_reference(capsys):
     def stub(ppt, subs):
-        raise NotImplementedError("Exercise 9.1: range_assignor (exercises/ex09_groups.py)")
+        raise NotImplementedError("Exercise 9.1 (exercises/ex09_groups.py)")
     try:
         use_assignor("test-range", stub, range_assignor)
         assert capsys.readouterr().out.startswith("[todo] test-range: Exercise 9.1")

@@ -1,6 +1,19 @@
-"""`python -m minikafka.course regen | check-stale`: the notebook tooling (see `notebooks`)."""
+"""`python -m minikafka.course COMMAND`: the course's commands.
+
+    regen | check-stale [NOTEBOOK...]   notebook outputs (minikafka.course.notebooks)
+    progress [...] | reset N.M          exercises' status and reset (minikafka.course.progress_report)
+"""
 import sys
 
-from minikafka.course.notebooks import main
+COMMANDS = {"regen": "notebooks", "check-stale": "notebooks", "progress": "progress_report", "reset": "progress_report"}
 
-sys.exit(main())
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__.strip(), file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    from importlib import import_module
+    return import_module(f"minikafka.course.{COMMANDS[argv[0]]}").main(argv)
+
+
+sys.exit(main(sys.argv[1:]))

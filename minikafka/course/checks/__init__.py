@@ -92,3 +92,9 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f"{__name__}.nb{int(name[2:].split('_')[0]):02d}")
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def progress(notebook: str) -> None:
+    """A notebook's closing cell: the learner's progress on its exercises (see course.progress_report)."""
+    from minikafka.course.progress_report import show
+    show(notebook)
