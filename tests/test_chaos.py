@@ -183,6 +183,20 @@ def test_worker_processes_change_nothing_in_the_table():
                                                                                               records=60))
 
 
+def test_under_pyodide_jobs_run_in_this_process(monkeypatch):
+    """Pyodide (the JupyterLite course) has no processes: --jobs N must not start any."""
+    import minikafka.chaos.campaign as module
+
+    def no_processes(*args, **kwargs):
+        raise NotImplementedError("no processes here")
+
+    rows = [setting("idempotent")]
+    expected = render_table(campaign(rows, range(2), records=60))
+    monkeypatch.setattr(module.sys, "platform", "emscripten")
+    monkeypatch.setattr(module, "ProcessPoolExecutor", no_processes)
+    assert render_table(campaign(rows, range(2), records=60, jobs=3)) == expected
+
+
 @pytest.mark.parametrize("argv, text", [
     (["--seeds", "0"], "argument --seeds: expected an integer >= 1, got '0'"),
     (["--rate", "0"], "argument --rate: expected a number of faults per virtual second > 0, got '0'"),

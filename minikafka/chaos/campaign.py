@@ -53,7 +53,8 @@ Rules:
 5. A row's verdict is "ok" when all its guarantee cells are 0 and all its anomaly cells are
    nonzero, else the kinds that broke the claim.
 6. The output is a function of the arguments only: no wall-clock time unless `--timing`;
-   `--jobs N` spreads the runs over N processes without changing a byte of the table.
+   `--jobs N` spreads the runs over N processes without changing a byte of the table; where
+   there are no processes (Pyodide, `sys.platform == "emscripten"`) the runs stay in this one.
 7. Every option is checked before anything runs (exit status 2 and a usage message naming it):
    `--seeds`, `--records` and `--jobs` are integers >= 1, `--limit` >= 0, `--rate` a number
    > 0, `--first-seed` and the replay's SEED integers.
@@ -319,11 +320,12 @@ def _one(job: tuple[Setting, int, int, float]) -> tuple[list[str], float]:
 
 def campaign(settings: Sequence[Setting], seeds: Sequence[int], records: int = 120, rate: float = RATE,
              progress: Callable[[str, int], None] | None = None, jobs: int = 1) -> list[Row]:
-    """Every setting x every seed (rules 3, 4); `jobs` > 1 runs them in that many processes."""
+    """Every setting x every seed (rules 3, 4); `jobs` > 1 runs them in that many processes,
+    except under Pyodide, which has none (rule 6: the table is the same)."""
     rows = [Row(s) for s in settings]
     work = [(row, seed) for row in rows for seed in seeds]
     args = [(row.setting, seed, records, rate) for row, seed in work]
-    if jobs > 1:
+    if jobs > 1 and sys.platform != "emscripten":
         with ProcessPoolExecutor(jobs) as pool:
             results: Iterable[tuple[list[str], float]] = pool.map(_one, args, chunksize=4)
             _collect(work, results, progress)

@@ -8,11 +8,21 @@ Rules:
   the first call, never when `minikafka.viz` is imported.
 - A figure shows itself in a notebook as a PNG (`_repr_png_`), also when the notebook never
   imported pyplot (which is what sets up matplotlib's own inline display).
+- Where matplotlib is missing (the JupyterLite course offline: Pyodide loads it from its CDN),
+  every picture function falls back to its text twin (`text_twin`): it returns a `TextPicture`,
+  which shows as that text in a notebook, and `png_bytes` gives a blank 1000x1 PNG for it, so a
+  widget shows no picture and keeps its "as text" view. Never a traceback for a missing matplotlib.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import io
-from typing import Any, Collection
+import struct
+import zlib
+from typing import Any, Callable, Collection, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 WIDTH = 9.0             # inches: the width of a JupyterLab notebook cell
 DPI = 100
@@ -124,10 +134,68 @@ def member_colour(client: str) -> str:
 
 
 def png_bytes(fig: Any, dpi: int = DPI) -> bytes:
-    """The figure as PNG bytes (what the widgets show in an `ipywidgets.Image`)."""
+    """The figure as PNG bytes (what the widgets show in an `ipywidgets.Image`); a blank strip
+    for a `TextPicture` (no matplotlib)."""
+    if isinstance(fig, TextPicture):
+        return _BLANK_PNG
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+#: a transparent strip 1000 x 1 (8-bit grey + alpha), made with the stdlib: a widget's image,
+#: stretched to the widget's width, keeps the strip's shape, so it takes no room (a 1 x 1 pixel
+#: would become a blank square as wide as the widget)
+_BLANK_PNG = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1000, 1, 8, 4, 0, 0, 0))
+              + _png_chunk(b"IDAT", zlib.compress(bytes(1 + 2 * 1000))) + _png_chunk(b"IEND", b""))
+
+
+class TextPicture:
+    """What a picture function returns where matplotlib is missing: its text twin. A notebook
+    shows it as that text under one line that says why; `str()` is the twin's text alone."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"[{self.name}: matplotlib is not installed here; the picture as text]\n{self.text}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+def text_twin(twin: Callable[..., str]) -> Callable[[F], F]:
+    """Decorate a picture function: where matplotlib cannot be imported, call `twin` with the
+    arguments (defaults included) that it shares by name with the picture (others, e.g. `title`,
+    are dropped) and return a `TextPicture`. Any other error, a wrong argument included, goes
+    through as it is."""
+    shared = set(inspect.signature(twin).parameters)
+
+    def decorate(picture: F) -> F:
+        signature = inspect.signature(picture)
+
+        @functools.wraps(picture)
+        def draw(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return picture(*args, **kwargs)
+            except ModuleNotFoundError as exc:
+                if (exc.name or "").partition(".")[0] != "matplotlib":
+                    raise
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()          # the picture's defaults (e.g. how many entries) win
+            return TextPicture(picture.__name__, twin(**{k: v for k, v in bound.arguments.items() if k in shared}))
+
+        return draw  # type: ignore[return-value]
+
+    return decorate
 
 
 def patch(colour: str, label: str, **kw: Any) -> Any:

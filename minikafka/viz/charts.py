@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 from minikafka.clients.producer.partitioner import murmur2, to_positive
 from minikafka.cluster_args import check_int, check_ints
-from minikafka.viz._style import PALETTE, hang, new_figure, patch, table
+from minikafka.viz._style import PALETTE, hang, new_figure, patch, table, text_twin
 
 WIDTH = 100
 
@@ -46,6 +46,7 @@ def experiment_table(data: Any, what: str = "acknowledged then lost") -> str:
         ["setting", "trials", "trials with loss", "records lost", "worst trial"], rows, right={1, 2, 3, 4}))
 
 
+@text_twin(experiment_table)
 def experiment_figure(data: Any, title: str = "Acknowledged records lost per trial",
                       ylabel: str = "records acknowledged, then lost") -> Any:
     """A box and the individual trials per setting (see the module docstring)."""
@@ -110,6 +111,7 @@ def distribution_table(counts: Mapping[str, Sequence[int]]) -> str:
     return "\n".join(table(["partition"] + series + ["total"], rows, right=set(range(len(series) + 2))))
 
 
+@text_twin(distribution_table)
 def distribution_figure(counts: Mapping[str, Sequence[int]], title: str = "Records per partition") -> Any:
     """Stacked bars: records per partition, one colour per series."""
     _check_counts(counts)
@@ -182,6 +184,7 @@ def order_legend(order: Sequence[int]) -> list[str]:
     return [label for kind, label in ORDER_KINDS if kind in kinds]
 
 
+@text_twin(order_table)
 def order_figure(order: Sequence[int], title: str = "The partition's records, in offset order") -> Any:
     """Produced order (y) against offset (x): a clean run is a rising staircase."""
     from matplotlib.ticker import MaxNLocator

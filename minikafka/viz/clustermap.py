@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka.cluster_args import check_int, check_names
 from minikafka.controller.election import NO_LEADER
-from minikafka.viz._style import PALETTE, new_figure, patch, table
+from minikafka.viz._style import PALETTE, new_figure, patch, table, text_twin
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -156,6 +156,7 @@ def cluster_table(cluster: "Cluster", topics: list[str] | None = None, max_parti
 
 
 # -- figure ------------------------------------------------------------------------------
+@text_twin(cluster_table)
 def cluster_figure(cluster: "Cluster", topics: list[str] | None = None, max_partitions: int = 24) -> Any:
     """The cluster map as a matplotlib Figure (see the module docstring for what it shows)."""
     from matplotlib.patches import FancyBboxPatch, Rectangle

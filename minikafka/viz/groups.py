@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from minikafka.cluster_args import check_int, check_names, check_str
-from minikafka.viz._style import PALETTE, hang, member_colour, new_figure, patch, table, wrap_fields
+from minikafka.viz._style import PALETTE, hang, member_colour, new_figure, patch, table, text_twin, wrap_fields
 from minikafka.viz.sequence import dropped_note
 
 if TYPE_CHECKING:
@@ -158,6 +158,7 @@ def group_table(cluster: "Cluster", group: str, topics: Iterable[str] = (),
     return "\n".join(lines)
 
 
+@text_twin(group_table)
 def group_figure(cluster: "Cluster", group: str, topics: Iterable[str] = (),
                  isolation_level: str = "read_uncommitted") -> Any:
     """The group map as a matplotlib Figure (see the module docstring)."""
@@ -366,6 +367,7 @@ FOOT_COLUMNS = 105     # characters per footnote line at FOOT_PT across a 9-inch
 FOOT_LINE_IN = 0.2     # inches per footnote line
 
 
+@text_twin(rebalance_table)
 def rebalance_figure(trace: "Trace", group: str, max_generations: int = 8) -> Any:
     """The rebalance timeline as a matplotlib Figure (see the module docstring)."""
     from matplotlib.patches import Rectangle

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from minikafka.cluster_args import check_int, is_int
 from minikafka.controller.election import NO_LEADER
-from minikafka.viz._style import PALETTE, hang, new_figure, patch, short_key, table
+from minikafka.viz._style import PALETTE, hang, new_figure, patch, short_key, table, text_twin
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -185,6 +185,7 @@ _ROW = 1.0          # vertical distance between strips (data units)
 _H = 0.5            # cell height
 
 
+@text_twin(log_table)
 def log_figure(cluster: "Cluster", topic: str, partition: int,
                committed: Mapping[str, int] | None = None, max_cells: int = 32) -> Any:
     """The log strip as a matplotlib Figure (see the module docstring for what it shows)."""

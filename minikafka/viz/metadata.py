@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minikafka.cluster_args import check_bool, check_int
-from minikafka.viz._style import PALETTE, new_figure, patch
+from minikafka.viz._style import PALETTE, new_figure, patch, text_twin
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -122,6 +122,7 @@ def metadata_log_view(cluster: "Cluster", last: int = 30) -> tuple[int, int, tup
     return start, end, tuple(rows)
 
 
+@text_twin(metadata_log_table)
 def metadata_log_figure(cluster: "Cluster", last: int = 30) -> Any:
     """The metadata log of every node as a matplotlib Figure (see the module docstring)."""
     from matplotlib.patches import Rectangle

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from minikafka.cluster_args import check_int
 from minikafka.metrics.catalog import BY_NAME
 from minikafka.metrics.snapshot import MetricsSnapshot
-from minikafka.viz._style import PALETTE, new_figure
+from minikafka.viz._style import PALETTE, new_figure, text_twin
 
 DEFAULT_FIGURE = ("UnderReplicatedPartitions", "OfflinePartitionsCount", "MessagesInPerSec")
 
@@ -95,6 +95,12 @@ def sample(cluster: Any, ms: int, every_ms: int = 1000) -> list[MetricsSnapshot]
     return out
 
 
+def _metrics_twin(snapshots: Sequence[MetricsSnapshot], names: Sequence[str] = DEFAULT_FIGURE) -> str:
+    """metrics_figure's text twin: the first snapshot against the last, for the same metrics."""
+    return metrics_table(snapshots[0], snapshots[-1], names=names)
+
+
+@text_twin(_metrics_twin)
 def metrics_figure(snapshots: Sequence[MetricsSnapshot], names: Sequence[str] = DEFAULT_FIGURE) -> Any:
     """Rule 2."""
     if not snapshots:

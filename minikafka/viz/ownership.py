@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from minikafka.cluster_args import check_str
-from minikafka.viz._style import PALETTE, member_colour, new_figure, patch, table
+from minikafka.viz._style import PALETTE, member_colour, new_figure, patch, table, text_twin
 
 if TYPE_CHECKING:
     from minikafka.sim.trace import Trace
@@ -99,6 +99,7 @@ def ownership_table(trace: "Trace", group: str) -> str:
                      + table(["partition", "unowned", "owner from-to"], rows, right=(1,), width=100))
 
 
+@text_twin(ownership_table)
 def ownership_figure(trace: "Trace", group: str, title: str = "") -> Any:
     """The view as bars over time (see the module docstring)."""
     v = ownership_view(trace, group)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from minikafka.cluster_args import check_int
 from minikafka.cluster_storage import SegmentView
 from minikafka.controller.election import NO_LEADER
-from minikafka.viz._style import PALETTE, hang, new_figure, patch, table
+from minikafka.viz._style import PALETTE, hang, new_figure, patch, table, text_twin
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -212,10 +212,10 @@ def _frame(v: SegmentsView, max_segments: int) -> _Frame:
     return _Frame(x0, x1, first, stub, _AXIS_PT / (x1 - x0))
 
 
+@text_twin(segments_table)
 def segments_figure(source: "SegmentsView | Cluster", topic: str | None = None, partition: int | None = None,
                     max_segments: int = 20) -> Any:
-    """The segments as a matplotlib Figure (see the module docstring); `source` as for
-    `segments_table`."""
+    """The segments as a matplotlib Figure (see the module docstring); `source` as for `segments_table`."""
     from matplotlib.ticker import MaxNLocator
 
     check_int("max_segments", max_segments, 1)
@@ -456,6 +456,7 @@ def timeline_table(timeline: Timeline, width: int = 100, max_rows: int = 40) -> 
     return "\n".join(lines)
 
 
+@text_twin(timeline_table)
 def timeline_figure(timeline: Timeline) -> Any:
     """The timeline as a matplotlib Figure: log start and LEO as step lines over virtual time
     (seconds), the retained offsets shaded between them, the segment count on a second axis."""

@@ -34,7 +34,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Iterable
 
 from minikafka.cluster_args import check_bool, check_int, is_int
-from minikafka.viz._style import GROUP_MESSAGES, PALETTE, clip, fmt_fields, hang, new_figure, wrap_fields
+from minikafka.viz._style import GROUP_MESSAGES, PALETTE, clip, fmt_fields, hang, new_figure, text_twin, wrap_fields
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
@@ -308,6 +308,7 @@ def message_colour(name: str) -> str:
     return PALETTE["msg_other"]
 
 
+@text_twin(sequence_table)
 def sequence_figure(trace: "Trace", nodes: Iterable[str | int] | None = None, names: Iterable[str] | None = None,
                     since: int = 0, until: int | None = None, states: bool = True, max_arrows: int = 30,
                     cluster: "Cluster | None" = None) -> Any:

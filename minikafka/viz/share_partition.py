@@ -31,7 +31,7 @@ from typing import Any, Collection, Mapping
 from minikafka.cluster_args import check_int
 from minikafka.protocol.share_groups import STATE_NAMES
 from minikafka.server.share.share_partition import COUNT, LOCK, MEMBER, STATE, SharePartition
-from minikafka.viz._style import PALETTE, hang, member_colour, new_figure, patch, table
+from minikafka.viz._style import PALETTE, hang, member_colour, new_figure, patch, table, text_twin
 
 NOT_DELIVERED = "not yet delivered"
 DONE = "done (below the SPSO)"
@@ -136,6 +136,7 @@ def share_partition_table(sp: SharePartition, end_offset: int, width: int = WIDT
 _H = 0.62           # cell height
 
 
+@text_twin(share_partition_table)
 def share_partition_figure(sp: SharePartition, end_offset: int, title: str = "", first: int | None = None,
                            deadlines: Mapping[int, int] | None = None, crashed_locks: Collection[int] = (),
                            max_cells: int = 32) -> Any:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minikafka.cluster_args import check_int, check_str, check_topic
-from minikafka.viz._style import PALETTE, hang, new_figure, patch, table
+from minikafka.viz._style import PALETTE, hang, new_figure, patch, table, text_twin
 from minikafka.viz.logs import Cell, Strip, _batches, _draw_cell, _draw_markers, _strip_text, log_view
 
 if TYPE_CHECKING:
@@ -149,6 +149,7 @@ _ROW = 1.4          # room under each strip for its markers and above it for the
 _H = 0.5
 
 
+@text_twin(isolation_table)
 def isolation_figure(cluster: "Cluster", topic: str, isolation_level: str = "read_committed",
                      max_cells: int = 24, max_partitions: int = 8) -> Any:
     """The isolation picture as a matplotlib Figure (see the module docstring)."""

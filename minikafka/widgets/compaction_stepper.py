@@ -52,7 +52,7 @@ from minikafka.storage.log_cleaner import build_offset_map, clean, delete_horizo
 from minikafka.storage.log_cleaner_manager import LogToClean, log_to_clean
 from minikafka.storage.log_config import LogConfig
 from minikafka.storage.records import BATCH_OVERHEAD, Record, RecordBatch, record_size
-from minikafka.viz._style import PALETTE, hang, new_figure, patch, table
+from minikafka.viz._style import PALETTE, hang, new_figure, patch, table, text_twin
 from minikafka.widgets._base import _guarded, _pre, _View, _w, set_buttons
 
 TP = ("compacted", 0)
@@ -361,6 +361,7 @@ def compaction_table(s: CompactionState, width: int = 100) -> str:
     return "\n".join(out)
 
 
+@text_twin(compaction_table)
 def compaction_figure(s: CompactionState, title: str = "") -> Any:
     """The log as a matplotlib Figure: its segments as coloured bands (clean, dirty, active), one
     cell per offset (the latest value of its key, a superseded one, a tombstone, a tombstone with a
