@@ -201,6 +201,11 @@ def pyodide_version(core: Path) -> str:
     return found.group(1)
 
 
+def lock_python(lock: dict[str, Any], default: str = "3.14") -> str:
+    """The Python (major.minor) that a Pyodide lock file is for: the wheels fetched must suit it."""
+    return ".".join(str(lock.get("info", {}).get("python", default)).split(".")[:2])
+
+
 def boot_packages(lock: dict[str, Any]) -> list[str]:
     """KERNEL_BOOT and everything they depend on in the lock file (rule 4), lock names, sorted."""
     packages = lock["packages"]
@@ -241,8 +246,8 @@ def stage_pyodide(source: Path, static: Path, work: Path) -> str:
     not_pure = [n for n in boot if not packages[n]["file_name"].endswith("-none-any.whl")]
     if not_pure:
         raise LiteError(f"the kernel's boot packages {not_pure} are not pure wheels in this Pyodide")
-    python = ".".join(str(lock.get("info", {}).get("python", "3.14")).split(".")[:2])
-    wheels = fetch_wheels({packages[n]["name"]: packages[n]["version"] for n in boot}, work / "boot-wheels", python)
+    wheels = fetch_wheels({packages[n]["name"]: packages[n]["version"] for n in boot}, work / "boot-wheels",
+                          lock_python(lock))
     cdn = PYODIDE_CDN.format(version=version)
     for name, entry in packages.items():
         wheel = wheels.get(_norm(entry["name"])) if name in boot else None
@@ -329,7 +334,7 @@ def build(outdir: Path | str, pyodide: Path | str | None = None) -> Path:
         if pyodide is not None:
             stage_pyodide(Path(pyodide), stage / "static", Path(tmp))   # the well-known static/pyodide
             lock = json.loads((stage / "static" / "pyodide" / "pyodide-lock.json").read_text())
-            python = ".".join(str(lock.get("info", {}).get("python", python)).split(".")[:2])
+            python = lock_python(lock, python)
         for wheel in fetch_wheels(PIPLITE_PINS, Path(tmp) / "piplite-wheels", python).values():
             shutil.copy2(wheel, pypi / wheel.name)
         copy_contents(stage / "contents")

@@ -177,10 +177,10 @@ def status_of(exercise: Exercise, root: Path) -> Status:
     return Status(exercise, *parse(out.getvalue()))
 
 
-def report(root: Path | None = None, notebook: str | None = None, assigned: str | None = None) -> list[Status]:
-    """The status of every exercise (of one notebook, or of the assigned ones)."""
+def report(root: Path | None = None, notebook: str | None = None) -> list[Status]:
+    """The status of every exercise (or of one notebook's)."""
     root = find_root() if root is None else Path(root).resolve()
-    exercises = select(discover(root), assigned)
+    exercises = discover(root)
     if notebook is not None:
         exercises = [e for e in exercises if e.notebook == f"{int(notebook):02d}"]
     return [status_of(e, root) for e in exercises]

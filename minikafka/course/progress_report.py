@@ -33,7 +33,7 @@ import sys
 from pathlib import Path
 
 from minikafka.course.checks import wrap_report
-from minikafka.course.progress import STATUSES, Status, discover, find_root, report, reset, select
+from minikafka.course.progress import STATUSES, Status, discover, find_root, report, reset, select, status_of
 
 FORMAT = 1
 
@@ -70,9 +70,14 @@ def as_text(statuses: list[Status], root: Path, learner: str | None = None) -> s
     return "\n".join(out)
 
 
+def not_done(statuses: list[Status], assigned: list[str]) -> list[Status]:
+    """Rule 4: the assigned exercises that are not ok."""
+    chosen = set(assigned)
+    return [s for s in statuses if s.exercise.number in chosen and s.status != "ok"]
+
+
 def as_json(statuses: list[Status], learner: str, assigned: list[str]) -> dict:
     """Rule 2."""
-    chosen = set(assigned)
     return {
         "format": FORMAT,
         "learner": learner,
@@ -80,7 +85,7 @@ def as_json(statuses: list[Status], learner: str, assigned: list[str]) -> dict:
                        "file": s.exercise.file, "status": s.status, "detail": s.detail} for s in statuses],
         "counts": counts(statuses),
         "assigned": assigned,
-        "passed": all(s.status == "ok" for s in statuses if s.exercise.number in chosen),
+        "passed": not not_done(statuses, assigned),
     }
 
 
@@ -177,11 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.room:
             print(room(args.room))
             return 0
-        chosen = [e.number for e in select(discover(root), args.assigned)]
+        exercises = discover(root)
+        chosen = [e.number for e in select(exercises, args.assigned)]
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    statuses = report(root)
+    statuses = [status_of(e, root) for e in exercises]
     learner = _learner(args.learner)
     record = as_json(statuses, learner, chosen)
     to_stdout = args.json == "-"
@@ -195,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         args.html.write_text(as_html(statuses, root, learner), encoding="utf-8")
     if not args.strict:
         return 0
-    left = [f"{s.exercise.number} [{s.status}]" for s in statuses if s.exercise.number in set(chosen) and s.status != "ok"]
+    left = [f"{s.exercise.number} [{s.status}]" for s in not_done(statuses, chosen)]
     print(wrap_report(f"strict: {len(left)} of {len(chosen)} assigned exercises not done: {', '.join(left)}" if left
                       else f"strict: all {len(chosen)} assigned exercises pass"), file=sys.stderr if to_stdout else sys.stdout)
     return 1 if left else 0
