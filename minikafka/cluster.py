@@ -54,24 +54,18 @@ from __future__ import annotations
 from typing import Any
 
 from minikafka import cluster_metrics, seams
-from minikafka import protocol as P
 from minikafka.clients.admin.admin_client import AdminClient
 from minikafka.clients.consumer.consumer import Consumer
 from minikafka.clients.consumer.share_consumer import ShareConsumer
 from minikafka.clients.producer.producer import Producer
 from minikafka.cluster_args import (
-    check_batch,
     check_bool,
     check_count,
     check_int,
     check_kind,
-    check_mapping,
-    check_new_topic_name,
-    check_new_total,
     check_partition,
     check_probability,
     check_racks,
-    check_size,
     check_str,
     is_int,
 )
@@ -83,11 +77,11 @@ from minikafka.cluster_views import (
     ProducerView,
     ReplicaView,
 )
-from minikafka.config import BROKER, GROUP, TOPIC, check_broker, resolve
-from minikafka.storage.log_config import effective
+from minikafka.config import BROKER, check_broker, resolve
 from minikafka.controller.election import NO_LEADER
 from minikafka.cluster_quorum import ControllerQuorum
 from minikafka.cluster_storage import StorageViews
+from minikafka.cluster_topics import TopicAdmin
 from minikafka.controller.quorum_controller import QuorumController, controller_name
 from minikafka.errors import KafkaException
 from minikafka.metadata.features import resolve as resolve_features
@@ -99,7 +93,7 @@ from minikafka.sim.trace import DEFAULT_LIMIT, Trace, check_limit
 from minikafka.storage.remote_storage import RemoteStorage
 
 
-class Cluster(ControllerQuorum, StorageViews):
+class Cluster(TopicAdmin, ControllerQuorum, StorageViews):
     def __init__(self, brokers: int = 3, seed: int = 0, *, controllers: int = 1,
                  config: dict[str, Any] | None = None, features: dict[str, int] | None = None,
                  racks: dict[int, str] | None = None,
@@ -175,109 +169,17 @@ class Cluster(ControllerQuorum, StorageViews):
         if self._blocking:
             raise RuntimeError(f"cannot call {what}() while the simulation is running")
 
-    # -- topics -----------------------------------------------------------------------
-    def create_topic(self, name: str, partitions: int | None = None, replication_factor: int | None = None,
-                     config: dict[str, Any] | None = None) -> None:
-        """Create a topic and wait (virtual time) until its replicas know their roles. Kafka's
-        name rules apply, with its collision rule (cluster_args.py rule 4); `partitions` and
-        `replication_factor` default (None, or -1 as in Kafka's CreateTopics) to the brokers'
-        `num.partitions` and `default.replication.factor`."""
-        check_new_topic_name(name, self.controller.topics)
-        partitions = check_size("partitions", partitions, self.config, "num.partitions")
-        rf = check_size("replication_factor", replication_factor, self.config, "default.replication.factor")
-        config = check_mapping("config", config)
-        check_batch(1 + partitions + len(config))
-        defaults = {"min.insync.replicas": self.config["min.insync.replicas"],
-                    "unclean.leader.election.enable": self.config["unclean.leader.election.enable"]}
-        cfg = resolve(TOPIC, {**defaults, **config})
-        cfg = {k: cfg[k] for k in sorted({*defaults, *config})}   # the log keys it did not set follow the brokers'
-        # min.insync.replicas > replication factor is allowed, as in Kafka: the effective minimum
-        # is min(min.insync.replicas, replication factor)
-        self.admin().call(lambda cid: P.CreateTopicsRequest(name, partitions, rf, dict(cfg), cid),
-                        f"create_topic({name!r})")
-        self._settle(name)
-
-    def _settle(self, topic: str) -> None:
-        def ready() -> bool:
-            for st in self.controller.topics[topic]:
-                for b in st.replicas:
-                    broker = self.brokers[b]
-                    if broker.alive and not self.controller.brokers[b].fenced:
-                        r = broker.replicas.get(st.tp)
-                        if r is None or r.leader_epoch != st.leader_epoch:
-                            return False
-            return True
-        self.sim.run_until(lambda: self._settled(lambda ctl: True) and ready(), self.sim.now + 10_000)
-
-    def create_partitions(self, topic: str, total: int) -> None:
-        """Grow `topic` to `total` partitions (Kafka's CreatePartitions; it can never shrink).
-        Existing records stay where they are; keys hash over the new count from now on."""
-        self._topic(topic)
-        have = len(self.controller.topics[topic])
-        check_batch(check_new_total(topic, have, total) - have)
-        self.admin().call(lambda cid: P.CreatePartitionsRequest(cid, topic, total), f"create_partitions({topic!r})")
-        self._settle(topic)
-
-    def delete_topic(self, name: str) -> None:
-        """Delete a topic (Kafka's DeleteTopics): the controller writes a RemoveTopicRecord, and
-        every broker deletes its replicas, logs and all, once it applies it; this waits for that.
-        Clients then get UNKNOWN_TOPIC_OR_PART for it. Internal topics are not deleted."""
-        if isinstance(name, str) and name.startswith("__"):
-            raise ValueError(f"{name} is an internal topic; minikafka does not delete internal topics")
-        self._topic(name)
-        self.admin().call(lambda cid: P.DeleteTopicsRequest(cid, name), f"delete_topic({name!r})")
-        self.sim.run_until(lambda: self._settled(lambda ctl: True) and not any(
-            tp[0] == name for b in self.brokers.values() if b.alive for tp in b.replicas), self.sim.now + 10_000)
-
+    # -- topics (cluster_topics.py) -------------------------------------------------------
     def admin(self) -> AdminClient:
-        """The cluster's admin client (node "admin"; Kafka's `Admin`), made on first use: the one
-        the administration methods use, and the transaction tools (`list_transactions`,
-        `describe_transactions`, `describe_producers`, `find_hanging_transactions`,
-        `abort_transaction`; clients/admin/transactions.py)."""
+        """The cluster's admin client (node "admin"), shaped like confluent-kafka's `AdminClient`:
+        its calls return futures (clients/admin/). Made on first use; the administration methods
+        here are built on it."""
         if self._admin is None or not self._admin.alive:
             self._admin = AdminClient(self)
         return self._admin
 
     def topics(self) -> list[str]:
         return sorted(self.controller.topics)
-
-    def topic_config(self, topic: str) -> dict[str, Any]:
-        """Every topic key with its value: the topic's own, else its broker synonym's."""
-        self._topic(topic)
-        own = self.controller.topic_configs[topic]
-        return {**resolve(TOPIC, own), **effective(own, self.config)}
-
-    def alter_topic_config(self, topic: str, config: dict[str, Any]) -> None:
-        """Change topic configs (e.g. enable unclean election while a partition is offline)."""
-        self._topic(topic)
-        cfg = resolve(TOPIC, {**self.controller.topic_configs[topic], **check_mapping("config", config, None)})
-        changes = {k: cfg[k] for k in sorted(config)}
-        self.admin().call(lambda cid: P.IncrementalAlterConfigsRequest(cid, topic, changes),
-                        f"alter_topic_config({topic!r})")
-        self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
-
-    def group_config(self, group_id: str) -> dict[str, Any]:
-        """A group's configs (group-level settings; every key with its value)."""
-        check_str("group_id", group_id)
-        return dict(resolve(GROUP, self.controller.image.group_configs.get(group_id, {})))
-
-    def alter_group_config(self, group_id: str, config: dict[str, Any]) -> None:
-        """Change group configs (Kafka: `kafka-configs --entity-type groups`), e.g. a share
-        group's `share.auto.offset.reset`: an IncrementalAlterConfigs for resource type GROUP,
-        stored in the metadata log, so every broker knows it."""
-        check_str("group_id", group_id)
-        cfg = resolve(GROUP, {**self.controller.image.group_configs.get(group_id, {}),
-                              **check_mapping("config", config, None)})
-        changes = {k: cfg[k] for k in sorted(config)}
-        self.admin().call(lambda cid: P.IncrementalAlterConfigsRequest(cid, group_id, changes, "group"),
-                          f"alter_group_config({group_id!r})")
-        self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
-
-    def _topic(self, topic: str) -> None:
-        check_str("topic", topic)
-        if topic not in self.controller.topics:
-            raise KafkaException("UNKNOWN_TOPIC_OR_PART",
-                                 f"Unknown topic '{topic}'; topics: {', '.join(self.topics()) or 'none'}")
 
     # -- clients ------------------------------------------------------------------------
     def producer(self, config: dict[str, Any] | None = None) -> Producer:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from minikafka import protocol as P
+from minikafka.clients.admin.admin_client import ControllerCall
 from minikafka.cluster_args import is_int
 from minikafka.cluster_views import ControllerStateView, ObserverView, VoterView
 from minikafka.errors import KafkaException
@@ -71,6 +72,12 @@ class ControllerQuorum:
         the topic's `unclean.leader.election.enable` would do at the controller's next check,
         now). Returns each partition's error name, None where a leader was elected; with
         `partitions` None, every partition, leaving out those that needed no election."""
+        results = self._run_call(self.elect_leaders_call(election_type, partitions))
+        self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
+        return results
+
+    def elect_leaders_call(self, election_type: str, partitions: list[tuple[str, int]] | None) -> Any:
+        """The admin call behind `elect_leaders` (cluster_topics.py rule 1)."""
         if election_type not in ("preferred", "unclean"):
             raise ValueError(f"election_type must be 'preferred' or 'unclean', got {election_type!r}")
         topics = self.controller.topics
@@ -86,10 +93,9 @@ class ControllerQuorum:
                     raise KafkaException("UNKNOWN_TOPIC_OR_PART", f"no partition {tp!r}; partitions are "
                                                                   f"(topic, index) pairs of existing topics")
                 tps.append(tp)
-        resp = self.admin().call(lambda cid: P.ElectLeadersRequest(cid, election_type, tuple(tps)),
-                               f"elect_leaders({election_type!r})")
+        resp = yield ControllerCall(lambda cid: P.ElectLeadersRequest(cid, election_type, tuple(tps)),
+                                    f"elect_leaders({election_type!r})")
         results = dict(resp.results)
-        self.sim.run_until(lambda: self._settled(lambda ctl: True), self.sim.now + 10_000)
         if partitions is None:
             return {tp: e for tp, e in results.items() if e != "ELECTION_NOT_NEEDED"}
         return results

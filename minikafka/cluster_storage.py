@@ -80,12 +80,12 @@ class StorageViews:
         self._topic(topic)
         if not isinstance(offsets, Mapping):
             raise TypeError(f"delete_records: offsets must be a dict of partition -> offset, got {offsets!r}")
-        lows = self.admin().delete_records({(topic, p): off for p, off in offsets.items()})
-        return {p: low for (_, p), low in lows.items()}
+        futures = self.admin().delete_records({(topic, p): off for p, off in offsets.items()})
+        return {p: f.result().low_watermark for (_, p), f in futures.items()}
 
     def list_offsets(self, topic: str, partition: int, spec: Any = "latest",
                      isolation_level: str = "read_uncommitted") -> "ListOffsetsResultInfo":
         """Kafka's `kafka-get-offsets.sh`: the offset of one partition for a spec ("earliest",
         "latest", "max_timestamp", ...) or a timestamp in ms."""
         self._topic(topic)
-        return self.admin().list_offsets({(topic, partition): spec}, isolation_level)[(topic, partition)]
+        return self.admin().list_offsets({(topic, partition): spec}, isolation_level)[(topic, partition)].result()

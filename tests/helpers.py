@@ -46,3 +46,44 @@ def lose_third_of_five_requests(c: Cluster, p) -> None:
     one carrying m2 is lost. Over TCP that breaks the connection: m3 and m4, in flight on it,
     are lost too, and the producer retries all three (network.py; notebook 06's schedule)."""
     lose_the_third_of_five(c, p, "t", "m")
+
+
+# -- the admin client's futures, resolved the way a test reads them -------------------------------
+def resolve(futures):
+    """A future's value, or for a dict of futures the dict of their values (the first error, in
+    the dict's order, raised)."""
+    if isinstance(futures, dict):
+        return {k: f.result() for k, f in futures.items()}
+    return futures.result()
+
+
+def group_offsets(admin, group_id, partitions=None):
+    """{(topic, partition): committed offset or None}, by list_consumer_group_offsets."""
+    from minikafka import ConsumerGroupTopicPartitions
+    tps = None if partitions is None else [TopicPartition(*tp) if isinstance(tp, tuple) else tp for tp in partitions]
+    got = resolve(admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group_id, tps)]))[group_id]
+    return {(tp.topic, tp.partition): (None if tp.offset == -1001 else tp.offset) for tp in got.topic_partitions}
+
+
+def alter_offsets(admin, group_id, offsets):
+    """{(topic, partition): offset} committed, by alter_consumer_group_offsets."""
+    from minikafka import ConsumerGroupTopicPartitions
+    if isinstance(offsets, dict):
+        tps = [TopicPartition(t, p, off) for (t, p), off in offsets.items()]
+    else:
+        tps = list(offsets)
+    got = resolve(admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group_id, tps)]))[group_id]
+    return {(tp.topic, tp.partition): tp.offset for tp in got.topic_partitions}
+
+
+def delete_offsets(admin, group_id, partitions):
+    """[(topic, partition)] deleted, by delete_consumer_group_offsets."""
+    from minikafka import ConsumerGroupTopicPartitions
+    tps = [TopicPartition(*tp) if isinstance(tp, tuple) else tp for tp in partitions]
+    got = resolve(admin.delete_consumer_group_offsets([ConsumerGroupTopicPartitions(group_id, tps)]))[group_id]
+    return [(tp.topic, tp.partition) for tp in got.topic_partitions]
+
+
+def deleted_records(futures):
+    """{partition: low watermark} from delete_records' futures."""
+    return {tp: r.low_watermark for tp, r in resolve(futures).items()}

@@ -13,6 +13,7 @@ from minikafka.coordinator.group.consumer_group import (STABLE, UNRELEASED, UNRE
 from minikafka.coordinator.group.offset_metadata_manager import validate_consumer_group_commit
 from minikafka.coordinator.group.consumer_group import ConsumerGroup
 from minikafka.coordinator.group.server_assignors import MemberSpec, preferred, range_, uniform
+from helpers import resolve
 
 T = "t"
 
@@ -329,17 +330,17 @@ def test_the_admin_client_lists_and_describes_consumer_protocol_groups():
     a, b = member(c), member(c)
     settle(a, b)
     admin = c.admin()
-    listed = {g.group_id: g for g in admin.list_consumer_groups()}
+    listed = {g.group_id: g for g in resolve(admin.list_consumer_groups()).valid}
     assert listed["g"].type == "consumer" and listed["g"].state == "Stable"
-    d = admin.describe_consumer_groups(["g"])["g"]
+    d = resolve(admin.describe_consumer_groups(["g"]))["g"]
     assert d.type == "consumer" and d.partition_assignor == "uniform"
     assert sorted(tp for m in d.members for tp in m.assignment) == [(T, p) for p in range(6)]
     for k in (a, b):
         k.close()
     c.run(1_000)
-    assert admin.list_consumer_groups(states=["Empty"])[0].group_id == "g"
-    admin.delete_consumer_groups(["g"])
-    assert "g" not in {g.group_id for g in admin.list_consumer_groups()}
+    assert resolve(admin.list_consumer_groups(states=["Empty"])).valid[0].group_id == "g"
+    list(resolve(admin.delete_consumer_groups(["g"])))
+    assert "g" not in {g.group_id for g in resolve(admin.list_consumer_groups()).valid}
 
 
 @pytest.mark.parametrize("protocol", ["classic", "consumer"])

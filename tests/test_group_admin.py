@@ -7,6 +7,7 @@ import pytest
 
 from minikafka import Cluster, KafkaException, TopicPartition
 from minikafka.coordinator.internal_topics import CONSUMER_OFFSETS, partition_for
+from helpers import alter_offsets, delete_offsets, group_offsets, resolve
 
 
 def cluster(seed: int = 5, partitions: int = 2, brokers: int = 3) -> Cluster:
@@ -43,10 +44,10 @@ def test_list_merges_every_brokers_groups_sorted_with_state_and_type():
     k = member(c, "live")
     member(c, "gone").close()
     coordinators = {coordinator(c, "live"), coordinator(c, "gone")}
-    rows = c.admin().list_consumer_groups()
+    rows = resolve(c.admin().list_consumer_groups()).valid
     assert [(r.group_id, r.state, r.type, r.protocol_type) for r in rows] == [
         ("gone", "Empty", "classic", "consumer"), ("live", "Stable", "classic", "consumer")]
-    assert [r.group_id for r in c.admin().list_consumer_groups(states=["Stable"])] == ["live"]
+    assert [r.group_id for r in resolve(c.admin().list_consumer_groups(states=["Stable"])).valid] == ["live"]
     asked = {e.peer for e in c.trace.filter(name="ListGroupsRequest", kind="send")}
     assert asked >= {c.brokers[b].name for b in coordinators} and len(asked) == 3
     k.close()
@@ -55,9 +56,9 @@ def test_list_merges_every_brokers_groups_sorted_with_state_and_type():
 def test_list_refuses_an_unknown_state_before_sending():
     c = cluster()
     with pytest.raises(ValueError, match="'Running' is not a consumer group state; states are"):
-        c.admin().list_consumer_groups(states=["Running"])
+        resolve(c.admin().list_consumer_groups(states=["Running"])).valid
     with pytest.raises(TypeError, match="states must be a list"):
-        c.admin().list_consumer_groups(states="Stable")
+        resolve(c.admin().list_consumer_groups(states="Stable")).valid
     assert not c.trace.filter(name="ListGroupsRequest", kind="send")
 
 
@@ -71,7 +72,7 @@ def test_describe_shows_members_assignor_and_a_static_members_instance_id():
     for _ in range(5):
         a.consume(100, 2.0)
         b.consume(100, 2.0)
-    d = c.admin().describe_consumer_groups(["g"])["g"]
+    d = resolve(c.admin().describe_consumer_groups(["g"]))["g"]
     assert d.state == "Stable" and d.partition_assignor == "range" and not d.is_simple_consumer_group
     assert d.coordinator == coordinator(c, "g")
     by_client = {m.client_id: m for m in d.members}
@@ -86,9 +87,9 @@ def test_describe_of_an_unknown_group_is_group_id_not_found():
     c = cluster()
     member(c, "known").close()
     with pytest.raises(KafkaException) as e:
-        c.admin().describe_consumer_groups(["known", "nobody"])
+        resolve(c.admin().describe_consumer_groups(["known", "nobody"]))
     assert codes(e) == "GROUP_ID_NOT_FOUND" and "'nobody'" in str(e.value)
-    assert c.admin().describe_consumer_groups(["known"])["known"].state == "Empty"
+    assert resolve(c.admin().describe_consumer_groups(["known"]))["known"].state == "Empty"
 
 
 def test_a_crashed_coordinator_is_looked_up_again_and_the_new_one_answers():
@@ -96,9 +97,9 @@ def test_a_crashed_coordinator_is_looked_up_again_and_the_new_one_answers():
     member(c, "g").close()
     old = coordinator(c, "g")
     c.crash_broker(old)
-    d = c.admin().describe_consumer_groups(["g"])["g"]
+    d = resolve(c.admin().describe_consumer_groups(["g"]))["g"]
     assert d.coordinator != old and d.coordinator == coordinator(c, "g")
-    assert c.admin().list_consumer_group_offsets("g") == {("t", 0): 5, ("t", 1): 5}
+    assert group_offsets(c.admin(), "g") == {("t", 0): 5, ("t", 1): 5}
 
 
 # -- offsets, alter -------------------------------------------------------------------------------------
@@ -106,40 +107,40 @@ def test_list_offsets_all_or_named_partitions():
     c = cluster()
     member(c, "g").close()
     admin = c.admin()
-    assert admin.list_consumer_group_offsets("g") == {("t", 0): 5, ("t", 1): 5}
-    assert admin.list_consumer_group_offsets("g", [TopicPartition("t", 1), ("t", 7)]) == {("t", 1): 5, ("t", 7): None}
+    assert group_offsets(admin, "g") == {("t", 0): 5, ("t", 1): 5}
+    assert group_offsets(admin, "g", [TopicPartition("t", 1), ("t", 7)]) == {("t", 1): 5, ("t", 7): None}
     with pytest.raises(TypeError, match="group_id must be a non-empty str"):
-        admin.list_consumer_group_offsets(3)
+        group_offsets(admin, 3)
 
 
 def test_alter_on_a_non_empty_group_is_refused_and_changes_nothing():
     c = cluster()
     k = member(c, "g")
     with pytest.raises(KafkaException) as e:
-        c.admin().alter_consumer_group_offsets("g", {("t", 0): 1})
+        alter_offsets(c.admin(), "g", {("t", 0): 1})
     assert codes(e) == "UNKNOWN_MEMBER_ID" and "not Empty" in str(e.value)
-    assert c.admin().list_consumer_group_offsets("g") == {("t", 0): 5, ("t", 1): 5}
+    assert group_offsets(c.admin(), "g") == {("t", 0): 5, ("t", 1): 5}
     k.close()
 
 
 def test_alter_an_empty_group_then_its_consumer_resumes_there():
     c = cluster()
     member(c, "g").close()
-    assert c.admin().alter_consumer_group_offsets("g", [TopicPartition("t", 0, 2)]) == {("t", 0): 2}
+    assert alter_offsets(c.admin(), "g", [TopicPartition("t", 0, 2)]) == {("t", 0): 2}
     k = c.consumer({"group.id": "g", "enable.auto.commit": False})
     k.subscribe(["t"])
     got = sorted(m.value() for m in k.consume(100, 10.0))
     assert got == [b"v4", b"v6", b"v8"]
     with pytest.raises(ValueError, match="must be an integer >= 0, got -3"):
-        c.admin().alter_consumer_group_offsets("g", {("t", 0): -3})
+        alter_offsets(c.admin(), "g", {("t", 0): -3})
 
 
 # -- delete offsets ------------------------------------------------------------------------------------
 def test_delete_offsets_of_an_empty_group_makes_a_new_consumer_use_auto_offset_reset():
     c = cluster()
     member(c, "g").close()
-    assert c.admin().delete_consumer_group_offsets("g", [("t", 0)]) == [("t", 0)]
-    assert c.admin().list_consumer_group_offsets("g") == {("t", 1): 5}
+    assert delete_offsets(c.admin(), "g", [("t", 0)]) == [("t", 0)]
+    assert group_offsets(c.admin(), "g") == {("t", 1): 5}
     k = c.consumer({"group.id": "g", "auto.offset.reset": "latest", "enable.auto.commit": False})
     k.subscribe(["t"])
     assert k.consume(100, 5.0) == []
@@ -154,18 +155,18 @@ def test_delete_offsets_of_a_subscribed_topic_is_refused_while_the_group_has_mem
     c.create_topic("other", partitions=1, replication_factor=3)
     k = member(c, "g")
     with pytest.raises(KafkaException) as e:
-        c.admin().delete_consumer_group_offsets("g", [("t", 0)])
+        delete_offsets(c.admin(), "g", [("t", 0)])
     assert codes(e) == "GROUP_SUBSCRIBED_TO_TOPIC"
-    assert c.admin().list_consumer_group_offsets("g")[("t", 0)] == 5
+    assert group_offsets(c.admin(), "g")[("t", 0)] == 5
     k.close()
 
 
 def test_deleted_offsets_stay_deleted_after_the_coordinator_moves():
     c = cluster()
     member(c, "g").close()
-    c.admin().delete_consumer_group_offsets("g", [("t", 0), ("t", 1)])
+    delete_offsets(c.admin(), "g", [("t", 0), ("t", 1)])
     c.crash_broker(coordinator(c, "g"))
-    assert c.admin().list_consumer_group_offsets("g", [("t", 0), ("t", 1)]) == {("t", 0): None, ("t", 1): None}
+    assert group_offsets(c.admin(), "g", [("t", 0), ("t", 1)]) == {("t", 0): None, ("t", 1): None}
 
 
 # -- delete groups ----------------------------------------------------------------------------------------
@@ -174,16 +175,16 @@ def test_delete_groups_only_empty_ones_and_their_offsets_go_with_them():
     k = member(c, "busy")
     member(c, "idle").close()
     with pytest.raises(KafkaException) as e:
-        c.admin().delete_consumer_groups(["busy", "idle"])
+        list(resolve(c.admin().delete_consumer_groups(["busy", "idle"])))
     assert codes(e) == "NON_EMPTY_GROUP" and "'busy'" in str(e.value)
-    assert [r.group_id for r in c.admin().list_consumer_groups()] == ["busy"]
+    assert [r.group_id for r in resolve(c.admin().list_consumer_groups()).valid] == ["busy"]
     c.crash_broker(coordinator(c, "idle"))
     with pytest.raises(KafkaException) as e:
-        c.admin().describe_consumer_groups(["idle"])
+        resolve(c.admin().describe_consumer_groups(["idle"]))
     assert codes(e) == "GROUP_ID_NOT_FOUND"
-    assert c.admin().list_consumer_group_offsets("idle", [("t", 0)]) == {("t", 0): None}
+    assert group_offsets(c.admin(), "idle", [("t", 0)]) == {("t", 0): None}
     with pytest.raises(ValueError, match="at least one group"):
-        c.admin().delete_consumer_groups([])
+        list(resolve(c.admin().delete_consumer_groups([])))
     k.close()
 
 
@@ -195,6 +196,6 @@ def test_lag_is_end_offset_minus_committed():
     for i in range(3):
         p.produce("t", value=b"x", partition=0)
     p.flush()
-    lag = c.admin().consumer_group_lag("g")
+    lag = resolve(c.admin().consumer_group_lag("g"))
     assert {tp: (v.committed_offset, v.end_offset, v.lag) for tp, v in lag.items()} == {
         ("t", 0): (5, 8, 3), ("t", 1): (5, 5, 0)}

@@ -7,6 +7,7 @@ import pytest
 
 from minikafka import Cluster, ConfigException, KafkaException
 from minikafka.coordinator.group.share_group import ShareMember, simple_assign
+from helpers import resolve
 
 T = "tasks"
 
@@ -205,10 +206,10 @@ def test_group_admin_lists_describes_and_deletes_a_share_group():
     assert [(g.group_id, g.group_type, g.state) for g in listed] == [("jobs", "share", "Stable")]
     described = describe_groups(gc, P.DescribeGroupsRequest(2, ("jobs",))).groups[0]
     assert described.group_type == "share" and described.members[0].assignment == ((T, 0),)
-    assert "jobs" not in {g.group_id for g in admin.list_consumer_groups()}      # consumer groups only
+    assert "jobs" not in {g.group_id for g in resolve(admin.list_consumer_groups()).valid}      # consumer groups only
     a.close()
     c.run(1_000)
-    admin.delete_consumer_groups(["jobs"])
+    list(resolve(admin.delete_consumer_groups(["jobs"])))
     assert c.group_state("jobs").group_type == "classic"                          # gone
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import Deliveries
+from helpers import Deliveries, resolve
 
 from minikafka import Cluster, KafkaException, TopicPartition
 from minikafka.coordinator.internal_topics import TRANSACTION_STATE, java_string_hash, partition_for
@@ -253,7 +253,7 @@ def test_zombie_is_fenced_by_epoch_bump_twice_and_its_commit_fails_fatally():
         a.begin_transaction()
     assert e.value.args[0].name() == "PRODUCER_FENCED"
     with pytest.raises(KafkaException):
-        a.abort_transaction()
+        resolve(a.abort_transaction())
 
 
 def test_zombie_records_are_invisible_to_read_committed_and_visible_to_read_uncommitted():
@@ -274,7 +274,7 @@ def test_zombie_send_after_fencing_is_refused_with_invalid_producer_epoch_then_a
     assert e.value.args[0].txn_requires_abort()
     assert d.failed == {b"late": "INVALID_PRODUCER_EPOCH"}
     with pytest.raises(KafkaException) as e:
-        a.abort_transaction()
+        resolve(a.abort_transaction())
     assert e.value.args[0].name() == "PRODUCER_FENCED" and e.value.args[0].fatal()
     b.begin_transaction()                         # B is unaffected
     b.produce("t", value=b"y")

@@ -19,15 +19,20 @@ Rules:
 4. A lookup of a partition's leader fails at once with UNKNOWN_TOPIC_OR_PART when the Metadata
    answer lacks the topic (as Kafka's admin client does) or the partition (Kafka's would wait out
    its timeout for a partition index the topic lacks).
-5. A call blocks in virtual time (it runs the simulation), so it may not be made from inside a
-   simulation event.
+5. A call is a generator that yields what it waits for next (a `Stage` of keys, or a
+   `ControllerCall`, admin_client.py) and gets back that stage's answer. `drive` runs one to its
+   end, blocking in virtual time (so not from inside a simulation event); `launch` starts one
+   and returns a `KafkaFuture` (kafka_future.py) that each answer moves on, inside the
+   simulation, with no one waiting. Argument errors raise from both at once, before anything
+   is sent; with `launch`, later errors are the future's.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
+from minikafka.clients.admin.kafka_future import KafkaFuture
 from minikafka.errors import KafkaException
 
 if TYPE_CHECKING:
@@ -55,6 +60,18 @@ class Key:
         self.value: Any = None
         self.error: KafkaException | None = None
         self.why = ""                   # the last error that made it retry
+
+
+class Stage:
+    """What a call waits for next (rule 5): every key of `keys` answered or failed, by `deadline`."""
+
+    __slots__ = ("keys", "what", "deadline")
+
+    def __init__(self, keys: list[Key], what: str, deadline: int) -> None:
+        self.keys, self.what, self.deadline = keys, what, deadline
+
+
+Call = Generator[Any, Any, Any]
 
 
 def coordinator_lookup(key: str, key_type: str) -> Lookup:
@@ -123,13 +140,13 @@ class BrokerCalls:
         return self.sim.now + self.cfg["default.api.timeout.ms"]
 
     def ask_every_broker(self, build: Callable[[int], Any], answer: Callable[[Any], Any], what: str,
-                         deadline: int) -> list[Key]:
+                         deadline: int) -> Generator[Stage, None, list[Key]]:
         """The live brokers of one Metadata answer each get `build(cid)`; a key's value is
         `answer(response)`. COORDINATOR_LOAD_IN_PROGRESS is retried, another error fails that
         key (the caller raises the first). Kafka: AllBrokersStrategy."""
         brokers = Key("the live brokers", lambda cid: P.MetadataRequest(cid, ()),
                       lambda resp, b: (DONE, resp.brokers) if resp.brokers else (RETRY, "no live broker"))
-        self.run_keys([brokers], what, deadline)
+        yield Stage([brokers], what, deadline)
 
         def handle(resp: Any, broker: int) -> Verdict:
             if resp.error is None:
@@ -138,8 +155,65 @@ class BrokerCalls:
                 return (RETRY, resp.error)
             return (FAIL, KafkaException(resp.error, f"{what}: broker {broker} answered {resp.error}"))
         keys = [Key(f"broker {b}", build, handle, broker=b) for b in sorted(brokers.value)]
-        self.run_keys(keys, what, deadline)
+        yield Stage(keys, what, deadline)
         return keys
+
+    def drive(self, call: Call, first: Any = None) -> Any:
+        """Rule 5: run `call` to its end, blocking (from `first`, its first stage, when the caller
+        has started it); its value, or its error raised."""
+        try:
+            stage = call.send(None) if first is None else first
+            while True:
+                stage = call.send(self.run_stage(stage))
+        except StopIteration as stop:
+            return stop.value
+
+    def run_stage(self, stage: Any) -> Any:
+        if isinstance(stage, Stage):
+            self.run_keys(stage.keys, stage.what, stage.deadline)
+            return None
+        return self.run_controller_call(stage)
+
+    def launch(self, call: Call, what: str) -> KafkaFuture:
+        """Rule 5: start `call` and return its future; argument errors raise here."""
+        self.check_open()
+        future = KafkaFuture(self, what)
+
+        def advance(answer: Any) -> None:
+            try:
+                stage = call.send(answer)
+            except StopIteration as stop:
+                future.set_result(stop.value)
+            except Exception as e:       # the call's error is its future's, as in any executor
+                future.set_exception(e)
+            else:
+                self.start_stage(stage, advance, future.set_exception)
+        try:
+            stage = call.send(None)
+        except StopIteration as stop:
+            future.set_result(stop.value)
+            return future
+        self.start_stage(stage, advance, future.set_exception)
+        return future
+
+    def start_stage(self, stage: Any, advance: Callable[[Any], None], fail: Callable[[Exception], None]) -> None:
+        if not isinstance(stage, Stage):
+            self.start_controller_call(stage, advance, fail)
+            return
+        keys, what = stage.keys, stage.what
+
+        def done(late: list[Key]) -> None:
+            if late:
+                fail(self.late_error(late, what))
+            else:
+                advance(None)
+        self.start_keys(keys, what, stage.deadline, done)
+
+    def late_error(self, late: list[Key], what: str) -> KafkaException:
+        names = ", ".join(k.name + (f" (last error {k.why})" if k.why else "") for k in late)
+        limit = self.cfg["default.api.timeout.ms"]
+        return KafkaException("REQUEST_TIMED_OUT", f"{what}: no answer for {names} within "
+                                                   f"default.api.timeout.ms ({limit} ms)")
 
     def run_keys(self, keys: list[Key], what: str, deadline: int | None = None) -> None:
         """Rules 1-3: drive every key to an answer (`key.value`) or a failure (`key.error`);
@@ -147,7 +221,29 @@ class BrokerCalls:
         from now)."""
         self.check_open()
         deadline = self.api_deadline() if deadline is None else deadline
+        self.start_keys(keys, what, deadline)
+        self.block_until(lambda: all(k.done for k in keys), max(0, deadline - self.sim.now), what)
+        late = [k for k in keys if not k.done]
+        if late:
+            raise self.late_error(late, what)
+
+    def start_keys(self, keys: list[Key], what: str, deadline: int,
+                   on_done: Callable[[list[Key]], None] | None = None) -> None:
+        """Rules 1-3 without waiting: send every key's first request. With `on_done`, it is
+        called once, inside the simulation: with [] when every key is done, or with the keys
+        still open when `deadline` comes first."""
         backoff = self.cfg["retry.backoff.ms"]
+        watch: list[Any] = []           # the deadline timer, while on_done waits
+
+        def finish() -> None:
+            if watch and all(k.done for k in keys):
+                watch.pop().cancel()
+                on_done([])
+
+        def expire() -> None:
+            if watch:
+                watch.clear()
+                on_done([k for k in keys if not k.done])
 
         def step(k: Key) -> None:
             if k.done or self.sim.now >= deadline:
@@ -172,8 +268,10 @@ class BrokerCalls:
             verdict, value = v
             if verdict == DONE:
                 k.done, k.value = True, value
+                finish()
             elif verdict == FAIL:
                 k.done, k.error = True, value
+                finish()
             else:
                 k.why = value
                 if verdict == LOOKUP and k.lookup is not None:
@@ -182,12 +280,9 @@ class BrokerCalls:
 
         def lost(k: Key, error: str) -> None:
             judge(k, (LOOKUP, error))
+        if on_done is not None:
+            watch.append(self.after(max(0, deadline - self.sim.now), expire))
         for k in keys:
             step(k)
-        self.block_until(lambda: all(k.done for k in keys), max(0, deadline - self.sim.now), what)
-        late = [k for k in keys if not k.done]
-        if late:
-            names = ", ".join(k.name + (f" (last error {k.why})" if k.why else "") for k in late)
-            limit = self.cfg["default.api.timeout.ms"]
-            raise KafkaException("REQUEST_TIMED_OUT", f"{what}: no answer for {names} within "
-                                                      f"default.api.timeout.ms ({limit} ms)")
+        if on_done is not None:
+            finish()

@@ -2,15 +2,19 @@
 `kafka-consumer-groups.sh`, as requests to brokers (broker_calls.py; coordinator side in
 coordinator/group/group_admin.py).
 
-| method | sends | Kafka |
-|---|---|---|
-| `list_consumer_groups` | Metadata, then ListGroups to every live broker | `Admin.listConsumerGroups`, `--list` |
-| `describe_consumer_groups` | FindCoordinator, then DescribeGroups per group | `describeConsumerGroups`, `--describe` |
-| `list_consumer_group_offsets` | FindCoordinator, then OffsetFetch | `listConsumerGroupOffsets` |
-| `alter_consumer_group_offsets` | FindCoordinator, then OffsetCommit (generation -1, no member id) | `alterConsumerGroupOffsets`, `--reset-offsets` |
-| `delete_consumer_group_offsets` | FindCoordinator, then OffsetDelete | `deleteConsumerGroupOffsets`, `--delete-offsets` |
-| `delete_consumer_groups` | FindCoordinator, then DeleteGroups per group | `deleteConsumerGroups`, `--delete` |
-| `consumer_group_lag` | the offsets, then Metadata and ListOffsets(latest) per partition | `--describe`'s LAG column |
+| method | returns | sends | Kafka |
+|---|---|---|---|
+| `list_consumer_groups` | a future of `ListConsumerGroupsResult` | Metadata, then ListGroups to every live broker | `Admin.listConsumerGroups`, `--list` |
+| `describe_consumer_groups` | {group id: future} | FindCoordinator, then DescribeGroups per group | `describeConsumerGroups`, `--describe` |
+| `list_consumer_group_offsets` | {group id: future of `ConsumerGroupTopicPartitions`} | FindCoordinator, then OffsetFetch | `listConsumerGroupOffsets` |
+| `alter_consumer_group_offsets` | {group id: future of `ConsumerGroupTopicPartitions`} | FindCoordinator, then OffsetCommit (generation -1, no member id) | `alterConsumerGroupOffsets`, `--reset-offsets` |
+| `delete_consumer_group_offsets` | {group id: future of `ConsumerGroupTopicPartitions`} | FindCoordinator, then OffsetDelete | `deleteConsumerGroupOffsets`, `--delete-offsets` |
+| `delete_consumer_groups` | {group id: future of None} | FindCoordinator, then DeleteGroups per group | `deleteConsumerGroups`, `--delete` |
+| `consumer_group_lag` | a future of {(topic, partition): `PartitionLag`} | the offsets, then Metadata and ListOffsets(latest) per partition | `--describe`'s LAG column |
+
+The offset calls take and answer confluent-kafka's `ConsumerGroupTopicPartitions(group_id,
+[TopicPartition, ...])`, one group each; an offset the group has not committed is
+OFFSET_INVALID (-1001).
 
 Rules:
 1. Arguments are checked before anything is sent (transactions.py rule 1): a wrong type raises
@@ -19,7 +23,8 @@ Rules:
 2. `list_consumer_groups`: one key per live broker (Metadata), each answering for the groups it
    coordinates (Kafka's `ListConsumerGroupsHandler` with AllBrokersStrategy); a broker that
    does not answer is retried until the call's timeout; COORDINATOR_LOAD_IN_PROGRESS retries.
-   The result: every listing, sorted by group id.
+   The result: every listing, sorted by group id, as `valid` (`errors` stays empty: a broker
+   that fails fails the call).
 3. A call about a group goes to its coordinator, found by FindCoordinator(key type "group")
    (Kafka's `CoordinatorStrategy`). NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE, a lost
    connection or a timed-out attempt look the coordinator up again (so a crashed coordinator's
@@ -29,8 +34,8 @@ Rules:
    Admin does (DescribeGroups v6, KIP-1043; older brokers answered state "Dead", which
    librdkafka's describe still reports). A group known only by offsets committed outside group
    management is Empty and `is_simple_consumer_group`.
-5. `list_consumer_group_offsets`: the committed offset of each partition asked for (None: none
-   committed), or with `partitions=None` every partition the group has an offset for.
+5. `list_consumer_group_offsets`: the committed offset of each partition asked for (OFFSET_INVALID:
+   none committed), or with no partitions (None) every partition the group has an offset for.
    UNSTABLE_OFFSET_COMMIT (a transaction's offsets still pending) retries, as Kafka's handler does.
 6. `alter_consumer_group_offsets` commits as an admin outside the group (generation -1, no
    member id); the coordinator accepts that only while the group is Empty (classic_group.py
@@ -38,27 +43,28 @@ Rules:
    an unknown topic raises UNKNOWN_TOPIC_OR_PART (the request's other partitions are committed).
 7. `delete_consumer_group_offsets`: GROUP_SUBSCRIBED_TO_TOPIC for a partition of a topic a
    non-Empty group subscribes to; the request's other partitions are deleted all the same
-   (Kafka answers per partition), then the call raises the first partition's error. Returns the
-   partitions deleted. A consumer of the group that then finds no committed offset starts from
+   (Kafka answers per partition), then the future raises the first partition's error. Its value:
+   the partitions deleted. A consumer of the group that then finds no committed offset starts from
    `auto.offset.reset`.
-8. `delete_consumer_groups`: each group to its coordinator; NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND
-   fail that group, and the call raises the first failed group's error (in id order) after the
-   others are deleted.
+8. `delete_consumer_groups`: each group to its coordinator, with its own future; NON_EMPTY_GROUP
+   and GROUP_ID_NOT_FOUND fail that group's.
 9. `consumer_group_lag`: per partition with a committed offset, the end offset (ListOffsets
    latest, read_uncommitted, from the leader) minus the committed offset. The two are read at
    different instants, so a lag is a snapshot, as `--describe`'s is.
-Results are frozen dataclasses shaped like Kafka's Java Admin results.
+Results are frozen dataclasses shaped like confluent-kafka's (and Kafka's Java Admin) results.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.clients.admin.arguments import check_int, check_items, check_name, check_partition
-from minikafka.clients.admin.broker_calls import (DONE, FAIL, LOOKUP, RETRY, Key, Verdict, coordinator_lookup,
-                                                  coordinator_verdict, leader_lookup, raise_first)
+from minikafka.clients.admin.broker_calls import (DONE, FAIL, LOOKUP, RETRY, Call, Key, Stage, Verdict,
+                                                  coordinator_lookup, coordinator_verdict, leader_lookup, raise_first)
+from minikafka.clients.admin.kafka_future import KafkaFuture
+from minikafka.clients.message import OFFSET_INVALID, TopicPartition
 from minikafka.errors import KafkaException
 
 if TYPE_CHECKING:
@@ -106,6 +112,29 @@ class ConsumerGroupDescription:
 
 
 @dataclass(frozen=True)
+class ListConsumerGroupsResult:
+    """confluent-kafka's `ListConsumerGroupsResult`: the listings, and the errors of brokers that
+    failed (rule 2: always empty here, as a failing broker fails the call)."""
+
+    valid: list[ConsumerGroupListing]
+    errors: list[KafkaException]
+
+
+class ConsumerGroupTopicPartitions:
+    """confluent-kafka's `ConsumerGroupTopicPartitions`: a group and some of its partitions, as
+    TopicPartitions (with offsets, in and out of the offset calls)."""
+
+    __slots__ = ("group_id", "topic_partitions")
+
+    def __init__(self, group_id: str, topic_partitions: list[TopicPartition] | None = None) -> None:
+        self.group_id = group_id
+        self.topic_partitions = topic_partitions
+
+    def __repr__(self) -> str:
+        return f"ConsumerGroupTopicPartitions({self.group_id!r}, {self.topic_partitions!r})"
+
+
+@dataclass(frozen=True)
 class PartitionLag:
     """A partition's lag in `consumer_group_lag`."""
 
@@ -121,15 +150,40 @@ def _groups(what: str, value: Any) -> list[str]:
     return ids
 
 
+def _one_group(what: str, requests: Any, offsets: bool) -> tuple[str, list[Any] | None]:
+    """confluent-kafka's rule: a list of exactly one ConsumerGroupTopicPartitions."""
+    items = check_items(what, "list_of_requests", requests, "ConsumerGroupTopicPartitions (one)")
+    if len(items) != 1 or not isinstance(items[0], ConsumerGroupTopicPartitions):
+        raise ValueError(f"{what}: list_of_requests must hold exactly one ConsumerGroupTopicPartitions, "
+                         f"got {requests!r}")
+    req = items[0]
+    check_name(what, "group_id", req.group_id)
+    tps = req.topic_partitions
+    if tps is not None:
+        tps = check_items(what, "topic_partitions", tps, "TopicPartitions")
+        for tp in tps:
+            if not isinstance(tp, TopicPartition):
+                raise TypeError(f"{what}: topic_partitions must be TopicPartitions, got {tp!r}")
+            if offsets:
+                check_int(what, f"the offset of {tp.topic}-{tp.partition}", tp.offset)
+    return req.group_id, tps
+
+
+def _answer(group_id: str, offsets: dict[TP, int | None]) -> ConsumerGroupTopicPartitions:
+    return ConsumerGroupTopicPartitions(group_id, [TopicPartition(t, p, OFFSET_INVALID if off is None else off)
+                                                   for (t, p), off in sorted(offsets.items())])
+
+
 class GroupTools:
     """The consumer group calls of `AdminClient` (admin_client.py), which provides the rest."""
 
     cluster: "Cluster"
-    run_keys: Callable[..., None]
+    launch: Callable[[Call, str], KafkaFuture]
+    ask_every_broker: Callable[..., Call]
     api_deadline: Callable[[], int]
 
     # -- list (rule 2) ------------------------------------------------------------------------------
-    def list_consumer_groups(self, states: Collection[str] | None = None) -> list[ConsumerGroupListing]:
+    def list_consumer_groups(self, states: Collection[str] | None = None) -> KafkaFuture:
         """Every consumer group the coordinators hold (classic and consumer-protocol), in one of
         `states` when given."""
         what = "list_consumer_groups"
@@ -140,59 +194,63 @@ class GroupTools:
                 if s not in GROUP_STATES:
                     raise ValueError(f"{what}: {s!r} is not a consumer group state; states are "
                                      f"{', '.join(GROUP_STATES)}")
-        keys = self.ask_every_broker(lambda cid: P.ListGroupsRequest(cid, wanted, ("classic", "consumer")),
-                                     lambda resp: resp.groups, what, self.api_deadline())
+        return self.launch(self._list_groups(wanted, what), what)
+
+    def _list_groups(self, wanted: tuple[str, ...], what: str) -> Call:
+        keys = yield from self.ask_every_broker(lambda cid: P.ListGroupsRequest(cid, wanted, ("classic", "consumer")),
+                                                lambda resp: resp.groups, what, self.api_deadline())
         raise_first(keys)
         rows = sorted((g.group_id, g.protocol_type, g.state, g.group_type) for k in keys for g in k.value
                       if g.protocol_type in ("consumer", ""))
-        return [ConsumerGroupListing(gid, ptype == "", state, kind, ptype) for gid, ptype, state, kind in rows]
+        return ListConsumerGroupsResult([ConsumerGroupListing(gid, ptype == "", state, kind, ptype)
+                                         for gid, ptype, state, kind in rows], [])
 
     # -- describe (rule 4) -------------------------------------------------------------------------
-    def describe_consumer_groups(self, group_ids: Collection[str]) -> dict[str, ConsumerGroupDescription]:
-        """Each group's state, assignor, coordinator and members, by group id."""
+    def describe_consumer_groups(self, group_ids: Collection[str]) -> dict[str, KafkaFuture]:
+        """Each group's state, assignor, coordinator and members: {group id: future}."""
         what = "describe_consumer_groups"
-        ids = _groups(what, group_ids)
+        return {g: self.launch(self._describe_group(g, what), f"{what}({g!r})") for g in _groups(what, group_ids)}
 
-        def handle_for(group_id: str) -> Callable[[Any, int], Verdict]:
-            def handle(resp: P.DescribeGroupsResponse, broker: int) -> Verdict:
-                d = next((d for d in resp.groups if d.group_id == group_id), None)
-                if d is None:
-                    return (FAIL, KafkaException("INVALID_REQUEST", f"{what}: no entry for {group_id!r}"))
-                if d.error is None:
-                    members = tuple(MemberDescription(m.member_id, m.group_instance_id, m.client_id,
-                                                      tuple(sorted(m.assignment))) for m in d.members)
-                    return (DONE, ConsumerGroupDescription(group_id, d.protocol_type == "", members, d.protocol,
-                                                           d.state, broker, d.group_type))
-                retry = coordinator_verdict(d.error)
-                if retry is not None:
-                    return retry
-                if d.error == "GROUP_ID_NOT_FOUND":
-                    return (FAIL, KafkaException(d.error, f"{what}: group {group_id!r} does not exist (its "
-                                                          f"coordinator, broker {broker}, has no group or "
-                                                          f"offsets for it)"))
-                return (FAIL, KafkaException(d.error, f"{what}: group {group_id!r}: {d.error}"))
-            return handle
-        keys = [Key(g, lambda cid, g=g: P.DescribeGroupsRequest(cid, (g,)), handle_for(g), lookup=coordinator_lookup(g, "group"))
-                for g in ids]
-        self.run_keys(keys, what, self.api_deadline())
-        raise_first(keys)
-        return {k.name: k.value for k in keys}
+    def _describe_group(self, group_id: str, what: str) -> Call:
+        def handle(resp: P.DescribeGroupsResponse, broker: int) -> Verdict:
+            d = next((d for d in resp.groups if d.group_id == group_id), None)
+            if d is None:
+                return (FAIL, KafkaException("INVALID_REQUEST", f"{what}: no entry for {group_id!r}"))
+            if d.error is None:
+                members = tuple(MemberDescription(m.member_id, m.group_instance_id, m.client_id,
+                                                  tuple(sorted(m.assignment))) for m in d.members)
+                return (DONE, ConsumerGroupDescription(group_id, d.protocol_type == "", members, d.protocol,
+                                                       d.state, broker, d.group_type))
+            retry = coordinator_verdict(d.error)
+            if retry is not None:
+                return retry
+            if d.error == "GROUP_ID_NOT_FOUND":
+                return (FAIL, KafkaException(d.error, f"{what}: group {group_id!r} does not exist (its "
+                                                      f"coordinator, broker {broker}, has no group or "
+                                                      f"offsets for it)"))
+            return (FAIL, KafkaException(d.error, f"{what}: group {group_id!r}: {d.error}"))
+        key = Key(group_id, lambda cid: P.DescribeGroupsRequest(cid, (group_id,)), handle,
+                  lookup=coordinator_lookup(group_id, "group"))
+        yield Stage([key], what, self.api_deadline())
+        raise_first([key])
+        return key.value
 
     # -- offsets (rule 5) --------------------------------------------------------------------------
-    def list_consumer_group_offsets(self, group_id: str, partitions: Collection[Any] | None = None
-                                    ) -> dict[TP, int | None]:
-        """The group's committed offsets (None: none committed), by (topic, partition)."""
+    def list_consumer_group_offsets(self, list_of_requests: list[ConsumerGroupTopicPartitions]
+                                    ) -> dict[str, KafkaFuture]:
+        """The group's committed offsets: {group id: future of ConsumerGroupTopicPartitions}."""
         what = "list_consumer_group_offsets"
-        check_name(what, "group_id", group_id)
-        tps: list[TP] | None = None
-        if partitions is not None:
-            tps = sorted({check_partition(what, tp) for tp in check_items(what, "partitions", partitions,
-                                                                "(topic, partition) pairs")})
-            if not tps:
-                raise ValueError(f"{what}: partitions must name at least one partition (or be None for all)")
-        return self._fetch_offsets(group_id, tps, what)
+        group_id, tps = _one_group(what, list_of_requests, False)
+        asked = None if tps is None else sorted({check_partition(what, tp) for tp in tps})
+        if asked is not None and not asked:
+            raise ValueError(f"{what}: topic_partitions must name at least one partition (or be None for all)")
 
-    def _fetch_offsets(self, group_id: str, tps: list[TP] | None, what: str) -> dict[TP, int | None]:
+        def call() -> Call:
+            offsets = yield from self._fetch_offsets(group_id, asked, what)
+            return _answer(group_id, offsets)
+        return {group_id: self.launch(call(), f"{what}({group_id!r})")}
+
+    def _fetch_offsets(self, group_id: str, tps: list[TP] | None, what: str) -> Call:
         def handle(resp: P.OffsetFetchResponse, broker: int) -> Verdict:
             if resp.error is not None:
                 return coordinator_verdict(resp.error) or (FAIL, KafkaException(
@@ -207,34 +265,25 @@ class GroupTools:
         def build(cid: int) -> Any:
             return P.OffsetFetchRequest(cid, group_id, None if tps is None else tuple(tps))
         key = Key(group_id, build, handle, lookup=coordinator_lookup(group_id, "group"))
-        self.run_keys([key], what, self.api_deadline())
+        yield Stage([key], what, self.api_deadline())
         raise_first([key])
         return key.value
 
     # -- alter (rule 6) -----------------------------------------------------------------------------
-    def alter_consumer_group_offsets(self, group_id: str, offsets: Mapping[Any, int] | Collection[Any]
-                                     ) -> dict[TP, int]:
-        """Set an Empty group's committed offsets: a mapping {(topic, partition): offset}, or
-        TopicPartitions carrying their offsets. Returns what was committed."""
+    def alter_consumer_group_offsets(self, list_of_requests: list[ConsumerGroupTopicPartitions]
+                                     ) -> dict[str, KafkaFuture]:
+        """Set an Empty group's committed offsets, given as TopicPartitions with offsets:
+        {group id: future of ConsumerGroupTopicPartitions (what was committed)}."""
         what = "alter_consumer_group_offsets"
-        check_name(what, "group_id", group_id)
-        pairs: list[tuple[TP, Any]] = []
-        if isinstance(offsets, Mapping):
-            pairs = [(check_partition(what, tp), off) for tp, off in offsets.items()]
-        else:
-            for tp in check_items(what, "offsets", offsets, "TopicPartitions with offsets, or a mapping"):
-                if not hasattr(tp, "offset"):
-                    raise TypeError(f"{what}: offsets must be a mapping {{(topic, partition): offset}} or "
-                                    f"TopicPartitions with offsets, got {tp!r}")
-                pairs.append((check_partition(what, tp), tp.offset))
+        group_id, tps = _one_group(what, list_of_requests, True)
+        if not tps:
+            raise ValueError(f"{what}: topic_partitions must name at least one partition with its offset")
         wanted: dict[TP, int] = {}
-        for tp, off in pairs:
-            check_int(what, f"the offset of {tp[0]}-{tp[1]}", off)
-            if tp in wanted and wanted[tp] != off:
-                raise ValueError(f"{what}: {tp[0]}-{tp[1]} is given two offsets, {wanted[tp]} and {off}")
-            wanted[tp] = off
-        if not wanted:
-            raise ValueError(f"{what}: offsets must name at least one partition")
+        for tp in tps:
+            key = check_partition(what, tp)
+            if key in wanted and wanted[key] != tp.offset:
+                raise ValueError(f"{what}: {key[0]}-{key[1]} is given two offsets, {wanted[key]} and {tp.offset}")
+            wanted[key] = tp.offset
         commit = tuple(sorted(wanted.items()))
 
         def handle(resp: P.OffsetCommitResponse, broker: int) -> Verdict:
@@ -252,21 +301,25 @@ class GroupTools:
                                                       f"consumers first)"))
                 return (FAIL, KafkaException(err, f"{what}: group {group_id!r}, {tp[0]}-{tp[1]}: {err}"))
             return (DONE, dict(commit))
-        key = Key(group_id, lambda cid: P.OffsetCommitRequest(cid, group_id, -1, "", commit), handle,
-                  lookup=coordinator_lookup(group_id, "group"))
-        self.run_keys([key], what, self.api_deadline())
-        raise_first([key])
-        return key.value
+
+        def call() -> Call:
+            key = Key(group_id, lambda cid: P.OffsetCommitRequest(cid, group_id, -1, "", commit), handle,
+                      lookup=coordinator_lookup(group_id, "group"))
+            yield Stage([key], what, self.api_deadline())
+            raise_first([key])
+            return _answer(group_id, key.value)
+        return {group_id: self.launch(call(), f"{what}({group_id!r})")}
 
     # -- delete offsets (rule 7) --------------------------------------------------------------------
-    def delete_consumer_group_offsets(self, group_id: str, partitions: Collection[Any]) -> list[TP]:
-        """Delete the group's committed offsets of `partitions`; returns those deleted."""
+    def delete_consumer_group_offsets(self, list_of_requests: list[ConsumerGroupTopicPartitions]
+                                      ) -> dict[str, KafkaFuture]:
+        """Delete the group's committed offsets of some partitions: {group id: future of
+        ConsumerGroupTopicPartitions (those deleted)}."""
         what = "delete_consumer_group_offsets"
-        check_name(what, "group_id", group_id)
-        tps = sorted({check_partition(what, tp) for tp in check_items(what, "partitions", partitions,
-                                                            "(topic, partition) pairs")})
+        group_id, given = _one_group(what, list_of_requests, False)
+        tps = sorted({check_partition(what, tp) for tp in given or ()})
         if not tps:
-            raise ValueError(f"{what}: partitions must name at least one partition")
+            raise ValueError(f"{what}: topic_partitions must name at least one partition")
         failed: list[KafkaException] = []
 
         def handle(resp: P.OffsetDeleteResponse, broker: int) -> Verdict:
@@ -285,44 +338,51 @@ class GroupTools:
                 elif err is not None:
                     failed.append(KafkaException(err, f"{what}: group {group_id!r}, {tp[0]}-{tp[1]}: {err}"))
             return (DONE, [tp for tp in tps if errors.get(tp, "INVALID_REQUEST") is None])
-        key = Key(group_id, lambda cid: P.OffsetDeleteRequest(cid, group_id, tuple(tps)), handle,
-                  lookup=coordinator_lookup(group_id, "group"))
-        self.run_keys([key], what, self.api_deadline())
-        raise_first([key])
-        if failed:
-            raise failed[0]
-        return key.value
+
+        def call() -> Call:
+            key = Key(group_id, lambda cid: P.OffsetDeleteRequest(cid, group_id, tuple(tps)), handle,
+                      lookup=coordinator_lookup(group_id, "group"))
+            yield Stage([key], what, self.api_deadline())
+            raise_first([key])
+            if failed:
+                raise failed[0]
+            return ConsumerGroupTopicPartitions(group_id, [TopicPartition(t, p) for t, p in key.value])
+        return {group_id: self.launch(call(), f"{what}({group_id!r})")}
 
     # -- delete groups (rule 8) ---------------------------------------------------------------------
-    def delete_consumer_groups(self, group_ids: Collection[str]) -> list[str]:
-        """Delete Empty groups with their offsets; returns the ids deleted."""
+    def delete_consumer_groups(self, group_ids: Collection[str]) -> dict[str, KafkaFuture]:
+        """Delete Empty groups with their offsets: {group id: future of None}."""
         what = "delete_consumer_groups"
-        ids = _groups(what, group_ids)
+        return {g: self.launch(self._delete_group(g, what), f"{what}({g!r})") for g in _groups(what, group_ids)}
 
-        def handle_for(group_id: str) -> Callable[[Any, int], Verdict]:
-            def handle(resp: P.DeleteGroupsResponse, broker: int) -> Verdict:
-                err = dict(resp.results).get(group_id, "INVALID_REQUEST")
-                if err is None:
-                    return (DONE, group_id)
-                retry = coordinator_verdict(err)
-                if retry is not None:
-                    return retry
-                why = {"NON_EMPTY_GROUP": "is not Empty: only a group without members can be deleted",
-                       "GROUP_ID_NOT_FOUND": "does not exist"}.get(err, err)
-                return (FAIL, KafkaException(err, f"{what}: group {group_id!r} {why}"))
-            return handle
-        keys = [Key(g, lambda cid, g=g: P.DeleteGroupsRequest(cid, (g,)), handle_for(g), lookup=coordinator_lookup(g, "group"))
-                for g in ids]
-        self.run_keys(keys, what, self.api_deadline())
-        raise_first(keys)
-        return [k.value for k in keys]
+    def _delete_group(self, group_id: str, what: str) -> Call:
+        def handle(resp: P.DeleteGroupsResponse, broker: int) -> Verdict:
+            err = dict(resp.results).get(group_id, "INVALID_REQUEST")
+            if err is None:
+                return (DONE, None)
+            retry = coordinator_verdict(err)
+            if retry is not None:
+                return retry
+            why = {"NON_EMPTY_GROUP": "is not Empty: only a group without members can be deleted",
+                   "GROUP_ID_NOT_FOUND": "does not exist"}.get(err, err)
+            return (FAIL, KafkaException(err, f"{what}: group {group_id!r} {why}"))
+        key = Key(group_id, lambda cid: P.DeleteGroupsRequest(cid, (group_id,)), handle,
+                  lookup=coordinator_lookup(group_id, "group"))
+        yield Stage([key], what, self.api_deadline())
+        raise_first([key])
+        return None
 
     # -- lag (rule 9) --------------------------------------------------------------------------------
-    def consumer_group_lag(self, group_id: str) -> dict[TP, PartitionLag]:
-        """Per partition the group has committed: end offset - committed offset."""
+    def consumer_group_lag(self, group_id: str) -> KafkaFuture:
+        """Per partition the group has committed: end offset - committed offset (a future of
+        {(topic, partition): PartitionLag})."""
         what = "consumer_group_lag"
         check_name(what, "group_id", group_id)
-        committed = {tp: off for tp, off in self._fetch_offsets(group_id, None, what).items() if off is not None}
+        return self.launch(self._lag(group_id, what), f"{what}({group_id!r})")
+
+    def _lag(self, group_id: str, what: str) -> Call:
+        offsets = yield from self._fetch_offsets(group_id, None, what)
+        committed = {tp: off for tp, off in offsets.items() if off is not None}
 
         def handle_for(tp: TP) -> Callable[[Any, int], Verdict]:
             def handle(resp: P.ListOffsetsResponse, broker: int) -> Verdict:
@@ -340,6 +400,6 @@ class GroupTools:
         tps = sorted(committed)
         keys = [Key(f"{tp[0]}-{tp[1]}", lambda cid, tp=tp: P.ListOffsetsRequest(cid, [(tp, -1)]), handle_for(tp),
                     lookup=leader_lookup(tp, what)) for tp in tps]
-        self.run_keys(keys, what, self.api_deadline())
+        yield Stage(keys, what, self.api_deadline())
         raise_first(keys)
         return {tp: PartitionLag(committed[tp], k.value, max(0, k.value - committed[tp])) for tp, k in zip(tps, keys)}

@@ -1,13 +1,13 @@
 """The operator's transaction tools (KIP-664; kafka-semantics.md S.213, G.40-G.48, S.202): the
 admin calls behind `kafka-transactions.sh`, as requests to brokers (admin_client.py rules 4-6).
 
-| method | sends | Kafka |
-|---|---|---|
-| `list_transactions` | Metadata, then ListTransactions to every live broker | `Admin.listTransactions`, `list` |
-| `describe_transactions` | FindCoordinator, then DescribeTransactions per id | `describeTransactions`, `describe` |
-| `describe_producers` | Metadata, then DescribeProducers to each leader (or the broker named) | `describeProducers` |
-| `find_hanging_transactions` | the three above, in turn | `find-hanging` |
-| `abort_transaction` | DescribeProducers, then WriteTxnMarkers(ABORT) to the leader | `abortTransaction`, `abort` |
+| method | returns | sends | Kafka |
+|---|---|---|---|
+| `list_transactions` | a future of [TransactionListing] | Metadata, then ListTransactions to every live broker | `Admin.listTransactions`, `list` |
+| `describe_transactions` | {id: future of TransactionDescription} | FindCoordinator, then DescribeTransactions per id | `describeTransactions`, `describe` |
+| `describe_producers` | a future of {partition: (ProducerState, ...)} | Metadata, then DescribeProducers to each leader (or the broker named) | `describeProducers` |
+| `find_hanging_transactions` | a future of [HangingTransaction] | the three above, in turn | `find-hanging` |
+| `abort_transaction` | a future of AbortTransactionSpec | DescribeProducers, then WriteTxnMarkers(ABORT) to the leader | `abortTransaction`, `abort` |
 
 Rules:
 1. Arguments are checked before anything is sent: a wrong type raises TypeError, a value out of
@@ -20,8 +20,7 @@ Rules:
    The result: every listing, sorted by transactional id.
 3. `describe_transactions`: one key per id, to its coordinator; NOT_COORDINATOR and
    COORDINATOR_NOT_AVAILABLE look the coordinator up again, COORDINATOR_LOAD_IN_PROGRESS retries;
-   TRANSACTIONAL_ID_NOT_FOUND (and any other error) is that id's answer. The call raises the first
-   failed id's error (in id order), else returns every description.
+   TRANSACTIONAL_ID_NOT_FOUND (and any other error) is that id's answer: its future raises it.
 4. `describe_producers`: one key per partition, to its leader (Metadata; NOT_LEADER_OR_FOLLOWER
    and UNKNOWN_TOPIC_OR_PART from the broker look the leader up again). With `broker_id`, first
    one Metadata answer checks the topics and partitions exist, then one request asks that broker
@@ -57,7 +56,8 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.clients.admin.arguments import check_int, check_items, check_name, check_partition
-from minikafka.clients.admin.broker_calls import (DONE, FAIL, LOOKUP, RETRY, Key, Verdict, coordinator_lookup,
+from minikafka.clients.admin.kafka_future import KafkaFuture
+from minikafka.clients.admin.broker_calls import (DONE, FAIL, LOOKUP, RETRY, Call, Key, Stage, Verdict, coordinator_lookup,
                                                   coordinator_verdict, leader_lookup, partitions_in, raise_first)
 from minikafka.clients.message import is_int
 from minikafka.coordinator.transaction.transaction_coordinator import STATES
@@ -139,14 +139,13 @@ class TransactionTools:
     cluster: "Cluster"
     cfg: dict[str, Any]
     sim: Any
-    run_keys: Callable[..., None]
+    launch: Callable[[Call, str], KafkaFuture]
     api_deadline: Callable[[], int]
     next_cid: Callable[[], int]
 
     # -- list (rule 2) ------------------------------------------------------------------------------
     def list_transactions(self, states: Collection[str] | None = None, producer_ids: Collection[int] | None = None,
-                          duration_filter_ms: int | None = None, pattern: str | None = None
-                          ) -> list[TransactionListing]:
+                          duration_filter_ms: int | None = None, pattern: str | None = None) -> KafkaFuture:
         """Every transaction the coordinators know that passes all the filters given: one of
         `states` ("Ongoing", ...), one of `producer_ids`, started more than `duration_filter_ms`
         ago, a transactional id `pattern` matches in full (a regular expression)."""
@@ -170,28 +169,31 @@ class TransactionTools:
                 re.compile(pattern)
             except re.error as e:
                 raise ValueError(f"{what}: pattern {pattern!r} is not a regular expression: {e}") from None
-        return self._list(wanted_states, pids, duration, pattern or "", what, self.api_deadline())
+        return self.launch(self._list(wanted_states, pids, duration, pattern or "", what, self.api_deadline()), what)
 
     def _list(self, states: tuple[str, ...], pids: tuple[int, ...], duration: int, pattern: str, what: str,
-              deadline: int) -> list[TransactionListing]:
-        keys = self.ask_every_broker(lambda cid: P.ListTransactionsRequest(cid, states, pids, duration, pattern),
+              deadline: int) -> Call:
+        keys = yield from self.ask_every_broker(lambda cid: P.ListTransactionsRequest(cid, states, pids, duration, pattern),
                                      lambda resp: resp.transactions, what, deadline)
         raise_first(keys)
         rows = sorted(row for k in keys for row in k.value)
         return [TransactionListing(t, pid, state) for t, pid, state in rows]
 
     # -- describe (rule 3) -------------------------------------------------------------------------
-    def describe_transactions(self, transactional_ids: Collection[str]) -> dict[str, TransactionDescription]:
-        """Each transactional id's state at its coordinator, by id. An id the coordinator does
-        not know raises TRANSACTIONAL_ID_NOT_FOUND."""
+    def describe_transactions(self, transactional_ids: Collection[str]) -> dict[str, KafkaFuture]:
+        """Each transactional id's state at its coordinator: {id: future}. An id the coordinator
+        does not know raises TRANSACTIONAL_ID_NOT_FOUND."""
         what = "describe_transactions"
         ids = sorted({check_name(what, "transactional id", t)
                       for t in check_items(what, "transactional_ids", transactional_ids, "transactional ids")})
-        keys = self._describe(ids, what, self.api_deadline())
-        raise_first(keys)
-        return {k.name: k.value for k in keys}
 
-    def _describe(self, ids: list[str], what: str, deadline: int) -> list[Key]:
+        def call(t: str) -> Call:
+            keys = yield from self._describe([t], what, self.api_deadline())
+            raise_first(keys)
+            return keys[0].value
+        return {t: self.launch(call(t), f"{what}({t!r})") for t in ids}
+
+    def _describe(self, ids: list[str], what: str, deadline: int) -> Call:
         def handle_for(txn_id: str) -> Callable[[Any, int], Verdict]:
             def handle(resp: P.DescribeTransactionsResponse, broker: int) -> Verdict:
                 d = next((d for d in resp.transactions if d.transactional_id == txn_id), None)
@@ -212,25 +214,27 @@ class TransactionTools:
             return handle
         keys = [Key(t, lambda cid, t=t: P.DescribeTransactionsRequest(cid, (t,)), handle_for(t),
                     lookup=coordinator_lookup(t, "transaction")) for t in ids]
-        self.run_keys(keys, what, deadline)
+        yield Stage(keys, what, deadline)
         return keys
 
     # -- describe producers (rule 4) -----------------------------------------------------------------
-    def describe_producers(self, partitions: Collection[Any], broker_id: int | None = None
-                           ) -> dict[TP, tuple[ProducerState, ...]]:
+    def describe_producers(self, partitions: Collection[Any], broker_id: int | None = None) -> KafkaFuture:
         """The active producers of each partition, from its leader (or from the replica on
-        `broker_id`), by (topic, partition)."""
+        `broker_id`): a future of {(topic, partition): (ProducerState, ...)}."""
         what = "describe_producers"
         tps = sorted({check_partition(what, tp) for tp in check_items(what, "partitions", partitions,
                                                             "(topic, partition) pairs")})
         if broker_id is not None:
             self._check_broker(what, broker_id)
-        keys = self._producers(tps, broker_id, what, self.api_deadline())
-        raise_first(keys)
-        out: dict[TP, tuple[ProducerState, ...]] = {}
-        for k in keys:
-            out.update(k.value)
-        return {tp: out[tp] for tp in tps}
+
+        def call() -> Call:
+            keys = yield from self._producers(tps, broker_id, what, self.api_deadline())
+            raise_first(keys)
+            out: dict[TP, tuple[ProducerState, ...]] = {}
+            for k in keys:
+                out.update(k.value)
+            return {tp: out[tp] for tp in tps}
+        return self.launch(call(), what)
 
     def _check_broker(self, what: str, broker_id: Any) -> int:
         brokers = sorted(self.cluster.brokers)
@@ -240,7 +244,7 @@ class TransactionTools:
             raise ValueError(f"{what}: no broker {broker_id}; brokers are {brokers}")
         return broker_id
 
-    def _producers(self, tps: list[TP], broker_id: int | None, what: str, deadline: int) -> list[Key]:
+    def _producers(self, tps: list[TP], broker_id: int | None, what: str, deadline: int) -> Call:
         def handle_for(asked: list[TP], fixed: bool) -> Callable[[Any, int], Verdict]:
             def handle(resp: P.DescribeProducersResponse, broker: int) -> Verdict:
                 got = {p.tp: p for p in resp.partitions}
@@ -262,7 +266,7 @@ class TransactionTools:
         if broker_id is None:
             keys = [Key(f"{tp[0]}-{tp[1]}", lambda cid, tp=tp: P.DescribeProducersRequest(cid, (tp,)),
                         handle_for([tp], False), lookup=leader_lookup(tp, what)) for tp in tps]
-            self.run_keys(keys, what, deadline)
+            yield Stage(keys, what, deadline)
             return keys
         topics = tuple(sorted({t for t, _ in tps}))
 
@@ -270,20 +274,21 @@ class TransactionTools:
             err = partitions_in(resp, tps, what)
             return (DONE, None) if err is None else (FAIL, err)
         check = Key("topic metadata", lambda cid: P.MetadataRequest(cid, topics), known)
-        self.run_keys([check], what, deadline)
+        yield Stage([check], what, deadline)
         if check.error is not None:
             return [check]
         key = Key(f"broker {broker_id}", lambda cid: P.DescribeProducersRequest(cid, tuple(tps)),
                   handle_for(tps, True), broker=broker_id)
-        self.run_keys([key], what, deadline)
+        yield Stage([key], what, deadline)
         return [key]
 
     # -- find-hanging (rule 5) ---------------------------------------------------------------------
     def find_hanging_transactions(self, topic: str | None = None, partition: int | None = None,
                                   broker_id: int | None = None,
-                                  max_transaction_timeout_ms: int = FIFTEEN_MINUTES) -> list[HangingTransaction]:
+                                  max_transaction_timeout_ms: int = FIFTEEN_MINUTES) -> KafkaFuture:
         """`kafka-transactions.sh find-hanging`: open transactions older than
-        `max_transaction_timeout_ms` that their coordinator does not know (rule 5)."""
+        `max_transaction_timeout_ms` that their coordinator does not know (rule 5), as a future
+        of [HangingTransaction]."""
         what = "find_hanging_transactions"
         if topic is None and broker_id is None:
             raise ValueError(f"{what} needs topic or broker_id (or both) to limit the search, as "
@@ -297,11 +302,15 @@ class TransactionTools:
         if broker_id is not None:
             self._check_broker(what, broker_id)
         check_int(what, "max_transaction_timeout_ms", max_transaction_timeout_ms)
-        tps = self._partitions_to_search(topic, partition, broker_id, what)
+        return self.launch(self._find_hanging(topic, partition, broker_id, max_transaction_timeout_ms, what), what)
+
+    def _find_hanging(self, topic: str | None, partition: int | None, broker_id: int | None,
+                      max_transaction_timeout_ms: int, what: str) -> Call:
+        tps = yield from self._partitions_to_search(topic, partition, broker_id, what)
         if not tps:
             return []
         # step 1: open transactions whose last write is older than the limit
-        keys = self._producers(tps, broker_id, what, self.api_deadline())
+        keys = yield from self._producers(tps, broker_id, what, self.api_deadline())
         raise_first(keys)
         now = self.sim.now
         open_txns: list[tuple[TP, ProducerState]] = []
@@ -315,12 +324,13 @@ class TransactionTools:
             return []
         # step 2: their transactional ids
         pids = tuple(sorted({ps.producer_id for _, ps in open_txns}))
-        ids = {row.producer_id: row.transactional_id
-               for row in self._list((), pids, -1, "", what, self.api_deadline()) if row.producer_id in pids}
+        listed = yield from self._list((), pids, -1, "", what, self.api_deadline())
+        ids = {row.producer_id: row.transactional_id for row in listed if row.producer_id in pids}
         # step 3: what their coordinators say
         described: dict[str, TransactionDescription | None] = {}
         if ids:
-            for k in self._describe(sorted(set(ids.values())), what, self.api_deadline()):
+            keys = yield from self._describe(sorted(set(ids.values())), what, self.api_deadline())
+            for k in keys:
                 if k.error is not None and k.error.args[0].name() != "TRANSACTIONAL_ID_NOT_FOUND":
                     raise k.error
                 described[k.name] = k.value
@@ -336,7 +346,7 @@ class TransactionTools:
         return hanging
 
     def _partitions_to_search(self, topic: str | None, partition: int | None, broker_id: int | None,
-                              what: str) -> list[TP]:
+                              what: str) -> Call:
         if topic is not None and partition is not None:
             return [(topic, partition)]
 
@@ -346,18 +356,23 @@ class TransactionTools:
             return (DONE, [st.tp for t in sorted(resp.partitions) for st in resp.partitions[t]
                            if broker_id is None or broker_id in st.replicas])
         key = Key("topic metadata", lambda cid: P.MetadataRequest(cid, None if topic is None else (topic,)), found)
-        self.run_keys([key], what, self.api_deadline())
+        yield Stage([key], what, self.api_deadline())
         raise_first([key])
         return key.value
 
     # -- abort (rule 6) -----------------------------------------------------------------------------
-    def abort_transaction(self, topic: str, partition: int, start_offset: int) -> AbortTransactionSpec:
+    def abort_transaction(self, topic: str, partition: int, start_offset: int) -> KafkaFuture:
         """`kafka-transactions.sh abort --topic --partition --start-offset`: write an ABORT
-        marker for the open transaction that starts at `start_offset` (rule 6)."""
+        marker for the open transaction that starts at `start_offset` (rule 6); a future of its
+        AbortTransactionSpec."""
         what = "abort_transaction"
         tp = (check_name(what, "topic", topic), check_int(what, "partition", partition))
         check_int(what, "start_offset", start_offset)
-        keys = self._producers([tp], None, what, self.api_deadline())
+        return self.launch(self._abort(tp, start_offset, what), what)
+
+    def _abort(self, tp: TP, start_offset: int, what: str) -> Call:
+        topic, partition = tp
+        keys = yield from self._producers([tp], None, what, self.api_deadline())
         raise_first(keys)
         producers = keys[0].value[tp]
         found = [ps for ps in producers if ps.current_transaction_start_offset == start_offset]
@@ -384,7 +399,7 @@ class TransactionTools:
                                                           coordinator_epoch=spec.coordinator_epoch,
                                                           partitions=(tp,)),
                      handle, lookup=leader_lookup(tp, what))
-        self.run_keys([marker], what, self.api_deadline())
+        yield Stage([marker], what, self.api_deadline())
         raise_first([marker])
         return spec
 
