@@ -181,6 +181,13 @@ class Cluster(TopicAdmin, ControllerQuorum, StorageViews):
     def topics(self) -> list[str]:
         return sorted(self.controller.topics)
 
+    def serve(self, ports: dict[int, int] | None = None) -> Any:
+        """Real Kafka clients against this cluster: one listener per broker on 127.0.0.1, and the
+        simulation in real time until `stop()` (minikafka/serve/; needs the `wire` extra).
+        Returns the server: `bootstrap_servers`, `stop()`."""
+        from minikafka.serve import serve
+        return serve(self, ports)
+
     # -- clients ------------------------------------------------------------------------
     def producer(self, config: dict[str, Any] | None = None) -> Producer:
         return self._client(Producer, config, "producer")

@@ -172,3 +172,23 @@ def test_another_admin_client_is_another_node_with_the_same_calls():
     mine = AdminClient(c, name="ops")
     assert mine.create_topics([NewTopic("t", 1, 1)])["t"].result() is None
     assert any(e.node == "ops" for e in c.trace if e.name == "CreateTopicsRequest" and e.kind == "send")
+
+
+def test_describe_configs_answers_kafkas_text_with_where_each_value_comes_from():
+    c = Cluster(brokers=3, seed=3, config={"log.retention.ms": 3_600_000})
+    c.create_topic("t", 1, 3, config={"cleanup.policy": "compact,delete", "min.insync.replicas": 2})
+    admin = c.admin()
+    r = ConfigResource(ResourceType.TOPIC, "t")
+    got = admin.describe_configs([r])[r].result()
+    assert (got["cleanup.policy"].value, got["cleanup.policy"].source) == ("compact,delete", "DYNAMIC_TOPIC_CONFIG")
+    assert (got["retention.ms"].value, got["retention.ms"].source) == ("3600000", "STATIC_BROKER_CONFIG")
+    assert (got["segment.bytes"].value, got["segment.bytes"].source) == ("1073741824", "DEFAULT_CONFIG")
+    assert got["segment.bytes"].is_default and not got["retention.ms"].is_default
+    assert got["unclean.leader.election.enable"].value == "false"
+    g = ConfigResource("group", "g")
+    assert admin.describe_configs([g])[g].result()["share.auto.offset.reset"].source == "DEFAULT_CONFIG"
+    c.alter_group_config("g", {"share.auto.offset.reset": "earliest"})
+    after = admin.describe_configs([g])[g].result()["share.auto.offset.reset"]
+    assert (after.value, after.source) == ("earliest", "GROUP_CONFIG")
+    nope = ConfigResource(ResourceType.TOPIC, "nope")
+    assert admin.describe_configs([nope])[nope].exception().args[0].name() == "UNKNOWN_TOPIC_OR_PART"

@@ -24,9 +24,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("coordinators", ("minikafka.coordinator",)),
     ("server", ("minikafka.server",)),
     ("clients", ("minikafka.clients",)),
+    ("wire", ("minikafka.serve",)),
     ("facade", ("minikafka", "minikafka.cluster", "minikafka.cluster_args", "minikafka.cluster_metrics",
                 "minikafka.cluster_views", "minikafka.cluster_quorum", "minikafka.seams", "minikafka.invariants")),
-    ("tools", ("minikafka.chaos", "minikafka.viz")),
+    ("tools", ("minikafka.chaos", "minikafka.viz", "minikafka.serve.__main__")),
     ("course", ("minikafka.course",)),
     ("widgets", ("minikafka.widgets",)),
 )

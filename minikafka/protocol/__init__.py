@@ -21,6 +21,7 @@ The rules every message follows are in `base`. Kafka keeps one JSON schema per A
 versions, in `clients/src/main/resources/common/message/`.
 """
 from minikafka.protocol.admin import (AdminResponse, CreatePartitionsRequest, admin_error, DeleteTopicsRequest, ElectLeadersRequest,
+                                      DescribeConfigsRequest, DescribeConfigsResponse,
                                       EnvelopeRequest, EnvelopeResponse, IncrementalAlterConfigsRequest)
 from minikafka.protocol.base import TP, ErrorResponse, Msg, PartitionResults, message
 from minikafka.protocol.controller import (AllocateProducerIdsRequest, AllocateProducerIdsResponse, AlterPartition,
@@ -74,7 +75,7 @@ __all__ = ["TP", "Msg", "message", "ErrorResponse", "PartitionResults", "Partiti
            "HeartbeatRequest", "HeartbeatResponse", "LeaveGroupRequest", "LeaveGroupResponse", "VoteRequest",
            "VoteResponse", "BeginQuorumEpochRequest", "BeginQuorumEpochResponse", "EndQuorumEpochRequest",
            "EndQuorumEpochResponse", "QuorumFetchRequest", "QuorumFetchResponse", "AdminResponse",
-           "CreatePartitionsRequest", "DeleteTopicsRequest", "IncrementalAlterConfigsRequest", "ElectLeadersRequest",
+           "CreatePartitionsRequest", "DeleteTopicsRequest", "IncrementalAlterConfigsRequest", "ElectLeadersRequest", "DescribeConfigsRequest", "DescribeConfigsResponse",
            "EnvelopeRequest", "EnvelopeResponse", "admin_error", "ListTransactionsRequest",
            "ListTransactionsResponse", "DescribeTransactionsRequest", "DescribeTransactionsResponse",
            "DescribedTransaction", "DescribeProducersRequest", "DescribeProducersResponse", "ActiveProducer",

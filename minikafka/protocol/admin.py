@@ -63,6 +63,29 @@ class IncrementalAlterConfigsRequest(Msg):
 
 
 @message
+class DescribeConfigsRequest(Msg):
+    """Every config of a topic (resource_type "topic") or a group ("group"), as a broker knows them."""
+    cid: int
+    resource_type: str
+    name: str
+
+    def summary(self):
+        return {self.resource_type: self.name}
+
+
+@message
+class DescribeConfigsResponse(Msg):
+    """An error, or every config: (name, value, source) with Kafka's ConfigSource names."""
+    cid: int
+    error: str | None
+    error_message: str = ""
+    entries: tuple[tuple[str, str | None, str], ...] = ()     # values as Kafka's text
+
+    def summary(self):
+        return {"error": self.error or "none", "configs": len(self.entries)}
+
+
+@message
 class ElectLeadersRequest(Msg):
     """A preferred or unclean election for these partitions."""
     cid: int

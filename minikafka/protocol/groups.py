@@ -65,6 +65,7 @@ class GroupProtocol:
     topics: tuple[str, ...]
     owned: tuple[TP, ...] = ()
     generation: int = -1
+    user_data: bytes = b""          # an assignor's own bytes (real clients over the wire: serve/group_apis.py)
 
 
 @message

@@ -71,7 +71,7 @@ from minikafka.metadata.records import ConfigRecord, RemoveTopicRecord
 from minikafka.raft.raft_client import RaftClient, RaftStorage
 from minikafka.server.broker_lifecycle import BrokerLifecycle
 from minikafka.server.broker_metrics import BrokerMetrics
-from minikafka.server import list_offsets
+from minikafka.server import config_helper, list_offsets
 from minikafka.server.delete_records import DeleteRecordsManager
 from minikafka.server.describe_producers import describe_producers
 from minikafka.server.log_manager import LogManager
@@ -352,6 +352,8 @@ class Broker(BrokerLifecycle, Node):
             self.send(src, describe_transactions(self.txn_coordinator, msg))
         elif kind == "DescribeProducersRequest":
             self.send(src, describe_producers(self, msg))
+        elif kind == "DescribeConfigsRequest":
+            self.send(src, config_helper.describe(self, msg))
         elif kind in GROUP_ADMIN:
             GROUP_ADMIN[kind](self.group_coordinator, src, msg)
         elif kind in FORWARDED:

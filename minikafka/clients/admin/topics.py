@@ -8,6 +8,7 @@ electLeaders, describeCluster, and the Metadata behind `list_topics`).
 | `delete_topics([name])` | {topic: future of None} | DeleteTopics, forwarded |
 | `create_partitions([NewPartitions])` | {topic: future of None} | CreatePartitions, forwarded |
 | `incremental_alter_configs([ConfigResource])` | {resource: future of None} | IncrementalAlterConfigs, forwarded |
+| `describe_configs([ConfigResource])` | {resource: future of {name: ConfigEntry}} | DescribeConfigs to any broker |
 | `elect_leaders(type, [TopicPartition] or None)` | a future of {TopicPartition: KafkaError or None} | ElectLeaders, forwarded |
 | `describe_cluster()` | a future of DescribeClusterResult | Metadata to any broker |
 | `list_topics(topic=None)` | ClusterMetadata (it blocks, as confluent-kafka's does) | Metadata to any broker |
@@ -27,7 +28,9 @@ Rules:
    operations of incremental_alter_configs (only SET).
 4. Without an active controller (the quorum lost its majority) a future fails with
    REQUEST_TIMED_OUT after `default.api.timeout.ms` (admin_client.py rule 2).
-5. `describe_cluster` and `list_topics` read one broker's metadata. A KRaft broker names a live
+5. `describe_configs`, `describe_cluster` and `list_topics` read one broker's metadata
+   (server/config_helper.py for the configs: each ConfigEntry has its `source`, Kafka's
+   ConfigSource name, and `is_default`). A KRaft broker names a live
    broker as the "controller" in Metadata (clients cannot reach the controllers); minikafka
    names the broker that answered.
 """
@@ -40,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.clients.admin.arguments import check_items
-from minikafka.clients.admin.broker_calls import DONE, RETRY, Call, Key, Stage, Verdict, raise_first
+from minikafka.clients.admin.broker_calls import DONE, FAIL, RETRY, Call, Key, Stage, Verdict, raise_first
 from minikafka.clients.admin.kafka_future import KafkaFuture
 from minikafka.clients.message import TopicPartition, is_int
 from minikafka.errors import KafkaError, KafkaException
@@ -107,12 +110,14 @@ class AlterConfigOpType(Enum):
 
 
 class ConfigEntry:
-    """One config change of `incremental_alter_configs` (only SET is modelled, rule 3)."""
+    """One config: a change for `incremental_alter_configs` (only SET is modelled, rule 3), or
+    what `describe_configs` answers, with its `source` (DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG,
+    DEFAULT_CONFIG, GROUP_CONFIG)."""
 
-    __slots__ = ("name", "value", "incremental_operation")
+    __slots__ = ("name", "value", "incremental_operation", "source", "is_default")
 
-    def __init__(self, name: str, value: Any, incremental_operation: AlterConfigOpType = AlterConfigOpType.SET
-                 ) -> None:
+    def __init__(self, name: str, value: Any, incremental_operation: AlterConfigOpType = AlterConfigOpType.SET,
+                 source: str = "UNKNOWN", is_default: bool = False) -> None:
         if not isinstance(name, str):
             raise TypeError(f"ConfigEntry: name must be a config name (a str), got {name!r}")
         if not isinstance(incremental_operation, AlterConfigOpType):
@@ -121,9 +126,10 @@ class ConfigEntry:
         if incremental_operation is not AlterConfigOpType.SET:
             raise ValueError(f"ConfigEntry: {incremental_operation.name} is not modelled; only SET is")
         self.name, self.value, self.incremental_operation = name, value, incremental_operation
+        self.source, self.is_default = source, is_default
 
     def __repr__(self) -> str:
-        return f"ConfigEntry({self.name!r}, {self.value!r})"
+        return f"ConfigEntry({self.name!r}, {self.value!r}, source={self.source})"
 
 
 class ConfigResource:
@@ -241,6 +247,25 @@ class TopicTools:
             call = (self.cluster.alter_topic_config_call(r.name, changes) if r.restype is ResourceType.TOPIC
                     else self.cluster.alter_group_config_call(r.name, changes))
             out[r] = self._launch(call, f"{what}({r.restype.value} {r.name!r})")
+        return out
+
+    def describe_configs(self, resources: list[ConfigResource]) -> dict[ConfigResource, KafkaFuture]:
+        what = "describe_configs"
+        out = {}
+        for r in _items(what, "resources", resources, ConfigResource):
+            def call(r: ConfigResource = r) -> Call:
+                def handle(resp: P.DescribeConfigsResponse, broker: int) -> Verdict:
+                    if resp.error is not None:
+                        return (FAIL, KafkaException(resp.error, f"{what}: {r.restype.value} {r.name!r}: "
+                                                                 f"{resp.error_message or resp.error}"))
+                    return (DONE, {name: ConfigEntry(name, value, source=source, is_default=source == "DEFAULT_CONFIG")
+                                   for name, value, source in resp.entries})
+                key = Key(f"{r.restype.value} {r.name}", lambda cid: P.DescribeConfigsRequest(cid, r.restype.value,
+                                                                                            r.name), handle)
+                yield Stage([key], what, self.api_deadline())
+                raise_first([key])
+                return key.value
+            out[r] = self.launch(call(), f"{what}({r.restype.value} {r.name!r})")
         return out
 
     def elect_leaders(self, election_type: ElectionType, partitions: list[TopicPartition] | None = None
