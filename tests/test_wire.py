@@ -99,6 +99,32 @@ def test_two_real_consumers_in_a_group_share_the_partitions_after_a_rebalance(se
     b.close()
 
 
+def test_two_real_consumers_of_the_kip_848_protocol_get_their_assignments_from_the_coordinator(served):
+    c, srv = served("orders", 4)
+
+    def member(name: str) -> Consumer:
+        k = Consumer({"bootstrap.servers": srv.bootstrap_servers, "group.id": "g848", "group.protocol": "consumer",
+                      "client.id": name, "auto.offset.reset": "earliest", **QUIET})
+        k.subscribe(["orders"])
+        return k
+    a = member("a")
+    end = time.time() + 15
+    while len(a.assignment()) < 4 and time.time() < end:
+        a.poll(0.1)
+    assert sorted(tp.partition for tp in a.assignment()) == [0, 1, 2, 3]
+    b = member("b")
+    end = time.time() + 20
+    while time.time() < end and not (a.assignment() and b.assignment()):
+        a.poll(0.05)
+        b.poll(0.05)
+    owned = sorted(tp.partition for tp in a.assignment()) + sorted(tp.partition for tp in b.assignment())
+    assert sorted(owned) == [0, 1, 2, 3] and a.assignment() and b.assignment()
+    view = c.group_state("g848")
+    assert view.group_type == "consumer" and len(view.members) == 2
+    a.close()
+    b.close()
+
+
 def crash_leader_while_producing(c: Cluster, srv, idempotent: bool) -> tuple[list[bytes], list[bytes]]:
     p = Producer({"bootstrap.servers": srv.bootstrap_servers, "acks": "all", "enable.idempotence": idempotent,
                   "linger.ms": 2, "message.timeout.ms": 30_000, **QUIET})

@@ -5,9 +5,9 @@ CRC32C). kafka-python is the optional `wire` extra: the simulator does not need 
 Rules:
 1. `APIS` is exactly what the front end implements, by api key: its lowest and highest version.
    ApiVersions advertises these and nothing else. Versions whose requests name topics by id
-   (Fetch 13+, Produce 13+, OffsetCommit 10+) or batch several groups or transactional ids
-   (FindCoordinator 4+, OffsetFetch 8+, AddPartitionsToTxn 4+) or delete topics by id (DeleteTopics
-   6+) are left out, and so are those of
+   (Fetch 13+, Produce 13+, OffsetCommit 10+, OffsetFetch 10+) or batch several coordinator
+   keys or transactional ids (FindCoordinator 4+, AddPartitionsToTxn 4+) or delete topics by id
+   (DeleteTopics 6+) are left out, and so are those of
    transactions v2 (Produce 12+, EndTxn 5+, InitProducerId 5+: txn_apis.py rule 1).
 2. A request decodes to kafka-python's request object; a body that does not decode, or that has
    null where its schema allows no null (`null_field`), is refused (the connection closes,
@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 import struct
+import uuid
+import warnings
 from typing import Any
 
 try:
@@ -31,13 +33,34 @@ try:
     from kafka.protocol import consumer as _consumer
     from kafka.protocol import metadata as _metadata
     from kafka.protocol import producer as _producer
+    from kafka.protocol.api_message import ApiMessage
     from kafka.protocol.consumer import ConsumerProtocolAssignment, ConsumerProtocolSubscription  # noqa: F401
     from kafka.record._crc32c import crc as crc32c
     from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
 except ImportError as e:        # pragma: no cover - the message is the point
     raise ImportError("minikafka's wire front end needs kafka-python 3.x: pip install 'minikafka[wire]'") from e
 
+from minikafka.serve import schemas
 from minikafka.storage.records import BATCH_OVERHEAD, Record, RecordBatch, record_size
+
+
+with warnings.catch_warnings():         # kafka-python reads schemas with a deprecated importlib call
+    warnings.simplefilter("ignore", DeprecationWarning)
+
+    class _Own:
+        """The messages kafka-python does not ship, from minikafka's schemas (schemas/)."""
+
+        class ConsumerGroupHeartbeatRequest(ApiMessage, load_json=schemas):
+            pass
+
+        class ConsumerGroupHeartbeatResponse(ApiMessage, load_json=schemas):
+            pass
+
+
+def topic_id(name: str) -> uuid.UUID:
+    """A topic's id on the wire (Metadata 10+, the consumer protocol): minikafka's topics have
+    names only, so the id is derived from the name (a re-created topic keeps it, unlike Kafka's)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "minikafka:topic:" + name)
 
 # api key: (name, lowest and highest version served, the module of kafka-python's classes)
 APIS: dict[int, tuple[str, int, int, Any]] = {
@@ -45,8 +68,8 @@ APIS: dict[int, tuple[str, int, int, Any]] = {
     1: ("Fetch", 4, 12, _consumer),
     2: ("ListOffsets", 1, 7, _consumer),
     3: ("Metadata", 0, 12, _metadata),
-    8: ("OffsetCommit", 2, 8, _consumer),
-    9: ("OffsetFetch", 1, 7, _consumer),
+    8: ("OffsetCommit", 2, 9, _consumer),
+    9: ("OffsetFetch", 1, 9, _consumer),
     10: ("FindCoordinator", 0, 3, _metadata),
     11: ("JoinGroup", 2, 9, _consumer),
     12: ("Heartbeat", 0, 4, _consumer),
@@ -61,6 +84,7 @@ APIS: dict[int, tuple[str, int, int, Any]] = {
     26: ("EndTxn", 0, 3, _producer),
     28: ("TxnOffsetCommit", 0, 3, _producer),
     32: ("DescribeConfigs", 1, 4, _admin),
+    68: ("ConsumerGroupHeartbeat", 0, 1, _Own),
 }
 API_VERSIONS = 18
 SUPPORTED: dict[int, tuple[int, int]] = {k: (lo, hi) for k, (_, lo, hi, _) in APIS.items()}
@@ -127,10 +151,15 @@ def _make(cls: Any, fields: dict[str, Any]) -> Any:
     for f in spec["fields"]:
         if f["type"].startswith("[]") and "fields" in f:
             nested[_snake(f["name"])] = getattr(cls, f["type"][2:])
+    for f in spec["fields"]:
+        if "fields" in f and not f["type"].startswith("[]"):
+            nested[_snake(f["name"])] = getattr(cls, f["type"])
     kw = {}
     for k, v in fields.items():
         if k in nested and isinstance(v, list):
             v = [_make(nested[k], x) if isinstance(x, dict) else x for x in v]
+        elif k in nested and isinstance(v, dict):
+            v = _make(nested[k], v)
         kw[k] = v
     return cls(**kw)
 

@@ -15,14 +15,19 @@ Rules:
    kept).
 4. LeaveGroup version 3+: the first member of the request leaves (clients send one).
 5. OffsetCommit and OffsetFetch: the offsets only; committed metadata strings and leader epochs
-   are not kept (OffsetFetch answers metadata "" and leader epoch -1).
+   are not kept (OffsetFetch answers metadata "" and leader epoch -1). OffsetCommit 9 carries a
+   consumer-protocol member's epoch in its generation field, as Kafka's does; OffsetFetch 8-9
+   answers the first group of its batch (clients send one), without checking the member epoch.
+6. ConsumerGroupHeartbeat (KIP-848): topics are named by id on the wire (`codec.topic_id`), by
+   name in minikafka; owned partitions of an id no topic has are left out. Version 0 lets the
+   coordinator name a new member: the connection makes an id for it.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from minikafka import protocol as P
-from minikafka.serve.codec import ConsumerProtocolAssignment, ConsumerProtocolSubscription
+from minikafka.serve.codec import ConsumerProtocolAssignment, ConsumerProtocolSubscription, topic_id
 
 
 def _subscription(name: str, data: bytes) -> P.GroupProtocol:
@@ -63,6 +68,8 @@ class GroupApis:
     """The group calls of `WireConnection` (kafka_apis.py), which provides the rest."""
 
     ports: dict[int, int]
+    cluster: Any
+    name: str
     code: Any
     _send: Any
     next_cid: Any
@@ -144,8 +151,9 @@ class GroupApis:
         return {"throttle_time_ms": 0, "topics": _by_topic(msg.results, self.code)}
 
     def _on_offsetfetch(self, req: Any, version: int) -> None:
-        tps = None if req.topics is None else tuple((t.name, p) for t in req.topics for p in t.partition_indexes)
-        self._send(P.OffsetFetchRequest(self.next_cid(), req.group_id, tps, getattr(req, "require_stable", False)))
+        group, topics = (req.groups[0].group_id, req.groups[0].topics) if version >= 8 else (req.group_id, req.topics)
+        tps = None if topics is None else tuple((t.name, p) for t in topics for p in t.partition_indexes)
+        self._send(P.OffsetFetchRequest(self.next_cid(), group, tps, getattr(req, "require_stable", False)))
 
     def _offsetfetch_answer(self, msg: P.OffsetFetchResponse, req: Any, version: int) -> dict[str, Any]:
         topics: dict[str, list] = {}
@@ -153,8 +161,39 @@ class GroupApis:
             topics.setdefault(t, []).append({"partition_index": p, "committed_offset": off,
                                              "committed_leader_epoch": -1, "metadata": "",
                                              "error_code": self.code(err)})
-        return {"throttle_time_ms": 0, "error_code": self.code(msg.error),
-                "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
+        rows = [{"name": t, "partitions": ps} for t, ps in topics.items()]
+        if version >= 8:
+            return {"throttle_time_ms": 0, "groups": [{"group_id": req.groups[0].group_id, "topics": rows,
+                                                       "error_code": self.code(msg.error)}]}
+        return {"throttle_time_ms": 0, "error_code": self.code(msg.error), "topics": rows}
+
+    # -- rule 6 -------------------------------------------------------------------------------------
+    def _on_consumergroupheartbeat(self, req: Any, version: int) -> None:
+        names = {topic_id(t): t for t in self.cluster.controller.topics}
+        owned = None
+        if req.topic_partitions is not None:
+            owned = tuple(sorted((names[t.topic_id], p) for t in req.topic_partitions if t.topic_id in names
+                                 for p in t.partitions))
+        member = req.member_id
+        if not member and req.member_epoch == 0:          # version 0: the member has no id yet
+            member = f"{self.name}-member"
+        topics = None if req.subscribed_topic_names is None else tuple(req.subscribed_topic_names)
+        self._send(P.ConsumerGroupHeartbeatRequest(
+            self.next_cid(), req.group_id, member, req.member_epoch, req.instance_id, req.rack_id,
+            req.rebalance_timeout_ms, topics, getattr(req, "subscribed_topic_regex", None), req.server_assignor,
+            owned, self.name))
+
+    def _consumergroupheartbeat_answer(self, msg: Any, req: Any, version: int) -> dict[str, Any]:
+        assignment = None
+        if msg.assignment is not None:
+            by_topic: dict[str, list[int]] = {}
+            for t, p in msg.assignment:
+                by_topic.setdefault(t, []).append(p)
+            assignment = {"topic_partitions": [{"topic_id": topic_id(t), "partitions": sorted(ps)}
+                                               for t, ps in sorted(by_topic.items())]}
+        return {"throttle_time_ms": 0, "error_code": self.code(msg.error), "error_message": msg.error_message or None,
+                "member_id": msg.member_id or None, "member_epoch": msg.member_epoch,
+                "heartbeat_interval_ms": msg.heartbeat_interval_ms, "assignment": assignment}
 
 
 def _by_topic(results: Any, code: Any) -> list[dict[str, Any]]:

@@ -133,7 +133,11 @@ class WireConnection(DataApis, GroupApis, TxnApis, AdminApis, Node):
 
     # -- Metadata (rule 3) -----------------------------------------------------------------------
     def _on_metadata(self, req: Any, version: int) -> None:
-        topics = None if req.topics is None else tuple(t.name for t in req.topics)
+        topics = None
+        if req.topics is not None:      # Metadata 10+ may name a topic by id only
+            names = {codec.topic_id(t): t for t in self.cluster.controller.topics}
+            topics = tuple(t.name if t.name is not None else names.get(getattr(t, "topic_id", None), "")
+                           for t in req.topics)
         self._send(P.MetadataRequest(self.next_cid(), topics))
 
     def _metadata_answer(self, resp: P.MetadataResponse, req: Any, version: int) -> dict[str, Any]:
@@ -146,7 +150,8 @@ class WireConnection(DataApis, GroupApis, TxnApis, AdminApis, Node):
                               "partition_index": st.partition, "leader_id": st.leader,
                               "leader_epoch": st.leader_epoch, "replica_nodes": list(st.replicas),
                               "isr_nodes": list(st.isr), "offline_replicas": [b for b in st.replicas if b not in live]})
-            topics.append({"error_code": 0, "name": name, "is_internal": name.startswith("__"), "partitions": parts})
+            topics.append({"error_code": 0, "name": name, "topic_id": codec.topic_id(name),
+                           "is_internal": name.startswith("__"), "partitions": parts})
         for name in resp.unknown:
             topics.append({"error_code": code("UNKNOWN_TOPIC_OR_PART"), "name": name, "partitions": []})
         brokers = [{"node_id": b, "host": "127.0.0.1", "port": self.ports[b], "rack": None} for b in sorted(live)]
