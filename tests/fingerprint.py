@@ -27,7 +27,7 @@ from minikafka import Cluster, TopicPartition
 from minikafka.chaos.campaign import every_setting
 from minikafka.course.experiments import acks_trial, ordering_trial
 
-EXPECTED = "31990116ce03be22ff9e924f0d0a3d7182db65d6f785afc726afde58ce6b2413"
+EXPECTED = "acc49e53539af26b35f50436868b4a2391101cb1e61205c5f232372a822cfae7"
 
 
 def _sha(text: str) -> str:

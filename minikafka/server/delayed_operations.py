@@ -12,6 +12,9 @@ Rules:
 3. A ParkedFetch (replica_manager.py rule 5) waits in the list of every partition it asks for,
    until its max wait or until one of them wakes it; the replica manager then reads the logs
    again and answers it, once.
+4. A fetch can be answered (`fetch_answerable`, Kafka's DelayedFetch.tryComplete) when what it
+   would return reaches its min bytes, when a partition answers an error, a diverging epoch or
+   a replica to read from instead, or when it must wait for the remote tier anyway.
 """
 from __future__ import annotations
 
@@ -65,6 +68,12 @@ class DelayedProduce:
         if self.timer is not None:
             self.timer.cancel()
         self.respond([(tp, err, off) for tp, (err, off) in self.results.items()])
+
+
+def fetch_answerable(results: list, nbytes: int, min_bytes: int, remote: list) -> bool:
+    """Rule 4."""
+    return bool(remote) or nbytes >= min_bytes or any(
+        r.error or r.diverging_epoch or r.preferred_read_replica >= 0 for r in results)
 
 
 class ParkedFetch:

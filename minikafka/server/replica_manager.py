@@ -33,8 +33,9 @@ Rules (kafka-semantics.md C.13, D.19-D.27, E.30):
 4b. Reading from a follower (KIP-392, replica_selector.py): a consumer's fetch that names its
    rack may go to a follower, which serves it up to its own HW (or LSO); the leader, with
    `replica.selector.class` set, answers such a fetch with the replica to read from instead.
-5. A fetch with nothing to return waits up to its max wait (a ParkedFetch, delayed_operations.py
-   rule 3); an append (followers) or an HW advance (consumers) answers it early.
+5. A fetch with less than its min bytes to return waits up to its max wait (a ParkedFetch,
+   delayed_operations.py rules 3-4); an append (followers) answers it early, and so does an HW
+   advance (consumers) once it is answerable (its min bytes readable, an error, a new leader).
 5b. Tiered storage: an offset from the log start up to the local log start is read from the
    remote tier (a consumer's, answered later) or answered OFFSET_MOVED_TO_TIERED_STORAGE (a
    follower's); remote_log_manager.py rules 5-6.
@@ -50,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.coordinator.internal_topics import INTERNAL_TOPICS
-from minikafka.server.delayed_operations import DelayedProduce, ParkedFetch
+from minikafka.server.delayed_operations import DelayedProduce, ParkedFetch, fetch_answerable
 from minikafka.server.log_validator import ProduceValidation
 from minikafka.server.partition import Replica
 from minikafka.server.replica_selector import select_read_replica
@@ -272,9 +273,7 @@ class ReplicaManager:
             b.delete_records.on_follower_fetch()
         remote: list = []
         results, nbytes = self._fetch_results(msg, in_line, remote)
-        ready = bool(remote) or nbytes >= msg.min_bytes or msg.max_wait_ms == 0 or any(
-            res.error or res.diverging_epoch or res.preferred_read_replica >= 0 for res in results)
-        if ready:
+        if msg.max_wait_ms == 0 or fetch_answerable(results, nbytes, msg.min_bytes, remote):
             self._respond_fetch(src, msg, results, nbytes, remote)
             return
         pf = ParkedFetch(src, msg)
@@ -411,7 +410,7 @@ class ReplicaManager:
         b.metrics.fetch_answered(msg, results, nbytes, b.sim.now)
         b.send(src, P.FetchResponse(msg.cid, results), daemon=nbytes == 0)
 
-    def _complete_parked(self, pf: ParkedFetch) -> None:
+    def _complete_parked(self, pf: ParkedFetch, found: tuple | None = None) -> None:
         if pf.done:
             return
         pf.done = True
@@ -421,19 +420,25 @@ class ReplicaManager:
             lst = self.parked.get(fp.tp)
             if lst and pf in lst:
                 lst.remove(pf)
-        remote: list = []
-        results, nbytes = self._fetch_results(pf.msg, remote=remote)
+        if found is None:
+            remote: list = []
+            results, nbytes = self._fetch_results(pf.msg, remote=remote)
+        else:
+            results, nbytes, remote = found
         self._respond_fetch(pf.src, pf.msg, results, nbytes, remote)
 
     def wake_parked(self, tp: tuple, hw_changed: bool) -> None:
-        """New data (for followers) or a new HW (for consumers) answers parked fetches."""
-        lst = self.parked.get(tp)
-        if not lst:
-            return
-        for pf in list(lst):
+        """New data (for followers) or a new HW (for consumers, once answerable: rule 5)
+        answers parked fetches."""
+        for pf in list(self.parked.get(tp, ())):
             r = self.replicas.get(tp)
-            if (pf.msg.replica_id >= 0) != hw_changed or r is None or not r.is_leader:
+            if r is None or not r.is_leader or (pf.msg.replica_id >= 0 and not hw_changed):
                 self._complete_parked(pf)
+            elif pf.msg.replica_id < 0 and hw_changed:
+                remote: list = []
+                results, nbytes = self._fetch_results(pf.msg, remote=remote)
+                if fetch_answerable(results, nbytes, pf.msg.min_bytes, remote):
+                    self._complete_parked(pf, (results, nbytes, remote))
 
     # -- ISR changes (leader side, partition.py rule 5) ----------------------
     def _check_isr(self) -> None:
