@@ -346,3 +346,25 @@ def test_well_formed_requests_with_random_values_never_stop_the_server(served):
     p = Producer({"bootstrap.servers": srv.bootstrap_servers, **QUIET})
     p.produce("kept", value=b"still here")
     assert p.flush(15) == 0
+
+
+def test_serving_locks_the_clusters_methods_and_stop_gives_them_back(served):
+    c, srv = served("t", 1)
+    assert "crash_broker" in vars(c) and "run_until" in vars(c.sim)       # wrapped with the server's lock
+    srv.stop()
+    assert "crash_broker" not in vars(c) and "run_until" not in vars(c.sim)
+    before = c.now
+    c.run(1000)                                                          # virtual time again, paused between calls
+    assert c.now == before + 1000
+    srv.stop()                                                           # twice is harmless
+
+
+def test_without_the_wire_extra_serving_says_what_to_install(monkeypatch):
+    import sys
+    for name in [m for m in sys.modules if m.split(".")[0] == "kafka" or m.startswith("minikafka.serve")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "kafka", None)                      # as if kafka-python were absent
+    c = Cluster(brokers=1, seed=1)
+    with pytest.raises(ImportError, match=r"pip install 'minikafka\[wire\]'"):
+        c.serve()
+    assert "crash_broker" not in vars(c)
