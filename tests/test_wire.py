@@ -357,6 +357,10 @@ def test_serving_locks_the_clusters_methods_and_stop_gives_them_back(served):
     c.run(1000)                                                          # virtual time again, paused between calls
     assert c.now == before + 1000
     srv.stop()                                                           # twice is harmless
+    again = c.serve()                                                    # and it can be served anew
+    with pytest.raises(RuntimeError, match="already served"):
+        c.serve()                                                        # but by one server at a time
+    again.stop()
 
 
 def test_without_the_wire_extra_serving_says_what_to_install(monkeypatch):

@@ -15,7 +15,8 @@ Rules:
 4. One thread runs the listeners and the simulation, holding the served cluster's lock while
    it touches it; while served, every public method of the `Cluster` (a fault, a view, a run)
    and the simulation's run methods take the same lock, so a notebook may crash a broker while
-   real clients run. `stop()` closes every connection and listener and gives the cluster back.
+   real clients run. `stop()` closes every connection and listener and gives the cluster back;
+   a cluster is served by one server at a time.
    Should the simulation itself raise while served (a bug), serving stops, every connection
    closes, and `failure` says why.
 """
@@ -52,6 +53,10 @@ class Server:
     def __init__(self, cluster: "Cluster", ports: dict[int, int] | None = None) -> None:
         from minikafka.serve import kafka_apis     # the wire extra: fails early, before any socket
         self._apis = kafka_apis
+        served = getattr(cluster, "_server", None)
+        if served is not None and served.thread is not None:
+            raise RuntimeError(f"this cluster is already served at {served.bootstrap_servers}; stop() that "
+                               f"server first")
         self.cluster = cluster
         self.lock = threading.RLock()
         self.sel = selectors.DefaultSelector()
@@ -79,7 +84,9 @@ class Server:
         self._v0, self._w0 = cluster.sim.now, time.monotonic()
         self._lock_cluster()
         self.running = True
-        self.thread = threading.Thread(target=self._loop, name="minikafka-serve", daemon=True)
+        self.thread: threading.Thread | None = threading.Thread(target=self._loop, name="minikafka-serve",
+                                                                daemon=True)
+        cluster._server = self
         self.thread.start()
 
     @property
