@@ -72,57 +72,48 @@ def test_kafka_python_produces_and_consumes_through_the_simulated_brokers(served
     assert total == 12
 
 
-def test_two_real_consumers_in_a_group_share_the_partitions_after_a_rebalance(served):
-    c, srv = served("orders", 4, config={"group.initial.rebalance.delay.ms": 0})
-
+def join_one_then_another(bootstrap: str, group: str, **cfg) -> tuple[list[int], list[int], list]:
+    """A first member takes all 4 partitions of "orders"; a second joins; each one's partitions
+    once both have some (bounded in wall time). Returns them with the two consumers to close."""
     def member(name: str) -> Consumer:
-        k = Consumer({"bootstrap.servers": srv.bootstrap_servers, "group.id": "g", "client.id": name,
-                      "auto.offset.reset": "earliest", "session.timeout.ms": 10_000,
-                      "heartbeat.interval.ms": 500, **QUIET})
+        k = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "client.id": name,
+                      "auto.offset.reset": "earliest", **cfg, **QUIET})
         k.subscribe(["orders"])
         return k
     a = member("a")
     end = time.time() + 15
     while len(a.assignment()) < 4 and time.time() < end:
         a.poll(0.1)
-    assert len(a.assignment()) == 4
+    alone = sorted(tp.partition for tp in a.assignment())
     b = member("b")
     end = time.time() + 20
     while time.time() < end and not (a.assignment() and b.assignment()):
         a.poll(0.05)
         b.poll(0.05)
-    owned = sorted(tp.partition for tp in a.assignment()) + sorted(tp.partition for tp in b.assignment())
-    assert sorted(owned) == [0, 1, 2, 3] and a.assignment() and b.assignment()
-    view = c.group_state("g")
-    assert len(view.members) == 2
-    a.close()
-    b.close()
+    shared = sorted(tp.partition for tp in a.assignment()), sorted(tp.partition for tp in b.assignment())
+    return alone, list(shared), [a, b]
+
+
+def test_two_real_consumers_in_a_group_share_the_partitions_after_a_rebalance(served):
+    c, srv = served("orders", 4, config={"group.initial.rebalance.delay.ms": 0})
+    alone, (mine, theirs), consumers = join_one_then_another(
+        srv.bootstrap_servers, "g", **{"session.timeout.ms": 10_000, "heartbeat.interval.ms": 500})
+    assert alone == [0, 1, 2, 3]
+    assert mine and theirs and sorted(mine + theirs) == [0, 1, 2, 3]
+    assert c.group_state("g").group_type == "classic" and len(c.group_state("g").members) == 2
+    for k in consumers:
+        k.close()
 
 
 def test_two_real_consumers_of_the_kip_848_protocol_get_their_assignments_from_the_coordinator(served):
     c, srv = served("orders", 4)
-
-    def member(name: str) -> Consumer:
-        k = Consumer({"bootstrap.servers": srv.bootstrap_servers, "group.id": "g848", "group.protocol": "consumer",
-                      "client.id": name, "auto.offset.reset": "earliest", **QUIET})
-        k.subscribe(["orders"])
-        return k
-    a = member("a")
-    end = time.time() + 15
-    while len(a.assignment()) < 4 and time.time() < end:
-        a.poll(0.1)
-    assert sorted(tp.partition for tp in a.assignment()) == [0, 1, 2, 3]
-    b = member("b")
-    end = time.time() + 20
-    while time.time() < end and not (a.assignment() and b.assignment()):
-        a.poll(0.05)
-        b.poll(0.05)
-    owned = sorted(tp.partition for tp in a.assignment()) + sorted(tp.partition for tp in b.assignment())
-    assert sorted(owned) == [0, 1, 2, 3] and a.assignment() and b.assignment()
-    view = c.group_state("g848")
-    assert view.group_type == "consumer" and len(view.members) == 2
-    a.close()
-    b.close()
+    alone, (mine, theirs), consumers = join_one_then_another(srv.bootstrap_servers, "g848",
+                                                             **{"group.protocol": "consumer"})
+    assert alone == [0, 1, 2, 3]
+    assert mine and theirs and sorted(mine + theirs) == [0, 1, 2, 3]
+    assert c.group_state("g848").group_type == "consumer" and len(c.group_state("g848").members) == 2
+    for k in consumers:
+        k.close()
 
 
 def crash_leader_while_producing(c: Cluster, srv, idempotent: bool) -> tuple[list[bytes], list[bytes]]:
