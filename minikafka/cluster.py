@@ -178,9 +178,6 @@ class Cluster(TopicAdmin, ControllerQuorum, StorageViews):
             self._admin = AdminClient(self)
         return self._admin
 
-    def topics(self) -> list[str]:
-        return sorted(self.controller.topics)
-
     def serve(self, ports: dict[int, int] | None = None) -> Any:
         """Real Kafka clients against this cluster: one listener per broker on 127.0.0.1, and the
         simulation in real time until `stop()` (minikafka/serve/; needs the `wire` extra).

@@ -26,7 +26,7 @@ from minikafka.cluster_args import (check_batch, check_mapping, check_new_topic_
                                     check_str)
 from minikafka.config import GROUP, TOPIC, resolve
 from minikafka.errors import KafkaException
-from minikafka.storage.log_config import effective
+from minikafka.server.config_helper import topic_values
 
 if TYPE_CHECKING:
     from minikafka.controller.quorum_controller import QuorumController
@@ -120,8 +120,7 @@ class TopicAdmin:
     def topic_config(self, topic: str) -> dict[str, Any]:
         """Every topic key with its value: the topic's own, else its broker synonym's."""
         self._topic(topic)
-        own = self.controller.topic_configs[topic]
-        return {**resolve(TOPIC, own), **effective(own, self.config)}
+        return topic_values(self.controller.topic_configs[topic], self.config)
 
     def alter_topic_config(self, topic: str, config: dict[str, Any]) -> None:
         """Change topic configs (e.g. enable unclean election while a partition is offline)."""

@@ -57,10 +57,14 @@ def resolve(futures):
     return futures.result()
 
 
+def _topic_partitions(partitions):
+    return [TopicPartition(*tp) if isinstance(tp, tuple) else tp for tp in partitions]
+
+
 def group_offsets(admin, group_id, partitions=None):
     """{(topic, partition): committed offset or None}, by list_consumer_group_offsets."""
     from minikafka import ConsumerGroupTopicPartitions
-    tps = None if partitions is None else [TopicPartition(*tp) if isinstance(tp, tuple) else tp for tp in partitions]
+    tps = None if partitions is None else _topic_partitions(partitions)
     got = resolve(admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group_id, tps)]))[group_id]
     return {(tp.topic, tp.partition): (None if tp.offset == -1001 else tp.offset) for tp in got.topic_partitions}
 
@@ -79,7 +83,7 @@ def alter_offsets(admin, group_id, offsets):
 def delete_offsets(admin, group_id, partitions):
     """[(topic, partition)] deleted, by delete_consumer_group_offsets."""
     from minikafka import ConsumerGroupTopicPartitions
-    tps = [TopicPartition(*tp) if isinstance(tp, tuple) else tp for tp in partitions]
+    tps = _topic_partitions(partitions)
     got = resolve(admin.delete_consumer_group_offsets([ConsumerGroupTopicPartitions(group_id, tps)]))[group_id]
     return [(tp.topic, tp.partition) for tp in got.topic_partitions]
 

@@ -34,6 +34,7 @@ try:
     from kafka.protocol import metadata as _metadata
     from kafka.protocol import producer as _producer
     from kafka.protocol.api_message import ApiMessage
+    from kafka.protocol.schemas import BaseField
     from kafka.protocol.consumer import ConsumerProtocolAssignment, ConsumerProtocolSubscription  # noqa: F401
     from kafka.record._crc32c import crc as crc32c
     from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
@@ -61,6 +62,11 @@ def topic_id(name: str) -> uuid.UUID:
     """A topic's id on the wire (Metadata 10+, the consumer protocol): minikafka's topics have
     names only, so the id is derived from the name (a re-created topic keeps it, unlike Kafka's)."""
     return uuid.uuid5(uuid.NAMESPACE_URL, "minikafka:topic:" + name)
+
+
+def topics_by_id(names: Any) -> dict[uuid.UUID, str]:
+    """The topic names of `names`, by their wire ids."""
+    return {topic_id(t): t for t in names}
 
 # api key: (name, lowest and highest version served, the module of kafka-python's classes)
 APIS: dict[int, tuple[str, int, int, Any]] = {
@@ -125,12 +131,9 @@ def null_field(api_key: int, version: int, req: Any) -> str | None:
 
 
 def _in(versions: str | None, version: int) -> bool:
-    if not versions or versions == "none":
-        return False
-    lo, _, hi = versions.partition("-")
-    if versions.endswith("+"):
-        return version >= int(versions[:-1])
-    return int(lo) <= version <= int(hi or lo)
+    """Whether a schema's version range ("0+", "1-3", "none", absent) holds `version`."""
+    span = BaseField.parse_versions(versions)
+    return span is not None and span[0] <= version <= span[1]
 
 
 def encode_response(api_key: int, version: int, correlation_id: int, fields: dict[str, Any]) -> bytes:

@@ -90,9 +90,8 @@ class DataApis:
                                   getattr(p, "current_leader_epoch", -1), getattr(p, "last_fetched_epoch", -1),
                                   partition_max_bytes=max(0, p.partition_max_bytes))
                  for t in req.topics for p in t.partitions]
-        isolation = "read_committed" if getattr(req, "isolation_level", 0) == 1 else "read_uncommitted"
         self._send(P.FetchRequest(self.next_cid(), -1, max(0, req.max_wait_ms), max(0, req.min_bytes),
-                                  max(0, getattr(req, "max_bytes", 52428800)), parts, isolation,
+                                  max(0, getattr(req, "max_bytes", 52428800)), parts, _isolation(req),
                                   getattr(req, "rack_id", None) or None))
 
     def _fetch_answer(self, resp: P.FetchResponse, req: Any, version: int) -> dict[str, Any]:
@@ -111,8 +110,7 @@ class DataApis:
     def _on_listoffsets(self, req: Any, version: int) -> None:
         asked = [((t.name, p.partition_index), p.timestamp - self.clock if p.timestamp >= 0 else p.timestamp)
                  for t in req.topics for p in t.partitions]
-        isolation = "read_committed" if getattr(req, "isolation_level", 0) == 1 else "read_uncommitted"
-        self._send(P.ListOffsetsRequest(self.next_cid(), asked, isolation))
+        self._send(P.ListOffsetsRequest(self.next_cid(), asked, _isolation(req)))
 
     def _listoffsets_answer(self, resp: P.ListOffsetsResponse, req: Any, version: int) -> dict[str, Any]:
         topics: dict[str, list] = {}
@@ -122,3 +120,8 @@ class DataApis:
                                                  "timestamp": ts + self.clock if ts >= 0 else -1,
                                                  "offset": off, "leader_epoch": -1})
         return {"throttle_time_ms": 0, "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
+
+
+def _isolation(req: Any) -> str:
+    """The request's isolation level (1: read_committed) as minikafka names it."""
+    return "read_committed" if getattr(req, "isolation_level", 0) == 1 else "read_uncommitted"

@@ -9,6 +9,7 @@ Rules:
    (InvalidReceiveException), before the body is read: memory per connection stays bounded.
 3. `FrameReader.feed(data)` buffers bytes and returns the complete frames; a partial frame
    waits for more bytes, however they are split.
+4. `peek_header` and `client_id` read the parts of a request header every version shares.
 """
 from __future__ import annotations
 
@@ -52,5 +53,13 @@ def peek_header(frame: bytes) -> tuple[int, int, int]:
     return _PEEK.unpack_from(frame)
 
 
-def framed(payload: bytes) -> bytes:
-    return _SIZE.pack(len(payload)) + payload
+def client_id(frame: bytes) -> str | None:
+    """The request header's client id (a nullable string after the first 8 bytes), kept to
+    letters, digits, '-', '_' and '.' and 40 characters: it names the connection's node."""
+    if len(frame) < 10:
+        return None
+    n = int.from_bytes(frame[8:10], "big", signed=True)
+    if n <= 0 or len(frame) < 10 + n:
+        return None
+    name = frame[10:10 + n].decode("utf-8", "replace")
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:40] or None

@@ -27,7 +27,15 @@ from __future__ import annotations
 from typing import Any
 
 from minikafka import protocol as P
-from minikafka.serve.codec import ConsumerProtocolAssignment, ConsumerProtocolSubscription, topic_id
+from minikafka.serve.codec import ConsumerProtocolAssignment, ConsumerProtocolSubscription, topic_id, topics_by_id
+
+
+def partitions_by_topic(tps: Any) -> list[tuple[str, list[int]]]:
+    """(topic, its partitions) for (topic, partition) pairs, by topic name."""
+    topics: dict[str, list[int]] = {}
+    for t, p in tps:
+        topics.setdefault(t, []).append(p)
+    return sorted((t, sorted(ps)) for t, ps in topics.items())
 
 
 def _subscription(name: str, data: bytes) -> P.GroupProtocol:
@@ -39,11 +47,8 @@ def _subscription(name: str, data: bytes) -> P.GroupProtocol:
 
 def _subscription_bytes(p: P.GroupProtocol) -> bytes:
     S = ConsumerProtocolSubscription
-    topics: dict[str, list[int]] = {}
-    for t, i in p.owned:
-        topics.setdefault(t, []).append(i)
     sub = S(version=2, topics=list(p.topics), user_data=p.user_data or None,
-            owned_partitions=[S.TopicPartition(topic=t, partitions=ps) for t, ps in sorted(topics.items())],
+            owned_partitions=[S.TopicPartition(topic=t, partitions=ps) for t, ps in partitions_by_topic(p.owned)],
             generation_id=p.generation)
     return bytes(sub.encode(version=2))
 
@@ -57,11 +62,8 @@ def _assignment(data: bytes) -> tuple[tuple[str, int], ...]:
 
 def _assignment_bytes(tps: tuple[tuple[str, int], ...]) -> bytes:
     A = ConsumerProtocolAssignment
-    topics: dict[str, list[int]] = {}
-    for t, i in tps:
-        topics.setdefault(t, []).append(i)
     return bytes(A(version=0, assigned_partitions=[A.TopicPartition(topic=t, partitions=ps)
-                                                   for t, ps in sorted(topics.items())], user_data=None).encode(version=0))
+                                                   for t, ps in partitions_by_topic(tps)], user_data=None).encode(version=0))
 
 
 class GroupApis:
@@ -169,7 +171,7 @@ class GroupApis:
 
     # -- rule 6 -------------------------------------------------------------------------------------
     def _on_consumergroupheartbeat(self, req: Any, version: int) -> None:
-        names = {topic_id(t): t for t in self.cluster.controller.topics}
+        names = topics_by_id(self.cluster.controller.topics)
         owned = None
         if req.topic_partitions is not None:
             owned = tuple(sorted((names[t.topic_id], p) for t in req.topic_partitions if t.topic_id in names
@@ -186,11 +188,8 @@ class GroupApis:
     def _consumergroupheartbeat_answer(self, msg: Any, req: Any, version: int) -> dict[str, Any]:
         assignment = None
         if msg.assignment is not None:
-            by_topic: dict[str, list[int]] = {}
-            for t, p in msg.assignment:
-                by_topic.setdefault(t, []).append(p)
-            assignment = {"topic_partitions": [{"topic_id": topic_id(t), "partitions": sorted(ps)}
-                                               for t, ps in sorted(by_topic.items())]}
+            assignment = {"topic_partitions": [{"topic_id": topic_id(t), "partitions": ps}
+                                               for t, ps in partitions_by_topic(msg.assignment)]}
         return {"throttle_time_ms": 0, "error_code": self.code(msg.error), "error_message": msg.error_message or None,
                 "member_id": msg.member_id or None, "member_epoch": msg.member_epoch,
                 "heartbeat_interval_ms": msg.heartbeat_interval_ms, "assignment": assignment}

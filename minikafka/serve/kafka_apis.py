@@ -33,6 +33,7 @@ from minikafka.errors import KafkaError
 from minikafka.serve import codec
 from minikafka.serve.admin_apis import AdminApis
 from minikafka.serve.data_apis import DataApis
+from minikafka.serve.frames import peek_header
 from minikafka.serve.group_apis import GroupApis
 from minikafka.serve.txn_apis import TxnApis
 from minikafka.sim.network import Node
@@ -40,13 +41,9 @@ from minikafka.sim.network import Node
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
 
-CODES: dict[str | None, int] = {None: 0}
-
-
 def code(error: str | None) -> int:
-    if error not in CODES:
-        CODES[error] = KafkaError(error).code()
-    return CODES[error]
+    """Kafka's error code of an error name (0: none)."""
+    return 0 if error is None else KafkaError(error).code()
 
 
 class WireConnection(DataApis, GroupApis, TxnApis, AdminApis, Node):
@@ -80,7 +77,6 @@ class WireConnection(DataApis, GroupApis, TxnApis, AdminApis, Node):
         self._next()
 
     def _handle(self, frame: bytes) -> None:
-        from minikafka.serve.frames import peek_header
         api_key, version, correlation_id = peek_header(frame)
         supported = codec.SUPPORTED.get(api_key)
         if api_key == codec.API_VERSIONS and not supported[0] <= version <= supported[1]:
@@ -135,7 +131,7 @@ class WireConnection(DataApis, GroupApis, TxnApis, AdminApis, Node):
     def _on_metadata(self, req: Any, version: int) -> None:
         topics = None
         if req.topics is not None:      # Metadata 10+ may name a topic by id only
-            names = {codec.topic_id(t): t for t in self.cluster.controller.topics}
+            names = codec.topics_by_id(self.cluster.controller.topics)
             topics = tuple(t.name if t.name is not None else names.get(getattr(t, "topic_id", None), "")
                            for t in req.topics)
         self._send(P.MetadataRequest(self.next_cid(), topics))

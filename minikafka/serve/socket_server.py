@@ -29,12 +29,13 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any, Callable
 
-from minikafka.serve.frames import FrameError, FrameReader
+from minikafka.serve.frames import FrameError, FrameReader, client_id as frame_client_id
 
 if TYPE_CHECKING:
     from minikafka.cluster import Cluster
 
 TICK_S = 0.002
+SIM_RUNS = ("run", "run_until", "run_until_idle", "step")       # the simulation's methods that run it
 
 
 class Connection:
@@ -107,13 +108,13 @@ class Server:
                          and callable(getattr(type(c), name, None)) and not isinstance(getattr(type(c), name), type)]
         for name in self._wrapped:
             setattr(c, name, locked(getattr(c, name)))
-        for name in ("run", "run_until", "run_until_idle", "step"):
+        for name in SIM_RUNS:
             setattr(c.sim, name, locked(getattr(c.sim, name)))
 
     def _unlock_cluster(self) -> None:
         for name in self._wrapped:
             self.cluster.__dict__.pop(name, None)
-        for name in ("run", "run_until", "run_until_idle", "step"):
+        for name in SIM_RUNS:
             self.cluster.sim.__dict__.pop(name, None)
 
     def stop(self) -> None:
@@ -200,7 +201,7 @@ class Server:
 
     def _node(self, conn: Connection, frame: bytes) -> Any:
         self._count += 1
-        client_id = _client_id(frame) or "client"
+        client_id = frame_client_id(frame) or "client"
         name = f"{client_id}#{self._count}"
 
         def write(data: bytes) -> None:
@@ -240,13 +241,3 @@ class Server:
         if conn.node is not None:
             conn.node.alive = False     # its answers from now on are refused by the network
 
-
-def _client_id(frame: bytes) -> str | None:
-    """The request header's client id (a nullable string after the first 8 bytes)."""
-    if len(frame) < 10:
-        return None
-    n = int.from_bytes(frame[8:10], "big", signed=True)
-    if n <= 0 or len(frame) < 10 + n:
-        return None
-    name = frame[10:10 + n].decode("utf-8", "replace")
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:40] or None

@@ -17,6 +17,7 @@ Rules:
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
@@ -38,6 +39,11 @@ def text(value: Any) -> str | None:
     return str(value)
 
 
+def topic_values(own: Mapping[str, Any], broker_config: Mapping[str, Any]) -> dict[str, Any]:
+    """Rule 1's values: every topic key, the topic's own or else its broker synonym's."""
+    return {**resolve(TOPIC, own), **effective(own, broker_config)}
+
+
 def describe(b: "Broker", msg: P.DescribeConfigsRequest) -> P.DescribeConfigsResponse:
     image = b.image
     if msg.resource_type == "group":
@@ -48,7 +54,7 @@ def describe(b: "Broker", msg: P.DescribeConfigsRequest) -> P.DescribeConfigsRes
     if msg.name not in image.topic_configs:
         return P.DescribeConfigsResponse(msg.cid, "UNKNOWN_TOPIC_OR_PART", f"Topic {msg.name} does not exist")
     own = image.topic_configs[msg.name]
-    values = {**resolve(TOPIC, own), **effective(own, b.cfg)}
+    values = topic_values(own, b.cfg)
     entries = []
     for k in sorted(values):
         if k in own:

@@ -158,6 +158,12 @@ class BrokerCalls:
         yield Stage(keys, what, deadline)
         return keys
 
+    def ask(self, key: Key, what: str, deadline: int | None = None) -> Call:
+        """One key as a call's stage (rules 1-3): its value, or its error raised."""
+        yield Stage([key], what, self.api_deadline() if deadline is None else deadline)
+        raise_first([key])
+        return key.value
+
     def drive(self, call: Call, first: Any = None) -> Any:
         """Rule 5: run `call` to its end, blocking (from `first`, its first stage, when the caller
         has started it); its value, or its error raised."""

@@ -179,6 +179,7 @@ class GroupTools:
 
     cluster: "Cluster"
     launch: Callable[[Call, str], KafkaFuture]
+    ask: Callable[..., Call]
     ask_every_broker: Callable[..., Call]
     api_deadline: Callable[[], int]
 
@@ -231,9 +232,7 @@ class GroupTools:
             return (FAIL, KafkaException(d.error, f"{what}: group {group_id!r}: {d.error}"))
         key = Key(group_id, lambda cid: P.DescribeGroupsRequest(cid, (group_id,)), handle,
                   lookup=coordinator_lookup(group_id, "group"))
-        yield Stage([key], what, self.api_deadline())
-        raise_first([key])
-        return key.value
+        return (yield from self.ask(key, what))
 
     # -- offsets (rule 5) --------------------------------------------------------------------------
     def list_consumer_group_offsets(self, list_of_requests: list[ConsumerGroupTopicPartitions]
@@ -265,9 +264,7 @@ class GroupTools:
         def build(cid: int) -> Any:
             return P.OffsetFetchRequest(cid, group_id, None if tps is None else tuple(tps))
         key = Key(group_id, build, handle, lookup=coordinator_lookup(group_id, "group"))
-        yield Stage([key], what, self.api_deadline())
-        raise_first([key])
-        return key.value
+        return (yield from self.ask(key, what))
 
     # -- alter (rule 6) -----------------------------------------------------------------------------
     def alter_consumer_group_offsets(self, list_of_requests: list[ConsumerGroupTopicPartitions]
@@ -305,9 +302,8 @@ class GroupTools:
         def call() -> Call:
             key = Key(group_id, lambda cid: P.OffsetCommitRequest(cid, group_id, -1, "", commit), handle,
                       lookup=coordinator_lookup(group_id, "group"))
-            yield Stage([key], what, self.api_deadline())
-            raise_first([key])
-            return _answer(group_id, key.value)
+            committed = yield from self.ask(key, what)
+            return _answer(group_id, committed)
         return {group_id: self.launch(call(), f"{what}({group_id!r})")}
 
     # -- delete offsets (rule 7) --------------------------------------------------------------------
@@ -342,11 +338,10 @@ class GroupTools:
         def call() -> Call:
             key = Key(group_id, lambda cid: P.OffsetDeleteRequest(cid, group_id, tuple(tps)), handle,
                       lookup=coordinator_lookup(group_id, "group"))
-            yield Stage([key], what, self.api_deadline())
-            raise_first([key])
+            deleted = yield from self.ask(key, what)
             if failed:
                 raise failed[0]
-            return ConsumerGroupTopicPartitions(group_id, [TopicPartition(t, p) for t, p in key.value])
+            return ConsumerGroupTopicPartitions(group_id, [TopicPartition(t, p) for t, p in deleted])
         return {group_id: self.launch(call(), f"{what}({group_id!r})")}
 
     # -- delete groups (rule 8) ---------------------------------------------------------------------
@@ -368,8 +363,7 @@ class GroupTools:
             return (FAIL, KafkaException(err, f"{what}: group {group_id!r} {why}"))
         key = Key(group_id, lambda cid: P.DeleteGroupsRequest(cid, (group_id,)), handle,
                   lookup=coordinator_lookup(group_id, "group"))
-        yield Stage([key], what, self.api_deadline())
-        raise_first([key])
+        yield from self.ask(key, what)
         return None
 
     # -- lag (rule 9) --------------------------------------------------------------------------------

@@ -30,8 +30,7 @@ from typing import Any
 
 from minikafka import protocol as P
 from minikafka.clients.admin.arguments import check_items, check_partition
-from minikafka.clients.admin.broker_calls import (DONE, FAIL, LOOKUP, RETRY, Call, Key, Stage, Verdict, leader_lookup,
-                                                  raise_first)
+from minikafka.clients.admin.broker_calls import (DONE, FAIL, LOOKUP, RETRY, Call, Key, Verdict, leader_lookup)
 from minikafka.clients.admin.kafka_future import KafkaFuture
 from minikafka.clients.message import is_int
 from minikafka.errors import KafkaException
@@ -111,6 +110,7 @@ class RecordTools:
     """The ListOffsets and DeleteRecords calls of `AdminClient` (admin_client.py)."""
 
     launch: Callable[[Call, str], KafkaFuture]
+    ask: Callable[..., Call]
     api_deadline: Callable[[], int]
 
     def list_offsets(self, topic_partition_offsets: Mapping[Any, Any], isolation_level: str = "read_uncommitted"
@@ -171,9 +171,7 @@ class RecordTools:
                     return _verdict(err, what, tp) or (DONE, answer(resp, i))
             return (FAIL, KafkaException("INVALID_REQUEST", f"{what}: no answer for {tp[0]}-{tp[1]}"))
         key = Key(f"{tp[0]}-{tp[1]}", build, handle, lookup=leader_lookup(tp, what))
-        yield Stage([key], what, self.api_deadline())
-        raise_first([key])
-        return key.value
+        return (yield from self.ask(key, what))
 
 
 def _sorted(wanted: dict[Any, tuple[TP, Any]]) -> list[tuple[Any, tuple[TP, Any]]]:

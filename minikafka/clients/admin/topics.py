@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
 from minikafka.clients.admin.arguments import check_items
-from minikafka.clients.admin.broker_calls import DONE, FAIL, RETRY, Call, Key, Stage, Verdict, raise_first
+from minikafka.clients.admin.broker_calls import DONE, FAIL, RETRY, Call, Key, Verdict
 from minikafka.clients.admin.kafka_future import KafkaFuture
 from minikafka.clients.message import TopicPartition, is_int
 from minikafka.errors import KafkaError, KafkaException
@@ -217,6 +217,7 @@ class TopicTools:
 
     cluster: "Cluster"
     launch: Callable[[Call, str], KafkaFuture]
+    ask: Callable[..., Call]
     drive: Callable[[Call], Any]
     api_deadline: Callable[[], int]
 
@@ -262,9 +263,7 @@ class TopicTools:
                                    for name, value, source in resp.entries})
                 key = Key(f"{r.restype.value} {r.name}", lambda cid: P.DescribeConfigsRequest(cid, r.restype.value,
                                                                                             r.name), handle)
-                yield Stage([key], what, self.api_deadline())
-                raise_first([key])
-                return key.value
+                return (yield from self.ask(key, what))
             out[r] = self.launch(call(), f"{what}({r.restype.value} {r.name!r})")
         return out
 
@@ -323,9 +322,7 @@ class TopicTools:
         def handle(resp: P.MetadataResponse, broker: int) -> Verdict:
             return (DONE, (broker, resp)) if resp.brokers else (RETRY, "no live broker")
         key = Key("metadata", lambda cid: P.MetadataRequest(cid, topics), handle)
-        yield Stage([key], what, self.api_deadline() if deadline is None else deadline)
-        raise_first([key])
-        return key.value
+        return (yield from self.ask(key, what, deadline))
 
 
 def _items(what: str, arg: str, value: Any, kind: type) -> list:

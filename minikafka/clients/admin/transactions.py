@@ -140,6 +140,7 @@ class TransactionTools:
     cfg: dict[str, Any]
     sim: Any
     launch: Callable[[Call, str], KafkaFuture]
+    ask: Callable[..., Call]
     api_deadline: Callable[[], int]
     next_cid: Callable[[], int]
 
@@ -356,9 +357,7 @@ class TransactionTools:
             return (DONE, [st.tp for t in sorted(resp.partitions) for st in resp.partitions[t]
                            if broker_id is None or broker_id in st.replicas])
         key = Key("topic metadata", lambda cid: P.MetadataRequest(cid, None if topic is None else (topic,)), found)
-        yield Stage([key], what, self.api_deadline())
-        raise_first([key])
-        return key.value
+        return (yield from self.ask(key, what))
 
     # -- abort (rule 6) -----------------------------------------------------------------------------
     def abort_transaction(self, topic: str, partition: int, start_offset: int) -> KafkaFuture:
@@ -399,8 +398,7 @@ class TransactionTools:
                                                           coordinator_epoch=spec.coordinator_epoch,
                                                           partitions=(tp,)),
                      handle, lookup=leader_lookup(tp, what))
-        yield Stage([marker], what, self.api_deadline())
-        raise_first([marker])
+        yield from self.ask(marker, what)
         return spec
 
 
