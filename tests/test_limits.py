@@ -251,9 +251,53 @@ def test_log_append_time_stamps_the_leaders_clock_on_every_record_and_the_report
     for broker in (1, 2, 3):
         (copy,) = leader_batches(c, broker=broker)
         assert [rec.timestamp for rec in copy.records] == [stamp] * 3
+        assert copy.log_append_time                     # followers copy the timestamp type with the batch
     k = c.consumer({"auto.offset.reset": "earliest"})
     k.assign([TopicPartition("t", 0)])
-    assert [m.timestamp()[1] for m in k.consume(10, 2.0)] == [stamp] * 3
+    assert [m.timestamp() for m in k.consume(10, 2.0)] == [(TIMESTAMP_LOG_APPEND_TIME, stamp)] * 3
+
+
+def test_a_consumer_reads_the_timestamp_type_each_batch_carries():
+    c = cluster(config={"log.message.timestamp.type": "LogAppendTime"})
+    c.create_topic("own", 1, 1, config={"message.timestamp.type": "CreateTime"})
+    c.run(5_000)
+    p = c.producer({"linger.ms": 0})
+    p.produce("t", value=b"stamped", timestamp=7)
+    p.produce("own", value=b"kept", timestamp=7)
+    p.flush()
+    k = c.consumer({"auto.offset.reset": "earliest"})
+    k.assign([TopicPartition("t", 0), TopicPartition("own", 0)])
+    got = {m.value(): m.timestamp() for m in k.consume(10, 2.0)}
+    assert got[b"kept"] == (TIMESTAMP_CREATE_TIME, 7)
+    assert got[b"stamped"][0] == TIMESTAMP_LOG_APPEND_TIME and got[b"stamped"][1] > 5_000
+
+
+def test_a_share_consumer_reports_log_append_time_too():
+    c = cluster(3, **{"message.timestamp.type": "LogAppendTime"})
+    c.run(5_000)
+    p = c.producer({"linger.ms": 0})
+    p.produce("t", value=b"a", timestamp=1)
+    p.flush()
+    stamp = leader_batches(c)[0].max_timestamp
+    c.alter_group_config("s", {"share.auto.offset.reset": "earliest"})
+    k = c.share_consumer({"group.id": "s"})
+    k.subscribe(["t"])
+    got = []
+    for _ in range(20):
+        got += k.consume(10, 0.5)
+    assert [m.timestamp() for m in got] == [(TIMESTAMP_LOG_APPEND_TIME, stamp)]
+
+
+
+def test_every_copy_of_a_stamped_batch_keeps_its_timestamp_type():
+    from minikafka.server.replica_fetcher import _tail
+    from minikafka.storage.log_cleaner import last_record, records_between
+    recs = [Record(b"k%d" % i, b"v", None, 9) for i in range(3)]
+    batch = RecordBatch(recs, BATCH_OVERHEAD + 3 * record_size(b"k0", b"v"), max_timestamp=9,
+                        log_append_time=True).stored(10, 2)
+    copies = {"stored": batch, "head": batch.head(2), "follower's tail": _tail(batch, 11),
+              "cleaner's part": records_between(batch, 1, 2, -1), "cleaner's last record": last_record(batch)}
+    assert {name: copy.log_append_time for name, copy in copies.items()} == dict.fromkeys(copies, True)
 
 
 def test_create_time_keeps_the_producers_timestamps():

@@ -363,3 +363,18 @@ def test_without_the_wire_extra_serving_says_what_to_install(monkeypatch):
     with pytest.raises(ImportError, match=r"pip install 'minikafka\[wire\]'"):
         c.serve()
     assert "crash_broker" not in vars(c)
+
+
+def test_a_fetched_batch_keeps_its_timestamp_type_on_the_wire():
+    from kafka.record.default_records import DefaultRecordBatch
+
+    from minikafka.serve.codec import from_batches
+    from minikafka.storage.records import BATCH_OVERHEAD, Record, RecordBatch
+    clock = 1_700_000_000_000
+    for stamped, wire_type in ((True, DefaultRecordBatch.LOG_APPEND_TIME), (False, DefaultRecordBatch.CREATE_TIME)):
+        batch = RecordBatch([Record(b"k", b"v", None, 42)], BATCH_OVERHEAD + 23, 5, 1, max_timestamp=42,
+                            log_append_time=stamped).stored(5, 1)
+        wire = DefaultRecordBatch(from_batches([batch], clock))
+        assert wire.validate_crc() and wire.base_offset == 5
+        assert wire.timestamp_type == wire_type
+        assert [(r.timestamp, r.timestamp_type) for r in wire] == [(42 + clock, wire_type)]

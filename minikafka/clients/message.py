@@ -3,9 +3,9 @@
 Rules:
 - A Message is what a consumer returns or a delivery report carries: accessor methods
   `topic()`, `partition()`, `offset()`, `key()`, `value()`, `headers()`, `timestamp()`
-  (a `(type, ms)` pair: TIMESTAMP_CREATE_TIME, or TIMESTAMP_LOG_APPEND_TIME in the delivery
-  report of a record the leader stamped, server/log_validator.py rule 6; (TIMESTAMP_NOT_AVAILABLE,
-  -1) without one), `error()` and `leader_epoch()`.
+  (a `(type, ms)` pair: TIMESTAMP_CREATE_TIME, or TIMESTAMP_LOG_APPEND_TIME for a record the
+  leader stamped, server/log_validator.py rule 6, both in the delivery report and when consumed;
+  (TIMESTAMP_NOT_AVAILABLE, -1) without one), `error()` and `leader_epoch()`.
 - Reprs are deterministic (no addresses), so notebook outputs reproduce.
 - `TopicPartition(topic, partition, offset)` refuses a topic that is not a str and a partition
   or an offset that is not an int (a bool is refused too) with TypeError, as confluent-kafka's

@@ -75,11 +75,12 @@ class ShareFetchRequest(Msg):
 
 @dataclass(frozen=True, slots=True)
 class ShareFetchPartition:
-    """One partition of a ShareFetch answer: acquired records are (offset, delivery count, record)."""
+    """One partition of a ShareFetch answer: acquired records are (offset, delivery count, record,
+    LogAppendTime?), the last their batch's timestamp type (Kafka sends the batches themselves)."""
     tp: TP
     error: str | None
     ack_error: str | None = None
-    acquired: tuple[tuple[int, int, Any], ...] = ()
+    acquired: tuple[tuple[int, int, Any, bool], ...] = ()
 
 
 @message

@@ -16,7 +16,8 @@ Rules:
 4. Record batches: a produced batch becomes minikafka's `RecordBatch` (its records, producer id,
    epoch, base sequence, transactional flag, and the timestamps moved by `clock`, the served
    cluster's offset from the wall clock); a fetched batch is rebuilt as RecordBatch v2 with its
-   base offset, leader epoch, control and transactional flags, and timestamps moved back.
+   base offset, leader epoch, control, transactional and timestamp-type flags, and timestamps moved
+   back.
    Compressed batches are refused (UNSUPPORTED_COMPRESSION_TYPE): minikafka stores records
    uncompressed.
 """
@@ -191,6 +192,7 @@ def to_batches(data: bytes | None, clock: int) -> list[RecordBatch]:
 
 
 CONTROL_BIT = 0x20
+LOG_APPEND_TIME_BIT = 0x08           # the timestamp type
 _HEADER = struct.Struct(">qiib")        # base offset, length, partition leader epoch, magic
 
 
@@ -209,10 +211,11 @@ def from_batches(batches: list[RecordBatch], clock: int) -> bytes:
                 key = r.key
             builder.append(i, ts, key, value, list(r.headers or ()))
         buf = bytearray(builder.build())
-        if b.control:
+        flags = (CONTROL_BIT if b.control else 0) | (LOG_APPEND_TIME_BIT if b.log_append_time else 0)
+        if flags:
             attrs_at = 21
             (attrs,) = struct.unpack_from(">h", buf, attrs_at)
-            struct.pack_into(">h", buf, attrs_at, attrs | CONTROL_BIT)
+            struct.pack_into(">h", buf, attrs_at, attrs | flags)
             struct.pack_into(">I", buf, 17, crc32c(bytes(buf[21:])))
         struct.pack_into(">q", buf, 0, b.base_offset)
         struct.pack_into(">i", buf, 12, b.leader_epoch)

@@ -22,8 +22,9 @@ Rules (kafka-semantics.md Q.334, Q.338-339, P2.323):
    (checked after rules 2-3, as Kafka checks it after LogValidator).
 5. A refusal refuses the whole batch, before anything changes: nothing is appended and the
    producer state does not move.
-6. LogAppendTime (`message.timestamp.type`): the leader stamps its clock on the batch. Every
-   record reads back with that time and the batch's max timestamp is that time. The
+6. LogAppendTime (`message.timestamp.type`): the leader stamps its clock on the batch and marks
+   its timestamp type LogAppendTime (attribute bit 3). Every record reads back with that time,
+   consumers report TIMESTAMP_LOG_APPEND_TIME, and the batch's max timestamp is that time. The
    producer's batch is shared and immutable, so the leader appends a new batch with new
    records. The produce response carries the time (`log_append_time`). For a batch acknowledged
    as a duplicate, the time is the one its first append got.
@@ -32,9 +33,6 @@ Simplifications:
 - One error and one message per refused batch. Kafka also lists each failing record
   (Produce v8+ record errors); here the message names the first one, and every record of the
   batch fails with the batch's error.
-- A batch stamped under LogAppendTime keeps no timestamp type of its own (RecordBatch has no
-  field for it). A consumer therefore reads these records with TIMESTAMP_CREATE_TIME and the
-  log-append time. Only the producer's delivery report says TIMESTAMP_LOG_APPEND_TIME.
 """
 from __future__ import annotations
 
@@ -84,7 +82,8 @@ def stamp(batch: RecordBatch, now: int) -> RecordBatch:
     """Rule 6: a copy of the producer's batch whose records all carry the leader's time `now`."""
     records = [rec._replace(timestamp=now) for rec in batch.records]
     return RecordBatch(records, batch.size, producer_id=batch.producer_id, producer_epoch=batch.producer_epoch,
-                       base_sequence=batch.base_sequence, transactional=batch.transactional, max_timestamp=now)
+                       base_sequence=batch.base_sequence, transactional=batch.transactional, max_timestamp=now,
+                       log_append_time=True)
 
 
 class ProduceValidation:

@@ -249,4 +249,4 @@ def _tail(b: Any, start: int) -> RecordBatch:
     size = BATCH_OVERHEAD + sum(record_size(x.key, x.value, x.headers) for x in recs)
     seq = b.base_sequence + (start - b.base_offset) if b.base_sequence >= 0 else b.base_sequence
     return RecordBatch(recs, size, start, b.leader_epoch, b.producer_id, b.producer_epoch, seq,
-                       b.transactional, b.control, b.max_timestamp)
+                       b.transactional, b.control, b.max_timestamp, b.log_append_time)

@@ -74,9 +74,9 @@ class CleanedBatch(RecordBatch):
 
     def __init__(self, records: list[Record], size: int, base_offset: int, leader_epoch: int, producer_id: int,
                  producer_epoch: int, base_sequence: int, transactional: bool, control: bool, max_timestamp: int,
-                 delete_horizon: int = NO_HORIZON) -> None:
+                 delete_horizon: int = NO_HORIZON, log_append_time: bool = False) -> None:
         super().__init__(records, size, base_offset, leader_epoch, producer_id, producer_epoch, base_sequence,
-                         transactional, control, max_timestamp)
+                         transactional, control, max_timestamp, log_append_time)
         self.delete_horizon = delete_horizon
 
 
@@ -95,7 +95,8 @@ def records_between(batch: RecordBatch, start: int, end: int, horizon: int) -> C
         size = BATCH_OVERHEAD + sum(record_size(r.key, r.value, r.headers) for r in recs)
         max_ts = max(r.timestamp for r in recs)
     return CleanedBatch(recs, size, batch.base_offset + start, batch.leader_epoch, batch.producer_id,
-                        batch.producer_epoch, seq, batch.transactional, batch.control, max_ts, horizon)
+                        batch.producer_epoch, seq, batch.transactional, batch.control, max_ts, horizon,
+                        batch.log_append_time)
 
 
 def last_record(batch: RecordBatch) -> RecordBatch:

@@ -5,7 +5,9 @@ Rules (kafka-semantics.md A.1-A.4):
   the batch's base offset plus its index.
 - The batch (RecordBatch v2) is the unit of storage and replication. Its header carries the
   base offset, the leader epoch of the append, the producer id, epoch and base sequence, and
-  the transactional and control flags. The broker fills in only the offset and the epoch.
+  the transactional and control flags, and the timestamp type (attribute bit 3: CreateTime, or
+  LogAppendTime when the leader stamped the batch). The broker fills in only the offset and the
+  epoch (and, on a LogAppendTime topic, the timestamps: server/log_validator.py rule 6).
 - A control batch holds one control record (key COMMIT or ABORT, value the coordinator's epoch)
   that takes an offset but is never returned to an application.
 - Batches are immutable once appended; replicas share the same record list.
@@ -39,12 +41,12 @@ class RecordBatch:
     """A batch as stored in a log (offsets assigned) or as sent by a producer (base_offset -1)."""
 
     __slots__ = ("base_offset", "leader_epoch", "records", "size", "producer_id", "producer_epoch",
-                 "base_sequence", "transactional", "control", "max_timestamp")
+                 "base_sequence", "transactional", "control", "max_timestamp", "log_append_time")
 
     def __init__(self, records: list[Record], size: int, base_offset: int = -1, leader_epoch: int = -1,
                  producer_id: int = NO_PRODUCER_ID, producer_epoch: int = -1,
                  base_sequence: int = NO_SEQUENCE, transactional: bool = False,
-                 control: bool = False, max_timestamp: int = -1) -> None:
+                 control: bool = False, max_timestamp: int = -1, log_append_time: bool = False) -> None:
         self.records = records
         self.size = size
         self.base_offset = base_offset
@@ -55,6 +57,7 @@ class RecordBatch:
         self.transactional = transactional
         self.control = control
         self.max_timestamp = max_timestamp
+        self.log_append_time = log_append_time      # the timestamp type: True for LogAppendTime
 
     @property
     def count(self) -> int:
@@ -88,7 +91,7 @@ class RecordBatch:
         """The copy a leader appends: same records, offsets and epoch filled in."""
         return RecordBatch(self.records, self.size, base_offset, leader_epoch, self.producer_id,
                            self.producer_epoch, self.base_sequence, self.transactional, self.control,
-                           self.max_timestamp)
+                           self.max_timestamp, self.log_append_time)
 
     def head(self, count: int) -> "RecordBatch":
         """The first `count` records of this batch (used when truncating inside a batch)."""
@@ -96,7 +99,7 @@ class RecordBatch:
         size = BATCH_OVERHEAD + sum(record_size(r.key, r.value, r.headers) for r in recs)
         return RecordBatch(recs, size, self.base_offset, self.leader_epoch, self.producer_id,
                            self.producer_epoch, self.base_sequence, self.transactional, self.control,
-                           self.max_timestamp)
+                           self.max_timestamp, self.log_append_time)
 
     def __repr__(self) -> str:
         flags = "control " if self.control else ("txn " if self.transactional else "")

@@ -37,7 +37,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from minikafka import protocol as P
-from minikafka.clients.message import Message
+from minikafka.clients.message import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Message
 from minikafka.errors import KafkaError
 
 if TYPE_CHECKING:
@@ -211,9 +211,11 @@ class Fetcher:
                 lo = start - base if start > base else 0
                 hi = len(recs) if base + len(recs) <= end else end - base
                 topic, part, epoch, append = key[0], key[1], b.leader_epoch, self.buffer.append
+                tstype = TIMESTAMP_LOG_APPEND_TIME if b.log_append_time else TIMESTAMP_CREATE_TIME
                 for j in range(lo, hi):
                     r = recs[j]
-                    append(Message(topic, part, base + j, r.key, r.value, r.headers, r.timestamp, None, epoch))
+                    append(Message(topic, part, base + j, r.key, r.value, r.headers, r.timestamp, None, epoch,
+                                   tstype))
                 n = hi - lo if hi > lo else 0
                 if base + hi > start:
                     fetch_offsets[key] = base + hi
@@ -268,9 +270,11 @@ class Fetcher:
             recs = b.records
             lo = start - base if start > base else 0
             hi = len(recs) if base + len(recs) <= upper else upper - base
+            tstype = TIMESTAMP_LOG_APPEND_TIME if b.log_append_time else TIMESTAMP_CREATE_TIME
             for j in range(lo, hi):
                 r = recs[j]
-                out.append(Message(topic, part, base + j, r.key, r.value, r.headers, r.timestamp, None, epoch))
+                out.append(Message(topic, part, base + j, r.key, r.value, r.headers, r.timestamp, None, epoch,
+                                   tstype))
             if base + hi > end:
                 end = base + hi
         n = len(out) - before

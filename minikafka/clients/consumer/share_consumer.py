@@ -41,7 +41,8 @@ from typing import TYPE_CHECKING, Any
 from minikafka import protocol as P
 from minikafka.clients.client import Client
 from minikafka.clients.config import COMMON_CLIENT
-from minikafka.clients.message import Message, TopicPartition, check_topic
+from minikafka.clients.message import (TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Message, TopicPartition,
+                                       check_topic)
 from minikafka.config import Schema, choice_key, int_key, resolve, str_key
 from minikafka.errors import ConfigException, KafkaError, KafkaException
 
@@ -72,8 +73,10 @@ class ShareMessage(Message):
     """A record a share consumer acquired: a Message with its delivery count (1 the first time)."""
     __slots__ = ("_delivery_count",)
 
-    def __init__(self, topic: str, partition: int, offset: int, record: Any, delivery_count: int) -> None:
-        super().__init__(topic, partition, offset, record.key, record.value, record.headers, record.timestamp)
+    def __init__(self, topic: str, partition: int, offset: int, record: Any, delivery_count: int,
+                 log_append_time: bool = False) -> None:
+        super().__init__(topic, partition, offset, record.key, record.value, record.headers, record.timestamp,
+                         tstype=TIMESTAMP_LOG_APPEND_TIME if log_append_time else TIMESTAMP_CREATE_TIME)
         self._delivery_count = delivery_count
 
     def delivery_count(self) -> int:
@@ -241,8 +244,8 @@ class ShareConsumer(Client):
                 self.results[part.tp] = KafkaError(part.ack_error)
             if part.error == "NOT_LEADER_OR_FOLLOWER":
                 self.request_metadata()
-            for offset, count, record in part.acquired:
-                self.buffer.append(ShareMessage(t, p, offset, record, count))
+            for offset, count, record, log_append_time in part.acquired:
+                self.buffer.append(ShareMessage(t, p, offset, record, count, log_append_time))
 
     def _fetch_failed(self, broker: int, acks: tuple) -> None:
         self.fetching.discard(broker)

@@ -188,7 +188,7 @@ class SharePartitionManager:
         out = []
         for offset, count in acquired:
             batch = r.log.batch_at(offset)
-            out.append((offset, count, batch.records[offset - batch.base_offset]))
+            out.append((offset, count, batch.records[offset - batch.base_offset], batch.log_append_time))
         b.trace.state(b.sim.now, b.name, "share.acquire", group=group, tp=f"{tp[0]}-{tp[1]}", member=member,
                       offsets=f"{acquired[0][0]}..{acquired[-1][0]}", records=len(acquired),
                       counts=tuple(sorted({c for _, c in acquired})))
