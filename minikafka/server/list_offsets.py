@@ -16,6 +16,12 @@ Rules (kafka-semantics.md P.311-312):
 4. MAX_TIMESTAMP (-3): the record with the largest timestamp; the first one if tied.
 5. A lookup by timestamp or MAX_TIMESTAMP that finds nothing, or finds a record at or above the
    HW (LSO for read_committed), answers offset -1 and timestamp -1 (the client's null).
+6. Just after an election, while the new leader's HW is below the offset where its epoch
+   started (its LEO when it became leader: the followers have not fetched from it yet), it
+   cannot say where the end is: LATEST, and a timestamp or MAX_TIMESTAMP lookup that rule 5
+   would answer with -1, fail with OFFSET_NOT_AVAILABLE (retriable: clients retry). EARLIEST,
+   EARLIEST_LOCAL and LATEST_TIERED answer as usual. (Kafka raises it for client requests only;
+   the one ListOffsets a broker sends here, a follower's EARLIEST_LOCAL, is never refused.)
 """
 from __future__ import annotations
 
@@ -42,6 +48,11 @@ def handle(b: "Broker", msg: P.ListOffsetsRequest) -> P.ListOffsetsResponse:
             continue
         remote = b.remote_storage.segments(tp) if r.log.remote_log_enabled and spec >= 0 else ()
         offset, ts = lookup(r, spec, msg.isolation == "read_committed", remote)
+        lagging = r.epoch_start_offset > r.hw
+        if lagging and (spec == LATEST or offset < 0 and spec not in (EARLIEST, EARLIEST_LOCAL, LATEST_TIERED)):
+            results.append((tp, "OFFSET_NOT_AVAILABLE", -1))         # rule 6
+            stamps.append(-1)
+            continue
         results.append((tp, None, offset))
         stamps.append(ts)
     return P.ListOffsetsResponse(msg.cid, results, tuple(stamps) if any(t >= 0 for t in stamps) else ())
